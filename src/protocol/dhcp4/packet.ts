@@ -1,0 +1,341 @@
+/**
+ * DHCPv4/BOOTP packets both ways (RFC 2131, 2132), with option overload (52) and long options split
+ * across several instances (RFC 3396). `encode`, `decode` and `encodingLength` follow dns-packet's shape.
+ */
+import {
+  BOOTP_MINIMUM_SIZE,
+  DEFAULT_MAX_MESSAGE_SIZE,
+  MAGIC_COOKIE,
+  Option,
+  OPTIONS_OFFSET,
+  optionLengthRules,
+  optionNames,
+} from './constants.js';
+
+/** Options in the order they should appear; values are whole (RFC 3396 instances already concatenated). */
+export type DhcpOptions = Map<number, Buffer>;
+
+export interface DhcpPacket {
+  op: number;
+  htype: number;
+  hlen: number;
+  hops: number;
+  xid: number;
+  secs: number;
+  flags: number;
+  ciaddr: string;
+  yiaddr: string;
+  siaddr: string;
+  giaddr: string;
+  /** All 16 bytes of the client hardware address field. */
+  chaddr: Buffer;
+  /** BOOTP server name; empty when the field carried overloaded options. */
+  sname: string;
+  /** BOOTP boot file name; empty when the field carried overloaded options. */
+  file: string;
+  options: DhcpOptions;
+}
+
+export class DhcpDecodeError extends Error {
+  constructor(
+    readonly offset: number,
+    detail: string,
+  ) {
+    super(`${detail} (at offset ${offset})`);
+    this.name = 'DhcpDecodeError';
+  }
+}
+
+const SNAME_OFFSET = 44;
+const SNAME_LENGTH = 64;
+const FILE_OFFSET = 108;
+const FILE_LENGTH = 128;
+const COOKIE_OFFSET = 236;
+const OVERLOAD_FILE = 1;
+const OVERLOAD_SNAME = 2;
+
+function readAddress(buf: Buffer, offset: number): string {
+  return `${buf[offset]}.${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}`;
+}
+
+export function addressToBytes(address: string): Buffer {
+  const parts = address.split('.');
+  if (parts.length !== 4) throw new TypeError(`not an IPv4 address: ${JSON.stringify(address)}`);
+  const bytes = parts.map((part) => {
+    const value = /^\d{1,3}$/.test(part) ? Number(part) : NaN;
+    if (!(value >= 0 && value <= 255)) throw new TypeError(`not an IPv4 address: ${JSON.stringify(address)}`);
+    return value;
+  });
+  return Buffer.from(bytes);
+}
+
+export function bytesToAddress(bytes: Uint8Array, offset = 0): string {
+  return readAddress(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset);
+}
+
+function readCString(buf: Buffer, offset: number, length: number): string {
+  const field = buf.subarray(offset, offset + length);
+  const end = field.indexOf(0);
+  return field.subarray(0, end === -1 ? length : end).toString('latin1');
+}
+
+interface OptionInstance {
+  readonly code: number;
+  readonly offset: number;
+  readonly value: Buffer;
+}
+
+/** Reads one options area; stops at END or at the area's end. */
+function scanOptions(buf: Buffer, start: number, end: number, area: string, into: OptionInstance[]): void {
+  let offset = start;
+  while (offset < end) {
+    const code = buf[offset]!;
+    if (code === Option.PAD) {
+      offset += 1;
+      continue;
+    }
+    if (code === Option.END) return;
+    if (offset + 1 >= end) {
+      throw new DhcpDecodeError(offset, `option ${code} in the ${area} has no length byte`);
+    }
+    const length = buf[offset + 1]!;
+    if (offset + 2 + length > end) {
+      throw new DhcpDecodeError(
+        offset,
+        `option ${code} in the ${area} claims ${length} bytes but only ${end - offset - 2} remain`,
+      );
+    }
+    into.push({ code, offset, value: buf.subarray(offset + 2, offset + 2 + length) });
+    offset += 2 + length;
+  }
+}
+
+function checkLength(code: number, length: number, offset: number): void {
+  const rule = optionLengthRules[code];
+  if (!rule) return;
+  const name = optionNames[code] ?? `option ${code}`;
+  if (length < rule.min || (rule.max !== undefined && length > rule.max) || (rule.multiple && length % rule.multiple !== 0)) {
+    const expected =
+      rule.max === rule.min
+        ? `${rule.min}`
+        : rule.multiple
+          ? `a multiple of ${rule.multiple}, at least ${rule.min}`
+          : `at least ${rule.min}`;
+    throw new DhcpDecodeError(offset, `${name} (${code}) has length ${length}, expected ${expected}`);
+  }
+}
+
+export function decode(buf: Uint8Array): DhcpPacket {
+  const bytes = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (bytes.length < OPTIONS_OFFSET) {
+    throw new DhcpDecodeError(bytes.length, `packet ends after ${bytes.length} bytes, before the 240-byte header and cookie`);
+  }
+  const cookie = bytes.readUInt32BE(COOKIE_OFFSET);
+  if (cookie !== MAGIC_COOKIE) {
+    throw new DhcpDecodeError(COOKIE_OFFSET, `bad magic cookie 0x${cookie.toString(16).padStart(8, '0')}`);
+  }
+  const op = bytes[0]!;
+  if (op !== 1 && op !== 2) throw new DhcpDecodeError(0, `op ${op} is neither BOOTREQUEST (1) nor BOOTREPLY (2)`);
+  const hlen = bytes[2]!;
+  if (hlen > 16) throw new DhcpDecodeError(2, `hardware address length ${hlen} exceeds the 16-byte chaddr field`);
+
+  const instances: OptionInstance[] = [];
+  scanOptions(bytes, OPTIONS_OFFSET, bytes.length, 'options field', instances);
+
+  let overload = 0;
+  const overloadOption = instances.find((option) => option.code === Option.OVERLOAD);
+  if (overloadOption) {
+    checkLength(Option.OVERLOAD, overloadOption.value.length, overloadOption.offset);
+    overload = overloadOption.value[0]!;
+    if (overload < 1 || overload > 3) {
+      throw new DhcpDecodeError(overloadOption.offset, `overload (52) value ${overload} is not 1, 2 or 3`);
+    }
+  }
+  // RFC 3396 §5: the options field, then file, then sname, concatenated in that order.
+  const overloaded: OptionInstance[] = [];
+  if (overload & OVERLOAD_FILE) scanOptions(bytes, FILE_OFFSET, FILE_OFFSET + FILE_LENGTH, 'file field', overloaded);
+  if (overload & OVERLOAD_SNAME) scanOptions(bytes, SNAME_OFFSET, SNAME_OFFSET + SNAME_LENGTH, 'sname field', overloaded);
+  const loop = overloaded.find((option) => option.code === Option.OVERLOAD);
+  if (loop) throw new DhcpDecodeError(loop.offset, 'overload (52) inside an overloaded field would loop');
+
+  const parts = new Map<number, { offset: number; chunks: Buffer[] }>();
+  for (const instance of [...instances, ...overloaded]) {
+    if (instance.code === Option.OVERLOAD) continue;
+    const entry = parts.get(instance.code);
+    if (entry) entry.chunks.push(instance.value);
+    else parts.set(instance.code, { offset: instance.offset, chunks: [instance.value] });
+  }
+  const options: DhcpOptions = new Map();
+  for (const [code, { offset, chunks }] of parts) {
+    const value = chunks.length === 1 ? Buffer.from(chunks[0]!) : Buffer.concat(chunks);
+    checkLength(code, value.length, offset);
+    options.set(code, value);
+  }
+
+  return {
+    op,
+    htype: bytes[1]!,
+    hlen,
+    hops: bytes[3]!,
+    xid: bytes.readUInt32BE(4),
+    secs: bytes.readUInt16BE(8),
+    flags: bytes.readUInt16BE(10),
+    ciaddr: readAddress(bytes, 12),
+    yiaddr: readAddress(bytes, 16),
+    siaddr: readAddress(bytes, 20),
+    giaddr: readAddress(bytes, 24),
+    chaddr: Buffer.from(bytes.subarray(28, 44)),
+    sname: overload & OVERLOAD_SNAME ? '' : readCString(bytes, SNAME_OFFSET, SNAME_LENGTH),
+    file: overload & OVERLOAD_FILE ? '' : readCString(bytes, FILE_OFFSET, FILE_LENGTH),
+    options,
+  };
+}
+
+export interface EncodeOptions {
+  /** The largest DHCP message the receiver takes (its option 57, else 576 bytes of IP datagram). */
+  readonly maxMessageSize?: number;
+  /** Pad replies up to this size (BOOTP's 300 bytes by default). */
+  readonly minimumSize?: number;
+}
+
+/** Option 53 first (some PXE ROMs look for it there), then the rest in insertion order; each split at 255. */
+function serializeOptions(options: DhcpOptions): Buffer[] {
+  const ordered = [...options].sort(([a], [b]) => Number(b === Option.MESSAGE_TYPE) - Number(a === Option.MESSAGE_TYPE));
+  const pieces: Buffer[] = [];
+  for (const [code, value] of ordered) {
+    if (code === Option.PAD || code === Option.END || code === Option.OVERLOAD) {
+      throw new RangeError(`option ${code} is framing, not content: it cannot be set`);
+    }
+    if (code < 0 || code > 255 || !Number.isInteger(code)) throw new RangeError(`option code ${code} is out of range`);
+    if (value.length === 0) {
+      pieces.push(Buffer.from([code, 0]));
+      continue;
+    }
+    for (let start = 0; start < value.length; start += 255) {
+      const chunk = value.subarray(start, start + 255);
+      pieces.push(Buffer.concat([Buffer.from([code, chunk.length]), chunk]));
+    }
+  }
+  return pieces;
+}
+
+interface Layout {
+  readonly main: Buffer[];
+  readonly file: Buffer[] | null;
+  readonly sname: Buffer[] | null;
+  readonly length: number;
+}
+
+/** Fills the options field first; what does not fit goes into file, then sname, when those are free. */
+function layout(packet: DhcpPacket, settings: EncodeOptions): Layout {
+  const pieces = serializeOptions(packet.options);
+  const limit = Math.max(settings.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_MESSAGE_SIZE) - 28;
+  const minimum = settings.minimumSize ?? BOOTP_MINIMUM_SIZE;
+  const total = pieces.reduce((sum, piece) => sum + piece.length, 0);
+  const plainLength = OPTIONS_OFFSET + total + 1;
+  if (plainLength <= limit) return { main: pieces, file: null, sname: null, length: Math.max(plainLength, minimum) };
+
+  // Reserve 3 bytes for the overload option and 1 for END in the options field.
+  const mainRoom = limit - OPTIONS_OFFSET - 4;
+  const areas = [
+    { pieces: [] as Buffer[], room: mainRoom, used: 0, open: true },
+    { pieces: [] as Buffer[], room: FILE_LENGTH - 1, used: 0, open: !packet.file },
+    { pieces: [] as Buffer[], room: SNAME_LENGTH - 1, used: 0, open: !packet.sname },
+  ];
+  // Areas fill strictly in order so the pieces of a split option concatenate back in order (RFC 3396).
+  let current = 0;
+  for (const piece of pieces) {
+    while (current < areas.length && (!areas[current]!.open || areas[current]!.used + piece.length > areas[current]!.room)) {
+      current += 1;
+    }
+    const area = areas[current];
+    if (!area) throw new RangeError(`options need ${total} bytes and do not fit a ${limit}-byte message even with overload`);
+    area.pieces.push(piece);
+    area.used += piece.length;
+  }
+  const [main, file, sname] = areas as [(typeof areas)[0], (typeof areas)[0], (typeof areas)[0]];
+  const length = Math.max(OPTIONS_OFFSET + main.used + 4, minimum);
+  return {
+    main: main.pieces,
+    file: file.pieces.length ? file.pieces : null,
+    sname: sname.pieces.length ? sname.pieces : null,
+    length,
+  };
+}
+
+export function encodingLength(packet: DhcpPacket, settings: EncodeOptions = {}): number {
+  return layout(packet, settings).length;
+}
+
+function writeField(buf: Buffer, text: string, offset: number, length: number, name: string): void {
+  const bytes = Buffer.from(text, 'latin1');
+  if (bytes.length >= length) throw new RangeError(`${name} ${JSON.stringify(text)} is longer than ${length - 1} bytes`);
+  bytes.copy(buf, offset);
+}
+
+function writePieces(buf: Buffer, pieces: readonly Buffer[], offset: number): number {
+  let at = offset;
+  for (const piece of pieces) {
+    piece.copy(buf, at);
+    at += piece.length;
+  }
+  buf[at] = Option.END;
+  return at + 1;
+}
+
+export function encode(packet: DhcpPacket, settings: EncodeOptions = {}): Buffer {
+  const plan = layout(packet, settings);
+  const buf = Buffer.alloc(plan.length);
+  buf[0] = packet.op;
+  buf[1] = packet.htype;
+  buf[2] = packet.hlen;
+  buf[3] = packet.hops;
+  buf.writeUInt32BE(packet.xid >>> 0, 4);
+  buf.writeUInt16BE(packet.secs, 8);
+  buf.writeUInt16BE(packet.flags, 10);
+  addressToBytes(packet.ciaddr).copy(buf, 12);
+  addressToBytes(packet.yiaddr).copy(buf, 16);
+  addressToBytes(packet.siaddr).copy(buf, 20);
+  addressToBytes(packet.giaddr).copy(buf, 24);
+  packet.chaddr.copy(buf, 28, 0, 16);
+  writeField(buf, packet.sname, SNAME_OFFSET, SNAME_LENGTH, 'sname');
+  writeField(buf, packet.file, FILE_OFFSET, FILE_LENGTH, 'file');
+  buf.writeUInt32BE(MAGIC_COOKIE, COOKIE_OFFSET);
+  const overload = (plan.file ? OVERLOAD_FILE : 0) | (plan.sname ? OVERLOAD_SNAME : 0);
+  let at = OPTIONS_OFFSET;
+  const [first, ...rest] = plan.main;
+  if (first) {
+    first.copy(buf, at);
+    at += first.length;
+  }
+  if (overload) {
+    buf.set([Option.OVERLOAD, 1, overload], at);
+    at += 3;
+  }
+  writePieces(buf, rest, at);
+  if (plan.file) writePieces(buf, plan.file, FILE_OFFSET);
+  if (plan.sname) writePieces(buf, plan.sname, SNAME_OFFSET);
+  return buf;
+}
+
+/** An empty packet with every field set, to build requests and replies from. */
+export function blankPacket(fields: Partial<DhcpPacket> = {}): DhcpPacket {
+  return {
+    op: 1,
+    htype: 1,
+    hlen: 6,
+    hops: 0,
+    xid: 0,
+    secs: 0,
+    flags: 0,
+    ciaddr: '0.0.0.0',
+    yiaddr: '0.0.0.0',
+    siaddr: '0.0.0.0',
+    giaddr: '0.0.0.0',
+    chaddr: Buffer.alloc(16),
+    sname: '',
+    file: '',
+    options: new Map(),
+    ...fields,
+  };
+}
