@@ -1,0 +1,302 @@
+/**
+ * UDP sockets pinned to one interface. Node's dgram cannot set SO_BINDTODEVICE, and without it a socket
+ * on 0.0.0.0:67 hears DISCOVERs from every interface and its broadcast replies leave by the default route
+ * (measured: the OFFER went out on the laptop's Wi-Fi). So the fd is made natively through koffi —
+ * socket(), SO_BROADCAST, SO_BINDTODEVICE, bind() — and handed to dgram. See design/NETWORKING.md.
+ *
+ * Never SO_REUSEADDR: with two sockets on :67 unicast reaches only the last one, and a failing bind is how
+ * we learn that dnsmasq already serves there. Two sockets pinned to *different* interfaces may both bind
+ * 0.0.0.0:67 (the kernel only calls it a conflict when either is unpinned or both share the device), which
+ * is what serving several interfaces needs.
+ */
+import dgram from 'node:dgram';
+import { isIPv4, isIPv6 } from 'node:net';
+import { readdirSync } from 'node:fs';
+import { endianness } from 'node:os';
+import koffi from 'koffi';
+import { describePortHolders, findUdpPortHolders, type IpFamily, type PortHolder } from './port-holder.js';
+
+export type { IpFamily } from './port-holder.js';
+
+// Linux values (x86, arm, riscv alike; these socket constants differ only on mips/sparc/alpha).
+const AF_INET = 2;
+const AF_INET6 = 10;
+const SOCK_DGRAM = 2;
+const SOCK_CLOEXEC = 0o2000000;
+const IPPROTO_UDP = 17;
+const SOL_SOCKET = 1;
+const SO_BROADCAST = 6;
+const SO_BINDTODEVICE = 25;
+const IPPROTO_IPV6 = 41;
+const IPV6_V6ONLY = 26;
+/** IFNAMSIZ is 16 including the terminating NUL. */
+const MAX_INTERFACE_NAME = 15;
+
+const ERRNO_NAMES: Readonly<Record<number, string>> = {
+  1: 'EPERM',
+  9: 'EBADF',
+  13: 'EACCES',
+  19: 'ENODEV',
+  22: 'EINVAL',
+  24: 'EMFILE',
+  97: 'EAFNOSUPPORT',
+  98: 'EADDRINUSE',
+  99: 'EADDRNOTAVAIL',
+};
+
+interface Libc {
+  readonly socket: (domain: number, type: number, protocol: number) => number;
+  readonly setsockopt: (fd: number, level: number, name: number, value: Buffer, length: number) => number;
+  readonly bind: (fd: number, address: Buffer, length: number) => number;
+  readonly close: (fd: number) => number;
+}
+
+let libc: Libc | undefined;
+
+function loadLibc(): Libc {
+  if (libc) return libc;
+  if (process.platform !== 'linux') {
+    // macOS would need IP_BOUND_IF by interface index instead; not written yet.
+    throw new Error(`pinning a socket to an interface is implemented for Linux only (this is ${process.platform})`);
+  }
+  let lib: ReturnType<typeof koffi.load>;
+  try {
+    lib = koffi.load('libc.so.6');
+  } catch {
+    // musl and others: the symbols are already in the process.
+    lib = koffi.load(null);
+  }
+  libc = {
+    socket: lib.func('int socket(int domain, int type, int protocol)'),
+    setsockopt: lib.func('int setsockopt(int fd, int level, int optname, const void *optval, uint32_t optlen)'),
+    bind: lib.func('int bind(int fd, const void *addr, uint32_t addrlen)'),
+    close: lib.func('int close(int fd)'),
+  };
+  return libc;
+}
+
+export interface SocketOpenContext {
+  readonly syscall: string;
+  readonly address: string;
+  readonly port: number;
+  readonly family: IpFamily;
+  readonly device?: string;
+}
+
+/** A socket that could not be opened, with a message an operator can act on. */
+export class SocketOpenError extends Error {
+  override readonly name = 'SocketOpenError';
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly context: SocketOpenContext,
+    /** On EADDRINUSE: who holds the port, as far as we could see. */
+    readonly holders: readonly PortHolder[] = [],
+  ) {
+    super(message);
+  }
+}
+
+function where(context: SocketOpenContext): string {
+  const host = context.family === 6 ? `[${context.address}]` : context.address;
+  return `UDP ${host}:${context.port}${context.device ? ` on ${context.device}` : ''}`;
+}
+
+function interfaceNames(): string[] {
+  try {
+    return readdirSync('/sys/class/net').sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Pure: the operator-facing message for a failed socket call. */
+export function explainSocketError(
+  code: string,
+  context: SocketOpenContext,
+  holders: readonly PortHolder[] = [],
+  knownInterfaces: readonly string[] = [],
+): string {
+  const target = where(context);
+  switch (code) {
+    case 'EADDRINUSE': {
+      const holder = holders.length > 0 ? describePortHolders(holders) : 'another process (we could not see which)';
+      return (
+        `Cannot listen on ${target}: the port is already in use by ${holder}. ` +
+        `Stop dnsmasq / NetworkManager shared mode on this interface, or run pxedeck on another interface.`
+      );
+    }
+    case 'EACCES':
+    case 'EPERM':
+      if (context.syscall === 'setsockopt(SO_BINDTODEVICE)') {
+        return `Cannot pin ${target}: binding a socket to an interface needs root or CAP_NET_RAW on this kernel.`;
+      }
+      return (
+        `Cannot listen on ${target}: ${code}. Ports below 1024 (DHCP 67, TFTP 69, HTTP 80) need root or ` +
+        `CAP_NET_BIND_SERVICE: run pxedeck with sudo, or grant it once with ` +
+        `sudo setcap cap_net_bind_service,cap_net_raw+ep "$(readlink -f "$(which node)")".`
+      );
+    case 'ENODEV': {
+      const known = knownInterfaces.length > 0 ? ` This machine has: ${knownInterfaces.join(', ')}.` : '';
+      return `Cannot listen on ${target}: there is no network interface named "${context.device}" (any more).${known}`;
+    }
+    case 'EADDRNOTAVAIL':
+      return `Cannot listen on ${target}: ${context.address} is not an address of this machine.`;
+    default:
+      return `Cannot listen on ${target}: ${context.syscall} failed with ${code}.`;
+  }
+}
+
+async function socketError(code: string, context: SocketOpenContext): Promise<SocketOpenError> {
+  // Finding the holder must not hide the error itself.
+  const holders =
+    code === 'EADDRINUSE' ? await findUdpPortHolders(context.port, { families: [context.family] }).catch(() => []) : [];
+  const names = code === 'ENODEV' ? interfaceNames() : [];
+  return new SocketOpenError(explainSocketError(code, context, holders, names), code, context, holders);
+}
+
+function resolveFamily(address: string | undefined, family: IpFamily | undefined): { address: string; family: IpFamily } {
+  const chosen = family ?? (address !== undefined && isIPv6(address) ? 6 : 4);
+  const resolved = address ?? (chosen === 6 ? '::' : '0.0.0.0');
+  if (chosen === 4 && !isIPv4(resolved)) throw new TypeError(`not an IPv4 address: ${resolved}`);
+  if (chosen === 6 && !isIPv6(resolved)) throw new TypeError(`not an IPv6 address: ${resolved}`);
+  return { address: resolved, family: chosen };
+}
+
+function checkPort(port: number): void {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`not a UDP port: ${port}`);
+}
+
+/** sa_family is in host byte order, the port in network order. */
+function writeHostUInt16(buffer: Buffer, value: number, offset: number): void {
+  if (endianness() === 'LE') buffer.writeUInt16LE(value, offset);
+  else buffer.writeUInt16BE(value, offset);
+}
+
+function sockaddr(family: IpFamily, address: string, port: number): Buffer {
+  if (family === 4) {
+    const buffer = Buffer.alloc(16); // struct sockaddr_in
+    writeHostUInt16(buffer, AF_INET, 0);
+    buffer.writeUInt16BE(port, 2);
+    Buffer.from(address.split('.').map(Number)).copy(buffer, 4);
+    return buffer;
+  }
+  const buffer = Buffer.alloc(28); // struct sockaddr_in6; flowinfo and scope id stay 0
+  buffer.writeUInt16LE(AF_INET6, 0);
+  buffer.writeUInt16BE(port, 2);
+  ipv6Bytes(address).copy(buffer, 8);
+  return buffer;
+}
+
+function ipv6Bytes(address: string): Buffer {
+  const [head = '', tail] = address.split('::');
+  const expand = (part: string): number[] =>
+    part === ''
+      ? []
+      : part.split(':').flatMap((group) => {
+          if (group.includes('.')) {
+            const [a = 0, b = 0, c = 0, d = 0] = group.split('.').map(Number);
+            return [(a << 8) | b, (c << 8) | d];
+          }
+          return [Number.parseInt(group, 16)];
+        });
+  const left = expand(head);
+  const right = tail === undefined ? [] : expand(tail);
+  const groups = [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
+  const buffer = Buffer.alloc(16);
+  groups.forEach((group, i) => buffer.writeUInt16BE(group, i * 2));
+  return buffer;
+}
+
+export interface DeviceSocketOptions {
+  /** Interface name, e.g. enp3s0. */
+  readonly device: string;
+  readonly port: number;
+  /** 0.0.0.0 (or :: for family 6) by default: a DHCP server must hear broadcasts and address-less clients. */
+  readonly address?: string;
+  readonly family?: IpFamily;
+}
+
+/**
+ * A dgram socket bound to `address:port` that only receives packets arriving on `device`, and whose
+ * packets (broadcasts included) leave by `device`. IPv4 sockets may send broadcasts; IPv6 ones are
+ * V6ONLY, so a DHCPv4 and a DHCPv6 server can share an interface. Rejects with a SocketOpenError.
+ */
+export async function openDeviceUdpSocket(options: DeviceSocketOptions): Promise<dgram.Socket> {
+  const { device, port } = options;
+  checkPort(port);
+  if (device.length === 0 || device.length > MAX_INTERFACE_NAME || /[\s/\0:]/.test(device)) {
+    throw new TypeError(`not an interface name: "${device}"`);
+  }
+  const { address, family } = resolveFamily(options.address, options.family);
+  const lib = loadLibc();
+  const context = (syscall: string): SocketOpenContext => ({ syscall, address, port, family, device });
+  const errnoName = (): string => {
+    const errno = koffi.errno();
+    return ERRNO_NAMES[errno] ?? `errno ${errno}`;
+  };
+
+  const fd = lib.socket(family === 4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
+  if (fd < 0) throw await socketError(errnoName(), context('socket'));
+
+  let handedOver = false;
+  try {
+    const one = Buffer.from(new Int32Array([1]).buffer); // an int in host byte order
+    const steps: Array<[string, () => number]> = [
+      family === 6
+        ? ['setsockopt(IPV6_V6ONLY)', () => lib.setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, one, 4)]
+        : ['setsockopt(SO_BROADCAST)', () => lib.setsockopt(fd, SOL_SOCKET, SO_BROADCAST, one, 4)],
+      [
+        'setsockopt(SO_BINDTODEVICE)',
+        () => lib.setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, Buffer.from(`${device}\0`), device.length + 1),
+      ],
+      ['bind', () => lib.bind(fd, sockaddr(family, address, port), family === 4 ? 16 : 28)],
+    ];
+    for (const [syscall, call] of steps) {
+      if (call() !== 0) throw await socketError(errnoName(), context(syscall));
+    }
+    const socket = dgram.createSocket({ type: family === 4 ? 'udp4' : 'udp6' });
+    try {
+      // Both ways bind({fd}) can throw (not a UDP fd, uv_udp_open failing) leave the fd ours to close.
+      socket.bind({ fd });
+    } catch (error) {
+      socket.close();
+      throw error;
+    }
+    handedOver = true;
+    return socket;
+  } finally {
+    if (!handedOver) lib.close(fd);
+  }
+}
+
+export interface UdpSocketOptions {
+  readonly port: number;
+  readonly address?: string;
+  readonly family?: IpFamily;
+}
+
+/**
+ * A plain (unpinned) dgram socket, for loopback and for unicast-only services such as PXE on 4011 bound
+ * to an interface address. Same errors as openDeviceUdpSocket; no reuseAddr, for the same reason.
+ */
+export async function openUdpSocket(options: UdpSocketOptions): Promise<dgram.Socket> {
+  checkPort(options.port);
+  const { address, family } = resolveFamily(options.address, options.family);
+  const socket = dgram.createSocket({ type: family === 4 ? 'udp4' : 'udp6', ...(family === 6 && { ipv6Only: true }) });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind({ address, port: options.port, exclusive: true }, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    return socket;
+  } catch (error) {
+    socket.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (!code) throw error;
+    throw await socketError(code, { syscall: 'bind', address, port: options.port, family });
+  }
+}
