@@ -147,10 +147,20 @@ export function explainSocketError(
   }
 }
 
+/** Same family first; a dual-stack IPv6 socket also blocks IPv4 binds (and the reverse), so then the other. */
+async function holdersOf(context: SocketOpenContext): Promise<PortHolder[]> {
+  try {
+    const holders = await findUdpPortHolders(context.port);
+    const sameFamily = holders.filter((holder) => holder.family === context.family);
+    return sameFamily.length > 0 ? sameFamily : holders;
+  } catch {
+    // Finding the holder must not hide the error itself.
+    return [];
+  }
+}
+
 async function socketError(code: string, context: SocketOpenContext): Promise<SocketOpenError> {
-  // Finding the holder must not hide the error itself.
-  const holders =
-    code === 'EADDRINUSE' ? await findUdpPortHolders(context.port, { families: [context.family] }).catch(() => []) : [];
+  const holders = code === 'EADDRINUSE' ? await holdersOf(context) : [];
   const names = code === 'ENODEV' ? interfaceNames() : [];
   return new SocketOpenError(explainSocketError(code, context, holders, names), code, context, holders);
 }

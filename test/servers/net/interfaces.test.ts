@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import {
+  chooseFrom,
+  compareInterfaceStates,
+  describeInterface,
+  interfaceForAddress,
+  InterfaceChoiceError,
+  ipv4Subnet,
+  listInterfaces,
+  parseDefaultRouteInterfaces,
+  subnetContains,
+  type InterfaceState,
+  type NetInterface,
+} from '../../../src/servers/net/interfaces.js';
+import type { Mac } from '../../../src/protocol/mac.js';
+
+function iface(name: string, overrides: Partial<NetInterface> = {}): NetInterface {
+  return {
+    name,
+    index: 2,
+    mac: '52:54:00:12:34:56' as Mac,
+    up: true,
+    operstate: 'up',
+    loopback: false,
+    wireless: false,
+    defaultRoute: false,
+    ipv4: [],
+    ipv6: [],
+    ...overrides,
+  };
+}
+
+const lo = iface('lo', { loopback: true, operstate: 'unknown', ipv4: [ipv4Subnet('127.0.0.1', 8)] });
+const bench = iface('enp3s0', { ipv4: [ipv4Subnet('10.77.1.1', 24)] });
+const wifi = iface('wlp2s0', { wireless: true, defaultRoute: true, ipv4: [ipv4Subnet('192.168.1.23', 24)] });
+const docker = iface('docker0', { operstate: 'down', ipv4: [ipv4Subnet('172.17.0.1', 16)] });
+const unaddressed = iface('enx001122334455', { ipv4: [] });
+const down = iface('eth1', { up: false, operstate: 'down', ipv4: [ipv4Subnet('10.9.9.9', 24)] });
+
+function choiceError(fn: () => unknown): InterfaceChoiceError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof InterfaceChoiceError) return error;
+    throw error;
+  }
+  throw new Error('expected an InterfaceChoiceError');
+}
+
+describe('address maths', () => {
+  it('derives netmask, network and broadcast', () => {
+    expect(ipv4Subnet('10.77.1.1', 24)).toEqual({
+      address: '10.77.1.1',
+      prefixLength: 24,
+      netmask: '255.255.255.0',
+      network: '10.77.1.0',
+      broadcast: '10.77.1.255',
+    });
+    expect(ipv4Subnet('172.16.5.4', 20)).toMatchObject({ netmask: '255.255.240.0', network: '172.16.0.0', broadcast: '172.16.15.255' });
+    expect(ipv4Subnet('10.0.0.1', 32)).toMatchObject({ network: '10.0.0.1', broadcast: '10.0.0.1' });
+    expect(() => ipv4Subnet('10.0.0.256', 24)).toThrow(RangeError);
+    expect(() => ipv4Subnet('10.0.0.1', 33)).toThrow(RangeError);
+  });
+
+  it('tells whether an address is on the subnet, and which interface holds it', () => {
+    const subnet = ipv4Subnet('172.16.5.4', 20);
+    expect(subnetContains(subnet, '172.16.15.254')).toBe(true);
+    expect(subnetContains(subnet, '172.16.16.1')).toBe(false);
+    expect(subnetContains(subnet, 'fe80::1')).toBe(false);
+    const wide = iface('br0', { ipv4: [ipv4Subnet('10.77.0.1', 16)] });
+    expect(interfaceForAddress([wide, bench, wifi], '10.77.1.50')?.iface.name).toBe('enp3s0');
+    expect(interfaceForAddress([wide, bench, wifi], '10.77.9.50')?.iface.name).toBe('br0');
+    expect(interfaceForAddress([wide, bench, wifi], '8.8.8.8')).toBeUndefined();
+  });
+});
+
+describe('parseDefaultRouteInterfaces', () => {
+  it('finds the interfaces with an up default route in /proc/net/route', () => {
+    const text = [
+      'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT',
+      'wlp2s0\t00000000\t0101A8C0\t0003\t0\t0\t600\t00000000\t0\t0\t0',
+      'wlp2s0\t0001A8C0\t00000000\t0001\t0\t0\t600\t00FFFFFF\t0\t0\t0',
+      'enp3s0\t00014D0A\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0',
+      // A default route that is not up does not count.
+      'tun0\t00000000\t00000000\t0000\t0\t0\t50\t00000000\t0\t0\t0',
+      '',
+    ].join('\n');
+    expect([...parseDefaultRouteInterfaces(text)]).toEqual(['wlp2s0']);
+  });
+});
+
+describe('chooseFrom', () => {
+  it('takes the only candidate when none is requested', () => {
+    expect(chooseFrom([lo, bench, unaddressed, down]).name).toBe('enp3s0');
+  });
+
+  it('asks for --interface when several could serve, naming them and the uplink', () => {
+    const error = choiceError(() => chooseFrom([lo, bench, wifi, docker]));
+    expect(error.problem).toBe('ambiguous');
+    expect(error.candidates.map((entry) => entry.name)).toEqual(['enp3s0', 'wlp2s0', 'docker0']);
+    expect(error.message).toContain('--interface NAME');
+    expect(error.message).toContain('enp3s0 10.77.1.1/24');
+    expect(error.message).toContain('wlp2s0 192.168.1.23/24 (wireless, default route');
+    expect(error.message).toContain('docker0 172.17.0.1/16 (no cable/link');
+    expect(error.message).toContain('wlp2s0 holds the default route');
+  });
+
+  it('explains why nothing can serve', () => {
+    const error = choiceError(() => chooseFrom([lo, unaddressed, down]));
+    expect(error.problem).toBe('none');
+    expect(error.message).toContain('enx001122334455: it has no IPv4 address');
+    expect(error.message).toContain('eth1: it is down (bring it up: ip link set eth1 up)');
+    expect(error.message).not.toContain('lo:');
+    expect(choiceError(() => chooseFrom([lo])).message).toContain('no network interface besides loopback');
+  });
+
+  it('returns the requested interface, even beside others and on the default route', () => {
+    expect(chooseFrom([lo, bench, wifi], 'wlp2s0').name).toBe('wlp2s0');
+    expect(chooseFrom([lo, bench, wifi], 'enp3s0').name).toBe('enp3s0');
+  });
+
+  it('refuses a requested interface that does not exist or cannot serve, listing those that can', () => {
+    const missing = choiceError(() => chooseFrom([lo, bench, wifi], 'eth9'));
+    expect(missing.problem).toBe('no-such-interface');
+    expect(missing.message).toMatch(/no network interface named "eth9".*\n {2}enp3s0 10\.77\.1\.1\/24.*\n {2}wlp2s0/);
+    const loopback = choiceError(() => chooseFrom([lo, bench], 'lo'));
+    expect(loopback.problem).toBe('unusable');
+    expect(loopback.message).toContain('Cannot serve on lo: it is the loopback interface');
+    expect(choiceError(() => chooseFrom([bench, unaddressed], 'enx001122334455')).message).toContain(
+      'ip addr add 192.168.77.1/24 dev enx001122334455',
+    );
+    expect(choiceError(() => chooseFrom([down], 'eth1')).message).toContain('No interface could serve');
+  });
+
+  it('describes an interface the way an operator tells ports apart', () => {
+    expect(describeInterface(wifi)).toBe('wlp2s0 192.168.1.23/24 (wireless, default route, 52:54:00:12:34:56)');
+    expect(describeInterface(iface('tun0', { mac: undefined, operstate: 'unknown' }))).toBe('tun0');
+  });
+});
+
+describe('compareInterfaceStates', () => {
+  const present: InterfaceState = { present: true, index: 7, up: true, operstate: 'up', ipv4: ['10.77.1.1/24'] };
+  const absent: InterfaceState = { present: false, up: false, operstate: 'absent', ipv4: [] };
+
+  it('reports nothing when nothing changed', () => {
+    expect(compareInterfaceStates('bench0', present, { ...present, ipv4: ['10.77.1.1/24'] })).toBeUndefined();
+  });
+
+  it('keeps the socket across cable unplug/replug and address changes (same index)', () => {
+    const unplugged = { ...present, operstate: 'down' };
+    expect(compareInterfaceStates('bench0', present, unplugged)).toMatchObject({ needsNewSocket: false });
+    expect(compareInterfaceStates('bench0', unplugged, present)).toMatchObject({ needsNewSocket: false });
+    expect(compareInterfaceStates('bench0', present, { ...present, ipv4: ['10.77.5.1/24'] })).toMatchObject({
+      needsNewSocket: false,
+    });
+  });
+
+  it('asks for a new socket when the interface comes back (or is swapped) under another index', () => {
+    expect(compareInterfaceStates('bench0', present, absent)).toMatchObject({ needsNewSocket: false });
+    expect(compareInterfaceStates('bench0', absent, { ...present, index: 9 })).toMatchObject({ needsNewSocket: true });
+    expect(compareInterfaceStates('bench0', present, { ...present, index: 9 })).toMatchObject({ needsNewSocket: true });
+  });
+});
+
+describe('listInterfaces (this machine, read only)', () => {
+  it('lists loopback with its address and flags', () => {
+    const loopback = listInterfaces().find((entry) => entry.name === 'lo');
+    expect(loopback).toMatchObject({ loopback: true, up: true, wireless: false });
+    expect(loopback?.ipv4[0]).toMatchObject({ address: '127.0.0.1', network: '127.0.0.0' });
+  });
+});
