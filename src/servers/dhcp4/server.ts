@@ -1,0 +1,353 @@
+/**
+ * The DHCPv4 side: proxyDHCP (default) or full DHCP on UDP 67, and the PXE boot server on UDP 4011.
+ * Decodes with the codec, asks the boot core, answers, and reports every packet as an event. A bad packet
+ * is dropped and counted; nothing a client sends can throw out of a socket handler.
+ */
+import type { Socket, RemoteInfo } from 'node:dgram';
+import { describeFirmware, isNetbootClient, readClientFacts, type DhcpClientFacts } from '../../boot/client-facts.js';
+import { decideDhcpBoot, type ClientHistory, type ClientPolicy, type DhcpBootDecision } from '../../boot/dhcp-decision.js';
+import { BOOTREQUEST, Option } from '../../protocol/dhcp4/constants.js';
+import { describeOptions } from '../../protocol/dhcp4/describe.js';
+import { decode, encode, type DhcpPacket } from '../../protocol/dhcp4/packet.js';
+import type { Mac } from '../../protocol/mac.js';
+import type { Emit, EventSource } from '../events.js';
+import type { LeaseParameters } from './reply.js';
+import { buildReply } from './reply.js';
+import type { LeasePool } from './lease-pool.js';
+
+export type DhcpMode = 'proxy' | 'full';
+
+export interface BootTargets {
+  /** The URL iPXE chains to (the constant /boot.ipxe on our HTTP server). */
+  readonly scriptUrl: string;
+  readonly httpUrl: (file: string) => string;
+  /** Boot binaries present in the boot directory, by file name. */
+  readonly binaries: () => ReadonlySet<string>;
+}
+
+export interface Dhcp4ServerOptions {
+  readonly mode: DhcpMode;
+  /** Our IPv4 address on the served interface: siaddr, option 54, the TFTP server. */
+  readonly serverAddress: string;
+  readonly interfaceName?: string;
+  /** Opens a UDP socket on `port` (pinned to the interface with SO_BINDTODEVICE in production). */
+  readonly openSocket: (port: number) => Promise<Socket>;
+  readonly ports?: { readonly dhcp?: number; readonly bootServer?: number | null; readonly client?: number };
+  /** Where replies to clients without an address go: 255.255.255.255 on a real segment. */
+  readonly broadcastAddress?: string;
+  readonly targets: BootTargets;
+  readonly clientState: (mac: Mac) => { readonly policy: ClientPolicy; readonly history: ClientHistory };
+  readonly pool?: LeasePool;
+  readonly lease?: Omit<LeaseParameters, 'leaseSeconds'> & { readonly leaseSeconds?: number };
+  readonly logServers?: readonly string[];
+  readonly emit: Emit;
+  readonly signal?: AbortSignal;
+  readonly now?: () => number;
+}
+
+export interface Dhcp4Server {
+  /** Ports actually bound (useful when 0 was asked in tests). */
+  readonly ports: { readonly dhcp: number; readonly bootServer: number | null };
+  readonly stats: { received: number; sent: number; malformed: number; ignored: number };
+  close(): Promise<void>;
+}
+
+interface Destination {
+  readonly address: string;
+  readonly port: number;
+}
+
+export async function createDhcp4Server(options: Dhcp4ServerOptions): Promise<Dhcp4Server> {
+  if (options.mode === 'full' && !options.pool) throw new Error('full DHCP mode needs an address pool (--pool FIRST-LAST)');
+  const now = options.now ?? Date.now;
+  const clientPort = options.ports?.client ?? 68;
+  const broadcast = options.broadcastAddress ?? '255.255.255.255';
+  const stats = { received: 0, sent: 0, malformed: 0, ignored: 0 };
+  const sockets: Socket[] = [];
+  const { emit } = options;
+  const foreignServers = new Set<string>();
+
+  const dhcpSocket = await options.openSocket(options.ports?.dhcp ?? 67);
+  sockets.push(dhcpSocket);
+  const bootServerPort = options.ports?.bootServer === undefined ? 4011 : options.ports.bootServer;
+  let bootSocket: Socket | null = null;
+  try {
+    if (bootServerPort !== null) {
+      bootSocket = await options.openSocket(bootServerPort);
+      sockets.push(bootSocket);
+    }
+  } catch (error) {
+    dhcpSocket.close();
+    throw error;
+  }
+
+  function decide(facts: DhcpClientFacts): DhcpBootDecision {
+    const state = options.clientState(facts.mac);
+    return decideDhcpBoot({
+      facts,
+      policy: state.policy,
+      history: state.history,
+      now: now(),
+      scriptUrl: options.targets.scriptUrl,
+      httpUrl: options.targets.httpUrl,
+      binaries: options.targets.binaries(),
+    });
+  }
+
+  function ignore(source: EventSource, facts: DhcpClientFacts, packet: DhcpPacket, reason: string): void {
+    stats.ignored += 1;
+    emit({ kind: 'dhcp.ignored', time: now(), source, mac: facts.mac, xid: packet.xid, reason });
+  }
+
+  function send(source: EventSource, socket: Socket, reply: DhcpPacket, request: DhcpPacket, facts: DhcpClientFacts, to: Destination, decision?: DhcpBootDecision): void {
+    const maxSize = request.options.get(Option.MAX_MESSAGE_SIZE);
+    const bytes = encode(reply, { maxMessageSize: maxSize?.length === 2 ? maxSize.readUInt16BE(0) : undefined });
+    socket.send(bytes, to.port, to.address, (error) => {
+      if (error) emit({ kind: 'server.error', time: now(), source, server: source, message: `sending to ${to.address}:${to.port}: ${error.message}` });
+    });
+    stats.sent += 1;
+    const type = reply.options.get(Option.MESSAGE_TYPE)![0]!;
+    const bootFile = reply.options.get(Option.BOOTFILE_NAME)?.toString('latin1');
+    emit({
+      kind: 'dhcp.sent',
+      time: now(),
+      source,
+      mac: facts.mac,
+      xid: reply.xid,
+      messageType: ['', 'DISCOVER', 'OFFER', 'REQUEST', 'DECLINE', 'ACK', 'NAK', 'RELEASE', 'INFORM'][type] ?? String(type),
+      peer: `${to.address}:${to.port}`,
+      summary: decision?.action === 'boot' ? decision.reason : decision?.action === 'ignore' ? decision.reason : 'address only',
+      options: describeOptions(reply.options),
+      ...(options.interfaceName && { interface: options.interfaceName }),
+      ...(reply.yiaddr !== '0.0.0.0' && { yiaddr: reply.yiaddr, ip: reply.yiaddr }),
+      ...(bootFile && { bootFile }),
+    });
+  }
+
+  /** RFC 2131 §4.1: relay → giaddr; NAK and clients without an address → broadcast; renewing → unicast. */
+  function destinationFor(request: DhcpPacket, isNak: boolean): Destination {
+    if (request.giaddr !== '0.0.0.0') return { address: request.giaddr, port: options.ports?.dhcp ?? 67 };
+    if (!isNak && request.ciaddr !== '0.0.0.0') return { address: request.ciaddr, port: clientPort };
+    return { address: broadcast, port: clientPort };
+  }
+
+  function leaseParameters(): LeaseParameters {
+    const lease = options.lease!;
+    return { ...lease, leaseSeconds: lease.leaseSeconds ?? 3600 };
+  }
+
+  function noteForeignServer(facts: DhcpClientFacts): void {
+    if (!facts.serverId || facts.serverId === options.serverAddress || foreignServers.has(facts.serverId)) return;
+    foreignServers.add(facts.serverId);
+    emit({ kind: 'dhcp.foreign-server', time: now(), source: 'dhcp4', server: facts.serverId, mac: facts.mac });
+  }
+
+  function proxyDelivery(facts: DhcpClientFacts): 'file' | 'steer' {
+    if (facts.firmware !== 'uefi-pxe') return 'file';
+    return options.clientState(facts.mac).policy.proxyDelivery === 'offer' ? 'file' : 'steer';
+  }
+
+  function handleProxy(packet: DhcpPacket, facts: DhcpClientFacts): void {
+    if (facts.messageType !== 'DISCOVER') {
+      noteForeignServer(facts);
+      const why =
+        facts.messageType === 'REQUEST'
+          ? `proxy mode: a ${facts.messageType} for ${facts.serverId ?? 'the site DHCP server'} is the site server's to answer`
+          : `proxy mode answers only DISCOVER on port 67 (got ${facts.messageType ?? 'no message type'})`;
+      return ignore('dhcp4', facts, packet, why);
+    }
+    if (!isNetbootClient(facts)) {
+      return ignore('dhcp4', facts, packet, 'proxy mode answers only PXE/HTTP-boot clients (option 60 PXEClient/HTTPClient) and iPXE');
+    }
+    const decision = decide(facts);
+    if (decision.action === 'ignore') return ignore('dhcp4', facts, packet, decision.reason);
+    const reply = buildReply({
+      request: packet,
+      facts,
+      messageType: 'OFFER',
+      serverAddress: options.serverAddress,
+      decision,
+      delivery: proxyDelivery(facts),
+      ...(options.logServers && { logServers: options.logServers }),
+    });
+    send('dhcp4', dhcpSocket, reply, packet, facts, destinationFor(packet, false), decision);
+  }
+
+  function replyFull(
+    packet: DhcpPacket,
+    facts: DhcpClientFacts,
+    messageType: 'OFFER' | 'ACK',
+    yiaddr: string,
+    withLeaseTime = true,
+  ): void {
+    const decision = isNetbootClient(facts) ? decide(facts) : undefined;
+    const lease = leaseParameters();
+    const reply = buildReply({
+      request: packet,
+      facts,
+      messageType,
+      serverAddress: options.serverAddress,
+      yiaddr,
+      lease,
+      ...(decision && { decision }),
+      ...(options.logServers && { logServers: options.logServers }),
+    });
+    if (!withLeaseTime) {
+      for (const code of [Option.LEASE_TIME, Option.RENEWAL_TIME, Option.REBINDING_TIME]) reply.options.delete(code);
+    }
+    send('dhcp4', dhcpSocket, reply, packet, facts, destinationFor(packet, false), decision);
+    if (messageType === 'ACK' && withLeaseTime) {
+      const granted = options.pool!.leaseFor(facts.mac);
+      emit({ kind: 'lease.granted', time: now(), source: 'dhcp4', mac: facts.mac, ip: yiaddr, ...(granted && { expiresAt: granted.expiresAt }) });
+    }
+  }
+
+  function nak(packet: DhcpPacket, facts: DhcpClientFacts, message: string): void {
+    const reply = buildReply({ request: packet, facts, messageType: 'NAK', serverAddress: options.serverAddress, message });
+    send('dhcp4', dhcpSocket, reply, packet, facts, destinationFor(packet, true), { action: 'ignore', reason: message });
+  }
+
+  function handleFull(packet: DhcpPacket, facts: DhcpClientFacts): void {
+    const pool = options.pool!;
+    const hostname = facts.hostname;
+    if (options.clientState(facts.mac).policy.ignore) return ignore('dhcp4', facts, packet, 'the operator set this machine to be ignored');
+    switch (facts.messageType) {
+      case 'DISCOVER': {
+        const ip = pool.offer(facts.mac, facts.requestedIp);
+        if (!ip) return ignore('dhcp4', facts, packet, `the pool is exhausted: all ${pool.size} addresses are leased or held`);
+        return replyFull(packet, facts, 'OFFER', ip);
+      }
+      case 'REQUEST': {
+        if (facts.serverId && facts.serverId !== options.serverAddress) {
+          noteForeignServer(facts);
+          return ignore('dhcp4', facts, packet, `REQUEST is for another server (${facts.serverId})`);
+        }
+        const ip = facts.requestedIp ?? (packet.ciaddr !== '0.0.0.0' ? packet.ciaddr : undefined);
+        if (!ip) return ignore('dhcp4', facts, packet, 'REQUEST names no address (no option 50 and no ciaddr)');
+        const initReboot = !facts.serverId && packet.ciaddr === '0.0.0.0';
+        if (initReboot && !pool.onSubnet(ip)) return nak(packet, facts, `${ip} is not on this network`);
+        const known = pool.leaseFor(facts.mac) !== undefined;
+        const outcome = pool.request(facts.mac, ip, hostname);
+        if (outcome.ok) return replyFull(packet, facts, 'ACK', ip);
+        // RFC 2131 §4.3.2: INIT-REBOOT for a client we hold no record of gets silence, not a NAK.
+        if (initReboot && !known) return ignore('dhcp4', facts, packet, `no lease on record for this client: ${outcome.reason}`);
+        return nak(packet, facts, outcome.reason);
+      }
+      case 'DECLINE': {
+        if (facts.serverId && facts.serverId !== options.serverAddress) return ignore('dhcp4', facts, packet, 'DECLINE for another server');
+        const ip = facts.requestedIp;
+        if (!ip || !pool.decline(facts.mac, ip)) return ignore('dhcp4', facts, packet, `DECLINE of ${ip ?? 'no address'} that is not this client's`);
+        emit({ kind: 'lease.declined', time: now(), source: 'dhcp4', mac: facts.mac, ip });
+        return;
+      }
+      case 'RELEASE': {
+        if (!pool.release(facts.mac, packet.ciaddr)) return ignore('dhcp4', facts, packet, `RELEASE of ${packet.ciaddr}, which is not leased to this client`);
+        emit({ kind: 'lease.released', time: now(), source: 'dhcp4', mac: facts.mac, ip: packet.ciaddr });
+        return;
+      }
+      case 'INFORM':
+        if (packet.ciaddr === '0.0.0.0') return ignore('dhcp4', facts, packet, 'INFORM without ciaddr');
+        return replyFull(packet, facts, 'ACK', '0.0.0.0', false);
+      default:
+        return ignore('dhcp4', facts, packet, `message type ${facts.messageType ?? 'missing'} is not one a server answers`);
+    }
+  }
+
+  /** PXE boot server: UEFI firmware (after a steering proxy offer) and iPXE's ProxyDHCP REQUEST land here. */
+  function handleBootServer(socket: Socket, packet: DhcpPacket, facts: DhcpClientFacts, rinfo: RemoteInfo): void {
+    if (facts.messageType !== 'REQUEST' && facts.messageType !== 'INFORM') {
+      return ignore('pxe4011', facts, packet, `the boot server answers REQUEST and INFORM (got ${facts.messageType ?? 'no message type'})`);
+    }
+    if (!isNetbootClient(facts)) return ignore('pxe4011', facts, packet, 'not a PXE client (no PXEClient vendor class)');
+    const decision = decide(facts);
+    if (decision.action === 'ignore') return ignore('pxe4011', facts, packet, decision.reason);
+    const reply = buildReply({
+      request: packet,
+      facts,
+      messageType: 'ACK',
+      serverAddress: options.serverAddress,
+      decision,
+      delivery: 'file',
+      echoBootItem: true,
+      ...(options.logServers && { logServers: options.logServers }),
+    });
+    send('pxe4011', socket, reply, packet, facts, { address: rinfo.address, port: rinfo.port }, decision);
+  }
+
+  function onMessage(source: EventSource, socket: Socket, bytes: Buffer, rinfo: RemoteInfo): void {
+    stats.received += 1;
+    let packet: DhcpPacket;
+    try {
+      packet = decode(bytes);
+    } catch (error) {
+      stats.malformed += 1;
+      emit({
+        kind: 'packet.malformed',
+        time: now(),
+        source,
+        peer: `${rinfo.address}:${rinfo.port}`,
+        error: error instanceof Error ? error.message : String(error),
+        length: bytes.length,
+        count: stats.malformed,
+      });
+      return;
+    }
+    try {
+      if (packet.op !== BOOTREQUEST || packet.hlen !== 6) {
+        stats.ignored += 1;
+        return;
+      }
+      const facts = readClientFacts(packet);
+      emit({
+        kind: 'dhcp.received',
+        time: now(),
+        source,
+        mac: facts.mac,
+        xid: packet.xid,
+        messageType: facts.messageType ?? 'none',
+        peer: `${rinfo.address}:${rinfo.port}`,
+        summary: `${facts.messageType ?? 'BOOTP'} from ${describeFirmware(facts)}`,
+        client: describeFirmware(facts),
+        options: describeOptions(packet.options),
+        ...(options.interfaceName && { interface: options.interfaceName }),
+        ...(packet.ciaddr !== '0.0.0.0' && { ip: packet.ciaddr }),
+      });
+      if (source === 'pxe4011') handleBootServer(socket, packet, facts, rinfo);
+      else if (options.mode === 'full') handleFull(packet, facts);
+      else handleProxy(packet, facts);
+    } catch (error) {
+      stats.malformed += 1;
+      emit({
+        kind: 'packet.malformed',
+        time: now(),
+        source,
+        peer: `${rinfo.address}:${rinfo.port}`,
+        error: `could not be answered: ${error instanceof Error ? error.message : String(error)}`,
+        length: bytes.length,
+        count: stats.malformed,
+      });
+    }
+  }
+
+  dhcpSocket.on('message', (bytes, rinfo) => onMessage('dhcp4', dhcpSocket, bytes, rinfo));
+  bootSocket?.on('message', (bytes, rinfo) => onMessage('pxe4011', bootSocket!, bytes, rinfo));
+  for (const socket of sockets) {
+    socket.on('error', (error) => emit({ kind: 'server.error', time: now(), source: 'dhcp4', server: 'dhcp4', message: error.message }));
+  }
+
+  const ports = { dhcp: dhcpSocket.address().port, bootServer: bootSocket ? bootSocket.address().port : null };
+  emit({ kind: 'server.listening', time: now(), source: 'dhcp4', server: `dhcp4-${options.mode}`, address: `${options.serverAddress}:${ports.dhcp}` });
+  if (bootSocket) emit({ kind: 'server.listening', time: now(), source: 'pxe4011', server: 'pxe-boot-server', address: `${options.serverAddress}:${ports.bootServer}` });
+
+  let closed: Promise<void> | null = null;
+  function close(): Promise<void> {
+    closed ??= Promise.all(sockets.map((socket) => new Promise<void>((resolve) => socket.close(() => resolve())))).then(() => {
+      emit({ kind: 'server.closed', time: now(), source: 'dhcp4', server: `dhcp4-${options.mode}` });
+    });
+    return closed;
+  }
+  options.signal?.addEventListener('abort', () => void close(), { once: true });
+
+  return { ports, stats, close };
+}
+
