@@ -4,7 +4,7 @@
  * its own namespace ("bench" and "wifi"), where a UDP listener plays the client or the office network.
  * Everything is created here and deleted afterwards; nothing touches this machine's own interfaces.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Actor } from './fixtures/actor-client.js';
@@ -74,6 +74,8 @@ const SETTLE_MS = 250;
 
 describe.skipIf(skipReason !== undefined)('device-pinned sockets on a two-interface laptop (namespaces)', () => {
   const actors: Actor[] = [];
+  /** Deleting a namespace does not end the processes inside it: every one we start is ended by pid. */
+  const daemons: ChildProcess[] = [];
   let laptop: Actor;
   let laptopPid: number;
   let bench: Actor;
@@ -102,6 +104,7 @@ describe.skipIf(skipReason !== undefined)('device-pinned sockets on a two-interf
 
   afterAll(async () => {
     try {
+      for (const daemon of daemons) if (daemon.exitCode === null && daemon.signalCode === null) daemon.kill();
       await Promise.all(actors.map((actor) => actor.stop()));
     } finally {
       deleteLab();
@@ -202,6 +205,40 @@ describe.skipIf(skipReason !== undefined)('device-pinned sockets on a two-interf
     await laptop.waitForMessage('bench-new', 'after replug');
     await sleep(SETTLE_MS);
     expect(laptop.messages('bench').map((message) => message.text)).not.toContain('after replug');
+  });
+  it('names dnsmasq when it already serves DHCP on the interface', async (context) => {
+    try {
+      execFileSync('dnsmasq', ['--version'], { stdio: 'ignore' });
+    } catch {
+      context.skip('needs dnsmasq (Debian dnsmasq-base)');
+    }
+    await laptop.must({ op: 'close', id: 'bench' });
+    await laptop.must({ op: 'close', id: 'bench-new' });
+    // Only inside the lab namespace, on the bench veth; no client there asks it for anything.
+    const dnsmasq = spawn(
+      'ip',
+      ['netns', 'exec', ns.laptop, 'dnsmasq', '--keep-in-foreground', '--conf-file=/dev/null', '--port=0',
+        '--interface=bench0', '--dhcp-range=10.77.1.100,10.77.1.150,1h', '--leasefile-ro', '--pid-file=',
+        '--no-resolv', '--no-hosts', '--log-facility=-'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    daemons.push(dnsmasq);
+    let stderr = '';
+    dnsmasq.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    try {
+      // dnsmasq logs "DHCP, IP range …" once its sockets are bound.
+      for (let waited = 0; !/DHCP, IP range/.test(stderr); waited += 50) {
+        if (waited > 5000 || dnsmasq.exitCode !== null) throw new Error(`dnsmasq did not start: ${stderr}`);
+        await sleep(50);
+      }
+      const reply = await laptop.request({ op: 'open', id: 'bench-again', device: 'bench0', port: 67 });
+      expect(reply).toMatchObject({ op: 'error', code: 'EADDRINUSE', holderPids: [dnsmasq.pid] });
+      expect(reply.op === 'error' && reply.message).toMatch(
+        new RegExp(`in use by dnsmasq \\(pid ${dnsmasq.pid}: dnsmasq --keep-in-foreground .*\\) on 0\\.0\\.0\\.0:67\\. Stop dnsmasq`),
+      );
+    } finally {
+      dnsmasq.kill();
+    }
   });
 });
 
