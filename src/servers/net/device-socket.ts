@@ -133,8 +133,8 @@ export function explainSocketError(
       }
       return (
         `Cannot listen on ${target}: ${code}. Ports below 1024 (DHCP 67, TFTP 69, HTTP 80) need root or ` +
-        `CAP_NET_BIND_SERVICE: run pxedeck with sudo, or grant it once with ` +
-        `sudo setcap cap_net_bind_service,cap_net_raw+ep "$(readlink -f "$(which node)")".`
+        `CAP_NET_BIND_SERVICE: run pxedeck with sudo (or with that capability, e.g. from a systemd unit's ` +
+        `AmbientCapabilities=CAP_NET_BIND_SERVICE).`
       );
     case 'ENODEV': {
       const known = knownInterfaces.length > 0 ? ` This machine has: ${knownInterfaces.join(', ')}.` : '';
