@@ -72,10 +72,22 @@ export interface ServerStateEvent extends EventBase {
   readonly message?: string;
 }
 
-/** A TFTP transfer's life; progress is rate-limited by the server to ~4 a second. */
+/**
+ * A TFTP transfer's life; progress is rate-limited by the server to ~4 a second. `transfer.refused`: a
+ * request we would not serve (outside the root, write request, server busy), with the reason in `error`.
+ * `transfer.not-found`: no such file; PXELINUX asks for several config names in turn, so this is routine.
+ */
 export interface TransferEvent extends EventBase {
-  readonly kind: 'transfer.start' | 'transfer.progress' | 'transfer.done' | 'transfer.error';
+  readonly kind:
+    | 'transfer.start'
+    | 'transfer.progress'
+    | 'transfer.done'
+    | 'transfer.error'
+    | 'transfer.refused'
+    | 'transfer.not-found';
   readonly file: string;
+  /** `address:port` of the client's end: tells concurrent transfers of one client apart. */
+  readonly peer?: string;
   readonly bytes: number;
   readonly size?: number;
   readonly rate?: number;
@@ -86,7 +98,15 @@ export interface TransferEvent extends EventBase {
   readonly benign?: boolean;
 }
 
+/** Something the operator should know that is not tied to one client (a missing binary, a forced start). */
+export interface NoticeEvent extends EventBase {
+  readonly kind: 'notice';
+  readonly level: 'info' | 'warning';
+  readonly message: string;
+}
+
 export type PxedeckEvent =
+  | NoticeEvent
   | DhcpPacketEvent
   | DhcpIgnoredEvent
   | MalformedEvent

@@ -1,0 +1,107 @@
+/** Command-line flags: parsed strictly, every mistake reported with the fix. */
+import { parseArgs } from 'node:util';
+
+export const usage = `pxedeck — network-boot machines from a terminal console
+
+Usage: pxedeck [options]
+
+  --interface NAME     the bench interface to serve on (asked for when several exist)
+  --mode proxy|dhcp    proxy (default): proxyDHCP beside the site's DHCP server;
+                       dhcp: full DHCP with a pool, for an isolated bench switch
+  --pool FIRST-LAST    full DHCP address pool, e.g. 10.0.0.100-10.0.0.199
+  --boot-dir DIR       boot files (iPXE, PXELINUX, kernels); Debian package paths are searched too
+  --data-dir DIR       where settings, assignments and leases are kept
+  --http-port N        HTTP port for iPXE scripts and boot files (default 80)
+  --headless           no console: one JSON object per event on stdout
+  --force              start full DHCP even though another DHCP server answered the probe
+  --help               this text
+
+Ports for tests and unprivileged runs:
+  --dhcp-port N --boot-server-port N --dhcp-client-port N --tftp-port N   (0 = any free port)
+`;
+
+export interface CliOptions {
+  readonly interface?: string;
+  readonly mode?: 'proxy' | 'dhcp';
+  readonly pool?: string;
+  readonly bootDir?: string;
+  readonly dataDir?: string;
+  readonly httpPort?: number;
+  readonly headless: boolean;
+  readonly force: boolean;
+  readonly help: boolean;
+  readonly dhcpPort?: number;
+  readonly bootServerPort?: number;
+  readonly dhcpClientPort?: number;
+  readonly tftpPort?: number;
+  readonly probeMs?: number;
+}
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+function port(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value > 65535) throw new UsageError(`--${flag} ${text}: use a port number from 0 to 65535`);
+  return value;
+}
+
+export function parseCli(argv: readonly string[]): CliOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        interface: { type: 'string', short: 'i' },
+        mode: { type: 'string' },
+        pool: { type: 'string' },
+        'boot-dir': { type: 'string' },
+        'data-dir': { type: 'string' },
+        'http-port': { type: 'string' },
+        headless: { type: 'boolean', default: false },
+        force: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        'dhcp-port': { type: 'string' },
+        'boot-server-port': { type: 'string' },
+        'dhcp-client-port': { type: 'string' },
+        'tftp-port': { type: 'string' },
+        'probe-ms': { type: 'string' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(`${error instanceof Error ? error.message : String(error)}; see pxedeck --help`);
+  }
+  const { values } = parsed;
+  const mode = values.mode;
+  if (mode !== undefined && mode !== 'proxy' && mode !== 'dhcp') {
+    throw new UsageError(`--mode ${mode}: use "proxy" (beside an existing DHCP server) or "dhcp" (full DHCP with --pool)`);
+  }
+  const probe = values['probe-ms'];
+  if (probe !== undefined && !/^\d+$/.test(probe)) throw new UsageError(`--probe-ms ${probe}: use milliseconds, e.g. 2000`);
+  const result: CliOptions = {
+    headless: values.headless ?? false,
+    force: values.force ?? false,
+    help: values.help ?? false,
+    ...(values.interface !== undefined && { interface: values.interface }),
+    ...(mode !== undefined && { mode }),
+    ...(values.pool !== undefined && { pool: values.pool }),
+    ...(values['boot-dir'] !== undefined && { bootDir: values['boot-dir'] }),
+    ...(values['data-dir'] !== undefined && { dataDir: values['data-dir'] }),
+  };
+  const ports = {
+    httpPort: port('http-port', values['http-port']),
+    dhcpPort: port('dhcp-port', values['dhcp-port']),
+    bootServerPort: port('boot-server-port', values['boot-server-port']),
+    dhcpClientPort: port('dhcp-client-port', values['dhcp-client-port']),
+    tftpPort: port('tftp-port', values['tftp-port']),
+    probeMs: probe === undefined ? undefined : Number(probe),
+  };
+  return Object.fromEntries(Object.entries({ ...result, ...ports }).filter(([, value]) => value !== undefined)) as unknown as CliOptions;
+}

@@ -1,0 +1,62 @@
+/**
+ * Before serving full DHCP, ask the segment whether another DHCP server already answers: two servers
+ * handing out addresses on one segment is the outage a technician must never cause.
+ */
+import { randomInt } from 'node:crypto';
+import type { Socket } from 'node:dgram';
+import { BROADCAST_FLAG, MessageType, Option } from '../../protocol/dhcp4/constants.js';
+import { messageTypeOf, readAddressOption } from '../../protocol/dhcp4/options.js';
+import { blankPacket, decode, encode } from '../../protocol/dhcp4/packet.js';
+import { macToBytes, type Mac } from '../../protocol/mac.js';
+
+export interface ForeignDhcpServer {
+  readonly server: string;
+  readonly offered: string;
+  readonly bootFile?: string;
+}
+
+export interface ProbeOptions {
+  /** A socket bound to the client port (68) on the served interface. */
+  readonly socket: Socket;
+  readonly mac: Mac;
+  readonly serverPort?: number;
+  readonly broadcastAddress?: string;
+  readonly timeoutMs?: number;
+}
+
+export async function probeForDhcpServers(options: ProbeOptions): Promise<ForeignDhcpServer[]> {
+  const xid = randomInt(1, 0xffffffff);
+  const found = new Map<string, ForeignDhcpServer>();
+  const onMessage = (bytes: Buffer, rinfo: { address: string }): void => {
+    try {
+      const packet = decode(bytes);
+      if (packet.xid !== xid || messageTypeOf(packet) !== 'OFFER') return;
+      const server = readAddressOption(packet, Option.SERVER_ID) ?? rinfo.address;
+      const bootFile = packet.options.get(Option.BOOTFILE_NAME)?.toString('latin1') || packet.file || undefined;
+      found.set(server, { server, offered: packet.yiaddr, ...(bootFile && { bootFile }) });
+    } catch {
+      // Anything undecodable on port 68 is not an offer to our probe.
+    }
+  };
+  options.socket.on('message', onMessage);
+  try {
+    const discover = blankPacket({
+      xid,
+      flags: BROADCAST_FLAG,
+      chaddr: Buffer.concat([macToBytes(options.mac), Buffer.alloc(10)]),
+      options: new Map([
+        [Option.MESSAGE_TYPE, Buffer.from([MessageType.DISCOVER])],
+        [Option.PARAMETER_REQUEST_LIST, Buffer.from([1, 3, 6, 54])],
+      ]),
+    });
+    await new Promise<void>((resolve, reject) =>
+      options.socket.send(encode(discover), options.serverPort ?? 67, options.broadcastAddress ?? '255.255.255.255', (error) =>
+        error ? reject(error) : resolve(),
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, options.timeoutMs ?? 2000));
+  } finally {
+    options.socket.off('message', onMessage);
+  }
+  return [...found.values()];
+}

@@ -1,0 +1,41 @@
+/** Per-machine operator choices (ignore, UEFI delivery, iPXE binary), persisted in the data dir. */
+import type { ClientPolicy } from '../boot/dhcp-decision.js';
+import { parseMac, type Mac } from '../protocol/mac.js';
+import { openConfFile } from './conf-file.js';
+
+export interface ClientPolicyStore {
+  get(mac: Mac): ClientPolicy;
+  set(mac: Mac, policy: ClientPolicy): void;
+}
+
+const delivery = new Set(['boot-server', 'offer']);
+const efi = new Set(['ipxe.efi', 'snponly.efi']);
+
+/** Keeps only the fields that make sense, so a hand edit cannot turn into a crash at boot time. */
+function sanitize(raw: unknown): ClientPolicy {
+  if (typeof raw !== 'object' || raw === null) return {};
+  const value = raw as Record<string, unknown>;
+  return {
+    ...(value.ignore === true && { ignore: true }),
+    ...(value.replaceIpxe === true && { replaceIpxe: true }),
+    ...(typeof value.proxyDelivery === 'string' && delivery.has(value.proxyDelivery) && { proxyDelivery: value.proxyDelivery as 'boot-server' | 'offer' }),
+    ...(typeof value.efiBinary === 'string' && efi.has(value.efiBinary) && { efiBinary: value.efiBinary as 'ipxe.efi' | 'snponly.efi' }),
+  };
+}
+
+export function openClientPolicies(dataDir: string): ClientPolicyStore {
+  const conf = openConfFile<Record<string, unknown>>(dataDir, 'clients', {});
+  const cache = new Map<Mac, ClientPolicy>();
+  for (const [key, value] of Object.entries(conf.store)) {
+    const mac = parseMac(key);
+    if (mac) cache.set(mac, sanitize(value));
+  }
+  return {
+    get: (mac) => cache.get(mac) ?? {},
+    set(mac, policy) {
+      const clean = sanitize(policy);
+      cache.set(mac, clean);
+      conf.set(mac, clean);
+    },
+  };
+}

@@ -1,0 +1,225 @@
+/**
+ * The client registry: every server's events fold into one record per MAC. The console and the headless
+ * log read it; the boot core reads each machine's history from it. Lives outside React: subscribers get a
+ * version bump and read an immutable snapshot.
+ */
+import type { ClientHistory } from '../boot/dhcp-decision.js';
+import type { Mac } from '../protocol/mac.js';
+import type { PxedeckEvent } from '../servers/events.js';
+import { isIpxeBinary, stageForFile, stageIndex, type BootStage } from './stages.js';
+
+export interface TransferProgress {
+  readonly file: string;
+  readonly source: 'tftp' | 'http';
+  readonly bytes: number;
+  readonly size?: number;
+  readonly rate?: number;
+  readonly startedAt: number;
+  readonly done: boolean;
+}
+
+export interface StageStep {
+  readonly stage: BootStage;
+  readonly at: number;
+}
+
+export interface ClientRecord {
+  readonly mac: Mac;
+  readonly ip?: string;
+  readonly firmware?: string;
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+  readonly stage: BootStage;
+  /** The stages reached in the current boot cycle, with when. */
+  readonly path: readonly StageStep[];
+  /** Boot cycles started (DHCP from firmware after the machine had got further). */
+  readonly cycles: number;
+  readonly lastBootFile?: string;
+  readonly lastIgnoredReason?: string;
+  readonly transfer?: TransferProgress;
+  readonly nbpDownloadedAt?: number;
+  readonly nbpFile?: string;
+  readonly timeline: readonly PxedeckEvent[];
+}
+
+export interface ServerState {
+  readonly server: string;
+  readonly state: 'listening' | 'error' | 'closed';
+  readonly address?: string;
+  readonly message?: string;
+}
+
+export interface RegistrySnapshot {
+  readonly version: number;
+  readonly clients: ReadonlyMap<Mac, ClientRecord>;
+  readonly servers: ReadonlyMap<string, ServerState>;
+  readonly foreignServers: ReadonlyMap<string, { readonly server: string; readonly lastSeen: number; readonly offered?: string }>;
+  readonly malformed: number;
+}
+
+export interface RegistryOptions {
+  readonly timelineLimit?: number;
+}
+
+type Listener = () => void;
+
+export class ClientRegistry {
+  private readonly clients = new Map<Mac, ClientRecord>();
+  private readonly servers = new Map<string, ServerState>();
+  private readonly foreign = new Map<string, { server: string; lastSeen: number; offered?: string }>();
+  private readonly byIp = new Map<string, Mac>();
+  private readonly listeners = new Set<Listener>();
+  private readonly timelineLimit: number;
+  private malformed = 0;
+  private version = 0;
+  private snapshot: RegistrySnapshot | null = null;
+
+  constructor(options: RegistryOptions = {}) {
+    this.timelineLimit = options.timelineLimit ?? 200;
+  }
+
+  apply(event: PxedeckEvent): void {
+    switch (event.kind) {
+      case 'server.listening':
+      case 'server.error':
+      case 'server.closed':
+        this.servers.set(event.server, {
+          server: event.server,
+          state: event.kind === 'server.listening' ? 'listening' : event.kind === 'server.error' ? 'error' : 'closed',
+          ...(event.address && { address: event.address }),
+          ...(event.message && { message: event.message }),
+        });
+        break;
+      case 'packet.malformed':
+        this.malformed += 1;
+        break;
+      case 'dhcp.foreign-server':
+        this.foreign.set(event.server, {
+          server: event.server,
+          lastSeen: event.time,
+          ...(event.offered && { offered: event.offered }),
+        });
+        break;
+      default:
+        break;
+    }
+    const mac = event.mac ?? (event.ip ? this.byIp.get(event.ip) : undefined);
+    if (mac) this.foldClient(mac, event);
+    this.version += 1;
+    this.snapshot = null;
+    for (const listener of this.listeners) listener();
+  }
+
+  private foldClient(mac: Mac, event: PxedeckEvent): void {
+    const previous = this.clients.get(mac);
+    let record: ClientRecord = previous ?? {
+      mac,
+      firstSeen: event.time,
+      lastSeen: event.time,
+      stage: 'dhcp',
+      path: [{ stage: 'dhcp', at: event.time }],
+      cycles: 1,
+      timeline: [],
+    };
+    const timeline = [...record.timeline, event];
+    if (timeline.length > this.timelineLimit) timeline.splice(0, timeline.length - this.timelineLimit);
+    record = { ...record, lastSeen: event.time, timeline };
+    if (event.ip && event.kind !== 'lease.released') {
+      record = { ...record, ip: event.ip };
+      this.byIp.set(event.ip, mac);
+    }
+
+    switch (event.kind) {
+      case 'dhcp.received': {
+        if (event.client) record = { ...record, firmware: event.client };
+        const isIpxe = event.client?.startsWith('iPXE') ?? false;
+        if (isIpxe) record = advance(record, 'ipxe', event.time);
+        else if (event.messageType === 'DISCOVER' && stageIndex(record.stage) > stageIndex('dhcp')) {
+          // Firmware DHCP after the machine got further: a new boot cycle.
+          record = { ...record, stage: 'dhcp', path: [{ stage: 'dhcp', at: event.time }], cycles: record.cycles + 1 };
+        }
+        break;
+      }
+      case 'dhcp.sent':
+        if (event.bootFile) record = { ...record, lastBootFile: event.bootFile };
+        break;
+      case 'dhcp.ignored':
+        record = { ...record, lastIgnoredReason: event.reason };
+        break;
+      case 'transfer.start':
+        record = advance(record, stageForFile(event.file), event.time);
+        record = {
+          ...record,
+          transfer: {
+            file: event.file,
+            source: event.source === 'http' ? 'http' : 'tftp',
+            bytes: event.bytes,
+            ...(event.size !== undefined && { size: event.size }),
+            startedAt: event.time,
+            done: false,
+          },
+        };
+        break;
+      case 'transfer.progress':
+      case 'transfer.done':
+      case 'transfer.error': {
+        const done = event.kind !== 'transfer.progress';
+        record = {
+          ...record,
+          transfer: {
+            file: event.file,
+            source: event.source === 'http' ? 'http' : 'tftp',
+            bytes: event.bytes,
+            startedAt: record.transfer?.file === event.file ? record.transfer.startedAt : event.time,
+            done,
+            ...(event.size !== undefined && { size: event.size }),
+            ...(event.rate !== undefined && { rate: event.rate }),
+          },
+        };
+        if (event.kind === 'transfer.done' && isIpxeBinary(event.file)) {
+          record = { ...record, nbpDownloadedAt: event.time, nbpFile: event.file };
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    this.clients.set(mac, record);
+  }
+
+  /** What the boot core needs to know of this machine's recent past. */
+  history(mac: Mac): ClientHistory {
+    const record = this.clients.get(mac);
+    if (!record?.nbpDownloadedAt) return {};
+    return { nbpDownloadedAt: record.nbpDownloadedAt, ...(record.nbpFile && { nbpFile: record.nbpFile }) };
+  }
+
+  macForIp(ip: string): Mac | undefined {
+    return this.byIp.get(ip);
+  }
+
+  get(mac: Mac): ClientRecord | undefined {
+    return this.clients.get(mac);
+  }
+
+  subscribe = (listener: Listener): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  getSnapshot = (): RegistrySnapshot => {
+    this.snapshot ??= {
+      version: this.version,
+      clients: new Map(this.clients),
+      servers: new Map(this.servers),
+      foreignServers: new Map(this.foreign),
+      malformed: this.malformed,
+    };
+    return this.snapshot;
+  };
+}
+
+function advance(record: ClientRecord, stage: BootStage, at: number): ClientRecord {
+  if (stageIndex(stage) <= stageIndex(record.stage)) return record;
+  return { ...record, stage, path: [...record.path, { stage, at }] };
+}

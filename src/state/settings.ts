@@ -1,0 +1,100 @@
+/**
+ * Settings persisted in the data dir (conf), overridden by command-line flags. Every field is checked on
+ * load; a bad one is reported with the file, the field and the fix.
+ */
+import ipaddr from 'ipaddr.js';
+import { parseMac } from '../protocol/mac.js';
+import { ConfigFileError, openConfFile } from './conf-file.js';
+
+export type ServeMode = 'proxy' | 'dhcp';
+
+export interface Settings {
+  readonly interface?: string;
+  readonly mode: ServeMode;
+  /** Full DHCP pool, `FIRST-LAST`. */
+  readonly pool?: string;
+  readonly bootDir?: string;
+  readonly httpPort: number;
+  readonly leaseSeconds: number;
+  /** Static reservations: MAC → IPv4. */
+  readonly reservations: Readonly<Record<string, string>>;
+  readonly routers?: readonly string[];
+  readonly dnsServers?: readonly string[];
+}
+
+export const defaultSettings: Settings = {
+  mode: 'proxy',
+  httpPort: 80,
+  leaseSeconds: 3600,
+  reservations: {},
+};
+
+type Check = (value: unknown) => string | undefined;
+
+const isIpv4 = (value: unknown): value is string => typeof value === 'string' && ipaddr.IPv4.isValidFourPartDecimal(value);
+
+export function parsePool(text: string): { first: string; last: string } | undefined {
+  const [first, last, extra] = text.split('-').map((part) => part.trim());
+  if (extra !== undefined || !isIpv4(first) || !isIpv4(last)) return undefined;
+  return { first, last };
+}
+
+const checks: Record<keyof Settings, Check> = {
+  interface: (value) => (typeof value === 'string' && value.length > 0 && value.length <= 15 ? undefined : 'use an interface name such as "enp3s0" (`ip link` lists them)'),
+  mode: (value) => (value === 'proxy' || value === 'dhcp' ? undefined : 'use "proxy" (beside an existing DHCP server) or "dhcp" (full DHCP on an isolated bench switch)'),
+  pool: (value) => (typeof value === 'string' && parsePool(value) ? undefined : 'use FIRST-LAST IPv4 addresses on the interface\'s subnet, e.g. "10.0.0.100-10.0.0.199"'),
+  bootDir: (value) => (typeof value === 'string' && value.length > 0 ? undefined : 'use the path of a directory holding boot files'),
+  httpPort: (value) => (Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535 ? undefined : 'use a TCP port number from 1 to 65535'),
+  leaseSeconds: (value) => (Number.isInteger(value) && (value as number) >= 60 ? undefined : 'use a whole number of seconds, at least 60'),
+  reservations: (value) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'use an object of "MAC": "IPv4" pairs';
+    for (const [mac, ip] of Object.entries(value)) {
+      if (!parseMac(mac)) return `"${mac}" is not a MAC address; use the form "52:54:00:12:34:56"`;
+      if (!isIpv4(ip)) return `the address for ${mac} must be an IPv4 address, e.g. "10.0.0.50"`;
+    }
+    return undefined;
+  },
+  routers: (value) => (Array.isArray(value) && value.every(isIpv4) ? undefined : 'use a list of IPv4 addresses, e.g. ["10.0.0.1"]'),
+  dnsServers: (value) => (Array.isArray(value) && value.every(isIpv4) ? undefined : 'use a list of IPv4 addresses, e.g. ["10.0.0.1"]'),
+};
+
+/** Returns one line per bad field: `field: got X; fix: ...`. Unknown fields are reported too. */
+export function validateSettings(raw: Record<string, unknown>, origin: string): string[] {
+  const problems: string[] = [];
+  for (const [field, value] of Object.entries(raw)) {
+    const check = checks[field as keyof Settings];
+    if (!check) {
+      problems.push(`${origin}: unknown field "${field}"; fix: remove it (known fields: ${Object.keys(checks).join(', ')})`);
+      continue;
+    }
+    if (value === undefined) continue;
+    const fix = check(value);
+    if (fix) problems.push(`${origin}: field "${field}" is ${JSON.stringify(value)}; fix: ${fix}`);
+  }
+  return problems;
+}
+
+export interface SettingsStore {
+  readonly path: string;
+  load(): Settings;
+  save(changes: Partial<Settings>): void;
+}
+
+export function openSettings(dataDir: string): SettingsStore {
+  const conf = openConfFile<Record<string, unknown>>(dataDir, 'settings', {});
+  return {
+    path: conf.path,
+    load() {
+      const raw = conf.store;
+      const problems = validateSettings(raw, conf.path);
+      if (problems.length) throw new ConfigFileError(problems.join('\n'));
+      return { ...defaultSettings, ...(raw as Partial<Settings>) };
+    },
+    save(changes) {
+      for (const [key, value] of Object.entries(changes)) {
+        if (value === undefined) conf.delete(key);
+        else conf.set(key, value);
+      }
+    },
+  };
+}
