@@ -1,0 +1,70 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigFileError } from '../../src/state/conf-file.js';
+import { openLeaseFile } from '../../src/state/lease-file.js';
+import { openSettings, validateSettings } from '../../src/state/settings.js';
+import type { Mac } from '../../src/protocol/mac.js';
+
+const temp = () => mkdtempSync(join(tmpdir(), 'pxedeck-state-'));
+
+describe('settings', () => {
+  it('defaults to proxy mode on port 80 when nothing is saved', () => {
+    expect(openSettings(temp()).load()).toMatchObject({ mode: 'proxy', httpPort: 80 });
+  });
+
+  it('saves and reloads', () => {
+    const dir = temp();
+    openSettings(dir).save({ mode: 'dhcp', pool: '10.0.0.100-10.0.0.199' });
+    expect(openSettings(dir).load()).toMatchObject({ mode: 'dhcp', pool: '10.0.0.100-10.0.0.199' });
+  });
+
+  it.each([
+    [{ mode: 'full' }, /field "mode" is "full"; fix: use "proxy".*or "dhcp"/],
+    [{ pool: '10.0.0.100' }, /field "pool".*FIRST-LAST/],
+    [{ httpPort: 70000 }, /field "httpPort" is 70000; fix: use a TCP port/],
+    [{ reservations: { 'not-a-mac': '10.0.0.5' } }, /"not-a-mac" is not a MAC address/],
+    [{ reservations: { '52:54:00:00:00:01': 'ten' } }, /address for 52:54:00:00:00:01 must be an IPv4 address/],
+    [{ colour: 'blue' }, /unknown field "colour"; fix: remove it/],
+  ])('names the field and the fix for %j', (raw, message) => {
+    const problems = validateSettings(raw as Record<string, unknown>, 'settings.json');
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^settings\.json: /);
+    expect(problems[0]).toMatch(message);
+  });
+
+  it('refuses a saved file with a bad field, naming file, field and fix', () => {
+    const dir = temp();
+    writeFileSync(join(dir, 'settings.json'), JSON.stringify({ mode: 'dhcpx' }));
+    expect(() => openSettings(dir).load()).toThrow(ConfigFileError);
+    expect(() => openSettings(dir).load()).toThrow(/settings\.json: field "mode"/);
+  });
+
+  it('refuses a file that is not JSON with the fix', () => {
+    const dir = temp();
+    writeFileSync(join(dir, 'settings.json'), '{ mode: proxy');
+    expect(() => openSettings(dir)).toThrow(/settings\.json cannot be read .*fix: correct the JSON or delete the file/);
+  });
+});
+
+describe('lease file', () => {
+  it('coalesces writes and keeps leases across reopen', async () => {
+    const dir = temp();
+    const store = openLeaseFile(dir, 10);
+    store.save([{ mac: '52:54:00:00:00:01' as Mac, ip: '10.0.0.100', state: 'bound', expiresAt: Date.now() + 60_000 }]);
+    store.save([
+      { mac: '52:54:00:00:00:01' as Mac, ip: '10.0.0.100', state: 'bound', expiresAt: Date.now() + 60_000 },
+      { mac: '52:54:00:00:00:02' as Mac, ip: '10.0.0.101', state: 'bound', expiresAt: Date.now() + 60_000 },
+    ]);
+    expect(openLeaseFile(dir).load()).toHaveLength(0);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(openLeaseFile(dir).load().map((lease) => lease.ip)).toEqual(['10.0.0.100', '10.0.0.101']);
+  });
+
+  it('skips hand-edited entries that are not leases', () => {
+    const dir = temp();
+    writeFileSync(join(dir, 'leases.json'), JSON.stringify({ leases: [{ mac: 'x', ip: 1 }, { mac: '52:54:00:00:00:03', ip: '10.0.0.7', state: 'bound', expiresAt: 1 }] }));
+    expect(openLeaseFile(dir).load()).toEqual([{ mac: '52:54:00:00:00:03', ip: '10.0.0.7', state: 'bound', expiresAt: 1 }]);
+  });
+});
