@@ -15,7 +15,7 @@ import { probeForDhcpServers } from './servers/dhcp4/probe.js';
 import { createDhcp4Server, type Dhcp4Server } from './servers/dhcp4/server.js';
 import type { Emit, PxedeckEvent } from './servers/events.js';
 import { openDeviceUdpSocket, openUdpSocket, SocketOpenError } from './servers/net/device-socket.js';
-import { chooseInterface, InterfaceChoiceError } from './servers/net/interfaces.js';
+import { chooseInterface, InterfaceChoiceError, watchInterface } from './servers/net/interfaces.js';
 import { openClientPolicies } from './state/client-policies.js';
 import { ConfigFileError } from './state/conf-file.js';
 import { openLeaseFile } from './state/lease-file.js';
@@ -144,9 +144,8 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
     }
   }
 
-  const servers: Dhcp4Server[] = [];
-  servers.push(
-    await createDhcp4Server({
+  const startDhcp = () =>
+    createDhcp4Server({
       mode: settings.mode === 'dhcp' ? 'full' : 'proxy',
       serverAddress: served.serverAddress,
       interfaceName: served.name,
@@ -175,14 +174,32 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
       }),
       emit,
       signal: controller.signal,
-    }),
-  );
+    });
+  let dhcp: Dhcp4Server = await startDhcp();
+
+  // SO_BINDTODEVICE pins to the interface index: a replugged adapter needs fresh sockets.
+  const watcher =
+    served.name === 'lo'
+      ? undefined
+      : watchInterface(served.name, (change) => {
+          const state = change.current.present ? `${change.current.operstate}${change.current.up ? '' : ' (down)'}` : 'gone';
+          emit({ kind: 'notice', time: Date.now(), source: 'system', level: change.current.present ? 'info' : 'warning', message: `${served.name} is ${state}` });
+          if (!change.needsNewSocket || controller.signal.aborted) return;
+          void dhcp
+            .close()
+            .then(startDhcp)
+            .then((fresh) => {
+              dhcp = fresh;
+            })
+            .catch((error: Error) => emit({ kind: 'server.error', time: Date.now(), source: 'dhcp4', server: 'dhcp4', message: `reopening on ${served.name}: ${error.message}` }));
+        });
 
   return {
     registry,
     async close() {
+      watcher?.close();
       controller.abort();
-      await Promise.all(servers.map((server) => server.close()));
+      await dhcp.close();
       leaseFile?.flush();
     },
   };
