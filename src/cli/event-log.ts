@@ -34,6 +34,15 @@ function describe(event: PxedeckEvent): string {
       return `${event.server} closed`;
     case 'notice':
       return `${event.level}: ${event.message}`;
+    case 'http.request':
+      return `${event.method} ${event.path} ${event.status}${event.bytes !== undefined ? ` ${event.bytes} bytes` : ''}${event.reason ? `: ${event.reason}` : ''}`;
+    case 'boot.beacon':
+      return `beacon ${event.beacon} from ${event.ip}`;
+    case 'upstream.start':
+    case 'upstream.progress':
+    case 'upstream.done':
+    case 'upstream.error':
+      return `${event.kind} ${event.url} ${event.bytes}${event.size ? `/${event.size}` : ''} bytes${event.error ? `: ${event.error}` : ''}`;
     default:
       return `${event.kind} ${event.file} ${event.bytes}${event.size ? `/${event.size}` : ''} bytes${event.error ? `: ${event.error}` : ''}`;
   }

@@ -96,6 +96,8 @@ export interface TransferEvent extends EventBase {
   readonly error?: string;
   /** True for aborts that are part of normal firmware behaviour (the tsize probe). */
   readonly benign?: boolean;
+  /** HTTP range responses: where in the file this transfer starts (`size` is then the range's length). */
+  readonly offset?: number;
 }
 
 /** Something the operator should know that is not tied to one client (a missing binary, a forced start). */
@@ -103,6 +105,54 @@ export interface NoticeEvent extends EventBase {
   readonly kind: 'notice';
   readonly level: 'info' | 'warning';
   readonly message: string;
+}
+
+/** What an HTTP request was for, so the registry folds stages without parsing paths. */
+export type HttpRoute =
+  | 'boot-script'
+  | 'script'
+  | 'file'
+  | 'named-file'
+  | 'upstream'
+  | 'beacon'
+  | 'control'
+  | 'unknown';
+
+/**
+ * One finished HTTP request (the access log): also refused and malformed ones, with `reason`. `bytes` is
+ * the body bytes sent; file downloads additionally report transfer.* events.
+ */
+export interface HttpRequestEvent extends EventBase {
+  readonly kind: 'http.request';
+  readonly ip: string;
+  readonly method: string;
+  /** The request path as sent (query removed), cut to a bounded length. */
+  readonly path: string;
+  readonly status: number;
+  readonly route: HttpRoute;
+  readonly userAgent?: string;
+  readonly bytes?: number;
+  readonly durationMs?: number;
+  readonly reason?: string;
+}
+
+/** The rendered script reports it is about to `boot` (`booted`), or an installer reports it finished (`done`). */
+export interface BootBeaconEvent extends EventBase {
+  readonly kind: 'boot.beacon';
+  readonly beacon: 'booted' | 'done';
+  readonly mac: Mac;
+  readonly ip: string;
+}
+
+/** A download from an upstream http(s) origin into the local cache (one per URL, however many clients wait on it). */
+export interface UpstreamFetchEvent extends EventBase {
+  readonly kind: 'upstream.start' | 'upstream.progress' | 'upstream.done' | 'upstream.error';
+  readonly url: string;
+  readonly bytes: number;
+  readonly size?: number;
+  readonly rate?: number;
+  readonly durationMs?: number;
+  readonly error?: string;
 }
 
 export type PxedeckEvent =
@@ -113,6 +163,9 @@ export type PxedeckEvent =
   | LeaseEvent
   | ForeignDhcpServerEvent
   | ServerStateEvent
-  | TransferEvent;
+  | TransferEvent
+  | HttpRequestEvent
+  | BootBeaconEvent
+  | UpstreamFetchEvent;
 
 export type Emit = (event: PxedeckEvent) => void;
