@@ -1,0 +1,64 @@
+/** What every renderer needs to know about the machine and where things are served from. */
+import type { Mac } from '../protocol/mac.js';
+import { macToHexHyphen } from '../protocol/mac.js';
+import type { Assignment } from './boot-target.js';
+import { expandVariables, type Menu, type Profile, type Source } from './profile.js';
+
+export interface MachineContext {
+  readonly mac: Mac;
+  readonly ip?: string;
+  readonly uuid?: string;
+  /** iPXE's ${buildarch}: i386, x86_64, arm64… */
+  readonly arch?: string;
+  /** iPXE's ${platform}: pcbios, efi. */
+  readonly platform?: string;
+  readonly hostname?: string;
+}
+
+export interface RenderContext {
+  /** http://10.0.0.1 or http://[fd00::1]:8080, no trailing slash. */
+  readonly serverBase: string;
+  /** The URL a source is fetched from: local paths under /files, upstream URLs through the cache. */
+  readonly sourceUrl: (source: Source) => string;
+  readonly profiles: ReadonlyMap<string, Profile>;
+  readonly menus: ReadonlyMap<string, Menu>;
+  readonly syslogServer?: string;
+}
+
+export function machineQuery(machine: MachineContext): string {
+  const params = new URLSearchParams({ mac: machine.mac });
+  if (machine.uuid) params.set('uuid', machine.uuid);
+  if (machine.arch) params.set('arch', machine.arch);
+  if (machine.platform) params.set('platform', machine.platform);
+  return params.toString();
+}
+
+/** Built-ins, then the profile's defaults, then the machine's own variables. */
+export function variablesFor(
+  profile: Pick<Profile, 'id' | 'variables'> | undefined,
+  assignment: Assignment | undefined,
+  machine: MachineContext,
+  context: RenderContext,
+): Record<string, string> {
+  const mac = encodeURIComponent(machine.mac);
+  const own = assignment?.variables ?? {};
+  const merged: Record<string, string> = {
+    server: context.serverBase,
+    mac: machine.mac,
+    mac_hyphen: macToHexHyphen(machine.mac),
+    ip: machine.ip ?? '',
+    uuid: machine.uuid ?? '',
+    arch: machine.arch ?? '',
+    profile: profile?.id ?? '',
+    booted_url: `${context.serverBase}/booted?mac=${mac}`,
+    done_url: `${context.serverBase}/done?mac=${mac}`,
+    syslog_server: context.syslogServer ?? '',
+    extra_args: '',
+    ...profile?.variables,
+    hostname: own.hostname ?? machine.hostname ?? profile?.variables.hostname ?? `pxe-${macToHexHyphen(machine.mac)}`,
+    ...own,
+  };
+  // Defaults may name built-ins ("{{server}}/files/preseed.cfg"): one more pass resolves them.
+  for (const [name, value] of Object.entries(merged)) if (value.includes('{{')) merged[name] = expandVariables(value, merged);
+  return merged;
+}
