@@ -13,7 +13,12 @@ export type BootTarget =
   | { readonly kind: 'script'; readonly script: string };
 
 export interface Assignment {
-  readonly target: BootTarget;
+  /** Absent: the machine follows the default for unknown machines. */
+  readonly target?: BootTarget;
+  /** Held machines wait in an iPXE poll loop until released or assigned. */
+  readonly held?: boolean;
+  /** Released from a hold without a target of its own: boots the release target, not the default hold. */
+  readonly released?: boolean;
   /** Boot the target once, then the local disk. */
   readonly once?: boolean;
   /** When a `once` assignment reported booted: from then on the machine boots locally. */
@@ -25,10 +30,17 @@ export interface Assignment {
   readonly assignedAt?: number;
 }
 
-export function effectiveTarget(assignment: Assignment | undefined, fallback: BootTarget): BootTarget {
-  if (!assignment) return fallback;
-  if (assignment.once && assignment.consumedAt !== undefined) return { kind: 'local' };
-  return assignment.target;
+/** What an unknown machine released from a hold boots when the default is to hold. */
+export const RELEASE_TARGET: BootTarget = { kind: 'menu', menu: 'default' };
+
+export function effectiveTarget(assignment: Assignment | undefined, fallback: BootTarget, releaseTarget: BootTarget = RELEASE_TARGET): BootTarget {
+  if (assignment?.held) return { kind: 'hold' };
+  if (assignment?.target) {
+    if (assignment.once && assignment.consumedAt !== undefined) return { kind: 'local' };
+    return assignment.target;
+  }
+  if (fallback.kind === 'hold' && assignment?.released) return releaseTarget;
+  return fallback;
 }
 
 export function describeTarget(target: BootTarget): string {

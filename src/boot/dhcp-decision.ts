@@ -16,6 +16,8 @@ export interface ClientPolicy {
   readonly proxyDelivery?: 'boot-server' | 'offer';
   /** Chainload even an iPXE ROM into pxedeck's iPXE binary before giving it the script. */
   readonly replaceIpxe?: boolean;
+  /** BIOS firmware: start iPXE (default) or PXELINUX (which then chains iPXE or boots a kernel itself). */
+  readonly bootProgram?: 'ipxe' | 'pxelinux';
 }
 
 /** What the registry remembers of this machine that changes the answer. */
@@ -57,7 +59,7 @@ const DEFAULT_NBP_MEMORY_MS = 120_000;
 function nbpForArch(arch: number, policy: ClientPolicy): { file: string; transport: 'tftp' | 'http' } | undefined {
   switch (arch) {
     case 0:
-      return { file: 'undionly.kpxe', transport: 'tftp' };
+      return { file: policy.bootProgram === 'pxelinux' ? 'pxelinux.0' : 'undionly.kpxe', transport: 'tftp' };
     case 6:
       return { file: 'ipxe-i386.efi', transport: 'tftp' };
     case 7:

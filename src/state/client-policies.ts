@@ -18,6 +18,7 @@ function sanitize(raw: unknown): ClientPolicy {
   return {
     ...(value.ignore === true && { ignore: true }),
     ...(value.replaceIpxe === true && { replaceIpxe: true }),
+    ...((value.bootProgram === 'ipxe' || value.bootProgram === 'pxelinux') && { bootProgram: value.bootProgram }),
     ...(typeof value.proxyDelivery === 'string' && delivery.has(value.proxyDelivery) && { proxyDelivery: value.proxyDelivery as 'boot-server' | 'offer' }),
     ...(typeof value.efiBinary === 'string' && efi.has(value.efiBinary) && { efiBinary: value.efiBinary as 'ipxe.efi' | 'snponly.efi' }),
   };

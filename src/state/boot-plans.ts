@@ -1,0 +1,101 @@
+/**
+ * Joins the stores (assignments, client policies, the profile library) with the pure boot core: what the
+ * DHCP, TFTP and HTTP servers hand a given machine right now. Servers receive these functions from main.
+ */
+import { createHash } from 'node:crypto';
+import { effectiveTarget, type BootTarget } from '../boot/boot-target.js';
+import type { ClientPolicy } from '../boot/dhcp-decision.js';
+import { renderIpxeScript, type RenderResult } from '../boot/ipxe-script.js';
+import type { Source } from '../boot/profile.js';
+import { renderPxelinuxConfig, type PxelinuxContext } from '../boot/pxelinux-config.js';
+import type { MachineContext } from '../boot/render-context.js';
+import { parseMac, type Mac } from '../protocol/mac.js';
+import type { AssignmentStore } from './assignments.js';
+import type { ClientPolicyStore } from './client-policies.js';
+import type { ProfileLibrary } from './profile-library.js';
+
+export interface BootPlannerOptions {
+  readonly serverBase: string;
+  readonly library: () => ProfileLibrary;
+  readonly assignments: AssignmentStore;
+  readonly policies: ClientPolicyStore;
+  /** What unknown machines get. */
+  readonly defaultTarget: BootTarget;
+  readonly syslogServer?: string;
+}
+
+export interface IpxeRequest extends MachineContext {
+  /** A menu selection coming back (`&profile=`). */
+  readonly profile?: string;
+}
+
+export interface BootPlanner {
+  dhcpPolicy(mac: Mac): ClientPolicy;
+  renderIpxe(request: IpxeRequest): RenderResult;
+  /** For the TFTP server: `pxelinux.cfg/<anything>` for a known machine; null when the path is not one. */
+  renderPxelinux(path: string, mac: Mac | undefined, ip: string | undefined): string | null;
+  /** The served URL for a source: local paths under /files, upstream URLs through the cache. */
+  sourceUrl(source: Source): string;
+  /** Upstream cache id → URL, for the HTTP server. */
+  upstreamUrl(id: string): string | undefined;
+  target(mac: Mac): BootTarget;
+}
+
+export function upstreamId(url: string): string {
+  return createHash('sha256').update(url).digest('hex').slice(0, 16);
+}
+
+export function createBootPlanner(options: BootPlannerOptions): BootPlanner {
+  const upstream = new Map<string, string>();
+
+  function sourceUrl(source: Source): string {
+    if (/^https?:\/\//i.test(source)) {
+      const id = upstreamId(source);
+      upstream.set(id, source);
+      const name = source.split(/[?#]/)[0]!.split('/').pop() || 'file';
+      return `${options.serverBase}/upstream/${id}/${encodeURIComponent(name)}`;
+    }
+    return `${options.serverBase}/files/${source.split('/').map(encodeURIComponent).join('/')}`;
+  }
+
+  function context(): PxelinuxContext {
+    const library = options.library();
+    return {
+      serverBase: options.serverBase,
+      sourceUrl,
+      tftpPath: (source) => (/^https?:\/\//i.test(source) ? sourceUrl(source) : source),
+      profiles: library.profiles,
+      menus: library.menus,
+      ...(options.syslogServer && { syslogServer: options.syslogServer }),
+    };
+  }
+
+  // Register every upstream source the library names, so /upstream/<id> resolves even before a render.
+  for (const profile of options.library().profiles.values()) {
+    for (const source of [profile.kernel, ...profile.initrds]) if (source) sourceUrl(source);
+  }
+
+  const target = (mac: Mac) => effectiveTarget(options.assignments.get(mac), options.defaultTarget);
+
+  return {
+    target,
+    dhcpPolicy(mac) {
+      const policy = options.policies.get(mac);
+      return target(mac).kind === 'ignore' ? { ...policy, ignore: true } : policy;
+    },
+    renderIpxe(request) {
+      return renderIpxeScript(options.assignments.get(request.mac), options.defaultTarget, request, context(), request.profile);
+    },
+    renderPxelinux(path, mac, ip) {
+      const match = /^\/?pxelinux\.cfg\/(.+)$/.exec(path);
+      if (!match) return null;
+      const name = match[1]!;
+      const machineMac = mac ?? parseMac(name) ?? undefined;
+      if (!machineMac) return null;
+      const result = renderPxelinuxConfig(options.assignments.get(machineMac), options.defaultTarget, { mac: machineMac, ...(ip && { ip }) }, context());
+      return result.ok ? result.text : `# pxedeck: ${result.message}\nDEFAULT local\nLABEL local\n  LOCALBOOT 0\n`;
+    },
+    sourceUrl,
+    upstreamUrl: (id) => upstream.get(id),
+  };
+}

@@ -1,0 +1,91 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Mac } from '../../src/protocol/mac.js';
+import { openAssignments } from '../../src/state/assignments.js';
+import { createBootPlanner } from '../../src/state/boot-plans.js';
+import { openClientPolicies } from '../../src/state/client-policies.js';
+import { loadProfileLibrary } from '../../src/state/profile-library.js';
+
+const mac = '52:54:00:aa:00:01' as Mac;
+const library = loadProfileLibrary(resolve(import.meta.dirname, '../../presets'));
+
+function planner(defaultTarget: Parameters<typeof createBootPlanner>[0]['defaultTarget'] = { kind: 'hold' }) {
+  const dir = mkdtempSync(join(tmpdir(), 'pxedeck-plans-'));
+  const assignments = openAssignments(dir);
+  const plans = createBootPlanner({
+    serverBase: 'http://10.77.0.1:8080',
+    library: () => library,
+    assignments,
+    policies: openClientPolicies(dir),
+    defaultTarget,
+  });
+  return { dir, assignments, plans };
+}
+
+describe('boot plans', () => {
+  it('holds an unknown machine, then boots what the operator assigns on its next poll', () => {
+    const { assignments, plans } = planner();
+    const held = plans.renderIpxe({ mac });
+    expect(held.ok && held.text).toMatch(/is held.*\n:poll\nsleep 3\nchain --replace --autofree http:\/\/10\.77\.0\.1:8080\/ipxe\?mac=52%3A54%3A00%3Aaa%3A00%3A01&poll=1 \|\| goto poll/s);
+    assignments.assign(mac, { kind: 'profile', profile: 'alpine' }, { variables: { hostname: 'node1' } });
+    const next = plans.renderIpxe({ mac });
+    expect(next.ok && next.text).toMatch(/^kernel http:\/\/10\.77\.0\.1:8080\/upstream\/[0-9a-f]{16}\/vmlinuz-lts initrd=initramfs-lts ip=dhcp .*hostname=node1/m);
+  });
+
+  it('release without a target boots the default menu instead of holding again', () => {
+    const { assignments, plans } = planner();
+    assignments.hold(mac);
+    expect(plans.target(mac)).toEqual({ kind: 'hold' });
+    assignments.release(mac);
+    expect(plans.target(mac)).toEqual({ kind: 'menu', menu: 'default' });
+  });
+
+  it('boot once then local disk', () => {
+    const { assignments, plans } = planner({ kind: 'local' });
+    assignments.assign(mac, { kind: 'profile', profile: 'debian-installer' }, { once: true });
+    expect(plans.target(mac)).toEqual({ kind: 'profile', profile: 'debian-installer' });
+    assignments.consumeOnce(mac, 1234);
+    expect(plans.target(mac)).toEqual({ kind: 'local' });
+    const text = plans.renderIpxe({ mac });
+    expect(text.ok && text.text).toMatch(/sanboot --no-describe --drive 0x80/);
+  });
+
+  it('an ignore assignment reaches the DHCP side as policy', () => {
+    const { assignments, plans } = planner({ kind: 'local' });
+    assignments.assign(mac, { kind: 'ignore' });
+    expect(plans.dhcpPolicy(mac)).toMatchObject({ ignore: true });
+  });
+
+  it('resolves upstream ids to the URLs the library names', () => {
+    const { plans } = planner();
+    const url = plans.sourceUrl('https://example.org/images/vmlinuz');
+    const id = /upstream\/([0-9a-f]{16})\//.exec(url)![1]!;
+    expect(plans.upstreamUrl(id)).toBe('https://example.org/images/vmlinuz');
+    expect(plans.sourceUrl('debian/linux')).toBe('http://10.77.0.1:8080/files/debian/linux');
+  });
+
+  it('renders pxelinux.cfg/01-<mac> per machine and leaves other paths alone', () => {
+    const { assignments, plans } = planner({ kind: 'local' });
+    expect(plans.renderPxelinux('pxelinux.cfg/01-52-54-00-aa-00-01', undefined, undefined)).toMatch(/LOCALBOOT 0/);
+    assignments.assign(mac, { kind: 'profile', profile: 'alpine' });
+    expect(plans.renderPxelinux('pxelinux.cfg/01-52-54-00-aa-00-01', undefined, undefined)).toMatch(/KERNEL ipxe\.lkrn\n  APPEND dhcp && chain http:\/\/10\.77\.0\.1:8080\/boot\.ipxe\n  IPAPPEND 2/);
+    assignments.assign(mac, { kind: 'profile', profile: 'alpine' }, { pxelinux: 'direct' });
+    expect(plans.renderPxelinux('pxelinux.cfg/C0A80001', mac, '192.168.0.1')).toMatch(/KERNEL http:\/\/10\.77\.0\.1:8080\/upstream\/[0-9a-f]+\/vmlinuz-lts\n  APPEND initrd=http/);
+    expect(plans.renderPxelinux('undionly.kpxe', mac, undefined)).toBeNull();
+  });
+
+  it('picks up an assignment written by another process', async () => {
+    const { dir, assignments } = planner();
+    const seen: string[] = [];
+    const stop = assignments.follow((changed) => seen.push(String(changed)));
+    try {
+      openAssignments(dir).assign(mac, { kind: 'profile', profile: 'memtest' });
+      await expect.poll(() => assignments.get(mac)?.target, { timeout: 3000 }).toEqual({ kind: 'profile', profile: 'memtest' });
+      expect(seen).toContain(mac);
+    } finally {
+      stop();
+    }
+  });
+});
