@@ -3,6 +3,7 @@
  * load; a bad one is reported with the file, the field and the fix.
  */
 import ipaddr from 'ipaddr.js';
+import type { BootTarget } from '../boot/boot-target.js';
 import { parseMac } from '../protocol/mac.js';
 import { ConfigFileError, openConfFile } from './conf-file.js';
 
@@ -20,6 +21,13 @@ export interface Settings {
   readonly reservations: Readonly<Record<string, string>>;
   readonly routers?: readonly string[];
   readonly dnsServers?: readonly string[];
+  /** What unknown machines get: "menu:ID", "profile:ID", "local", "hold" or "ignore". */
+  readonly defaultTarget: string;
+  /** Pixiecore-style API asked first for each machine (GET <url>/v1/boot/<mac>). */
+  readonly bootApi?: string;
+  /** The control API's port on loopback; 0 turns it off. */
+  readonly controlPort: number;
+  readonly controlToken?: string;
 }
 
 export const defaultSettings: Settings = {
@@ -27,7 +35,19 @@ export const defaultSettings: Settings = {
   httpPort: 80,
   leaseSeconds: 3600,
   reservations: {},
+  defaultTarget: 'menu:default',
+  controlPort: 7411,
 };
+
+/** Parses the defaultTarget setting into a boot target; undefined when it is not one. */
+export function parseTargetSetting(text: string): BootTarget | undefined {
+  const [kind, id] = text.split(':', 2);
+  if ((kind === 'menu' || kind === 'profile') && id && /^[a-z0-9][a-z0-9._-]*$/.test(id)) {
+    return kind === 'menu' ? { kind, menu: id } : { kind, profile: id };
+  }
+  if (id === undefined && (kind === 'local' || kind === 'hold' || kind === 'ignore')) return { kind };
+  return undefined;
+}
 
 type Check = (value: unknown) => string | undefined;
 
@@ -56,6 +76,11 @@ const checks: Record<keyof Settings, Check> = {
   },
   routers: (value) => (Array.isArray(value) && value.every(isIpv4) ? undefined : 'use a list of IPv4 addresses, e.g. ["10.0.0.1"]'),
   dnsServers: (value) => (Array.isArray(value) && value.every(isIpv4) ? undefined : 'use a list of IPv4 addresses, e.g. ["10.0.0.1"]'),
+  defaultTarget: (value) =>
+    typeof value === 'string' && parseTargetSetting(value) ? undefined : 'use "menu:ID", "profile:ID", "local", "hold" or "ignore"',
+  bootApi: (value) => (typeof value === 'string' && /^https?:\/\/[^\s]+$/.test(value) ? undefined : 'use the API\'s base URL, e.g. "http://127.0.0.1:8000"'),
+  controlPort: (value) => (Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535 ? undefined : 'use a TCP port number, or 0 to turn the control API off'),
+  controlToken: (value) => (typeof value === 'string' && value.length >= 16 ? undefined : 'use a random token of at least 16 characters'),
 };
 
 /** Returns one line per bad field: `field: got X; fix: ...`. Unknown fields are reported too. */
