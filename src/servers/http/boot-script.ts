@@ -1,0 +1,114 @@
+/**
+ * The constant `/boot.ipxe` every iPXE is pointed at, and the query `/ipxe` reads back from it.
+ *
+ * The script asks iPXE for what helps the boot core decide (the booting NIC's MAC, SMBIOS identity, the
+ * build architecture and firmware platform, the DHCP host name) and chains to this machine's own script.
+ * `netX` is the device iPXE opened last, i.e. the one that just did DHCP: on a multi-NIC machine `net0` may
+ * be another port. `sleep` is in every iPXE build we ship; `inc` is not, so the retries are unrolled.
+ */
+import { parseMac, type Mac } from '../../protocol/mac.js';
+
+/** The fields `/boot.ipxe` sends, in the order it sends them, with the iPXE setting that fills each. */
+export const bootScriptQuery = [
+  ['mac', '${netX/mac:hexhyp}'],
+  ['uuid', '${uuid}'],
+  ['arch', '${buildarch:uristring}'],
+  ['platform', '${platform:uristring}'],
+  ['manufacturer', '${manufacturer:uristring}'],
+  ['product', '${product:uristring}'],
+  ['serial', '${serial:uristring}'],
+  ['hostname', '${hostname:uristring}'],
+] as const;
+
+/** Seconds to wait before each retry of the chain; then iPXE exits so the firmware tries its next boot device. */
+export const chainRetryDelays = [2, 4, 8, 16] as const;
+
+/** `baseUrl` without a trailing slash, e.g. `http://10.77.0.1:8080` or `http://[fd77::1]:8080`. */
+export function renderBootScript(baseUrl: string): string {
+  const query = bootScriptQuery.map(([name, setting]) => `${name}=${setting}`).join('&');
+  const tries = chainRetryDelays.length + 1;
+  const lines = [
+    '#!ipxe',
+    '# pxedeck: fetch this machine\'s own boot script, retrying while the server is unreachable',
+    `set pxedeck-script ${baseUrl}/ipxe?${query}`,
+    'chain ${pxedeck-script} || goto pxedeck-retry-1',
+    'goto pxedeck-end',
+  ];
+  chainRetryDelays.forEach((delay, index) => {
+    const attempt = index + 2;
+    const onFailure = attempt < tries ? `goto pxedeck-retry-${attempt}` : 'goto pxedeck-failed';
+    lines.push(
+      `:pxedeck-retry-${index + 1}`,
+      `echo pxedeck: no boot script from ${baseUrl} (attempt ${attempt - 1} of ${tries}), retrying in ${delay} s`,
+      `sleep ${delay}`,
+      `chain \${pxedeck-script} || ${onFailure}`,
+      'goto pxedeck-end',
+    );
+  });
+  lines.push(
+    ':pxedeck-failed',
+    `echo pxedeck: no boot script from ${baseUrl} after ${tries} attempts; trying the next boot device`,
+    'sleep 5',
+    'exit 1',
+    ':pxedeck-end',
+    '',
+  );
+  return lines.join('\n');
+}
+
+/** What `/ipxe` hands the boot core. `mac` is always known: from the query, else from the client's IP. */
+export interface ScriptRequest {
+  readonly mac: Mac;
+  readonly ip: string;
+  readonly uuid?: string;
+  /** iPXE's `${buildarch}` (i386, x86_64, arm64); `buildarch` carries the same value for callers that prefer the name. */
+  readonly arch?: string;
+  readonly buildarch?: string;
+  readonly platform?: string;
+  readonly manufacturer?: string;
+  readonly product?: string;
+  readonly serial?: string;
+  readonly hostname?: string;
+}
+
+export type ScriptQuery =
+  | { readonly kind: 'ok'; readonly request: ScriptRequest }
+  | { readonly kind: 'invalid'; readonly reason: string };
+
+const MAX_FIELD = 256;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Empty settings expand to ''; SMBIOS strings may carry padding or junk bytes: keep printable text only. */
+function field(params: URLSearchParams, name: string): string | undefined {
+  const raw = params.get(name);
+  if (raw === null) return undefined;
+  const clean = raw.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, MAX_FIELD);
+  return clean === '' ? undefined : clean;
+}
+
+export function parseScriptQuery(params: URLSearchParams, ip: string, macForIp?: (ip: string) => Mac | undefined): ScriptQuery {
+  const macText = field(params, 'mac');
+  let mac: Mac | undefined;
+  if (macText !== undefined) {
+    mac = parseMac(macText) ?? undefined;
+    if (!mac) return { kind: 'invalid', reason: `"${macText.slice(0, 40)}" is not a MAC address` };
+  } else {
+    mac = macForIp?.(ip);
+    if (!mac) return { kind: 'invalid', reason: `no mac= in the query and no MAC known for ${ip}; chain /boot.ipxe` };
+  }
+  const uuidText = field(params, 'uuid');
+  const uuid = uuidText !== undefined && UUID.test(uuidText) ? uuidText.toLowerCase() : undefined;
+  const arch = field(params, 'arch') ?? field(params, 'buildarch');
+  const optional = {
+    uuid,
+    arch,
+    buildarch: arch,
+    platform: field(params, 'platform'),
+    manufacturer: field(params, 'manufacturer'),
+    product: field(params, 'product'),
+    serial: field(params, 'serial'),
+    hostname: field(params, 'hostname'),
+  };
+  const present = Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined));
+  return { kind: 'ok', request: { mac, ip, ...present } };
+}

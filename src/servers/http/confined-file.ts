@@ -1,0 +1,81 @@
+/**
+ * The disk half of confinement: decoded segments are joined under the root, resolved through every
+ * symlink and checked against the root's real path, opened without following a final symlink, and the
+ * open descriptor checked once more (Linux /proc), so a symlink swapped in between check and open cannot
+ * lead outside either. Only regular files are served; a FIFO must not hang a worker thread (O_NONBLOCK).
+ */
+import { constants, type Stats } from 'node:fs';
+import { open, readlink, realpath, type FileHandle } from 'node:fs/promises';
+import { join, sep } from 'node:path';
+
+export type OpenedFile =
+  | { readonly kind: 'file'; readonly handle: FileHandle; readonly stats: Stats; readonly path: string }
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'refused'; readonly reason: string };
+
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
+
+export function isInside(rootReal: string, candidate: string): boolean {
+  if (candidate === rootReal) return true;
+  return candidate.startsWith(rootReal.endsWith(sep) ? rootReal : rootReal + sep);
+}
+
+function errorCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
+}
+
+function openFailure(error: unknown, verb: string): OpenedFile {
+  const code = errorCode(error);
+  if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG') return { kind: 'missing' };
+  if (code === 'ELOOP') return { kind: 'refused', reason: 'symlink loop or symlink swapped in' };
+  if (code === 'EACCES' || code === 'EPERM') return { kind: 'refused', reason: 'permission denied' };
+  return { kind: 'refused', reason: `cannot ${verb} (${code ?? String(error)})` };
+}
+
+/** `rootReal` must be a real path (as `realpath(root)` returns); `segments` already passed decodeRequestPath. */
+export async function openInRoot(rootReal: string, segments: readonly string[]): Promise<OpenedFile> {
+  let real: string;
+  try {
+    real = await realpath(join(rootReal, ...segments));
+  } catch (error) {
+    return openFailure(error, 'resolve');
+  }
+  if (!isInside(rootReal, real)) return { kind: 'refused', reason: 'resolves outside the root' };
+  return openRegularFile(real, rootReal);
+}
+
+/** Opens a regular file the server chose itself (a named file, a cache entry); with `rootReal`, it must stay inside. */
+export async function openRegularFile(path: string, rootReal?: string): Promise<OpenedFile> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, OPEN_FLAGS);
+  } catch (error) {
+    return openFailure(error, 'open');
+  }
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) {
+      await handle.close();
+      return stats.isDirectory() ? { kind: 'missing' } : { kind: 'refused', reason: 'not a regular file' };
+    }
+    if (rootReal !== undefined) {
+      const opened = await descriptorPath(handle.fd);
+      if (opened !== undefined && !isInside(rootReal, opened)) {
+        await handle.close();
+        return { kind: 'refused', reason: 'opened file lies outside the root' };
+      }
+    }
+    return { kind: 'file', handle, stats, path };
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    return openFailure(error, 'read');
+  }
+}
+
+async function descriptorPath(fd: number): Promise<string | undefined> {
+  try {
+    return await readlink(`/proc/self/fd/${fd}`);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * The JSON control API for automation, on its own listener so the boot network never reaches it by
+ * accident: loopback by default, and it refuses to start on any other address without a token.
+ *
+ * Without a token only loopback clients can connect, but a web page in the operator's browser could still
+ * send it simple cross-site requests (or reach it through DNS rebinding). So a tokenless API also requires
+ * a loopback Host header, refuses requests that carry an Origin, and every POST must be
+ * application/json, which a cross-site page cannot send without a preflight we never answer. With a
+ * token, a POST without a body (hold, release) needs no content type.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { parseMac, type Mac } from '../../protocol/mac.js';
+import type { Emit } from '../events.js';
+import { hostPort, isLoopback, normalizeIp } from './addresses.js';
+import { closeAll, listenAll, type HttpBind } from './listen.js';
+
+export interface ControlHandlers {
+  listClients(): unknown;
+  assign(mac: Mac, body: unknown): Promise<unknown> | unknown;
+  hold(mac: Mac): Promise<unknown> | unknown;
+  release(mac: Mac): Promise<unknown> | unknown;
+}
+
+export interface ControlApiOptions {
+  /** Default 127.0.0.1. */
+  readonly bind?: string;
+  readonly port: number;
+  /** When set, every request needs `Authorization: Bearer <token>`. Required off loopback. */
+  readonly token?: string;
+  readonly emit: Emit;
+  readonly signal?: AbortSignal;
+  readonly handlers: ControlHandlers;
+}
+
+export interface ControlApi {
+  readonly port: number;
+  readonly address: string;
+  close(): Promise<void>;
+}
+
+/** A handler error may name its HTTP status (an unknown profile is a 404, a bad body a 400). */
+export class ControlError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function statusOf(error: unknown): number {
+  const status = typeof error === 'object' && error !== null && 'status' in error ? Number(error.status) : NaN;
+  return Number.isInteger(status) && status >= 400 && status <= 599 ? status : 500;
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const presented = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
+  // Hashing first gives equal lengths, so the comparison time says nothing about the token.
+  return presented !== undefined && timingSafeEqual(digest(presented), digest(token));
+}
+
+function hostIsLoopback(host: string | undefined): boolean {
+  if (!host) return false;
+  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
+  return isLoopback(name);
+}
+
+export async function createControlApi(options: ControlApiOptions): Promise<ControlApi> {
+  const address = options.bind ?? '127.0.0.1';
+  const token = options.token !== undefined && options.token !== '' ? options.token : undefined;
+  if (!isLoopback(address) && token === undefined) {
+    throw new Error(
+      `refusing to start the control API on ${address} without a token: anyone on that network could assign and release machines. ` +
+        'Set a token, or bind it to 127.0.0.1 (the default).',
+    );
+  }
+  const { emit, handlers } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const startedAt = performance.now();
+    res.once('close', () => {
+      const reason = res.locals['reason'] as string | undefined;
+      emit({
+        kind: 'http.request',
+        time: Date.now(),
+        source: 'http',
+        ip: normalizeIp(req.socket.remoteAddress),
+        method: req.method,
+        path: (req.originalUrl.split('?')[0] ?? '').slice(0, 256),
+        status: res.statusCode,
+        route: 'control',
+        durationMs: Math.round(performance.now() - startedAt),
+        ...(reason && { reason }),
+      });
+    });
+    next();
+  });
+
+  const fail = (res: Response, status: number, message: string): void => {
+    res.locals['reason'] = message;
+    res.status(status).json({ error: message });
+  };
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (token !== undefined) {
+      if (!tokenMatches(req.get('authorization'), token)) {
+        res.set('WWW-Authenticate', 'Bearer');
+        return fail(res, 401, 'missing or wrong bearer token');
+      }
+    } else {
+      if (!hostIsLoopback(req.get('host'))) return fail(res, 403, 'Host must be a loopback name (no token configured)');
+      if (req.get('origin') !== undefined) return fail(res, 403, 'browser requests are refused (no token configured)');
+    }
+    // With a token a cross-site page cannot authenticate anyway; a body must still be JSON.
+    const length = req.get('content-length');
+    const hasBody = (length !== undefined && length !== '0') || req.get('transfer-encoding') !== undefined;
+    if (req.method === 'POST' && (hasBody || token === undefined) && !req.is('application/json')) {
+      return fail(res, 415, 'POST bodies must be application/json');
+    }
+    next();
+  });
+
+  app.use(express.json({ limit: '64kb', strict: false }));
+
+  const withMac = (action: (mac: Mac, req: Request) => unknown) => async (req: Request, res: Response) => {
+    const mac = parseMac(String(req.params['mac'] ?? ''));
+    if (!mac) return fail(res, 400, `"${String(req.params['mac']).slice(0, 40)}" is not a MAC address`);
+    try {
+      res.json({ ok: true, mac, result: (await action(mac, req)) ?? null });
+    } catch (error) {
+      fail(res, statusOf(error), error instanceof Error ? error.message : String(error));
+    }
+  };
+
+  app.get('/v1/clients', async (_req: Request, res: Response) => {
+    try {
+      res.json(await handlers.listClients());
+    } catch (error) {
+      fail(res, statusOf(error), error instanceof Error ? error.message : String(error));
+    }
+  });
+  app.post('/v1/clients/:mac/assign', withMac((mac, req) => handlers.assign(mac, req.body ?? {})));
+  app.post('/v1/clients/:mac/hold', withMac((mac) => handlers.hold(mac)));
+  app.post('/v1/clients/:mac/release', withMac((mac) => handlers.release(mac)));
+
+  app.use((_req: Request, res: Response) => fail(res, 404, 'no such endpoint'));
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    // body-parser's errors carry their status (400 bad JSON, 413 too large).
+    if (res.headersSent) return res.destroy();
+    fail(res, statusOf(error), error instanceof Error ? error.message : String(error));
+  });
+
+  let listening;
+  try {
+    listening = await listenAll([{ address, port: options.port }], app, { idleTimeoutMs: 30_000 });
+  } catch (error) {
+    emit({ kind: 'server.error', time: Date.now(), source: 'http', server: 'control', message: `cannot listen: ${error instanceof Error ? error.message : String(error)}` });
+    throw error;
+  }
+  const bound: HttpBind = listening.addresses[0]!;
+  emit({ kind: 'server.listening', time: Date.now(), source: 'http', server: 'control', address: hostPort(bound.address, bound.port) });
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      await closeAll(listening.servers);
+      emit({ kind: 'server.closed', time: Date.now(), source: 'http', server: 'control' });
+    })();
+    return closing;
+  };
+  options.signal?.addEventListener('abort', () => void close(), { once: true });
+  if (options.signal?.aborted) await close();
+  return { port: bound.port, address: bound.address, close };
+}
