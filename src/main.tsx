@@ -11,7 +11,7 @@ import { parseCli, usage, UsageError, type CliOptions } from './cli/args.js';
 import { formatEventHuman, formatEventJson } from './cli/event-log.js';
 import { scanBootFiles } from './servers/boot-files.js';
 import { LeasePool } from './servers/dhcp4/lease-pool.js';
-import { probeForDhcpServers } from './servers/dhcp4/probe.js';
+import { DEFAULT_PROBE_MS, probeForDhcpServers } from './servers/dhcp4/probe.js';
 import { createDhcp4Server, type Dhcp4Server } from './servers/dhcp4/server.js';
 import type { Emit, PxedeckEvent } from './servers/events.js';
 import { openDeviceUdpSocket, openUdpSocket, SocketOpenError } from './servers/net/device-socket.js';
@@ -127,7 +127,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
           socket: probeSocket,
           mac: served.mac,
           serverPort: cli.dhcpPort ?? 67,
-          timeoutMs: cli.probeMs ?? 2000,
+          timeoutMs: cli.probeMs ?? DEFAULT_PROBE_MS,
         });
         for (const server of found) {
           emit({ kind: 'dhcp.foreign-server', time: Date.now(), source: 'dhcp4', server: server.server, offered: server.offered, ...(server.bootFile && { bootFile: server.bootFile }) });

@@ -9,6 +9,10 @@ import { messageTypeOf, readAddressOption } from '../../protocol/dhcp4/options.j
 import { blankPacket, decode, encode } from '../../protocol/dhcp4/packet.js';
 import { macToBytes, type Mac } from '../../protocol/mac.js';
 
+/** Long enough to outlast dnsmasq's default 3 s ping check before it offers. */
+export const DEFAULT_PROBE_MS = 4500;
+const RESEND_MS = 1500;
+
 export interface ForeignDhcpServer {
   readonly server: string;
   readonly offered: string;
@@ -49,12 +53,19 @@ export async function probeForDhcpServers(options: ProbeOptions): Promise<Foreig
         [Option.PARAMETER_REQUEST_LIST, Buffer.from([1, 3, 6, 54])],
       ]),
     });
-    await new Promise<void>((resolve, reject) =>
-      options.socket.send(encode(discover), options.serverPort ?? 67, options.broadcastAddress ?? '255.255.255.255', (error) =>
-        error ? reject(error) : resolve(),
-      ),
-    );
-    await new Promise((resolve) => setTimeout(resolve, options.timeoutMs ?? 2000));
+    const bytes = encode(discover);
+    const send = () =>
+      new Promise<void>((resolve, reject) =>
+        options.socket.send(bytes, options.serverPort ?? 67, options.broadcastAddress ?? '255.255.255.255', (error) => (error ? reject(error) : resolve())),
+      );
+    // dnsmasq pings an address for ~3 s before offering it: keep asking, as a real client would, until then.
+    const timeoutMs = options.timeoutMs ?? DEFAULT_PROBE_MS;
+    const started = Date.now();
+    await send();
+    while (Date.now() - started < timeoutMs) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(RESEND_MS, timeoutMs - (Date.now() - started))));
+      if (Date.now() - started < timeoutMs - 100) await send();
+    }
   } finally {
     options.socket.off('message', onMessage);
   }
