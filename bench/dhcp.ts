@@ -1,0 +1,400 @@
+/**
+ * `npm run bench:dhcp`: perfdhcp (Debian kea-admin) against pxedeck in full DHCP mode and against dnsmasq
+ * with the same /16 pool, in the same run, inside network namespaces this script creates and deletes.
+ * Prints DORA/s achieved, lost exchanges and response-time percentiles (DISCOVER→OFFER, REQUEST→ACK)
+ * for both, their ratio, and the highest rate each sustains with no loss and p99 under 10 ms.
+ *
+ *   --rate N          the target rate for the headline run (default 1000 DORA/s)
+ *   --seconds N       length of the headline run (default 20)
+ *   --ladder A,B,...  rates tried after it, in order, until one fails (default 500,1000,1500,2000,3000)
+ *   --step-seconds N  length of each ladder run (default 8)
+ *   --clients N       distinct client MACs perfdhcp cycles through (default 10000)
+ *   --servers LIST    pxedeck,dnsmasq (default both)
+ *   --profile         also run pxedeck under `node --cpu-prof` at the target rate and summarise where the
+ *                     time goes
+ *   --events file|null  where pxedeck's headless JSON events go (default file, as a real log would)
+ *
+ * Everything is bounded: each perfdhcp run is stopped by its own -p and, failing that, killed after
+ * its length plus 20 s; the ladder stops at the first failing rate.
+ */
+import { closeSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { NetnsLab, netnsUnavailableReason, sleep, type NsProcess } from '../test/support/netns.js';
+
+const { values } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '1000' },
+    seconds: { type: 'string', default: '20' },
+    ladder: { type: 'string', default: '500,1000,1500,2000,3000' },
+    'step-seconds': { type: 'string', default: '8' },
+    clients: { type: 'string', default: '10000' },
+    servers: { type: 'string', default: 'pxedeck,dnsmasq' },
+    profile: { type: 'boolean', default: false },
+    events: { type: 'string', default: 'file' },
+  },
+});
+
+const TARGET_RATE = Number(values.rate);
+const SECONDS = Number(values.seconds);
+const LADDER = values.ladder!.split(',').filter(Boolean).map(Number);
+const STEP_SECONDS = Number(values['step-seconds']);
+const CLIENTS = Number(values.clients);
+const SERVERS = values.servers!.split(',').filter(Boolean) as Array<'pxedeck' | 'dnsmasq'>;
+const P99_LIMIT_MS = 10;
+
+const SERVER_IP = '10.77.0.1';
+const LOAD_IP = '10.77.0.2';
+/** 51,200 addresses: room for every simulated client without exhausting the pool. */
+const POOL = { first: '10.77.1.0', last: '10.77.200.255', mask: '255.255.0.0' } as const;
+
+interface ExchangeStats {
+  readonly sent: number;
+  readonly received: number;
+  readonly drops: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+interface RunResult {
+  readonly server: string;
+  readonly requested: number;
+  readonly seconds: number;
+  readonly achieved: number;
+  readonly discoverOffer: ExchangeStats;
+  readonly requestAck: ExchangeStats;
+  /** Server CPU time over wall time, in percent of one core. */
+  readonly cpuPercent: number;
+  readonly ok: boolean;
+  readonly why: string;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+function section(text: string, title: string): string {
+  const start = text.indexOf(title);
+  if (start < 0) return '';
+  const next = text.indexOf('***', start + title.length);
+  return text.slice(start, next < 0 ? undefined : next);
+}
+
+function numberAfter(text: string, label: string): number {
+  const match = text.match(new RegExp(`${label}:\\s*([\\d.]+)`));
+  return match ? Number(match[1]) : Number.NaN;
+}
+
+/** perfdhcp's -x t timestamps ("sent / received: 000012.345678 / 000012.346001") → delays in ms. */
+function delays(text: string, exchange: string): number[] {
+  const block = section(text, `***Timestamps for packets: ${exchange}***`);
+  const out: number[] = [];
+  for (const match of block.matchAll(/sent \/ received: ([\d.]+) \/ ([\d.]+)/g)) {
+    out.push((Number(match[2]) - Number(match[1])) * 1000);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+function exchangeStats(text: string, exchange: string): ExchangeStats {
+  const block = section(text, `***Statistics for: ${exchange}***`);
+  const times = delays(text, exchange);
+  return {
+    sent: numberAfter(block, 'sent packets'),
+    received: numberAfter(block, 'received packets'),
+    drops: numberAfter(block, 'drops'),
+    p50: percentile(times, 50),
+    p95: percentile(times, 95),
+    p99: percentile(times, 99),
+    max: times.at(-1) ?? Number.NaN,
+  };
+}
+
+/** utime + stime of a process, in seconds. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function perfdhcp(lab: NetnsLab, loadNs: string, server: string, pid: number, rate: number, seconds: number): Promise<RunResult> {
+  const cpuBefore = cpuSeconds(pid);
+  const started = Date.now();
+  const result = await lab.exec(
+    loadNs,
+    'perfdhcp',
+    [
+      '-4',
+      '-l', LOAD_IP,
+      '-r', String(rate),
+      '-p', String(seconds),
+      '-R', String(CLIENTS),
+      // A reply later than 1 s counts as lost (perfdhcp's default, stated for the record).
+      '-d', '1',
+      // After the last request, wait 1 s for the replies still in flight instead of calling them lost.
+      '-W', '1000000',
+      '-x', 't',
+      SERVER_IP,
+    ],
+    { timeoutMs: (seconds + 20) * 1000 },
+  );
+  const wall = (Date.now() - started) / 1000;
+  const cpu = ((cpuSeconds(pid) - cpuBefore) / wall) * 100;
+  const text = result.stdout + result.stderr;
+  const discoverOffer = exchangeStats(text, 'DISCOVER-OFFER');
+  const requestAck = exchangeStats(text, 'REQUEST-ACK');
+  // Completed exchanges over the sending period. perfdhcp's own "Rate" divides by the period plus the
+  // -W wait at the end (5 s at 1000/s reads 833/s), so it is not used.
+  const achieved = requestAck.received / seconds;
+  const problems: string[] = [];
+  if (Number.isNaN(achieved)) problems.push(`perfdhcp printed no statistics (exit ${result.code}): ${text.slice(-400)}`);
+  const lost = discoverOffer.drops + requestAck.drops;
+  if (lost > 0) problems.push(`${lost} lost`);
+  const p99 = Math.max(discoverOffer.p99, requestAck.p99);
+  if (!(p99 < P99_LIMIT_MS)) problems.push(`p99 ${p99.toFixed(1)} ms`);
+  if (discoverOffer.sent < rate * seconds * 0.97) problems.push(`perfdhcp sent only ${(discoverOffer.sent / seconds).toFixed(0)}/s`);
+  return { server, requested: rate, seconds, achieved, discoverOffer, requestAck, cpuPercent: cpu, ok: problems.length === 0, why: problems.join(', ') || 'ok' };
+}
+
+interface Started {
+  readonly process: NsProcess;
+  readonly stop: () => Promise<void>;
+}
+
+/** Until something in `ns` has UDP port 67 bound (the events go to a file, so we cannot wait for them). */
+async function waitForPort67(lab: NetnsLab, ns: string, proc: NsProcess): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const { stdout } = await lab.exec(ns, 'cat', ['/proc/net/udp']);
+    if (/^\s*\d+: [0-9A-F]{8}:0043 /m.test(stdout)) return;
+    if (proc.hasExited || Date.now() > deadline) throw new Error(`${proc.label} did not start listening on 67: ${proc.tail()}`);
+    await sleep(100);
+  }
+}
+
+async function startPxedeck(lab: NetnsLab, ns: string, label: string, nodeArgs: readonly string[] = []): Promise<Started> {
+  const dataDir = join(lab.dir, `${label}-data`);
+  const eventsPath = values.events === 'null' ? '/dev/null' : join(lab.dir, `${label}-events.jsonl`);
+  const fd = openSync(eventsPath, 'w');
+  const proc = lab.pxedeckToFile(
+    ns,
+    ['--interface', 'srv0', '--mode', 'dhcp', '--pool', `${POOL.first}-${POOL.last}`, '--data-dir', dataDir, '--probe-ms', '200'],
+    fd,
+    { label, nodeArgs },
+  );
+  closeSync(fd);
+  await waitForPort67(lab, ns, proc);
+  return {
+    process: proc,
+    stop: async () => {
+      const { code } = await proc.stop('SIGTERM', 10_000);
+      if (code !== 0) console.error(`${label} exited with ${code}: ${proc.stderr.slice(-1000)}`);
+    },
+  };
+}
+
+async function startDnsmasq(lab: NetnsLab, ns: string): Promise<Started> {
+  // --keep-in-foreground, not --no-daemon: the latter also copies every log line to stderr.
+  const proc = lab.spawn(
+    ns,
+    'dnsmasq',
+    [
+      '--keep-in-foreground',
+      '--conf-file=/dev/null',
+      '--interface=srv0',
+      '--bind-interfaces',
+      '--port=0',
+      '--pid-file=',
+      '--user=root',
+      '--group=root',
+      `--dhcp-leasefile=${join(lab.dir, 'dnsmasq.leases')}`,
+      `--dhcp-range=${POOL.first},${POOL.last},${POOL.mask},1h`,
+      '--dhcp-lease-max=100000',
+      // pxedeck does not ping before offering; dnsmasq would hold each new offer up to 3 s.
+      '--no-ping',
+      // Its one-line-per-packet log, like pxedeck's event per packet, to a file.
+      `--log-facility=${join(lab.dir, 'dnsmasq.log')}`,
+    ],
+    'dnsmasq',
+  );
+  await waitForPort67(lab, ns, proc);
+  return { process: proc, stop: async () => void (await proc.stop('SIGTERM', 5000)) };
+}
+
+const fmt = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : '—');
+
+function printTable(title: string, runs: readonly RunResult[]): void {
+  console.log(`\n${title}`);
+  const header = ['server', 'asked/s', 'DORA/s', 'lost DO', 'lost RA', 'DO p50/p95/p99 ms', 'RA p50/p95/p99 ms', 'max ms', 'CPU %', 'verdict'];
+  const rows = runs.map((run) => [
+    run.server,
+    String(run.requested),
+    fmt(run.achieved, 1),
+    String(run.discoverOffer.drops),
+    String(run.requestAck.drops),
+    `${fmt(run.discoverOffer.p50)}/${fmt(run.discoverOffer.p95)}/${fmt(run.discoverOffer.p99)}`,
+    `${fmt(run.requestAck.p50)}/${fmt(run.requestAck.p95)}/${fmt(run.requestAck.p99)}`,
+    fmt(Math.max(run.discoverOffer.max, run.requestAck.max), 1),
+    fmt(run.cpuPercent, 0),
+    run.why,
+  ]);
+  const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: readonly string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ');
+  console.log(line(header));
+  console.log(widths.map((width) => '-'.repeat(width)).join('  '));
+  for (const row of rows) console.log(line(row));
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+
+/** Sampled time not spent idle, in µs. */
+function busyMicros(file: string): number {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+  const idle = new Set(profile.nodes.filter((node) => node.callFrame.functionName === '(idle)').map((node) => node.id));
+  return profile.samples.reduce((sum, id, i) => sum + (idle.has(id) ? 0 : (profile.timeDeltas[i] ?? 0)), 0);
+}
+
+/** Self and inclusive time per function from a .cpuprofile, the top entries by inclusive time. */
+function summariseProfile(file: string): void {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const selfUs = new Map<number, number>();
+  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
+  const name = (node: ProfileNode) => {
+    const url = node.callFrame.url.replace(/^file:\/\//, '').replace(/.*\/(node_modules\/)/, '$1').replace(/.*\/work\/main\//, '');
+    return `${node.callFrame.functionName || '(anonymous)'} ${url ? `${url}:${node.callFrame.lineNumber + 1}` : ''}`.trim();
+  };
+  const self = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  for (const [id, us] of selfUs) {
+    const node = byId.get(id)!;
+    self.set(name(node), (self.get(name(node)) ?? 0) + us);
+    // Each sample counts once per distinct function on its stack (recursion not double counted).
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const key = name(byId.get(at)!);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      inclusive.set(key, (inclusive.get(key) ?? 0) + us);
+    }
+  }
+  const pct = (us: number) => `${((us / total) * 100).toFixed(1).padStart(5)} %`;
+  const idle = self.get('(idle)') ?? 0;
+  console.log(`\nCPU profile ${file}: ${(total / 1e6).toFixed(1)} s sampled, ${pct(idle).trim()} idle`);
+  console.log('Top by self time:');
+  for (const [key, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${pct(us)}  ${key}`);
+  const byFile = new Map<string, number>();
+  for (const [key, us] of self) {
+    const file = key.startsWith('(') || !key.includes(' ') ? key : key.slice(key.lastIndexOf(' ') + 1).replace(/:\d+$/, '');
+    byFile.set(file, (byFile.get(file) ?? 0) + us);
+  }
+  console.log('Self time by file:');
+  for (const [file, us] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${pct(us)}  ${file}`);
+  console.log('Top by inclusive time (own code and its callees):');
+  const interesting = [...inclusive]
+    .filter(([key]) => !/^\((root|program|idle|garbage collector)\)/.test(key))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 25);
+  for (const [key, us] of interesting) console.log(`  ${pct(us)}  ${key}`);
+}
+
+async function main(): Promise<number> {
+  const unavailable = netnsUnavailableReason(['perfdhcp', ...(SERVERS.includes('dnsmasq') ? ['dnsmasq'] : [])]);
+  if (unavailable) {
+    console.error(`bench:dhcp ${unavailable} (Debian: kea-admin for perfdhcp, dnsmasq-base)`);
+    return 1;
+  }
+  const lab = new NetnsLab('D');
+  const stopOnSignal = () => {
+    lab.destroySync();
+    process.exit(130);
+  };
+  process.once('SIGINT', stopOnSignal);
+  process.once('SIGTERM', stopOnSignal);
+  try {
+    const srvNs = lab.namespace('srv');
+    const loadNs = lab.namespace('load');
+    lab.veth({ ns: srvNs, name: 'srv0', address: `${SERVER_IP}/16` }, { ns: loadNs, name: 'eth0', address: `${LOAD_IP}/16` });
+    console.log(
+      `perfdhcp → ${SERVERS.join(' and ')}: relayed DORA (giaddr ${LOAD_IP}), ${CLIENTS} client MACs, pool ${POOL.first}-${POOL.last}; ` +
+        `headline ${TARGET_RATE}/s for ${SECONDS} s, ladder ${LADDER.join(',')} for ${STEP_SECONDS} s each; pass = no loss, p99 < ${P99_LIMIT_MS} ms`,
+    );
+
+    const headline: RunResult[] = [];
+    const ladders: RunResult[] = [];
+    for (const server of SERVERS) {
+      const started = server === 'pxedeck' ? await startPxedeck(lab, srvNs, 'pxedeck') : await startDnsmasq(lab, srvNs);
+      try {
+        // Warm-up (JIT, first leases), not reported.
+        await perfdhcp(lab, loadNs, server, started.process.pid, 200, 2);
+        const run = await perfdhcp(lab, loadNs, server, started.process.pid, TARGET_RATE, SECONDS);
+        headline.push(run);
+        console.log(`  ${server} @ ${TARGET_RATE}/s: ${run.achieved.toFixed(1)} DORA/s, ${run.why}`);
+        for (const rate of LADDER) {
+          const step = await perfdhcp(lab, loadNs, server, started.process.pid, rate, STEP_SECONDS);
+          ladders.push(step);
+          console.log(`  ${server} @ ${rate}/s: ${step.achieved.toFixed(1)} DORA/s, ${step.why}`);
+          if (!step.ok) break;
+        }
+        if (server === 'pxedeck') {
+          const events = join(lab.dir, 'pxedeck-events.jsonl');
+          if (values.events !== 'null') console.log(`  pxedeck printed ${(statSync(events).size / 1e6).toFixed(0)} MB of events`);
+        }
+      } finally {
+        await started.stop();
+      }
+    }
+
+    printTable(`Headline: ${TARGET_RATE} DORA/s for ${SECONDS} s`, headline);
+    printTable('Ladder (stops at the first failing rate)', ladders);
+    const best = (server: string) => Math.max(0, ...ladders.filter((run) => run.server === server && run.ok).map((run) => run.requested));
+    const summary = SERVERS.map((server) => `${server} sustains ${best(server) || 'less than ' + LADDER[0]}/s`).join('; ');
+    console.log(`\nHighest ladder rate with no loss and p99 < ${P99_LIMIT_MS} ms: ${summary}`);
+    const [px, dm] = [headline.find((run) => run.server === 'pxedeck'), headline.find((run) => run.server === 'dnsmasq')];
+    if (px && dm) {
+      const p99 = (run: RunResult) => Math.max(run.discoverOffer.p99, run.requestAck.p99);
+      console.log(
+        `Ratio pxedeck/dnsmasq at ${TARGET_RATE}/s: throughput ${(px.achieved / dm.achieved).toFixed(2)}, ` +
+          `p99 ${(p99(px) / p99(dm)).toFixed(2)}, CPU ${(px.cpuPercent / dm.cpuPercent).toFixed(1)}; ` +
+          `sustained rate ${best('dnsmasq') ? (best('pxedeck') / best('dnsmasq')).toFixed(2) : '—'}`,
+      );
+    }
+    if (px) console.log(`Target (${TARGET_RATE}/s, no loss, p99 < ${P99_LIMIT_MS} ms): ${px.ok ? 'MET' : `MISSED (${px.why})`}`);
+
+    if (values.profile && SERVERS.includes('pxedeck')) {
+      const profileDir = join(lab.dir, 'cpu-profile');
+      const started = await startPxedeck(lab, srvNs, 'pxedeck-profiled', ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
+      let run: RunResult;
+      try {
+        await perfdhcp(lab, loadNs, 'pxedeck', started.process.pid, 200, 2);
+        run = await perfdhcp(lab, loadNs, 'pxedeck (profiled)', started.process.pid, TARGET_RATE, Math.min(SECONDS, 10));
+      } finally {
+        await started.stop();
+      }
+      printTable('Under the profiler', [run]);
+      // One profile per thread; tsx's module-loader worker idles through the run, so only the busiest is shown.
+      const files = readdirSync(profileDir)
+        .filter((name) => name.endsWith('.cpuprofile'))
+        .map((name) => join(profileDir, name));
+      const busiest = files.sort((a, b) => busyMicros(b) - busyMicros(a))[0];
+      if (busiest) summariseProfile(busiest);
+    }
+    return 0;
+  } finally {
+    await lab.destroy();
+  }
+}
+
+process.exitCode = await main();
