@@ -8,17 +8,26 @@
  */
 import { parseMac, type Mac } from '../../protocol/mac.js';
 
-/** The fields `/boot.ipxe` sends, in the order it sends them, with the iPXE setting that fills each. */
+/**
+ * The fields `/boot.ipxe` sends, in the order it sends them, with the iPXE setting that fills each.
+ * Free text (SMBIOS strings, the DHCP host name) goes as bare hex (`:hexraw`): the 2019 Debian iPXE's
+ * `:uristring` leaves `&` and `+` unescaped (measured: `product=Test%20&%20Co+x%25y`), which splits or
+ * garbles the query.
+ * `enc=hex` marks those fields, so a hand-written `/ipxe?product=...` still reads as plain text.
+ */
 export const bootScriptQuery = [
   ['mac', '${netX/mac:hexhyp}'],
   ['uuid', '${uuid}'],
-  ['arch', '${buildarch:uristring}'],
-  ['platform', '${platform:uristring}'],
-  ['manufacturer', '${manufacturer:uristring}'],
-  ['product', '${product:uristring}'],
-  ['serial', '${serial:uristring}'],
-  ['hostname', '${hostname:uristring}'],
+  ['arch', '${buildarch}'],
+  ['platform', '${platform}'],
+  ['enc', 'hex'],
+  ['manufacturer', '${manufacturer:hexraw}'],
+  ['product', '${product:hexraw}'],
+  ['serial', '${serial:hexraw}'],
+  ['hostname', '${hostname:hexraw}'],
 ] as const;
+
+const HEX_FIELDS = ['manufacturer', 'product', 'serial', 'hostname'] as const;
 
 /** Seconds to wait before each retry of the chain; then iPXE exits so the firmware tries its next boot device. */
 export const chainRetryDelays = [2, 4, 8, 16] as const;
@@ -78,11 +87,19 @@ export type ScriptQuery =
 const MAX_FIELD = 256;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** iPXE's `:hexraw` is bare pairs (`51454d55`); `:hex` and `:hexhyp` separators are accepted too. */
+function fromHex(text: string): string | undefined {
+  const compact = text.replace(/[:-]/g, '');
+  if (!/^([0-9a-f]{2})*$/i.test(compact)) return undefined;
+  return Buffer.from(compact, 'hex').toString('utf8');
+}
+
 /** Empty settings expand to ''; SMBIOS strings may carry padding or junk bytes: keep printable text only. */
 function field(params: URLSearchParams, name: string): string | undefined {
-  const raw = params.get(name);
+  let raw = params.get(name);
   if (raw === null) return undefined;
-  const clean = raw.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, MAX_FIELD);
+  if (params.get('enc') === 'hex' && (HEX_FIELDS as readonly string[]).includes(name)) raw = fromHex(raw) ?? '';
+  const clean = raw.replace(/[\u0000-\u001f\u007f\ufffd]/g, '').trim().slice(0, MAX_FIELD);
   return clean === '' ? undefined : clean;
 }
 
@@ -97,7 +114,8 @@ export function parseScriptQuery(params: URLSearchParams, ip: string, macForIp?:
     if (!mac) return { kind: 'invalid', reason: `no mac= in the query and no MAC known for ${ip}; chain /boot.ipxe` };
   }
   const uuidText = field(params, 'uuid');
-  const uuid = uuidText !== undefined && UUID.test(uuidText) ? uuidText.toLowerCase() : undefined;
+  // QEMU without -uuid, and boards that never set one, report all zeros (or all ones): shared, so no identity.
+  const uuid = uuidText !== undefined && UUID.test(uuidText) && !/^[0-]+$|^[f-]+$/i.test(uuidText) ? uuidText.toLowerCase() : undefined;
   const arch = field(params, 'arch') ?? field(params, 'buildarch');
   const optional = {
     uuid,
