@@ -240,6 +240,9 @@ export async function createLab(opts: { keepDir?: boolean } = {}): Promise<Lab> 
 
   try {
     await addNamespace(switchNs);
+    // The switch forwards IPv6 but must not speak it: otherwise the bridge, taps and veth peers send their
+    // own router solicitations and neighbour probes into every capture.
+    await exec(switchNs, 'sysctl', ['-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
     // No STP, no forwarding delay, no multicast snooping: ports forward the moment they are up, like a
     // desktop switch, so firmware DHCP is never delayed by the bridge itself.
     await ipIn(switchNs, 'link', 'add', bridge, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0', 'mcast_snooping', '0');
