@@ -6,7 +6,7 @@
 import type { Socket, RemoteInfo } from 'node:dgram';
 import { describeFirmware, isNetbootClient, readClientFacts, type DhcpClientFacts } from '../../boot/client-facts.js';
 import { decideDhcpBoot, type ClientHistory, type ClientPolicy, type DhcpBootDecision } from '../../boot/dhcp-decision.js';
-import { BOOTREQUEST, Option } from '../../protocol/dhcp4/constants.js';
+import { BOOTREQUEST, BROADCAST_FLAG, Option } from '../../protocol/dhcp4/constants.js';
 import { describeOptions } from '../../protocol/dhcp4/describe.js';
 import { decode, encode, type DhcpPacket } from '../../protocol/dhcp4/packet.js';
 import type { Mac } from '../../protocol/mac.js';
@@ -271,7 +271,10 @@ export async function createDhcp4Server(options: Dhcp4ServerOptions): Promise<Dh
       echoBootItem: true,
       ...(options.logServers && { logServers: options.logServers }),
     });
-    send('pxe4011', socket, reply, packet, facts, { address: rinfo.address, port: rinfo.port }, decision);
+    // OVMF asks from its new address (unicast back); iPXE may ask with the broadcast flag before it has
+    // one, and then only a broadcast reaches it.
+    const unicast = (packet.flags & BROADCAST_FLAG) === 0 && rinfo.address !== '0.0.0.0';
+    send('pxe4011', socket, reply, packet, facts, { address: unicast ? rinfo.address : broadcast, port: rinfo.port }, decision);
   }
 
   function onMessage(source: EventSource, socket: Socket, bytes: Buffer, rinfo: RemoteInfo): void {
