@@ -12,9 +12,16 @@ Usage: pxedeck [options]
   --boot-dir DIR       boot files (iPXE, PXELINUX, kernels); Debian package paths are searched too
   --data-dir DIR       where settings, assignments and leases are kept
   --http-port N        HTTP port for iPXE scripts and boot files (default 80)
+  --kernel FILE|URL    quick mode: boot this kernel on every machine (with --initrd, --cmdline)
+  --initrd FILE|URL    an initrd for quick mode (repeatable)
+  --cmdline "..."      the kernel command line for quick mode
   --headless           no console: one JSON object per event on stdout
   --force              start full DHCP even though another DHCP server answered the probe
   --help               this text
+
+Subcommands:
+  pxedeck assign MAC PROFILE [--once] ...   record what a machine boots (pxedeck assign --help)
+  pxedeck explain --mac MAC --arch N [--user-class iPXE]   what this machine gets at each stage now
 
 Ports for tests and unprivileged runs:
   --dhcp-port N --boot-server-port N --dhcp-client-port N --tftp-port N   (0 = any free port)
@@ -35,6 +42,9 @@ export interface CliOptions {
   readonly dhcpClientPort?: number;
   readonly tftpPort?: number;
   readonly probeMs?: number;
+  readonly kernel?: string;
+  readonly initrds?: readonly string[];
+  readonly cmdline?: string;
 }
 
 export class UsageError extends Error {
@@ -73,6 +83,9 @@ export function parseCli(argv: readonly string[]): CliOptions {
         'dhcp-client-port': { type: 'string' },
         'tftp-port': { type: 'string' },
         'probe-ms': { type: 'string' },
+        kernel: { type: 'string' },
+        initrd: { type: 'string', multiple: true },
+        cmdline: { type: 'string' },
       },
     });
   } catch (error) {
@@ -94,7 +107,13 @@ export function parseCli(argv: readonly string[]): CliOptions {
     ...(values.pool !== undefined && { pool: values.pool }),
     ...(values['boot-dir'] !== undefined && { bootDir: values['boot-dir'] }),
     ...(values['data-dir'] !== undefined && { dataDir: values['data-dir'] }),
+    ...(values.kernel !== undefined && { kernel: values.kernel }),
+    ...(values.initrd !== undefined && { initrds: values.initrd }),
+    ...(values.cmdline !== undefined && { cmdline: values.cmdline }),
   };
+  if (!values.kernel && (values.initrd || values.cmdline !== undefined)) {
+    throw new UsageError('--initrd and --cmdline belong to quick mode: add --kernel FILE|URL');
+  }
   const ports = {
     httpPort: port('http-port', values['http-port']),
     dhcpPort: port('dhcp-port', values['dhcp-port']),

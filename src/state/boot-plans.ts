@@ -38,6 +38,8 @@ export interface BootPlanner {
   sourceUrl(source: Source): string;
   /** Upstream cache id → URL, for the HTTP server. */
   upstreamUrl(id: string): string | undefined;
+  /** Absolute local files named by quick mode or `assign --kernel`: URL name → path, served at the root. */
+  localFiles(): ReadonlyMap<string, string>;
   target(mac: Mac): BootTarget;
 }
 
@@ -47,8 +49,15 @@ export function upstreamId(url: string): string {
 
 export function createBootPlanner(options: BootPlannerOptions): BootPlanner {
   const upstream = new Map<string, string>();
+  const local = new Map<string, string>();
 
   function sourceUrl(source: Source): string {
+    if (source.startsWith('/')) {
+      // Only the operator names absolute paths (profiles are confined to the boot directory when loaded).
+      const name = `local-${upstreamId(source).slice(0, 8)}-${(source.split('/').pop() || 'file').replace(/[^A-Za-z0-9._-]/g, '_')}`;
+      local.set(name, source);
+      return `${options.serverBase}/${name}`;
+    }
     if (/^https?:\/\//i.test(source)) {
       const id = upstreamId(source);
       upstream.set(id, source);
@@ -70,10 +79,11 @@ export function createBootPlanner(options: BootPlannerOptions): BootPlanner {
     };
   }
 
-  // Register every upstream source the library names, so /upstream/<id> resolves even before a render.
+  // Register every source the library and the default name, so their URLs resolve even before a render.
   for (const profile of options.library().profiles.values()) {
     for (const source of [profile.kernel, ...profile.initrds]) if (source) sourceUrl(source);
   }
+  if (options.defaultTarget.kind === 'inline') for (const source of [options.defaultTarget.kernel, ...options.defaultTarget.initrds]) sourceUrl(source);
 
   const target = (mac: Mac) => effectiveTarget(options.assignments.get(mac), options.defaultTarget);
 
@@ -97,5 +107,6 @@ export function createBootPlanner(options: BootPlannerOptions): BootPlanner {
     },
     sourceUrl,
     upstreamUrl: (id) => upstream.get(id),
+    localFiles: () => local,
   };
 }

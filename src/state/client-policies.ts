@@ -3,20 +3,27 @@ import type { ClientPolicy } from '../boot/dhcp-decision.js';
 import { parseMac, type Mac } from '../protocol/mac.js';
 import { openConfFile } from './conf-file.js';
 
+/** The DHCP-level choices plus transport knobs the TFTP side reads. */
+export interface MachinePolicy extends ClientPolicy {
+  /** A lower TFTP blksize for this machine (firmware that stalls after the OACK at large sizes). */
+  readonly blksizeCap?: number;
+}
+
 export interface ClientPolicyStore {
-  get(mac: Mac): ClientPolicy;
-  set(mac: Mac, policy: ClientPolicy): void;
+  get(mac: Mac): MachinePolicy;
+  set(mac: Mac, policy: MachinePolicy): void;
 }
 
 const delivery = new Set(['boot-server', 'offer']);
 const efi = new Set(['ipxe.efi', 'snponly.efi']);
 
 /** Keeps only the fields that make sense, so a hand edit cannot turn into a crash at boot time. */
-function sanitize(raw: unknown): ClientPolicy {
+function sanitize(raw: unknown): MachinePolicy {
   if (typeof raw !== 'object' || raw === null) return {};
   const value = raw as Record<string, unknown>;
   return {
     ...(value.ignore === true && { ignore: true }),
+    ...(Number.isInteger(value.blksizeCap) && (value.blksizeCap as number) >= 8 && (value.blksizeCap as number) <= 65464 && { blksizeCap: value.blksizeCap as number }),
     ...(value.replaceIpxe === true && { replaceIpxe: true }),
     ...((value.bootProgram === 'ipxe' || value.bootProgram === 'pxelinux') && { bootProgram: value.bootProgram }),
     ...(typeof value.proxyDelivery === 'string' && delivery.has(value.proxyDelivery) && { proxyDelivery: value.proxyDelivery as 'boot-server' | 'offer' }),
@@ -26,7 +33,7 @@ function sanitize(raw: unknown): ClientPolicy {
 
 export function openClientPolicies(dataDir: string): ClientPolicyStore {
   const conf = openConfFile<Record<string, unknown>>(dataDir, 'clients', {});
-  const cache = new Map<Mac, ClientPolicy>();
+  const cache = new Map<Mac, MachinePolicy>();
   for (const [key, value] of Object.entries(conf.store)) {
     const mac = parseMac(key);
     if (mac) cache.set(mac, sanitize(value));

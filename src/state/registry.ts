@@ -134,8 +134,8 @@ export class ClientRegistry {
         if (event.client) record = { ...record, firmware: event.client };
         const isIpxe = event.client?.startsWith('iPXE') ?? false;
         if (isIpxe) record = advance(record, 'ipxe', event.time);
-        else if (event.messageType === 'DISCOVER' && stageIndex(record.stage) > stageIndex('dhcp')) {
-          // Firmware DHCP after the machine got further: a new boot cycle.
+        else if (event.messageType === 'DISCOVER' && event.client !== 'DHCP client' && stageIndex(record.stage) > stageIndex('dhcp')) {
+          // Firmware DHCP after the machine got further: a new boot cycle (a booted OS's DHCP is not one).
           record = { ...record, stage: 'dhcp', path: [{ stage: 'dhcp', at: event.time }], cycles: record.cycles + 1 };
         }
         break;
@@ -145,6 +145,12 @@ export class ClientRegistry {
         break;
       case 'dhcp.ignored':
         record = { ...record, lastIgnoredReason: event.reason };
+        break;
+      case 'http.request':
+        if (event.route === 'script' && event.status < 400) record = advance(record, 'script', event.time);
+        break;
+      case 'boot.beacon':
+        record = advance(record, event.beacon === 'booted' ? 'booted' : 'installed', event.time);
         break;
       case 'transfer.start':
         record = advance(record, stageForFile(event.file), event.time);

@@ -78,6 +78,7 @@ export interface ScriptRequest {
   readonly product?: string;
   readonly serial?: string;
   readonly hostname?: string;
+  readonly profile?: string;
 }
 
 export type ScriptQuery =
@@ -126,6 +127,8 @@ export function parseScriptQuery(params: URLSearchParams, ip: string, macForIp?:
     product: field(params, 'product'),
     serial: field(params, 'serial'),
     hostname: field(params, 'hostname'),
+    // A menu selection coming back: the rendered menu chains /ipxe?...&profile=<id>.
+    profile: field(params, 'profile'),
   };
   const present = Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined));
   return { kind: 'ok', request: { mac, ip, ...present } };
