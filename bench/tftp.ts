@@ -1,0 +1,243 @@
+/**
+ * `npm run bench:tftp`: pxedeck's TFTP server against tftpd-hpa and dnsmasq's TFTP, same files, same
+ * clients (atftp, curl), inside two network namespaces joined by a veth pair (MTU 1500) that this script
+ * creates and deletes. Prints MB/s (10^6 bytes/s, median of --reps runs) per case and the ratios.
+ *
+ *   npm run bench:tftp -- [--size-mb 64] [--parallel-mb 30] [--parallel 10] [--reps 3] [--quick]
+ *                         [--servers pxedeck,tftpd-hpa,dnsmasq,pxedeck-nogso]
+ *
+ * All servers run at once, each on its own address of the server namespace, and every repetition of a
+ * case visits them in turn: a machine whose load changes during the run then skews all servers alike.
+ * `pxedeck-nogso` is pxedeck with UDP segmentation off (one system call per packet), for comparison.
+ *
+ * Servers get the same limits: blksize up to 65464 (pxedeck's default cap of 1468 is lifted here, since
+ * the others do not cap). tftpd-hpa and dnsmasq do not implement windowsize, so they answer windowsize
+ * requests with windowsize 1: exactly what a firmware asking for a window gets from them.
+ */
+import { createHash } from 'node:crypto';
+import { chmodSync, createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
+import { canUseNetns, createNetnsPair, type NetnsPair } from './tftp-netns.js';
+
+const { values } = parseArgs({
+  options: {
+    'size-mb': { type: 'string', default: '64' },
+    'parallel-mb': { type: 'string', default: '30' },
+    parallel: { type: 'string', default: '10' },
+    reps: { type: 'string', default: '3' },
+    quick: { type: 'boolean', default: false },
+    servers: { type: 'string', default: 'pxedeck,tftpd-hpa,dnsmasq' },
+  },
+});
+
+const SERVERS = ['pxedeck', 'tftpd-hpa', 'dnsmasq', 'pxedeck-nogso'] as const;
+type ServerName = (typeof SERVERS)[number];
+
+interface Case {
+  readonly client: 'atftp' | 'curl';
+  readonly blksize: number;
+  readonly windowsize: number;
+}
+
+const blocks = values.quick ? [1468] : [512, 1468, 8192];
+const windows = values.quick ? [1, 16] : [1, 4, 16];
+const cases: Case[] = [
+  ...blocks.flatMap((blksize) => windows.map((windowsize) => ({ client: 'atftp' as const, blksize, windowsize }))),
+  ...blocks.map((blksize) => ({ client: 'curl' as const, blksize, windowsize: 1 })),
+];
+
+function sha256(path: string): Promise<string> {
+  return new Promise((done, fail) => {
+    const hash = createHash('sha256');
+    createReadStream(path)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('end', () => done(hash.digest('hex')))
+      .on('error', fail);
+  });
+}
+
+function waitExit(child: ChildProcess, timeoutMs: number): Promise<number> {
+  return new Promise((done) => {
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      done(code ?? -1);
+    });
+  });
+}
+
+function clientArgs(server: string, c: Case, remote: string, local: string): [string, string[]] {
+  if (c.client === 'curl') {
+    return ['curl', ['-s', '--max-time', '120', '--tftp-blksize', String(c.blksize), '-o', local, `tftp://${server}/${remote}`]];
+  }
+  const args = ['-g', '-r', remote, '-l', local, '--option', `blksize ${c.blksize}`];
+  if (c.windowsize > 1) args.push('--option', `windowsize ${c.windowsize}`);
+  return ['atftp', [...args, server, '69']];
+}
+
+async function fetchOnce(pair: NetnsPair, server: string, c: Case, remote: string, local: string): Promise<number> {
+  rmSync(local, { force: true });
+  const [command, args] = clientArgs(server, c, remote, local);
+  const started = performance.now();
+  const child = pair.spawn(pair.client, command, args);
+  child.stdout?.resume();
+  child.stderr?.resume();
+  const code = await waitExit(child, 150_000);
+  const seconds = (performance.now() - started) / 1000;
+  if (code !== 0) throw new Error(`${command} exited ${code}`);
+  return seconds;
+}
+
+async function startServer(pair: NetnsPair, name: ServerName, address: string, root: string): Promise<ChildProcess> {
+  let child: ChildProcess;
+  if (name === 'pxedeck' || name === 'pxedeck-nogso') {
+    const serve = resolve(import.meta.dirname, 'tftp-serve.ts');
+    const args = ['--import', 'tsx', serve, '--address', address, '--port', '69', '--root', root, '--blksize-cap', '65464', '--windowsize-cap', '64', '--max-transfers', '512'];
+    if (name === 'pxedeck-nogso') args.push('--no-gso');
+    child = pair.spawn(pair.server, process.execPath, args);
+    await new Promise<void>((ready, fail) => {
+      let text = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+        if (text.includes('"ready":true')) ready();
+      });
+      child.once('exit', (code) => fail(new Error(`pxedeck server exited ${code}`)));
+    });
+    child.stdout!.resume();
+  } else if (name === 'tftpd-hpa') {
+    // -L foreground, -s chroot into the root; it drops to `nobody`, hence the world-readable files.
+    child = pair.spawn(pair.server, 'in.tftpd', ['-L', '-a', `${address}:69`, '-s', root]);
+  } else {
+    child = pair.spawn(pair.server, 'dnsmasq', [
+      '--keep-in-foreground', '--conf-file=/dev/null', '--port=0', '--enable-tftp', `--tftp-root=${root}`,
+      `--listen-address=${address}`, '--bind-interfaces', '--pid-file=', '--user=root', '--group=root',
+      '--tftp-max=512', '--log-facility=/dev/null',
+    ]);
+  }
+  child.stderr?.resume();
+  if (!name.startsWith('pxedeck')) {
+    // Wait until port 69 is bound in the namespace.
+    for (let i = 0; i < 50; i += 1) {
+      const sockets = pair.exec(pair.server, 'ss', ['-uln']);
+      if (sockets.includes(`${address}:69`)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return child;
+}
+
+function median(list: readonly number[]): number {
+  const sorted = [...list].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function caseName(c: Case): string {
+  return `${c.client.padEnd(5)} blksize ${String(c.blksize).padStart(4)} window ${String(c.windowsize).padStart(2)}`;
+}
+
+async function main(): Promise<void> {
+  const missing = canUseNetns();
+  if (missing) {
+    console.error(`bench:tftp: ${missing}`);
+    process.exit(2);
+  }
+  const servers = values.servers.split(',').filter((name): name is ServerName => (SERVERS as readonly string[]).includes(name));
+  const sizeMb = Number(values['size-mb']);
+  const parallelMb = Number(values['parallel-mb']);
+  const parallel = Number(values.parallel);
+  const reps = Number(values.reps);
+
+  const root = mkdtempSync(join(tmpdir(), 'pxd-tftp-bench-'));
+  const out = mkdtempSync(join(tmpdir(), 'pxd-tftp-out-'));
+  chmodSync(root, 0o755);
+  const big = join(root, 'big.bin');
+  const medium = join(root, 'medium.bin');
+  writeFileSync(big, randomBytes(sizeMb * 1e6));
+  writeFileSync(medium, randomBytes(parallelMb * 1e6));
+  chmodSync(big, 0o644);
+  chmodSync(medium, 0o644);
+  const bigHash = await sha256(big);
+  const mediumHash = await sha256(medium);
+
+  const pair = createNetnsPair({ serverAddresses: servers.length });
+  const children: ChildProcess[] = [];
+  const cleanup = (): void => {
+    pair.destroy();
+    rmSync(root, { recursive: true, force: true });
+    rmSync(out, { recursive: true, force: true });
+  };
+  process.once('SIGINT', () => {
+    cleanup();
+    process.exit(130);
+  });
+
+  const results = new Map<string, Map<ServerName, number>>();
+  const record = (row: string, server: ServerName, mbps: number): void => {
+    if (!results.has(row)) results.set(row, new Map());
+    results.get(row)!.set(server, mbps);
+  };
+  const addressOf = new Map(servers.map((server, i) => [server, pair.serverIps[i]!]));
+
+  try {
+    for (const server of servers) children.push(await startServer(pair, server, addressOf.get(server)!, root));
+    console.log(`TFTP bench: ${sizeMb} MB file over a veth pair (MTU 1500) between two namespaces, median of ${reps} runs`);
+    for (const c of cases) {
+      const times = new Map<ServerName, number[]>(servers.map((server) => [server, []]));
+      for (let rep = 0; rep < reps; rep += 1) {
+        for (const server of servers) {
+          const local = join(out, 'big.out');
+          times.get(server)!.push(await fetchOnce(pair, addressOf.get(server)!, c, 'big.bin', local));
+          if ((await sha256(local)) !== bigHash) throw new Error(`${server} ${caseName(c)}: bytes differ`);
+        }
+      }
+      const line = servers.map((server) => {
+        const mbps = sizeMb / median(times.get(server)!);
+        record(caseName(c), server, mbps);
+        return `${server} ${mbps.toFixed(1)}`;
+      });
+      console.log(`  ${caseName(c)}: ${line.join(', ')} MB/s`);
+    }
+    const row = `${parallel} × curl 1468, ${parallelMb} MB at once (total)`;
+    const c: Case = { client: 'curl', blksize: 1468, windowsize: 1 };
+    const totals = new Map<ServerName, number[]>(servers.map((server) => [server, []]));
+    for (let rep = 0; rep < reps; rep += 1) {
+      for (const server of servers) {
+        const locals = Array.from({ length: parallel }, (_, i) => join(out, `medium-${i}.out`));
+        const started = performance.now();
+        await Promise.all(locals.map((local) => fetchOnce(pair, addressOf.get(server)!, c, 'medium.bin', local)));
+        totals.get(server)!.push((parallel * parallelMb) / ((performance.now() - started) / 1000));
+        for (const local of locals) if ((await sha256(local)) !== mediumHash) throw new Error(`${server} parallel: bytes differ`);
+      }
+    }
+    for (const server of servers) record(row, server, median(totals.get(server)!));
+    console.log(`  ${row}: ${servers.map((server) => `${server} ${results.get(row)!.get(server)!.toFixed(1)}`).join(', ')} MB/s`);
+  } finally {
+    for (const child of children) if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGTERM');
+    await Promise.all(children.map((child) => (child.exitCode === null ? waitExit(child, 5000) : Promise.resolve(0))));
+    cleanup();
+  }
+
+  const header = ['case'.padEnd(48), ...servers.map((s) => s.padStart(13))];
+  const others = servers.filter((s) => s !== 'pxedeck' && s !== 'pxedeck-nogso');
+  if (servers.includes('pxedeck')) header.push(...others.map((s) => `÷${s}`.padStart(11)));
+  console.log(`\nMB/s\n${header.join(' ')}`);
+  for (const [row, byServer] of results) {
+    const cells = [row.padEnd(48), ...servers.map((s) => (byServer.get(s)?.toFixed(1) ?? '-').padStart(13))];
+    const ours = byServer.get('pxedeck');
+    if (ours !== undefined) {
+      for (const other of others) {
+        const theirs = byServer.get(other);
+        cells.push((theirs ? `${(ours / theirs).toFixed(2)}×` : '-').padStart(11));
+      }
+    }
+    console.log(cells.join(' '));
+  }
+}
+
+await main();

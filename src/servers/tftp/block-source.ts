@@ -1,0 +1,133 @@
+/**
+ * Where a transfer's bytes come from. Reads are sequential and land directly in the transfer's packet
+ * buffers (one `readv` fills many blocks), so a file is streamed, never loaded whole.
+ */
+import type { FileHandle } from 'node:fs/promises';
+import { toNetascii } from '../../protocol/tftp/netascii.js';
+
+export interface BlockSource {
+  /** Bytes on the wire when known up front (not for netascii, whose size differs from the file's). */
+  readonly size: number | undefined;
+  /** Fills `views` in order from byte `position`; returns the bytes read, fewer only at the end. */
+  read(views: readonly Buffer[], position: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Linux refuses more iovecs per readv (IOV_MAX). */
+const MAX_IOVECS = 1024;
+
+export class FileSource implements BlockSource {
+  constructor(
+    private readonly handle: FileHandle,
+    readonly size: number,
+  ) {}
+
+  async read(views: readonly Buffer[], position: number): Promise<number> {
+    let total = 0;
+    for (let first = 0; first < views.length; first += MAX_IOVECS) {
+      const batch = views.slice(first, first + MAX_IOVECS);
+      const wanted = batch.reduce((sum, view) => sum + view.length, 0);
+      let got = 0;
+      // readv may stop short of the request without reaching the end; only a read of 0 means the end.
+      while (got < wanted) {
+        const rest = got === 0 ? batch : remainder(batch, got);
+        const { bytesRead } = await this.handle.readv(rest, position + total + got);
+        if (bytesRead === 0) return total + got;
+        got += bytesRead;
+      }
+      total += got;
+    }
+    return total;
+  }
+
+  close(): Promise<void> {
+    return this.handle.close();
+  }
+}
+
+function remainder(views: readonly Buffer[], skip: number): Buffer[] {
+  const rest: Buffer[] = [];
+  let left = skip;
+  for (const view of views) {
+    if (left >= view.length) {
+      left -= view.length;
+      continue;
+    }
+    rest.push(left > 0 ? view.subarray(left) : view);
+    left = 0;
+  }
+  return rest;
+}
+
+export class MemorySource implements BlockSource {
+  readonly size: number;
+
+  constructor(private readonly content: Buffer) {
+    this.size = content.length;
+  }
+
+  read(views: readonly Buffer[], position: number): Promise<number> {
+    let at = position;
+    for (const view of views) {
+      if (at >= this.content.length) break;
+      at += this.content.copy(view, 0, at, Math.min(this.content.length, at + view.length));
+    }
+    return Promise.resolve(at - position);
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+const NETASCII_CHUNK = 64 * 1024;
+
+/** Converts another source to netascii on the fly; sizes are unknown, reads must follow each other. */
+export class NetasciiSource implements BlockSource {
+  readonly size = undefined;
+  private pending: Buffer = Buffer.alloc(0);
+  private pendingAt = 0;
+  private rawPosition = 0;
+  private rawDone = false;
+  private position = 0;
+  private readonly chunk = Buffer.allocUnsafe(NETASCII_CHUNK);
+
+  constructor(private readonly raw: BlockSource) {}
+
+  async read(views: readonly Buffer[], position: number): Promise<number> {
+    if (position !== this.position) throw new Error(`netascii reads are sequential: asked ${position}, at ${this.position}`);
+    let total = 0;
+    for (const view of views) {
+      let filled = 0;
+      while (filled < view.length) {
+        if (this.pendingAt >= this.pending.length) {
+          if (this.rawDone) break;
+          await this.refill();
+          continue;
+        }
+        const end = Math.min(this.pending.length, this.pendingAt + view.length - filled);
+        filled += this.pending.copy(view, filled, this.pendingAt, end);
+        this.pendingAt = end;
+      }
+      total += filled;
+      if (filled < view.length) break;
+    }
+    this.position += total;
+    return total;
+  }
+
+  private async refill(): Promise<void> {
+    const count = await this.raw.read([this.chunk], this.rawPosition);
+    if (count === 0) {
+      this.rawDone = true;
+      return;
+    }
+    this.rawPosition += count;
+    this.pending = toNetascii(this.chunk.subarray(0, count));
+    this.pendingAt = 0;
+  }
+
+  close(): Promise<void> {
+    return this.raw.close();
+  }
+}

@@ -1,0 +1,428 @@
+/**
+ * The TFTP server: one listening socket per local address (replies must leave from the address the
+ * request came to, and Node cannot tell which local address a wildcard socket received on), one socket
+ * per transfer, read-only, confined to its roots, with every request reported as an event.
+ */
+import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
+import { lookup as dnsLookup } from 'node:dns';
+import { realpath } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import type { Mac } from '../../protocol/mac.js';
+import {
+  DEFAULT_BLKSIZE_CAP,
+  DEFAULT_WINDOW_BYTES_CAP,
+  DEFAULT_WINDOWSIZE_CAP,
+  negotiateOptions,
+} from '../../protocol/tftp/options.js';
+import { decode, encode, ERROR_CODES, type RequestPacket } from '../../protocol/tftp/packet.js';
+import { normalizeRequestPath, type AbsolutePathPolicy } from '../../protocol/tftp/path.js';
+import type { Emit, TransferEvent } from '../events.js';
+import { MemorySource, NetasciiSource, FileSource, type BlockSource } from './block-source.js';
+import { openConfined, openRegular, type OpenResult } from './confined-open.js';
+import { DEFAULT_RETRANSMIT, Transfer, type RetransmitPolicy, type TransferOutcome } from './transfer.js';
+import { enableUdpSegmentation } from './udp-segmentation.js';
+
+export interface TftpBind {
+  readonly address: string;
+  /** 69 in production; 0 picks a free port (tests). */
+  readonly port: number;
+}
+
+export interface TftpClient {
+  readonly address: string;
+  readonly port: number;
+  readonly mac?: Mac;
+}
+
+/**
+ * What the boot core answers for a requested path: content to serve (a string is sent as UTF-8), a file
+ * it chose itself (`{ path }`, absolute, served without root confinement because the boot core is trusted
+ * code, not the client), or nothing (null/undefined: look in the roots).
+ */
+export type VirtualFile = Buffer | string | { readonly path: string } | null | undefined;
+
+export interface TftpServerOptions {
+  readonly bind: TftpBind | readonly TftpBind[];
+  /** Directories searched in order; a request is confined to the directory it is served from. */
+  readonly root: string | readonly string[];
+  readonly emit: Emit;
+  readonly signal?: AbortSignal;
+  /** Concurrent transfers; requests beyond get an error. Default 256. */
+  readonly maxTransfers?: number;
+  /** Largest blksize offered. Default 1468 (Ethernet MTU). */
+  readonly blksizeCap?: number;
+  readonly windowsizeCap?: number;
+  /** Bound on blksize × windowsize, the bytes held for retransmission. Default 1 MiB. */
+  readonly windowBytesCap?: number;
+  /** A lower blksize cap for one client (an operator setting per MAC); undefined for none. */
+  readonly blksizeCapFor?: (client: TftpClient) => number | undefined;
+  readonly resolveVirtual?: (path: string, client: TftpClient) => VirtualFile | Promise<VirtualFile>;
+  readonly macForAddress?: (ip: string) => Mac | undefined;
+  /** How `/name` is treated; see normalizeRequestPath. Default 'refuse'. */
+  readonly absolutePaths?: AbsolutePathPolicy;
+  readonly retransmit?: Partial<RetransmitPolicy>;
+  /** Bytes read ahead of the window per transfer. Default 256 KiB. */
+  readonly readaheadBytes?: number;
+  /** Minimum time between progress events of one transfer. Default 250 ms. */
+  readonly progressIntervalMs?: number;
+  /** Send a window with one system call where the kernel can split it (Linux UDP_SEGMENT). Default true. */
+  readonly udpSegmentation?: boolean;
+}
+
+export interface TftpServer {
+  readonly addresses: readonly TftpBind[];
+  readonly activeTransfers: number;
+  close(): Promise<void>;
+}
+
+interface Entry {
+  readonly request: Buffer;
+  transfer?: Transfer;
+  superseded: boolean;
+}
+
+const DEFAULT_MAX_TRANSFERS = 256;
+const DEFAULT_READAHEAD = 256 * 1024;
+
+/**
+ * dgram resolves even an IP literal through dns.lookup, which answers on the next tick: one deferred
+ * callback per packet sent. Addresses here are always literals, so answer at once.
+ */
+const literalLookup = ((hostname: string, options: unknown, callback: (error: Error | null, address: string, family: number) => void) => {
+  const family = isIP(hostname);
+  if (family !== 0) callback(null, hostname, family);
+  else dnsLookup(hostname, options as never, callback as never);
+}) as unknown as SocketOptions['lookup'];
+
+function newSocket(address: string): Socket {
+  return isIP(address) === 6
+    ? createSocket({ type: 'udp6', ipv6Only: true, lookup: literalLookup })
+    : createSocket({ type: 'udp4', lookup: literalLookup });
+}
+
+function bindSocket(socket: Socket, address: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => {
+      socket.off('listening', onListening);
+      reject(error);
+    };
+    const onListening = (): void => {
+      socket.off('error', onError);
+      resolve();
+    };
+    // Attached before bind: with a synchronous lookup, bind can report either event before it returns.
+    socket.once('error', onError);
+    socket.once('listening', onListening);
+    socket.bind({ address, port, exclusive: true });
+  });
+}
+
+function closeSocket(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    try {
+      socket.close(() => resolve());
+    } catch {
+      resolve();
+    }
+  });
+}
+
+export async function createTftpServer(options: TftpServerOptions): Promise<TftpServer> {
+  const binds = Array.isArray(options.bind) ? (options.bind as readonly TftpBind[]) : [options.bind as TftpBind];
+  const roots = typeof options.root === 'string' ? [options.root] : [...(options.root as readonly string[])];
+  const emit = options.emit;
+  const maxTransfers = options.maxTransfers ?? DEFAULT_MAX_TRANSFERS;
+  const retransmit: RetransmitPolicy = { ...DEFAULT_RETRANSMIT, ...options.retransmit };
+  const progressInterval = options.progressIntervalMs ?? 250;
+  const entries = new Map<string, Entry>();
+  const transferSockets = new Set<Socket>();
+  const listeners: { socket: Socket; address: TftpBind }[] = [];
+  let malformedCount = 0;
+  let closed = false;
+
+  const baseEvent = (client: TftpClient) => ({
+    time: Date.now(),
+    source: 'tftp' as const,
+    ip: client.address,
+    peer: `${client.address}:${client.port}`,
+    ...(client.mac ? { mac: client.mac } : {}),
+  });
+
+  const emitTransfer = (client: TftpClient, fields: Omit<TransferEvent, 'time' | 'source' | 'ip' | 'peer' | 'mac'>): void => {
+    emit({ ...baseEvent(client), ...fields });
+  };
+
+  const replyError = (socket: Socket, to: { address: string; port: number }, code: number, message: string): void => {
+    if (closed) return;
+    socket.send(encode({ type: 'error', code, message }), to.port, to.address);
+  };
+
+  async function openSource(path: string, client: TftpClient): Promise<OpenResult | { kind: 'memory'; content: Buffer }> {
+    const virtual = options.resolveVirtual ? await options.resolveVirtual(path, client) : undefined;
+    if (typeof virtual === 'string') return { kind: 'memory', content: Buffer.from(virtual, 'utf8') };
+    if (Buffer.isBuffer(virtual)) return { kind: 'memory', content: virtual };
+    if (virtual && typeof virtual === 'object') return openRegular(virtual.path);
+    for (const root of roots) {
+      let rootReal: string;
+      try {
+        rootReal = await realpath(root);
+      } catch {
+        continue;
+      }
+      const result = await openConfined(rootReal, path);
+      if (result.kind !== 'missing') return result;
+    }
+    return { kind: 'missing' };
+  }
+
+  async function handleRequest(listener: { socket: Socket; address: TftpBind }, packet: RequestPacket, raw: Buffer, remote: { address: string; port: number }): Promise<void> {
+    const socket = listener.socket;
+    const mac = options.macForAddress?.(remote.address);
+    const client: TftpClient = { address: remote.address, port: remote.port, ...(mac ? { mac } : {}) };
+    const refuse = (code: number, reason: string, file: string, kind: TransferEvent['kind'] = 'transfer.refused'): void => {
+      replyError(socket, remote, code, reason);
+      emitTransfer(client, { kind, file, bytes: 0, error: reason });
+    };
+
+    if (packet.type === 'wrq') {
+      refuse(ERROR_CODES.accessViolation, 'this server is read-only', packet.filename);
+      return;
+    }
+    const mode = packet.mode.toLowerCase();
+    if (mode !== 'octet' && mode !== 'netascii') {
+      refuse(ERROR_CODES.illegalOperation, `transfer mode ${JSON.stringify(packet.mode)} is not supported`, packet.filename);
+      return;
+    }
+
+    const key = `${remote.address}|${remote.port}`;
+    const previous = entries.get(key);
+    if (previous) {
+      // The client repeated its request because our first answer was slow or lost; the transfer's own
+      // retransmission answers it. Anything else from the same port means the client moved on.
+      if (!previous.superseded && previous.request.equals(raw) && !previous.transfer?.isStarted) return;
+      previous.superseded = true;
+      previous.transfer?.abort('superseded by a new request from the same port');
+      entries.delete(key);
+    }
+    if (entries.size >= maxTransfers) {
+      refuse(ERROR_CODES.notDefined, `server busy: ${maxTransfers} transfers in progress, try again later`, packet.filename);
+      return;
+    }
+    const entry: Entry = { request: Buffer.from(raw), superseded: false };
+    entries.set(key, entry);
+    const release = (): void => {
+      if (entries.get(key) === entry) entries.delete(key);
+    };
+
+    const normalized = normalizeRequestPath(packet.filename, { absolutePaths: options.absolutePaths ?? 'refuse' });
+    if (!normalized.ok) {
+      release();
+      refuse(ERROR_CODES.accessViolation, normalized.reason, packet.filename);
+      return;
+    }
+    const file = normalized.path;
+
+    let opened: Awaited<ReturnType<typeof openSource>>;
+    try {
+      opened = await openSource(file, client);
+    } catch (error) {
+      release();
+      const message = `cannot produce ${file}: ${error instanceof Error ? error.message : String(error)}`;
+      replyError(socket, remote, ERROR_CODES.notDefined, 'server error');
+      emitTransfer(client, { kind: 'transfer.error', file, bytes: 0, error: message });
+      return;
+    }
+    if (opened.kind === 'missing') {
+      release();
+      refuse(ERROR_CODES.fileNotFound, 'file not found', file, 'transfer.not-found');
+      return;
+    }
+    if (opened.kind === 'refused') {
+      release();
+      refuse(ERROR_CODES.accessViolation, opened.reason, file);
+      return;
+    }
+    let source: BlockSource = opened.kind === 'memory' ? new MemorySource(opened.content) : new FileSource(opened.handle, opened.size);
+    if (mode === 'netascii') source = new NetasciiSource(source);
+    if (entry.superseded || closed) {
+      release();
+      await source.close();
+      return;
+    }
+
+    const clientCap = options.blksizeCapFor?.(client);
+    const negotiation = negotiateOptions(packet.options, source.size, {
+      blksizeCap: Math.min(options.blksizeCap ?? DEFAULT_BLKSIZE_CAP, clientCap ?? Number.POSITIVE_INFINITY),
+      windowsizeCap: options.windowsizeCap ?? DEFAULT_WINDOWSIZE_CAP,
+      windowBytesCap: options.windowBytesCap ?? DEFAULT_WINDOW_BYTES_CAP,
+    });
+
+    const transferSocket = newSocket(listener.address.address);
+    transferSocket.on('error', () => undefined);
+    try {
+      await bindSocket(transferSocket, listener.address.address, 0);
+    } catch (error) {
+      release();
+      await source.close();
+      await closeSocket(transferSocket);
+      const message = `cannot open a transfer socket: ${error instanceof Error ? error.message : String(error)}`;
+      replyError(socket, remote, ERROR_CODES.notDefined, 'server error');
+      emitTransfer(client, { kind: 'transfer.error', file, bytes: 0, error: message });
+      return;
+    }
+    if (entry.superseded || closed) {
+      release();
+      await source.close();
+      await closeSocket(transferSocket);
+      return;
+    }
+    transferSockets.add(transferSocket);
+    const segmentation =
+      negotiation.windowsize > 1 && (options.udpSegmentation ?? true) && enableUdpSegmentation(transferSocket, 4 + negotiation.blksize);
+
+    const negotiated: Record<string, number> = { blksize: negotiation.blksize, windowsize: negotiation.windowsize };
+    if (negotiation.tsize !== undefined) negotiated.tsize = negotiation.tsize;
+    if (negotiation.timeout !== undefined) negotiated.timeout = negotiation.timeout;
+    const size = source.size;
+    const sizeField = size === undefined ? {} : { size };
+    const started = performance.now();
+    let lastProgressAt = started;
+    let lastProgressBytes = 0;
+
+    const onFinish = (outcome: TransferOutcome): void => {
+      release();
+      transferSockets.delete(transferSocket);
+      void closeSocket(transferSocket);
+      void source.close().catch(() => undefined);
+      const durationMs = Math.round(performance.now() - started);
+      const rate = durationMs > 0 ? Math.round((outcome.bytes * 1000) / durationMs) : undefined;
+      if (outcome.kind === 'done') {
+        emitTransfer(client, { kind: 'transfer.done', file, bytes: outcome.bytes, ...sizeField, durationMs, ...(rate === undefined ? {} : { rate }) });
+      } else {
+        emitTransfer(client, {
+          kind: 'transfer.error',
+          file,
+          bytes: outcome.bytes,
+          ...sizeField,
+          durationMs,
+          error: outcome.probe ? `size probe: ${outcome.message}` : outcome.message,
+          ...(outcome.probe ? { benign: true } : {}),
+        });
+      }
+    };
+    const onProgress = (bytes: number): void => {
+      const now = performance.now();
+      if (now - lastProgressAt < progressInterval) return;
+      const rate = Math.round(((bytes - lastProgressBytes) * 1000) / (now - lastProgressAt));
+      lastProgressAt = now;
+      lastProgressBytes = bytes;
+      emitTransfer(client, { kind: 'transfer.progress', file, bytes, ...sizeField, rate });
+    };
+
+    // RFC 2349: the client may ask us to wait longer before retransmitting. We echo its value (EDK2 checks
+    // the echo) but never wait longer than our own first delay: under loss a 6 s wait (curl asks that) is
+    // what makes TFTP slow, and an early retransmission costs the client only a duplicate it ignores.
+    const policy: RetransmitPolicy =
+      negotiation.timeout === undefined ? retransmit : { ...retransmit, initialMs: Math.min(retransmit.initialMs, negotiation.timeout * 1000) };
+    const transfer = new Transfer({
+      socket: transferSocket,
+      peer: { address: remote.address, port: remote.port },
+      source,
+      blksize: negotiation.blksize,
+      windowsize: negotiation.windowsize,
+      oack: negotiation.oack,
+      retransmit: policy,
+      readaheadBytes: options.readaheadBytes ?? DEFAULT_READAHEAD,
+      segmentation,
+      onProgress,
+      onFinish,
+    });
+    entry.transfer = transfer;
+    emitTransfer(client, { kind: 'transfer.start', file, bytes: 0, ...sizeField, options: negotiated });
+    transfer.start();
+  }
+
+  function onListenerMessage(listener: { socket: Socket; address: TftpBind }, message: Buffer, remote: { address: string; port: number }): void {
+    if (closed) return;
+    let packet;
+    try {
+      packet = decode(message);
+    } catch (error) {
+      malformedCount += 1;
+      emit({
+        kind: 'packet.malformed',
+        time: Date.now(),
+        source: 'tftp',
+        ip: remote.address,
+        peer: `${remote.address}:${remote.port}`,
+        error: error instanceof Error ? error.message : String(error),
+        length: message.length,
+        count: malformedCount,
+      });
+      const opcode = message.length >= 2 ? message.readUInt16BE(0) : 0;
+      if (opcode === 1 || opcode === 2) replyError(listener.socket, remote, ERROR_CODES.illegalOperation, 'malformed request');
+      return;
+    }
+    // ACK, DATA, ERROR or OACK on the request port are late packets of finished transfers: nothing to do.
+    if (packet.type !== 'rrq' && packet.type !== 'wrq') return;
+    handleRequest(listener, packet, message, remote).catch((error: unknown) => {
+      emit({
+        kind: 'server.error',
+        time: Date.now(),
+        source: 'tftp',
+        server: 'tftp',
+        message: `request from ${remote.address}:${remote.port} failed: ${error instanceof Error ? error.message : String(error)}`,
+      });
+    });
+  }
+
+  try {
+    for (const bind of binds) {
+      const socket = newSocket(bind.address);
+      await bindSocket(socket, bind.address, bind.port);
+      const local = socket.address();
+      const listener = { socket, address: { address: bind.address, port: local.port } };
+      listeners.push(listener);
+      socket.on('message', (message, remote) => onListenerMessage(listener, message, remote));
+      socket.on('error', (error) => {
+        emit({ kind: 'server.error', time: Date.now(), source: 'tftp', server: 'tftp', address: `${bind.address}:${local.port}`, message: error.message });
+      });
+      emit({ kind: 'server.listening', time: Date.now(), source: 'tftp', server: 'tftp', address: `${bind.address}:${local.port}` });
+    }
+  } catch (error) {
+    await Promise.all(listeners.map((listener) => closeSocket(listener.socket)));
+    const message = error instanceof Error ? error.message : String(error);
+    emit({ kind: 'server.error', time: Date.now(), source: 'tftp', server: 'tftp', message: `cannot listen: ${message}` });
+    throw error;
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      for (const entry of entries.values()) {
+        entry.superseded = true;
+        entry.transfer?.abort('server shutting down');
+      }
+      closed = true;
+      entries.clear();
+      await Promise.all([...listeners.map((listener) => closeSocket(listener.socket)), ...[...transferSockets].map(closeSocket)]);
+      transferSockets.clear();
+      for (const listener of listeners) {
+        emit({ kind: 'server.closed', time: Date.now(), source: 'tftp', server: 'tftp', address: `${listener.address.address}:${listener.address.port}` });
+      }
+    })();
+    return closing;
+  };
+  if (options.signal) {
+    if (options.signal.aborted) await close();
+    else options.signal.addEventListener('abort', () => void close(), { once: true });
+  }
+
+  return {
+    addresses: listeners.map((listener) => listener.address),
+    get activeTransfers() {
+      return entries.size;
+    },
+    close,
+  };
+}

@@ -1,0 +1,387 @@
+/**
+ * One read transfer: its own socket (the TID), a ring of packet buffers filled ahead by the block source,
+ * the RFC 7440 window, and retransmission.
+ *
+ * Block numbers are kept absolute (1, 2, … past 65535) and only the low 16 bits go on the wire, so block
+ * wrap needs no special case. Acknowledgement rules:
+ * - An ACK for a block we sent at or after the window's start advances the window and the next window is
+ *   sent from the block after it; when that ACK falls inside the window (the client saw a gap) this
+ *   resends the rest, as RFC 7440 asks.
+ * - An ACK for the block before the window (a duplicate) never advances. With windowsize 1 it is ignored
+ *   (the Sorcerer's Apprentice rule, RFC 1123). With a larger window the client is telling us the window's
+ *   first block was lost: we resend from it, at most once per acknowledged block, and only when the
+ *   duplicate arrives at least half the shortest round trip seen after we sent that window. Clients like
+ *   EDK2 answer every out-of-order or repeated block with an ACK; duplicates that crowd in right after the
+ *   ACK that moved the window come from copies already in flight, and answering them would send every
+ *   window twice from then on.
+ */
+import type { Socket } from 'node:dgram';
+import { encode, ERROR_CODES, OPCODES, type TftpOption } from '../../protocol/tftp/packet.js';
+import type { BlockSource } from './block-source.js';
+import { MAX_GSO_PAYLOAD, MAX_SEGMENTS } from './udp-segmentation.js';
+
+export interface RetransmitPolicy {
+  /** First retransmission after this long without an answer. */
+  readonly initialMs: number;
+  /** Backoff doubles the wait up to this. */
+  readonly maxMs: number;
+  /** Retransmissions of the same packet before the transfer is abandoned. */
+  readonly retries: number;
+}
+
+export const DEFAULT_RETRANSMIT: RetransmitPolicy = { initialMs: 1000, maxMs: 4000, retries: 6 };
+
+export interface TransferPeer {
+  readonly address: string;
+  readonly port: number;
+}
+
+export type TransferOutcome =
+  | { readonly kind: 'done'; readonly bytes: number }
+  | {
+      readonly kind: 'error';
+      readonly bytes: number;
+      readonly message: string;
+      /** The client ended it right after our OACK that announced the size: the size probe. */
+      readonly probe: boolean;
+      /** The client sent the error (as opposed to us giving up or failing). */
+      readonly byClient: boolean;
+    };
+
+export interface TransferInit {
+  readonly socket: Socket;
+  readonly peer: TransferPeer;
+  readonly source: BlockSource;
+  readonly blksize: number;
+  readonly windowsize: number;
+  /** Options to acknowledge; empty means none and DATA 1 goes first. */
+  readonly oack: readonly TftpOption[];
+  readonly retransmit: RetransmitPolicy;
+  /** Bytes to keep read ahead of the window. */
+  readonly readaheadBytes: number;
+  /** The socket splits multi-packet sends into datagrams of 4 + blksize bytes (UDP_SEGMENT). */
+  readonly segmentation: boolean;
+  /** Acknowledged bytes so far; called after every ACK that moved the window. */
+  readonly onProgress: (bytes: number) => void;
+  readonly onFinish: (outcome: TransferOutcome) => void;
+}
+
+type Phase = 'oack' | 'data' | 'finished';
+
+const MAX_READ_BLOCKS = 1024;
+
+export class Transfer {
+  private phase: Phase;
+  private readonly socket: Socket;
+  private readonly peer: TransferPeer;
+  private readonly source: BlockSource;
+  private readonly blksize: number;
+  private readonly windowsize: number;
+  private readonly retransmit: RetransmitPolicy;
+  private readonly oackPacket: Buffer | undefined;
+  private readonly announcesSize: boolean;
+
+  private readonly ringSize: number;
+  private readonly slots: Buffer[] = [];
+  private readonly fullViews: Buffer[] = [];
+  private readonly lengths: Int32Array;
+  /** Packets per send when the kernel segments for us; 0 sends one by one. */
+  private batchSegments: number;
+
+  /** Last block number; Infinity until a short read finds it when the size is unknown. */
+  private lastBlock: number;
+  private readonly lastLength: number;
+  /** First unacknowledged block. */
+  private base = 1;
+  /** Highest block whose data sits in the ring. */
+  private loaded = 0;
+  private reading = false;
+  private nextToSend = 1;
+  private windowEnd: number;
+  private highestSent = 0;
+  private ackedBytes = 0;
+
+  private timer: NodeJS.Timeout | undefined;
+  private retries = 0;
+  private waitMs: number;
+  /** When the current window was last sent in full from its start, and whether it was sent only once. */
+  private windowSentAt = 0;
+  private windowSentOnce = true;
+  private minRttMs = Number.POSITIVE_INFINITY;
+  /** The acknowledged block we last resent for on a duplicate ACK. */
+  private duplicateAnswered = -1;
+
+  constructor(private readonly init: TransferInit) {
+    this.socket = init.socket;
+    this.peer = init.peer;
+    this.source = init.source;
+    this.blksize = init.blksize;
+    this.windowsize = init.windowsize;
+    this.retransmit = init.retransmit;
+    this.waitMs = init.retransmit.initialMs;
+    this.announcesSize = init.oack.some((option) => option.name === 'tsize');
+    this.oackPacket = init.oack.length > 0 ? encode({ type: 'oack', options: init.oack }) : undefined;
+    this.phase = this.oackPacket ? 'oack' : 'data';
+
+    const size = init.source.size;
+    if (size === undefined) {
+      this.lastBlock = Number.POSITIVE_INFINITY;
+      this.lastLength = -1;
+    } else {
+      this.lastBlock = Math.floor(size / init.blksize) + 1;
+      this.lastLength = size - (this.lastBlock - 1) * init.blksize;
+    }
+    this.windowEnd = Math.min(this.windowsize, this.lastBlock);
+    const perSend = Math.min(MAX_SEGMENTS, Math.floor(MAX_GSO_PAYLOAD / (4 + init.blksize)));
+    this.batchSegments = init.segmentation && init.windowsize > 1 && perSend > 1 ? perSend : 0;
+
+    const readahead = Math.max(1, Math.ceil(init.readaheadBytes / init.blksize));
+    this.ringSize = Math.min(this.windowsize + Math.max(readahead, this.windowsize), this.lastBlock);
+    this.lengths = new Int32Array(this.ringSize);
+    for (let i = 0; i < this.ringSize; i += 1) {
+      const slot = Buffer.allocUnsafe(4 + init.blksize);
+      slot.writeUInt16BE(OPCODES.data, 0);
+      this.slots.push(slot);
+      this.fullViews.push(slot.subarray(4));
+    }
+  }
+
+  start(): void {
+    this.socket.on('message', this.onMessage);
+    this.timer = setTimeout(this.onTimeout, this.waitMs);
+    this.fill();
+    if (this.oackPacket) this.send(this.oackPacket);
+    else this.startWindow();
+  }
+
+  /** Ends the transfer from outside (server closing, request superseded), telling the client why. */
+  abort(message: string): void {
+    if (this.phase === 'finished') return;
+    this.sendError(ERROR_CODES.notDefined, message);
+    this.finish({ kind: 'error', bytes: this.ackedBytes, message, probe: false, byClient: false });
+  }
+
+  get bytes(): number {
+    return this.ackedBytes;
+  }
+
+  get isStarted(): boolean {
+    return this.base > 1;
+  }
+
+  private readonly onMessage = (message: Buffer, remote: { address: string; port: number }): void => {
+    if (remote.port !== this.peer.port || remote.address !== this.peer.address) {
+      // Another sender on our TID (RFC 1350 §4): tell it, leave the transfer alone.
+      this.sendTo(encode({ type: 'error', code: ERROR_CODES.unknownTransferId, message: 'unknown transfer ID' }), remote);
+      return;
+    }
+    if (this.phase === 'finished' || message.length < 4 || message[0] !== 0) return;
+    const opcode = message[1];
+    if (opcode === OPCODES.ack) this.onAck(message.readUInt16BE(2));
+    else if (opcode === OPCODES.error) this.onClientError(message);
+    else if (opcode === OPCODES.rrq || opcode === OPCODES.wrq || opcode === OPCODES.data || opcode === OPCODES.oack) {
+      const text = 'unexpected packet during a read transfer';
+      this.sendError(ERROR_CODES.illegalOperation, text);
+      this.finish({ kind: 'error', bytes: this.ackedBytes, message: text, probe: false, byClient: false });
+    }
+  };
+
+  private onClientError(message: Buffer): void {
+    const code = message.readUInt16BE(2);
+    const end = message.indexOf(0, 4);
+    const text = message.toString('latin1', 4, end < 0 ? message.length : end);
+    const probe = this.phase === 'oack' && this.announcesSize;
+    this.finish({
+      kind: 'error',
+      bytes: this.ackedBytes,
+      message: `client sent error ${code}${text ? `: ${text}` : ''}`,
+      probe,
+      byClient: true,
+    });
+  }
+
+  private onAck(wire: number): void {
+    if (this.phase === 'oack') {
+      if (wire !== 0) return;
+      this.phase = 'data';
+      this.answered();
+      this.startWindow();
+      return;
+    }
+    const before = this.base - 1;
+    const acked = before + ((((wire - before) % 0x10000) + 0x10000) % 0x10000);
+    if (acked > this.highestSent) return;
+    const now = performance.now();
+    if (acked > before) {
+      if (acked === this.windowEnd && this.windowSentOnce) this.minRttMs = Math.min(this.minRttMs, now - this.windowSentAt);
+      for (let block = this.base; block <= acked; block += 1) this.ackedBytes += this.lengths[(block - 1) % this.ringSize]!;
+      this.base = acked + 1;
+      this.answered();
+      if (this.base > this.lastBlock) {
+        this.finish({ kind: 'done', bytes: this.ackedBytes });
+        return;
+      }
+      this.init.onProgress(this.ackedBytes);
+      this.startWindow();
+      return;
+    }
+    if (this.windowsize === 1 || this.duplicateAnswered === acked) return;
+    const settled = Number.isFinite(this.minRttMs) ? this.minRttMs / 2 : 0;
+    if (now - this.windowSentAt < settled) return;
+    this.duplicateAnswered = acked;
+    this.startWindow(true);
+  }
+
+  /** Sends the window that starts at `base`, as far as its data is loaded (the rest follows the read). */
+  private startWindow(resend = false): void {
+    this.windowEnd = Math.min(this.base + this.windowsize - 1, this.lastBlock);
+    this.nextToSend = this.base;
+    this.windowSentAt = performance.now();
+    this.windowSentOnce = !resend && this.highestSent < this.base;
+    this.pump();
+    this.fill();
+  }
+
+  private pump(): void {
+    const limit = Math.min(this.windowEnd, this.loaded);
+    if (this.batchSegments > 1) {
+      while (this.nextToSend < limit) {
+        const last = Math.min(limit, this.nextToSend + this.batchSegments - 1);
+        const batch: Buffer[] = [];
+        for (let block = this.nextToSend; block <= last; block += 1) batch.push(this.packet(block));
+        this.socket.send(batch, this.peer.port, this.peer.address, this.onBatchSent);
+        this.nextToSend = last + 1;
+      }
+    }
+    while (this.nextToSend <= limit) {
+      this.send(this.packet(this.nextToSend));
+      this.nextToSend += 1;
+    }
+    if (this.nextToSend - 1 > this.highestSent) this.highestSent = this.nextToSend - 1;
+  }
+
+  /**
+   * A segmented send fails as a whole (EINVAL when a segment would need IP fragmentation, EIO on a device
+   * that cannot checksum for us): send this transfer packet by packet from then on, starting with the window.
+   */
+  private readonly onBatchSent = (error: Error | null): void => {
+    if (!error || this.batchSegments === 0 || this.phase === 'finished') return;
+    this.batchSegments = 0;
+    this.startWindow(true);
+  };
+
+  private packet(block: number): Buffer {
+    const index = (block - 1) % this.ringSize;
+    const slot = this.slots[index]!;
+    slot.writeUInt16BE(block & 0xffff, 2);
+    const length = this.lengths[index]!;
+    return length === this.blksize ? slot : slot.subarray(0, 4 + length);
+  }
+
+  /** Reads ahead into free slots: the ring holds blocks base … base + ringSize − 1. */
+  private fill(): void {
+    if (this.reading || this.phase === 'finished') return;
+    const first = this.loaded + 1;
+    const last = Math.min(this.base + this.ringSize - 1, this.lastBlock, this.loaded + MAX_READ_BLOCKS);
+    if (last < first) return;
+    // Batch small reads unless the window itself is waiting for data.
+    if (last - first + 1 < this.ringSize / 4 && first > this.windowEnd) return;
+    const views: Buffer[] = [];
+    for (let block = first; block <= last; block += 1) {
+      const index = (block - 1) % this.ringSize;
+      if (block === this.lastBlock && this.lastLength >= 0) {
+        if (this.lastLength > 0) views.push(this.slots[index]!.subarray(4, 4 + this.lastLength));
+      } else {
+        views.push(this.fullViews[index]!);
+      }
+    }
+    this.reading = true;
+    const position = (first - 1) * this.blksize;
+    const read = views.length === 0 ? Promise.resolve(0) : this.source.read(views, position);
+    read.then(
+      (count) => {
+        this.reading = false;
+        if (this.phase === 'finished') return;
+        this.loaded = this.place(first, last, count);
+        if (this.phase === 'data') this.pump();
+        this.fill();
+      },
+      (error: unknown) => {
+        this.reading = false;
+        const text = `read error: ${error instanceof Error ? error.message : String(error)}`;
+        this.sendError(ERROR_CODES.notDefined, 'read error on the server');
+        this.finish({ kind: 'error', bytes: this.ackedBytes, message: text, probe: false, byClient: false });
+      },
+    );
+  }
+
+  /** Records how many bytes each block got; a short block is the last one. Returns the new `loaded`. */
+  private place(first: number, last: number, count: number): number {
+    let left = count;
+    for (let block = first; block <= last; block += 1) {
+      const wanted = block === this.lastBlock && this.lastLength >= 0 ? this.lastLength : this.blksize;
+      const got = Math.min(wanted, left);
+      left -= got;
+      this.lengths[(block - 1) % this.ringSize] = got;
+      if (got < this.blksize) {
+        // The end, where we expected it or earlier (the file shrank while we sent it).
+        this.lastBlock = block;
+        this.windowEnd = Math.min(this.windowEnd, block);
+        return block;
+      }
+    }
+    return last;
+  }
+
+  private readonly onTimeout = (): void => {
+    if (this.phase === 'finished') return;
+    if (this.retries >= this.retransmit.retries) {
+      const message =
+        this.phase === 'oack'
+          ? 'no answer to the option acknowledgement'
+          : this.base > this.lastBlock - 1 && this.highestSent === this.lastBlock
+            ? 'last block never acknowledged'
+            : `no acknowledgement after ${this.retries} retransmissions`;
+      this.sendError(ERROR_CODES.notDefined, 'timed out');
+      this.finish({ kind: 'error', bytes: this.ackedBytes, message, probe: false, byClient: false });
+      return;
+    }
+    this.retries += 1;
+    this.waitMs = Math.min(this.waitMs * 2, this.retransmit.maxMs);
+    this.timer = setTimeout(this.onTimeout, this.waitMs);
+    if (this.phase === 'oack') this.send(this.oackPacket!);
+    else this.startWindow(true);
+  };
+
+  /** The client answered: back to the first retransmission delay. */
+  private answered(): void {
+    if (this.retries > 0 || this.waitMs !== this.retransmit.initialMs) {
+      this.retries = 0;
+      this.waitMs = this.retransmit.initialMs;
+      clearTimeout(this.timer);
+      this.timer = setTimeout(this.onTimeout, this.waitMs);
+    } else {
+      this.timer?.refresh();
+    }
+  }
+
+  private send(packet: Buffer): void {
+    this.socket.send(packet, this.peer.port, this.peer.address);
+  }
+
+  private sendTo(packet: Buffer, remote: TransferPeer): void {
+    this.socket.send(packet, remote.port, remote.address);
+  }
+
+  private sendError(code: number, message: string): void {
+    this.send(encode({ type: 'error', code, message }));
+  }
+
+  private finish(outcome: TransferOutcome): void {
+    if (this.phase === 'finished') return;
+    this.phase = 'finished';
+    clearTimeout(this.timer);
+    this.socket.off('message', this.onMessage);
+    this.init.onFinish(outcome);
+  }
+}
