@@ -8,6 +8,7 @@ import { extname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { decide, entityTag, lastModified, type FileIdentity } from './conditional.js';
+import { canSendfile, ClientGone, isClientGone, sendfileBody } from './sendfile-body.js';
 import type { TransferMeter } from './transfer-meter.js';
 
 /**
@@ -44,16 +45,22 @@ export interface FileSendOutcome {
   readonly reason?: string;
 }
 
+export interface BodySpan {
+  readonly start: number;
+  /** Inclusive. */
+  readonly end: number;
+  readonly length: number;
+}
+
 /**
- * Decides the response for `file`, writes its head, and for a body pipes `openBody(start, end)` to the
- * client. `onBody` is told the span before any byte moves, so the caller can start its meter.
+ * Decides the response for `file` and writes its head; for a body, `sendBody` sends the span and settles
+ * when it ended either way (it reports through its meter; it never rejects).
  */
 export function sendFile(
   req: IncomingMessage,
   res: ServerResponse,
   file: FileIdentity & { readonly name: string; readonly contentType?: string },
-  openBody: (start: number, end: number) => Readable,
-  onBody: (span: { readonly start: number; readonly length: number }) => TransferMeter,
+  sendBody: (span: BodySpan) => Promise<void>,
 ): FileSendOutcome {
   const method = req.method ?? 'GET';
   const decision = decide(
@@ -95,8 +102,7 @@ export function sendFile(
     return { status: decision.status };
   }
 
-  const meter = onBody({ start: decision.start, length });
-  return { status: decision.status, streaming: streamBody(openBody(decision.start, decision.end), res, meter) };
+  return { status: decision.status, streaming: sendBody({ start: decision.start, end: decision.end, length }) };
 }
 
 /**
@@ -113,8 +119,7 @@ export function streamBody(body: Readable, res: ServerResponse, meter: TransferM
       if (!error) meter.finish();
       else {
         const delivered = Math.max(0, meter.bytes - res.writableLength);
-        const aborted = res.destroyed && !res.writableFinished && (error as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE';
-        meter.finish(aborted ? 'client closed the connection' : error.message, delivered);
+        meter.finish(isClientGone(error) ? new ClientGone().message : error.message, delivered);
         if (!res.destroyed) res.destroy(error);
       }
       resolve();
@@ -122,7 +127,21 @@ export function streamBody(body: Readable, res: ServerResponse, meter: TransferM
   });
 }
 
-/** A body from an open handle; the stream owns and closes the handle. */
-export function handleBody(handle: FileHandle): (start: number, end: number) => Readable {
-  return (start, end) => handle.createReadStream({ start, end, highWaterMark: READ_CHUNK_BYTES, autoClose: true });
+/**
+ * Sends bytes [start, end] of an open file: sendfile(2) where the platform and socket allow, else a read
+ * stream. Settles when done or failed (reported through the meter); the caller closes the handle after.
+ */
+export async function fileBody(res: ServerResponse, handle: FileHandle, span: BodySpan, meter: TransferMeter, zeroCopy = true): Promise<void> {
+  if (!zeroCopy || !canSendfile(res)) {
+    await streamBody(handle.createReadStream({ start: span.start, end: span.end, highWaterMark: READ_CHUNK_BYTES, autoClose: false }), res, meter);
+    return;
+  }
+  meter.start();
+  try {
+    await sendfileBody(res, handle, span.start, span.end, meter);
+    meter.finish();
+  } catch (error) {
+    meter.finish(isClientGone(error) ? new ClientGone().message : error instanceof Error ? error.message : String(error));
+    if (!res.destroyed) res.destroy();
+  }
 }

@@ -14,7 +14,7 @@ import { hostPort, isSafeHostHeader, normalizeIp, urlAuthority } from './address
 import { parseScriptQuery, renderBootScript, type ScriptRequest } from './boot-script.js';
 import { parseRange } from './conditional.js';
 import { openInRoot, openRegularFile, type OpenedFile } from './confined-file.js';
-import { contentTypeFor, handleBody, sendFile, streamBody } from './file-response.js';
+import { contentTypeFor, fileBody, sendFile, streamBody } from './file-response.js';
 import { closeAll, listenAll, type HttpBind } from './listen.js';
 import { TransferMeter, DEFAULT_PROGRESS_INTERVAL_MS } from './transfer-meter.js';
 import { decodeRequestPath, prefixSegments, stripPrefix } from './request-path.js';
@@ -48,6 +48,8 @@ export interface HttpServerOptions {
   readonly progressIntervalMs?: number;
   /** A connection with no traffic either way for this long is closed. Default 120 s. */
   readonly idleTimeoutMs?: number;
+  /** sendfile(2) for file bodies where the platform allows (Linux). Default true; false streams through buffers. */
+  readonly zeroCopy?: boolean;
 }
 
 export interface HttpServer {
@@ -131,19 +133,18 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   /** Sends an opened file and closes it; `file` is the name shown in events. */
   const serveOpened = async (req: Request, res: Response, opened: Extract<OpenedFile, { kind: 'file' }>, file: string, contentType?: string): Promise<void> => {
     const exchange = exchangeOf(res);
-    const outcome = sendFile(
-      req,
-      res,
-      { size: opened.stats.size, mtimeMs: opened.stats.mtimeMs, name: file, ...(contentType && { contentType }) },
-      handleBody(opened.handle),
-      (span) => meterFor(req, exchange, file, span),
-    );
-    if (outcome.reason) exchange.reason = outcome.reason;
-    if (!outcome.streaming) {
+    try {
+      const outcome = sendFile(
+        req,
+        res,
+        { size: opened.stats.size, mtimeMs: opened.stats.mtimeMs, name: file, ...(contentType && { contentType }) },
+        (span) => fileBody(res, opened.handle, span, meterFor(req, exchange, file, span), options.zeroCopy ?? true),
+      );
+      if (outcome.reason) exchange.reason = outcome.reason;
+      await outcome.streaming;
+    } finally {
       await opened.handle.close().catch(() => undefined);
-      return;
     }
-    await outcome.streaming;
   };
 
   const serveOpenResult = async (req: Request, res: Response, opened: OpenedFile, file: string, contentType?: string): Promise<boolean> => {

@@ -26,13 +26,13 @@ const markers = [
 ];
 
 let scratch: Awaited<ReturnType<typeof tempDir>>;
-let server: RunningServer;
+let root: string;
 let payload: Buffer;
 
 beforeAll(async () => {
   if (!hasCurl) return;
   scratch = await tempDir('curl');
-  const root = join(scratch.dir, 'root');
+  root = join(scratch.dir, 'root');
   await mkdir(root);
   payload = randomBytes(3 * 2 ** 20 + 17);
   await writeFile(join(root, 'initrd.img'), payload);
@@ -40,11 +40,9 @@ beforeAll(async () => {
   await huge.truncate(HUGE_SIZE);
   for (const marker of markers) await huge.write(marker.bytes, 0, marker.bytes.length, marker.offset);
   await huge.close();
-  server = await startServer({ roots: [{ prefix: '/files', dir: root }] });
 });
 
 afterAll(async () => {
-  await server?.close();
   await scratch?.remove();
 });
 
@@ -57,7 +55,19 @@ function headers(text: string): Record<string, string> {
   );
 }
 
-describe.skipIf(!hasCurl)('curl', () => {
+// Both body paths: sendfile(2) (the default on Linux) and buffered streaming (elsewhere, or zeroCopy off).
+describe.skipIf(!hasCurl).each([
+  ['sendfile', true],
+  ['streamed', false],
+] as const)('curl, %s bodies', (_name, zeroCopy) => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startServer({ roots: [{ prefix: '/files', dir: root }], zeroCopy });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
   it('downloads a file whole, byte for byte', async () => {
     const result = await curl(['-f', `${server.base}/files/initrd.img`]);
     expect(result.code).toBe(0);

@@ -1,5 +1,7 @@
 // The boot HTTP server over loopback with real clients (fetch, raw sockets): scripts, beacons, files, events.
+import { randomBytes } from 'node:crypto';
 import { open, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Mac } from '../../../src/protocol/mac.js';
@@ -7,6 +9,36 @@ import { createHttpServer, type ScriptRequest } from '../../../src/servers/http/
 import { ofKind, rawRequest, startServer, tempDir, waitFor, type RunningServer } from './fixtures.js';
 
 const MAC = '52:54:00:12:34:56' as Mac;
+const RANDOM = randomBytes(3 * 2 ** 20 + 5);
+
+/** Sends several requests at once on one connection and splits the answers by Content-Length. */
+function pipelined(port: number, targets: readonly string[]): Promise<Array<{ status: number; body: Buffer }>> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let buffered = Buffer.alloc(0);
+    const responses: Array<{ status: number; body: Buffer }> = [];
+    socket.setTimeout(10_000, () => socket.destroy(new Error('pipelined requests timed out')));
+    socket.on('error', reject);
+    socket.on('data', (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      for (;;) {
+        const split = buffered.indexOf('\r\n\r\n');
+        if (split === -1) return;
+        const head = buffered.subarray(0, split).toString('latin1');
+        const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
+        if (buffered.length < split + 4 + length) return;
+        responses.push({ status: Number(head.slice(9, 12)), body: buffered.subarray(split + 4, split + 4 + length) });
+        buffered = buffered.subarray(split + 4 + length);
+        if (responses.length === targets.length) {
+          socket.end();
+          resolve(responses);
+          return;
+        }
+      }
+    });
+    socket.write(targets.map((target) => `GET ${target.split(' ')[0]} HTTP/1.1\r\nHost: x\r\n${target.includes(' ') ? `Range: ${target.split(' ')[1]}\r\n` : ''}\r\n`).join(''));
+  });
+}
 let scratch: Awaited<ReturnType<typeof tempDir>>;
 let root: string;
 const running: RunningServer[] = [];
@@ -22,6 +54,7 @@ beforeAll(async () => {
   root = join(scratch.dir, 'root');
   await import('node:fs/promises').then((fs) => fs.mkdir(root));
   await writeFile(join(root, 'vmlinuz'), Buffer.alloc(100_000, 7));
+  await writeFile(join(root, 'random.bin'), RANDOM);
   await writeFile(join(root, 'ipxe.efi'), 'from-root');
   await writeFile(join(scratch.dir, 'snponly.efi'), 'named-efi');
   // 256 MiB, sparse: big enough that a throttled reader takes a while, free to create.
@@ -256,6 +289,18 @@ describe('files', () => {
     expect(ofKind(events, 'transfer.done')).toHaveLength(0);
     expect((await fetch(`${base}/files/vmlinuz`)).status).toBe(200);
   });
+
+  for (const zeroCopy of [true, false]) {
+    it(`keeps bytes in order across pipelined requests on one connection (${zeroCopy ? 'sendfile' : 'streamed'})`, async () => {
+      const { server } = await start({ roots: [{ prefix: '/files', dir: root }], zeroCopy });
+      const answers = await pipelined(server.port, ['/files/random.bin', '/files/random.bin bytes=1000000-2999999', '/files/vmlinuz', '/files/random.bin bytes=-70000']);
+      expect(answers.map((answer) => answer.status)).toEqual([200, 206, 200, 206]);
+      expect(answers[0]!.body.equals(RANDOM)).toBe(true);
+      expect(answers[1]!.body.equals(RANDOM.subarray(1_000_000, 3_000_000))).toBe(true);
+      expect(answers[2]!.body.equals(Buffer.alloc(100_000, 7))).toBe(true);
+      expect(answers[3]!.body.equals(RANDOM.subarray(-70_000))).toBe(true);
+    });
+  }
 
   it('survives a namedFiles callback that throws: 500 and an event', async () => {
     const { base, events } = await start({
