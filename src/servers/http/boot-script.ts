@@ -56,7 +56,7 @@ export function renderBootScript(baseUrl: string): string {
   });
   lines.push(
     ':pxedeck-failed',
-    `echo pxedeck: no boot script from ${baseUrl} after ${tries} attempts; trying the next boot device`,
+    `echo pxedeck: no boot script from ${baseUrl} after ${tries} attempts, trying the next boot device`,
     'sleep 5',
     'exit 1',
     ':pxedeck-end',

@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 describe.skipIf(missing !== undefined)(`a real iPXE client${missing ? ` (skipped: ${missing})` : ''}`, () => {
-  it('chains from /boot.ipxe to its own script with its identity, downloads a file keyed by MAC, and calls /booted', { timeout: 120_000 }, async () => {
+  it('chains from /boot.ipxe to its own script with its identity (retrying a failed chain), downloads a file keyed by MAC, and calls /booted', { timeout: 120_000 }, async () => {
     scratch = await tempDir('ipxe');
     const root = join(scratch.dir, 'root');
     await mkdir(root);
@@ -44,6 +44,8 @@ describe.skipIf(missing !== undefined)(`a real iPXE client${missing ? ` (skipped
       roots: [{ prefix: '/files', dir: root }],
       renderIpxeScript: async (request) => {
         requests.push(request);
+        // The first answer fails: /boot.ipxe must wait and chain again rather than stop.
+        if (requests.length === 1) return { status: 503, message: 'not yet' };
         // Relative URLs resolve against this script's own URL, as the lead's rendered scripts may rely on.
         return { script: '#!ipxe\nimgfetch /files/payload.bin?mac=${netX/mac:hexhyp} && imgfetch /booted?mac=${netX/mac:hexhyp} ||\nsleep 300\n' };
       },
@@ -70,8 +72,8 @@ describe.skipIf(missing !== undefined)(`a real iPXE client${missing ? ` (skipped
     expect(qemu.exitCode, `QEMU exited early: ${stderr}`).toBeNull();
     expect(beacons).toEqual([`booted ${MAC}`]);
 
-    expect(requests).toHaveLength(1);
-    expect(requests[0]).toMatchObject({
+    expect(requests).toHaveLength(2);
+    expect(requests[1]).toMatchObject({
       mac: MAC,
       uuid: UUID,
       arch: 'i386',
@@ -83,7 +85,9 @@ describe.skipIf(missing !== undefined)(`a real iPXE client${missing ? ` (skipped
 
     const events = server.events;
     const log = ofKind(events, 'http.request').map((event) => `${event.path} ${event.status}`);
-    expect(log.slice(0, 3)).toEqual(['/boot.ipxe 200', '/ipxe 200', '/files/payload.bin 200']);
+    expect(log.slice(0, 4)).toEqual(['/boot.ipxe 200', '/ipxe 503', '/ipxe 200', '/files/payload.bin 200']);
+    const [failed, retried] = ofKind(events, 'http.request').slice(1, 3);
+    expect(retried!.time - failed!.time).toBeGreaterThanOrEqual(1900);
     expect(ofKind(events, 'http.request')[0]?.userAgent).toMatch(/^iPXE\//);
     expect(ofKind(events, 'transfer.done')).toEqual([expect.objectContaining({ mac: MAC, file: '/files/payload.bin', bytes: payload.length })]);
   });
