@@ -3,27 +3,39 @@
  * terminal together. Everything below it receives what it needs as arguments.
  */
 import type { Socket } from 'node:dgram';
+import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { missingBinaryHint } from './boot/boot-binaries.js';
-import { parseMac, type Mac } from './protocol/mac.js';
+import type { BootTarget } from './boot/boot-target.js';
 import { parseCli, usage, UsageError, type CliOptions } from './cli/args.js';
+import { assignUsage, runAssign, runExplain } from './cli/commands.js';
 import { formatEventHuman, formatEventJson } from './cli/event-log.js';
+import { parseMac, type Mac } from './protocol/mac.js';
 import { scanBootFiles } from './servers/boot-files.js';
 import { LeasePool } from './servers/dhcp4/lease-pool.js';
 import { DEFAULT_PROBE_MS, probeForDhcpServers } from './servers/dhcp4/probe.js';
 import { createDhcp4Server, type Dhcp4Server } from './servers/dhcp4/server.js';
 import type { Emit, PxedeckEvent } from './servers/events.js';
+import { ControlError, createControlApi, type ControlApi } from './servers/http/control-api.js';
+import { createHttpServer, type HttpServer } from './servers/http/server.js';
 import { openDeviceUdpSocket, openUdpSocket, SocketOpenError } from './servers/net/device-socket.js';
 import { chooseInterface, InterfaceChoiceError, watchInterface } from './servers/net/interfaces.js';
+import { createTftpServer, type TftpServer } from './servers/tftp/server.js';
+import { openAssignments } from './state/assignments.js';
+import { createBootPlanner } from './state/boot-plans.js';
 import { openClientPolicies } from './state/client-policies.js';
 import { ConfigFileError } from './state/conf-file.js';
 import { openLeaseFile } from './state/lease-file.js';
+import { formatProblem, loadProfileLibrary } from './state/profile-library.js';
 import { ClientRegistry } from './state/registry.js';
-import { openSettings, parsePool, type Settings } from './state/settings.js';
+import { openSettings, parsePool, parseTargetSetting, type Settings } from './state/settings.js';
 
 /** A startup problem the operator can fix; printed without a stack trace. */
 class StartupError extends Error {}
+
+const presetsDir = fileURLToPath(new URL('../presets', import.meta.url));
 
 interface Served {
   readonly name: string;
@@ -69,15 +81,13 @@ function suggestPool(served: Served): string {
   return `${a}.${b}.${c}.100-${a}.${b}.${c}.199`;
 }
 
-export interface Runtime {
-  readonly registry: ClientRegistry;
-  close(): Promise<void>;
+function dataDirOf(cli: CliOptions): string {
+  return resolve(cli.dataDir ?? join(homedir(), '.config', 'pxedeck'));
 }
 
-export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent) => void): Promise<Runtime> {
-  const dataDir = cli.dataDir ?? join(homedir(), '.config', 'pxedeck');
-  const saved = openSettings(dataDir).load();
-  const settings: Settings = {
+function loadSettings(cli: CliOptions): Settings {
+  const saved = openSettings(dataDirOf(cli)).load();
+  return {
     ...saved,
     ...(cli.interface && { interface: cli.interface }),
     ...(cli.mode && { mode: cli.mode }),
@@ -85,19 +95,55 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
     ...(cli.bootDir && { bootDir: cli.bootDir }),
     ...(cli.httpPort !== undefined && { httpPort: cli.httpPort }),
   };
+}
+
+/** Quick mode (`--kernel`) makes that kernel the default; otherwise the saved default target. */
+function defaultTargetOf(cli: CliOptions, settings: Settings): BootTarget {
+  if (cli.kernel) {
+    const local = (source: string) => (/^https?:\/\//i.test(source) ? source : resolve(source));
+    return { kind: 'inline', kernel: local(cli.kernel), initrds: (cli.initrds ?? []).map(local), cmdline: cli.cmdline ?? '' };
+  }
+  return parseTargetSetting(settings.defaultTarget)!;
+}
+
+export interface Runtime {
+  readonly registry: ClientRegistry;
+  close(): Promise<void>;
+}
+
+export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent) => void): Promise<Runtime> {
+  const dataDir = dataDirOf(cli);
+  const settings = loadSettings(cli);
   const registry = new ClientRegistry();
   const emit: Emit = (event) => {
     registry.apply(event);
     print(event);
   };
+  const notice = (level: 'info' | 'warning', message: string) => emit({ kind: 'notice', time: Date.now(), source: 'system', level, message });
   const controller = new AbortController();
   const served = servedInterface(settings.interface);
-  const catalog = scanBootFiles(settings.bootDir);
-  for (const file of ['undionly.kpxe', 'ipxe.efi']) {
-    if (!catalog.names.has(file)) emit({ kind: 'notice', time: Date.now(), source: 'system', level: 'warning', message: missingBinaryHint(file) });
+  const bootDir = resolve(settings.bootDir ?? join(dataDir, 'boot'));
+  mkdirSync(bootDir, { recursive: true });
+  const catalog = scanBootFiles(bootDir);
+  for (const file of ['undionly.kpxe', 'ipxe.efi', 'ipxe.lkrn', 'pxelinux.0', 'ldlinux.c32']) {
+    if (!catalog.names.has(file)) notice('warning', missingBinaryHint(file));
   }
   const httpBase = `http://${served.serverAddress}${settings.httpPort === 80 ? '' : `:${settings.httpPort}`}`;
   const policies = openClientPolicies(dataDir);
+  const assignments = openAssignments(dataDir);
+  let library = loadProfileLibrary(presetsDir, [dataDir]);
+  for (const problem of library.problems) notice('warning', formatProblem(problem));
+  const planner = createBootPlanner({
+    serverBase: httpBase,
+    library: () => library,
+    assignments,
+    policies,
+    defaultTarget: defaultTargetOf(cli, settings),
+  });
+  const stopFollowing = assignments.follow((mac) => {
+    library = loadProfileLibrary(presetsDir, [dataDir]);
+    if (mac) notice('info', `${mac}: assignment changed (${JSON.stringify(assignments.get(mac)?.target ?? 'default')})`);
+  });
 
   let pool: LeasePool | undefined;
   const leaseFile = settings.mode === 'dhcp' ? openLeaseFile(dataDir) : undefined;
@@ -120,28 +166,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
     } catch (error) {
       throw new StartupError(`--pool ${settings.pool}: ${(error as Error).message}; fix: use addresses on ${served.subnet}, e.g. ${suggestPool(served)}`);
     }
-    if (served.mac) {
-      const probeSocket = await openDeviceUdpSocket({ device: served.name, port: cli.dhcpClientPort ?? 68 });
-      try {
-        const found = await probeForDhcpServers({
-          socket: probeSocket,
-          mac: served.mac,
-          serverPort: cli.dhcpPort ?? 67,
-          timeoutMs: cli.probeMs ?? DEFAULT_PROBE_MS,
-        });
-        for (const server of found) {
-          emit({ kind: 'dhcp.foreign-server', time: Date.now(), source: 'dhcp4', server: server.server, offered: server.offered, ...(server.bootFile && { bootFile: server.bootFile }) });
-        }
-        if (found.length && !cli.force) {
-          const list = found.map((server) => `${server.server} (offered ${server.offered}${server.bootFile ? `, boot file ${server.bootFile}` : ''})`).join(', ');
-          throw new StartupError(
-            `another DHCP server already answers on ${served.name}: ${list}; fix: use --mode proxy beside it, unplug it, or --force if you are sure`,
-          );
-        }
-      } finally {
-        probeSocket.close();
-      }
-    }
+    if (served.mac) await refuseBesideForeignServer(cli, served, emit);
   }
 
   const startDhcp = () =>
@@ -161,7 +186,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
         httpUrl: (file) => `${httpBase}/${file}`,
         binaries: () => catalog.names,
       },
-      clientState: (mac) => ({ policy: policies.get(mac), history: registry.history(mac) }),
+      clientState: (mac) => ({ policy: planner.dhcpPolicy(mac), history: registry.history(mac) }),
       ...(pool && {
         pool,
         lease: {
@@ -175,7 +200,83 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
       emit,
       signal: controller.signal,
     });
+
+  const closers: Array<() => Promise<void>> = [];
+  try {
+    const tftp: TftpServer = await createTftpServer({
+      bind: { address: served.serverAddress, port: cli.tftpPort ?? 69 },
+      root: [bootDir],
+      emit,
+      signal: controller.signal,
+      resolveVirtual: (path, client) => {
+        const config = planner.renderPxelinux(path, client.mac, client.address);
+        if (config !== null) return config;
+        const packaged = catalog.files.get(path.replace(/^\/+/, ''));
+        return packaged ? { path: packaged } : null;
+      },
+      macForAddress: (ip) => registry.macForIp(ip),
+      blksizeCapFor: (client) => (client.mac ? policies.get(client.mac).blksizeCap : undefined),
+    });
+    closers.push(() => tftp.close());
+
+    const http: HttpServer = await createHttpServer({
+      bind: { address: served.serverAddress, port: settings.httpPort },
+      emit,
+      signal: controller.signal,
+      renderIpxeScript: async (request) => {
+        const result = planner.renderIpxe(request);
+        return result.ok ? { script: result.text } : { status: result.status, message: result.message };
+      },
+      roots: [
+        { prefix: '/files', dir: bootDir },
+        { prefix: '/files/preseed', dir: join(presetsDir, 'files', 'preseed') },
+        { prefix: '/files/kickstart', dir: join(presetsDir, 'files', 'kickstart') },
+      ],
+      namedFiles: () => new Map([...catalog.files, ...planner.localFiles()]),
+      upstream: { cacheDir: join(dataDir, 'cache'), lookup: (id) => planner.upstreamUrl(id) },
+      macForIp: (ip) => registry.macForIp(ip),
+      onBeacon: (beacon, mac) => {
+        if (beacon === 'booted') assignments.consumeOnce(mac, Date.now());
+      },
+    });
+    closers.push(() => http.close());
+
+    if (settings.controlPort !== 0) {
+      const control: ControlApi = await createControlApi({
+        port: settings.controlPort,
+        ...(settings.controlToken && { token: settings.controlToken }),
+        emit,
+        signal: controller.signal,
+        handlers: {
+          listClients: () =>
+            [...registry.getSnapshot().clients.values()].map((record) => ({
+              ...record,
+              timeline: undefined,
+              assignment: assignments.get(record.mac) ?? null,
+              target: planner.target(record.mac),
+            })),
+          assign: (mac, body) => {
+            try {
+              return { mac, assignment: assignments.assign(mac, controlTarget(body, library), controlOptions(body)) };
+            } catch (error) {
+              throw new ControlError(400, (error as Error).message);
+            }
+          },
+          hold: (mac) => ({ mac, assignment: assignments.hold(mac) }),
+          release: (mac) => ({ mac, assignment: assignments.release(mac) }),
+        },
+      });
+      closers.push(() => control.close());
+    }
+  } catch (error) {
+    controller.abort();
+    await Promise.all(closers.map((close) => close()));
+    stopFollowing();
+    throw error;
+  }
+
   let dhcp: Dhcp4Server = await startDhcp();
+  closers.push(() => dhcp.close());
 
   // SO_BINDTODEVICE pins to the interface index: a replugged adapter needs fresh sockets.
   const watcher =
@@ -183,7 +284,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
       ? undefined
       : watchInterface(served.name, (change) => {
           const state = change.current.present ? `${change.current.operstate}${change.current.up ? '' : ' (down)'}` : 'gone';
-          emit({ kind: 'notice', time: Date.now(), source: 'system', level: change.current.present ? 'info' : 'warning', message: `${served.name} is ${state}` });
+          notice(change.current.present ? 'info' : 'warning', `${served.name} is ${state}`);
           if (!change.needsNewSocket || controller.signal.aborted) return;
           void dhcp
             .close()
@@ -198,22 +299,131 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
     registry,
     async close() {
       watcher?.close();
+      stopFollowing();
       controller.abort();
-      await dhcp.close();
+      await Promise.all(closers.map((close) => close()));
       leaseFile?.flush();
     },
   };
 }
 
+async function refuseBesideForeignServer(cli: CliOptions, served: Served, emit: Emit): Promise<void> {
+  const probeSocket = await openDeviceUdpSocket({ device: served.name, port: cli.dhcpClientPort ?? 68 });
+  try {
+    const found = await probeForDhcpServers({
+      socket: probeSocket,
+      mac: served.mac!,
+      serverPort: cli.dhcpPort ?? 67,
+      timeoutMs: cli.probeMs ?? DEFAULT_PROBE_MS,
+    });
+    for (const server of found) {
+      emit({ kind: 'dhcp.foreign-server', time: Date.now(), source: 'dhcp4', server: server.server, offered: server.offered, ...(server.bootFile && { bootFile: server.bootFile }) });
+    }
+    if (found.length && !cli.force) {
+      const list = found.map((server) => `${server.server} (offered ${server.offered}${server.bootFile ? `, boot file ${server.bootFile}` : ''})`).join(', ');
+      throw new StartupError(`another DHCP server already answers on ${served.name}: ${list}; fix: use --mode proxy beside it, unplug it, or --force if you are sure`);
+    }
+  } finally {
+    probeSocket.close();
+  }
+}
+
+/** The control API's assign body: { profile } | { menu } | { kernel, initrds, cmdline } | { target: "local" | "ignore" | "hold" }. */
+function controlTarget(body: unknown, library: ReturnType<typeof loadProfileLibrary>): BootTarget {
+  const value = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  if (typeof value.profile === 'string') {
+    if (!library.profiles.has(value.profile)) throw new Error(`profile "${value.profile}" does not exist`);
+    return { kind: 'profile', profile: value.profile };
+  }
+  if (typeof value.menu === 'string') {
+    if (!library.menus.has(value.menu)) throw new Error(`menu "${value.menu}" does not exist`);
+    return { kind: 'menu', menu: value.menu };
+  }
+  if (typeof value.kernel === 'string') {
+    const initrds = Array.isArray(value.initrds) ? value.initrds.filter((item): item is string => typeof item === 'string') : [];
+    return { kind: 'inline', kernel: value.kernel, initrds, cmdline: typeof value.cmdline === 'string' ? value.cmdline : '' };
+  }
+  if (value.target === 'local' || value.target === 'ignore' || value.target === 'hold') return { kind: value.target };
+  throw new Error('give "profile", "menu", "kernel" (with "initrds", "cmdline") or "target": "local" | "ignore" | "hold"');
+}
+
+function controlOptions(body: unknown): { once?: boolean; variables?: Record<string, string> } {
+  const value = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const variables =
+    typeof value.variables === 'object' && value.variables !== null
+      ? (Object.fromEntries(Object.entries(value.variables).filter(([, item]) => typeof item === 'string')) as Record<string, string>)
+      : undefined;
+  return { ...(value.once === true && { once: true }), ...(variables && { variables }) };
+}
+
 function waitForSignal(): Promise<string> {
   return new Promise((resolve) => {
-    const stop = (signal: string) => resolve(signal);
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
   });
 }
 
+function isOperatorError(error: unknown): error is Error {
+  return (
+    error instanceof StartupError ||
+    error instanceof ConfigFileError ||
+    error instanceof InterfaceChoiceError ||
+    error instanceof SocketOpenError ||
+    error instanceof UsageError
+  );
+}
+
+/** One-shot subcommands that need only the data dir, never a socket. */
+function runSubcommand(name: string, argv: readonly string[]): number {
+  const [flagsEnd] = [argv.indexOf('--data-dir')];
+  const dataDir = resolve(flagsEnd >= 0 ? argv[flagsEnd + 1] ?? '' : join(homedir(), '.config', 'pxedeck'));
+  const rest = flagsEnd >= 0 ? [...argv.slice(0, flagsEnd), ...argv.slice(flagsEnd + 2)] : [...argv];
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(name === 'assign' ? assignUsage : 'Usage: pxedeck explain --mac MAC [--arch N] [--user-class iPXE] [--data-dir DIR]\n');
+    return 0;
+  }
+  const library = loadProfileLibrary(presetsDir, [dataDir]);
+  const assignments = openAssignments(dataDir);
+  if (name === 'assign') {
+    process.stdout.write(`${runAssign(rest, assignments, library)}\n`);
+    return 0;
+  }
+  const settings = openSettings(dataDir).load();
+  const address = settings.interface ? safeAddress(settings.interface) : '0.0.0.0';
+  const serverBase = `http://${address}${settings.httpPort === 80 ? '' : `:${settings.httpPort}`}`;
+  const planner = createBootPlanner({
+    serverBase,
+    library: () => library,
+    assignments,
+    policies: openClientPolicies(dataDir),
+    defaultTarget: parseTargetSetting(settings.defaultTarget)!,
+  });
+  const binaries = scanBootFiles(settings.bootDir ?? join(dataDir, 'boot')).names;
+  process.stdout.write(`${runExplain(rest, { planner, serverAddress: address, mode: settings.mode, serverBase, binaries })}\n`);
+  return 0;
+}
+
+function safeAddress(interfaceName: string): string {
+  try {
+    return servedInterface(interfaceName).serverAddress;
+  } catch {
+    return '0.0.0.0';
+  }
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === 'assign' || first === 'explain') {
+    try {
+      return runSubcommand(first, rest);
+    } catch (error) {
+      if (isOperatorError(error) || (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+        process.stderr.write(`pxedeck ${first}: ${error.message}\n`);
+        return 2;
+      }
+      throw error;
+    }
+  }
   let cli: CliOptions;
   try {
     cli = parseCli(argv);
@@ -228,17 +438,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(usage);
     return 0;
   }
-  const print = cli.headless || !process.stdout.isTTY ? (event: PxedeckEvent) => process.stdout.write(`${formatEventJson(event)}\n`) : (event: PxedeckEvent) => process.stdout.write(`${formatEventHuman(event)}\n`);
+  const print =
+    cli.headless || !process.stdout.isTTY
+      ? (event: PxedeckEvent) => process.stdout.write(`${formatEventJson(event)}\n`)
+      : (event: PxedeckEvent) => process.stdout.write(`${formatEventHuman(event)}\n`);
   let runtime: Runtime;
   try {
     runtime = await startRuntime(cli, print);
   } catch (error) {
-    if (
-      error instanceof StartupError ||
-      error instanceof ConfigFileError ||
-      error instanceof InterfaceChoiceError ||
-      error instanceof SocketOpenError
-    ) {
+    if (isOperatorError(error)) {
       process.stderr.write(`pxedeck: ${error.message}\n`);
       return 1;
     }

@@ -1,0 +1,119 @@
+// Real firmware in QEMU gets its answer from pxedeck alone (DHCP, 4011, TFTP, HTTP) and boots the lab
+// kernel to its marker. Under TCG each boot takes 10-30 s; every test has its own time bound.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DhcpPacketEvent, PxedeckEvent } from '../../src/servers/events.js';
+import { missingLabFiles } from './lab/artifacts.js';
+import { createLab, labUnavailableReason, type Lab } from './lab/network.js';
+import { startDnsmasq } from './lab/services.js';
+import { labMac, labUuid, startVm, type Firmware } from './lab/vm.js';
+import { startPxedeck, startRouterAdvertisements, type LabPxedeck } from './support/pxedeck-lab.js';
+
+const missing = missingLabFiles();
+const skipReason = labUnavailableReason() ?? (missing.length > 0 ? `missing ${missing.join(', ')}` : undefined);
+
+const sent = (mac: string, type: string) => (event: PxedeckEvent) => event.kind === 'dhcp.sent' && event.mac === mac && event.messageType === type;
+const received = (mac: string, type: string) => (event: PxedeckEvent) => event.kind === 'dhcp.received' && event.mac === mac && event.messageType === type;
+
+describe.skipIf(skipReason !== undefined)(`firmware boots through pxedeck${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+  let lab: Lab;
+  let stopRa: () => Promise<void>;
+  let vmIndex = 20;
+
+  beforeAll(async () => {
+    lab = await createLab();
+    stopRa = await startRouterAdvertisements(lab);
+  }, 60_000);
+
+  afterAll(async () => {
+    await stopRa?.();
+    await lab?.destroy();
+  });
+
+  async function bootVm(pxedeck: LabPxedeck, firmware: Firmware, marker: string, timeoutMs: number, mac = labMac(vmIndex++)) {
+    const tap = await lab.addTap();
+    const vm = await startVm({ lab, tap, firmware, mac, uuid: labUuid() });
+    try {
+      expect(await vm.waitForBoot(timeoutMs)).toBe(marker);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\npxedeck events:\n${pxedeck.events().filter((event) => event.mac === mac).map((event) => JSON.stringify(event).slice(0, 300)).join('\n')}`);
+    } finally {
+      await vm.stop();
+    }
+    return mac;
+  }
+
+  it('BIOS iPXE ROM, full DHCP: address, script URL with 175.176, then kernel and initrd over HTTP', async () => {
+    const pxedeck = await startPxedeck(lab, { mode: 'dhcp', marker: 'bios-full' });
+    try {
+      const mac = await bootVm(pxedeck, 'bios-ipxe', 'bios-full', 60_000);
+      const ack = await pxedeck.waitFor<DhcpPacketEvent>(sent(mac, 'ACK'), 'ACK');
+      expect(ack.yiaddr).toMatch(/^10\.77\.0\.1\d\d$/);
+      expect(ack.bootFile).toBe('http://10.77.0.1/boot.ipxe');
+      expect(ack.options['175:ipxe']).toMatchObject({ noPxeDhcp: true });
+      await pxedeck.waitFor((event) => event.kind === 'http.request' && event.route === 'script' && event.mac === mac, '/ipxe request');
+      await pxedeck.waitFor((event) => event.kind === 'transfer.done' && event.source === 'http' && event.mac === mac && /vmlinuz/.test(event.file), 'kernel download');
+      await pxedeck.waitFor((event) => event.kind === 'boot.beacon' && event.mac === mac && event.beacon === 'booted', 'booted beacon');
+    } finally {
+      await pxedeck.stop();
+    }
+  }, 120_000);
+
+  it('BIOS through TFTP undionly.kpxe: the chainloaded iPXE gets the script, not the binary again (no loop)', async () => {
+    const mac = labMac(vmIndex++);
+    const pxedeck = await startPxedeck(lab, { mode: 'dhcp', marker: 'bios-undionly', clients: { [mac]: { replaceIpxe: true } } });
+    try {
+      await bootVm(pxedeck, 'bios-ipxe', 'bios-undionly', 90_000, mac);
+      const offers = pxedeck.events().filter((event): event is DhcpPacketEvent => sent(mac, 'OFFER')(event));
+      expect(offers.map((offer) => offer.bootFile)).toEqual(['undionly.kpxe', 'http://10.77.0.1/boot.ipxe']);
+      const tftp = await pxedeck.waitFor((event) => event.kind === 'transfer.done' && event.source === 'tftp' && event.file === 'undionly.kpxe', 'undionly.kpxe over TFTP');
+      expect(tftp.mac).toBe(mac);
+    } finally {
+      await pxedeck.stop();
+    }
+  }, 150_000);
+
+  it('UEFI OVMF PXE, proxy mode beside a dnsmasq that only hands out addresses: 4011, TFTP ipxe.efi, HTTP', async () => {
+    const site = await lab.addHost({ ip4: '10.77.0.2', label: 'site' });
+    const dnsmasq = await startDnsmasq(lab, site, ['--dhcp-range=10.77.0.50,10.77.0.59,255.255.255.0,10m', '--no-ping'], 'site-dhcp');
+    const pxedeck = await startPxedeck(lab, { mode: 'proxy', marker: 'uefi-proxy' });
+    try {
+      const mac = await bootVm(pxedeck, 'uefi-pxe', 'uefi-proxy', 120_000);
+      const offer = await pxedeck.waitFor<DhcpPacketEvent>(sent(mac, 'OFFER'), 'proxy OFFER');
+      expect(offer.yiaddr).toBeUndefined();
+      expect(offer.bootFile).toBeUndefined();
+      const bootServerAck = await pxedeck.waitFor<DhcpPacketEvent>((event) => event.source === 'pxe4011' && sent(mac, 'ACK')(event), '4011 ACK');
+      expect(bootServerAck.bootFile).toBe('ipxe.efi');
+      expect(bootServerAck.peer).toMatch(/^10\.77\.0\.5\d:/);
+      await pxedeck.waitFor((event) => event.kind === 'transfer.done' && event.source === 'tftp' && event.file === 'ipxe.efi', 'ipxe.efi over TFTP');
+      await pxedeck.waitFor(received(mac, 'DISCOVER'), 'iPXE DISCOVER');
+    } finally {
+      await pxedeck.stop();
+      await dnsmasq.stop();
+    }
+  }, 180_000);
+
+  it('BIOS iPXE ROM, proxy mode beside a dnsmasq that only hands out addresses', async () => {
+    const site = await lab.addHost({ ip4: '10.77.0.3', label: 'site2' });
+    const dnsmasq = await startDnsmasq(lab, site, ['--dhcp-range=10.77.0.60,10.77.0.69,255.255.255.0,10m', '--no-ping'], 'site-dhcp2');
+    const pxedeck = await startPxedeck(lab, { mode: 'proxy', marker: 'bios-proxy' });
+    try {
+      const mac = await bootVm(pxedeck, 'bios-ipxe', 'bios-proxy', 90_000);
+      const offer = await pxedeck.waitFor<DhcpPacketEvent>(sent(mac, 'OFFER'), 'proxy OFFER');
+      expect(offer.bootFile).toBe('http://10.77.0.1/boot.ipxe');
+    } finally {
+      await pxedeck.stop();
+      await dnsmasq.stop();
+    }
+  }, 150_000);
+
+  it('UEFI iPXE ROM, full DHCP', async () => {
+    const pxedeck = await startPxedeck(lab, { mode: 'dhcp', marker: 'uefi-ipxe' });
+    try {
+      const mac = await bootVm(pxedeck, 'uefi-ipxe', 'uefi-ipxe', 90_000);
+      const ack = await pxedeck.waitFor<DhcpPacketEvent>(sent(mac, 'ACK'), 'ACK');
+      expect(ack.bootFile).toBe('http://10.77.0.1/boot.ipxe');
+    } finally {
+      await pxedeck.stop();
+    }
+  }, 150_000);
+});

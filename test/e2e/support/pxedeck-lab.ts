@@ -1,0 +1,80 @@
+/**
+ * pxedeck running --headless in the lab's server namespace, with a data dir of its own, and the
+ * helpers the firmware boot tests share: a router advertisement (so iPXE does not wait ~13 s for IPv6),
+ * the lab kernel in quick mode, per-machine settings written before start.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PxedeckEvent } from '../../../src/servers/events.js';
+import { PxedeckProcess } from '../../support/netns.js';
+import { ensureLabArtifacts, labKernelCmdline, repoRoot, type LabArtifacts } from '../lab/artifacts.js';
+import { labTempDir, type Lab } from '../lab/network.js';
+import { startDnsmasq } from '../lab/services.js';
+
+export interface StartOptions {
+  readonly mode: 'proxy' | 'dhcp';
+  readonly args?: readonly string[];
+  /** Written into the data dir before start: clients.json (per-MAC policies), assignments.json. */
+  readonly clients?: Record<string, unknown>;
+  readonly assignments?: Record<string, unknown>;
+  /** Boot the lab kernel on every machine (quick mode) with this marker. */
+  readonly marker?: string;
+}
+
+export interface LabPxedeck {
+  readonly process: PxedeckProcess;
+  readonly dataDir: string;
+  readonly artifacts: LabArtifacts;
+  events(): readonly PxedeckEvent[];
+  waitFor<T extends PxedeckEvent = PxedeckEvent>(test: (event: PxedeckEvent) => boolean, what: string, timeoutMs?: number): Promise<T>;
+  stop(): Promise<void>;
+}
+
+export async function startPxedeck(lab: Lab, options: StartOptions): Promise<LabPxedeck> {
+  const artifacts = await ensureLabArtifacts();
+  const dataDir = labTempDir(lab, `pxedeck-${options.mode}-${Math.random().toString(36).slice(2, 8)}`);
+  mkdirSync(dataDir, { recursive: true });
+  if (options.clients) writeFileSync(join(dataDir, 'clients.json'), JSON.stringify(options.clients));
+  if (options.assignments) writeFileSync(join(dataDir, 'assignments.json'), JSON.stringify(options.assignments));
+  const args = [
+    join(repoRoot, 'bin', 'pxedeck.js'),
+    '--headless',
+    '--interface',
+    lab.server.iface,
+    '--mode',
+    options.mode,
+    '--data-dir',
+    dataDir,
+    ...(options.mode === 'dhcp' ? ['--pool', '10.77.0.100-10.77.0.199', '--probe-ms', '1500'] : []),
+    ...(options.marker
+      ? ['--kernel', artifacts.kernel, '--initrd', artifacts.initrd, '--cmdline', labKernelCmdline(options.marker).replace(/^initrd=\S+ /, '')]
+      : []),
+    ...(options.args ?? []),
+  ];
+  const child = spawn('ip', ['netns', 'exec', lab.server.ns, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const pxedeck = new PxedeckProcess(`pxedeck-${options.mode}`, child);
+  try {
+    await pxedeck.listening(20_000);
+  } catch (error) {
+    await pxedeck.stop();
+    throw error;
+  }
+  return {
+    process: pxedeck,
+    dataDir,
+    artifacts,
+    events: () => pxedeck.events,
+    waitFor: (test, what, timeoutMs = 60_000) => pxedeck.waitForEvent(test, what, timeoutMs),
+    stop: async () => {
+      await pxedeck.stop();
+    },
+  };
+}
+
+/** A router advertisement on the segment from a separate box (pxedeck's own RAs come with IPv6 support). */
+export async function startRouterAdvertisements(lab: Lab): Promise<() => Promise<void>> {
+  const host = await lab.addHost({ ip4: '10.77.0.250', ip6: 'fd77::250', label: 'ra' });
+  const dnsmasq = await startDnsmasq(lab, host, ['--enable-ra', `--dhcp-range=::,constructor:${host.iface},ra-only`], 'ra');
+  return () => dnsmasq.stop();
+}
