@@ -22,6 +22,7 @@ import { ControlError, createControlApi, type ControlApi } from './servers/http/
 import { createHttpServer, type HttpServer } from './servers/http/server.js';
 import { openDeviceUdpSocket, openUdpSocket, SocketOpenError } from './servers/net/device-socket.js';
 import { chooseInterface, InterfaceChoiceError, watchInterface } from './servers/net/interfaces.js';
+import { neighborMac } from './servers/net/neighbors.js';
 import { createTftpServer, type TftpServer } from './servers/tftp/server.js';
 import { openAssignments } from './state/assignments.js';
 import { createBootPlanner } from './state/boot-plans.js';
@@ -214,7 +215,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
         const packaged = catalog.files.get(path.replace(/^\/+/, ''));
         return packaged ? { path: packaged } : null;
       },
-      macForAddress: (ip) => registry.macForIp(ip),
+      macForAddress: (ip) => registry.macForIp(ip) ?? neighborMac(ip),
       blksizeCapFor: (client) => (client.mac ? policies.get(client.mac).blksizeCap : undefined),
     });
     closers.push(() => tftp.close());
@@ -234,7 +235,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
       ],
       namedFiles: () => new Map([...catalog.files, ...planner.localFiles()]),
       upstream: { cacheDir: join(dataDir, 'cache'), lookup: (id) => planner.upstreamUrl(id) },
-      macForIp: (ip) => registry.macForIp(ip),
+      macForIp: (ip) => registry.macForIp(ip) ?? neighborMac(ip),
       onBeacon: (beacon, mac) => {
         if (beacon === 'booted') assignments.consumeOnce(mac, Date.now());
       },

@@ -153,31 +153,19 @@ export class ClientRegistry {
         record = advance(record, event.beacon === 'booted' ? 'booted' : 'installed', event.time);
         break;
       case 'transfer.start':
-        record = advance(record, stageForFile(event.file), event.time);
-        record = {
-          ...record,
-          transfer: {
-            file: event.file,
-            source: event.source === 'http' ? 'http' : 'tftp',
-            bytes: event.bytes,
-            ...(event.size !== undefined && { size: event.size }),
-            startedAt: event.time,
-            done: false,
-          },
-        };
-        break;
       case 'transfer.progress':
       case 'transfer.done':
       case 'transfer.error': {
-        const done = event.kind !== 'transfer.progress';
+        if (event.kind === 'transfer.start') record = advance(record, stageForFile(event.file), event.time);
+        const continuing = event.kind !== 'transfer.start' && record.transfer?.file === event.file;
         record = {
           ...record,
           transfer: {
             file: event.file,
             source: event.source === 'http' ? 'http' : 'tftp',
             bytes: event.bytes,
-            startedAt: record.transfer?.file === event.file ? record.transfer.startedAt : event.time,
-            done,
+            startedAt: continuing ? record.transfer!.startedAt : event.time,
+            done: event.kind === 'transfer.done' || event.kind === 'transfer.error',
             ...(event.size !== undefined && { size: event.size }),
             ...(event.rate !== undefined && { rate: event.rate }),
           },

@@ -50,18 +50,11 @@ export function buildReply(input: ReplyInput): DhcpPacket {
   const options = new Map<number, Buffer>();
   options.set(Option.MESSAGE_TYPE, Buffer.from([MessageType[input.messageType]]));
   options.set(Option.SERVER_ID, addresses(serverAddress));
+  // Every reply echoes the request's hardware fields, xid, flags and relay address.
+  const echoed = { op: BOOTREPLY, htype: request.htype, hlen: request.hlen, xid: request.xid, flags: request.flags, giaddr: request.giaddr, chaddr: request.chaddr };
   if (input.messageType === 'NAK') {
     if (input.message) options.set(Option.MESSAGE, Buffer.from(input.message, 'latin1'));
-    return blankPacket({
-      op: BOOTREPLY,
-      htype: request.htype,
-      hlen: request.hlen,
-      xid: request.xid,
-      flags: request.flags,
-      giaddr: request.giaddr,
-      chaddr: request.chaddr,
-      options,
-    });
+    return blankPacket({ ...echoed, options });
   }
 
   const lease = input.lease;
@@ -104,20 +97,7 @@ export function buildReply(input: ReplyInput): DhcpPacket {
   const uuid = request.options.get(Option.CLIENT_UUID);
   if (uuid && decision?.action === 'boot') options.set(Option.CLIENT_UUID, uuid);
 
-  return blankPacket({
-    op: BOOTREPLY,
-    htype: request.htype,
-    hlen: request.hlen,
-    xid: request.xid,
-    flags: request.flags,
-    ciaddr: request.ciaddr,
-    yiaddr: input.yiaddr ?? '0.0.0.0',
-    siaddr,
-    giaddr: request.giaddr,
-    chaddr: request.chaddr,
-    file,
-    options,
-  });
+  return blankPacket({ ...echoed, ciaddr: request.ciaddr, yiaddr: input.yiaddr ?? '0.0.0.0', siaddr, file, options });
 }
 
 function safeBootItem(vendor: Buffer): Buffer | undefined {

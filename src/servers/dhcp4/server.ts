@@ -279,21 +279,23 @@ export async function createDhcp4Server(options: Dhcp4ServerOptions): Promise<Dh
 
   function onMessage(source: EventSource, socket: Socket, bytes: Buffer, rinfo: RemoteInfo): void {
     stats.received += 1;
-    let packet: DhcpPacket;
-    try {
-      packet = decode(bytes);
-    } catch (error) {
+    const dropMalformed = (error: unknown, prefix = ''): void => {
       stats.malformed += 1;
       emit({
         kind: 'packet.malformed',
         time: now(),
         source,
         peer: `${rinfo.address}:${rinfo.port}`,
-        error: error instanceof Error ? error.message : String(error),
+        error: `${prefix}${error instanceof Error ? error.message : String(error)}`,
         length: bytes.length,
         count: stats.malformed,
       });
-      return;
+    };
+    let packet: DhcpPacket;
+    try {
+      packet = decode(bytes);
+    } catch (error) {
+      return dropMalformed(error);
     }
     try {
       if (packet.op !== BOOTREQUEST || packet.hlen !== 6) {
@@ -319,16 +321,7 @@ export async function createDhcp4Server(options: Dhcp4ServerOptions): Promise<Dh
       else if (options.mode === 'full') handleFull(packet, facts);
       else handleProxy(packet, facts);
     } catch (error) {
-      stats.malformed += 1;
-      emit({
-        kind: 'packet.malformed',
-        time: now(),
-        source,
-        peer: `${rinfo.address}:${rinfo.port}`,
-        error: `could not be answered: ${error instanceof Error ? error.message : String(error)}`,
-        length: bytes.length,
-        count: stats.malformed,
-      });
+      dropMalformed(error, 'could not be answered: ');
     }
   }
 
