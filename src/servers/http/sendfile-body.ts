@@ -2,45 +2,47 @@
  * File bodies through sendfile(2) on Linux: the kernel moves page-cache pages into the client's socket,
  * with no copy through JavaScript buffers. Measured (bench/http.ts, 32 clients, 2 cores): streaming through
  * read()+write() reached 0.18 / 0.43 / 0.50 / 0.61 of nginx with 64 KiB / 512 KiB / 1 MiB / 2 MiB chunks
- * (and RSS grew with the chunk); this path measures 0.85–0.95 with flat RSS.
+ * (RSS growing with the chunk); sendfile on the event loop 0.86–0.90; sendfile on the thread pool, as
+ * here, 0.92–0.98 with flat RSS, and the event loop (DHCP, TFTP) never does the copying.
  *
  * Node has no sendfile and no "socket writable" event for a raw fd, so:
- *  - the socket fd comes from the TCP handle (Linux, plain TCP only; anything else streams as before);
- *  - sendfile runs non-blocking on the event loop in bounded slices, yielding between slices;
- *  - when the socket is full (EAGAIN) the next piece of the file goes through Node's own `write`, whose
- *    callback fires once libuv has written it: that *is* the writable event, and keeps byte order exact;
- *  - a cold file must never block the event loop on disk: readahead(2) runs on the thread pool (koffi
- *    async) ahead of each window, so sendfile only ever finds cached pages.
+ *  - the socket's fd is dup()ed once while Node's handle is alive: our calls then use a descriptor Node
+ *    cannot close under us, so a sendfile can never land in a reused fd number (another file or client);
+ *  - sendfile runs on the thread pool (koffi async) on that non-blocking descriptor;
+ *  - when it sends nothing (socket full, or an error koffi's async calls cannot report) the next piece of
+ *    the file goes through Node's own `write`, whose callback fires once libuv has written it: that *is*
+ *    the writable event, keeps byte order exact, and surfaces a real error (reset, broken pipe) as Node's;
+ *  - readahead(2) pulls each window into the page cache on the thread pool first, so those pieces are a
+ *    memory copy that can be read on the spot.
  */
 import koffi from 'koffi';
 import { readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { TransferMeter } from './transfer-meter.js';
 
 interface Native {
-  sendfile(outFd: number, inFd: number, offset: [number], count: number): number;
+  sendfile(outFd: number, inFd: number, offset: [number], count: number): Promise<number>;
   readahead(fd: number, offset: number, count: number): Promise<number>;
+  dup(fd: number): number;
+  close(fd: number): number;
 }
 
-// Linux errno values (the same on every architecture Node runs on there).
-const EINTR = 4;
-const EAGAIN = 11;
-const EPIPE = 32;
-const ECONNRESET = 104;
-/** Sent through Node first (with the headers), and on every EAGAIN. */
+/** Sent through Node first (with the headers), and whenever the socket is full. */
 const PIECE_BYTES = 64 * 1024;
-/** Pulled into the page cache per thread-pool hop. */
+/** Pulled into the page cache per thread-pool hop; also the most one sendfile call is asked for. */
 const READAHEAD_BYTES = 8 * 2 ** 20;
-/**
- * Bytes sent per event-loop turn before yielding to other clients and other servers (a few ms of copying
- * at most). Measured: 4 MiB and 16 MiB were within noise of 8 MiB; 256 KiB pieces were clearly worse.
- */
-const TURN_BUDGET_BYTES = 8 * 2 ** 20;
+/** Node's idle timer only sees its own writes: re-arm it after this many bytes went by sendfile. */
+const IDLE_REFRESH_BYTES = 64 * 2 ** 20;
 
 let native: Native | null | undefined;
+
+function asPromise(call: { async: (...args: unknown[]) => void }, ...args: unknown[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    call.async(...args, (error: unknown, result: number) => (error ? reject(error) : resolve(result)));
+  });
+}
 
 function loadNative(): Native | null {
   if (native !== undefined) return native;
@@ -51,16 +53,18 @@ function loadNative(): Native | null {
     try {
       lib = koffi.load('libc.so.6');
     } catch {
+      // musl and others: the symbols are already in the process.
       lib = koffi.load(null);
     }
     const sendfile = lib.func('intptr_t sendfile(int out_fd, int in_fd, _Inout_ int64_t *offset, size_t count)');
     const readahead = lib.func('intptr_t readahead(int fd, int64_t offset, size_t count)');
+    const dup = lib.func('int dup(int fd)');
+    const close = lib.func('int close(int fd)');
     native = {
-      sendfile: (outFd, inFd, offset, count) => sendfile(outFd, inFd, offset, count) as number,
-      readahead: (fd, offset, count) =>
-        new Promise((resolve, reject) => {
-          readahead.async(fd, offset, count, (error: unknown, result: number) => (error ? reject(error) : resolve(result)));
-        }),
+      sendfile: (outFd, inFd, offset, count) => asPromise(sendfile, outFd, inFd, offset, count),
+      readahead: (fd, offset, count) => asPromise(readahead, fd, offset, count),
+      dup: (fd) => dup(fd) as number,
+      close: (fd) => close(fd) as number,
     };
   } catch {
     native = null;
@@ -120,7 +124,7 @@ async function readPiece(handle: FileHandle, position: number, length: number, c
 
 /**
  * Sends bytes [start, end] of the file and ends the response. Resolves when done, rejects with the
- * reason otherwise (the caller reports it and destroys the response). The caller closes the handle.
+ * reason otherwise (the caller reports it and destroys the response). The caller closes the file.
  */
 export async function sendfileBody(res: ServerResponse, handle: FileHandle, start: number, end: number, meter: TransferMeter): Promise<void> {
   const sys = loadNative()!;
@@ -139,45 +143,46 @@ export async function sendfileBody(res: ServerResponse, handle: FileHandle, star
   // The first piece carries the headers out through Node; only after its callback is the socket's queue
   // empty, so sendfile's bytes cannot overtake anything Node still holds.
   await throughNode(Math.min(PIECE_BYTES, end - start + 1));
-  let budget = TURN_BUDGET_BYTES;
-  while (position <= end) {
-    if (position >= readaheadUntil) {
-      const length = Math.min(READAHEAD_BYTES, end - position + 1);
-      await sys.readahead(handle.fd, position, length);
-      readaheadUntil = position + length;
-    }
-    // Looked up after the last await, right before the call: once the socket is closed its fd number can
-    // belong to another file or connection, and sendfile must never write there.
-    const fd = res.destroyed ? undefined : socketFd(socket);
-    if (fd === undefined) throw new ClientGone();
-    const offset: [number] = [position];
-    const sent = sys.sendfile(fd, handle.fd, offset, Math.min(readaheadUntil, end + 1) - position);
-    if (sent > 0) {
-      position += sent;
-      meter.add(sent);
-      budget -= sent;
-      sinceRefresh += sent;
-      if (budget <= 0) {
-        budget = TURN_BUDGET_BYTES;
-        // Node's idle timer only sees its own writes: tell it this socket is busy.
-        if (sinceRefresh >= 64 * 2 ** 20 && socket.timeout) {
+  if (position > end) return endResponse(res);
+
+  const nodeFd = res.destroyed ? undefined : socketFd(socket);
+  const fd = nodeFd === undefined ? -1 : sys.dup(nodeFd);
+  if (fd < 0) throw res.destroyed ? new ClientGone() : new Error('cannot duplicate the socket descriptor');
+  try {
+    while (position <= end) {
+      if (res.destroyed) throw new ClientGone();
+      if (position >= readaheadUntil) {
+        const length = Math.min(READAHEAD_BYTES, end - position + 1);
+        await sys.readahead(handle.fd, position, length);
+        readaheadUntil = position + length;
+        continue;
+      }
+      const offset: [number] = [position];
+      const sent = await sys.sendfile(fd, handle.fd, offset, readaheadUntil - position);
+      if (sent > 0) {
+        position += sent;
+        meter.add(sent);
+        sinceRefresh += sent;
+        if (sinceRefresh >= IDLE_REFRESH_BYTES && socket.timeout) {
           socket.setTimeout(socket.timeout);
           sinceRefresh = 0;
         }
-        await yieldToLoop();
+        continue;
       }
-      continue;
+      if (sent === 0) throw new Error(`file shrank while being sent (nothing at ${position})`);
+      // Socket full (or failed): this piece waits in libuv until the socket drains, and its callback is our
+      // wake-up; if the connection is broken, Node's write says so.
+      await throughNode(Math.min(PIECE_BYTES, end - position + 1));
+      sinceRefresh = 0;
     }
-    if (sent === 0) throw new Error(`file shrank while being sent (nothing at ${position})`);
-    const errno = koffi.errno();
-    if (errno === EINTR) continue;
-    if (errno !== EAGAIN) throw res.destroyed || errno === EPIPE || errno === ECONNRESET ? new ClientGone() : new Error(`sendfile failed (errno ${errno})`);
-    // Socket full: this piece waits in libuv until the socket drains, and its callback is our wake-up.
-    await throughNode(Math.min(PIECE_BYTES, end - position + 1));
-    budget = TURN_BUDGET_BYTES;
-    sinceRefresh = 0;
+  } finally {
+    sys.close(fd);
   }
-  await new Promise<void>((resolve, reject) => {
+  await endResponse(res);
+}
+
+function endResponse(res: ServerResponse): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     res.once('close', () => (res.writableFinished ? resolve() : reject(new ClientGone())));
     res.end(() => resolve());
   });
