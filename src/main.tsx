@@ -13,6 +13,7 @@ import { parseCli, usage, UsageError, type CliOptions } from './cli/args.js';
 import { assignUsage, runAssign, runExplain } from './cli/commands.js';
 import { formatEventHuman, formatEventJson } from './cli/event-log.js';
 import { parseMac, type Mac } from './protocol/mac.js';
+import { askBootApi } from './servers/boot-api-client.js';
 import { scanBootFiles } from './servers/boot-files.js';
 import { LeasePool } from './servers/dhcp4/lease-pool.js';
 import { DEFAULT_PROBE_MS, probeForDhcpServers } from './servers/dhcp4/probe.js';
@@ -212,8 +213,9 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
       resolveVirtual: (path, client) => {
         const config = planner.renderPxelinux(path, client.mac, client.address);
         if (config !== null) return config;
-        const packaged = catalog.files.get(path.replace(/^\/+/, ''));
-        return packaged ? { path: packaged } : null;
+        const name = path.replace(/^\/+/, '');
+        const file = catalog.files.get(name) ?? planner.localFiles().get(name);
+        return file ? { path: file } : null;
       },
       macForAddress: (ip) => registry.macForIp(ip) ?? neighborMac(ip),
       blksizeCapFor: (client) => (client.mac ? policies.get(client.mac).blksizeCap : undefined),
@@ -225,7 +227,13 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
       emit,
       signal: controller.signal,
       renderIpxeScript: async (request) => {
-        const result = planner.renderIpxe(request);
+        let external: BootTarget | undefined;
+        if (settings.bootApi && !request.profile) {
+          const answer = await askBootApi(settings.bootApi, request);
+          if (answer.kind === 'target') external = answer.target;
+          else if (answer.kind === 'unavailable') notice('warning', `${request.mac}: boot API ${answer.reason}; using the local assignment`);
+        }
+        const result = planner.renderIpxe({ ...request, ...(external && { external }) });
         return result.ok ? { script: result.text } : { status: result.status, message: result.message };
       },
       roots: [

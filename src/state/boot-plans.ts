@@ -27,6 +27,8 @@ export interface BootPlannerOptions {
 export interface IpxeRequest extends MachineContext {
   /** A menu selection coming back (`&profile=`). */
   readonly profile?: string;
+  /** What an external decision source answered for this request; wins over the local assignment. */
+  readonly external?: BootTarget;
 }
 
 export interface BootPlanner {
@@ -51,13 +53,15 @@ export function createBootPlanner(options: BootPlannerOptions): BootPlanner {
   const upstream = new Map<string, string>();
   const local = new Map<string, string>();
 
+  /** Only the operator names absolute paths (profiles are confined to the boot directory when loaded). */
+  function localName(path: string): string {
+    const name = `local-${upstreamId(path).slice(0, 8)}-${(path.split('/').pop() || 'file').replace(/[^A-Za-z0-9._-]/g, '_')}`;
+    local.set(name, path);
+    return name;
+  }
+
   function sourceUrl(source: Source): string {
-    if (source.startsWith('/')) {
-      // Only the operator names absolute paths (profiles are confined to the boot directory when loaded).
-      const name = `local-${upstreamId(source).slice(0, 8)}-${(source.split('/').pop() || 'file').replace(/[^A-Za-z0-9._-]/g, '_')}`;
-      local.set(name, source);
-      return `${options.serverBase}/${name}`;
-    }
+    if (source.startsWith('/')) return `${options.serverBase}/${localName(source)}`;
     if (/^https?:\/\//i.test(source)) {
       const id = upstreamId(source);
       upstream.set(id, source);
@@ -72,7 +76,7 @@ export function createBootPlanner(options: BootPlannerOptions): BootPlanner {
     return {
       serverBase: options.serverBase,
       sourceUrl,
-      tftpPath: (source) => (/^https?:\/\//i.test(source) ? sourceUrl(source) : source),
+      tftpPath: (source) => (/^https?:\/\//i.test(source) ? sourceUrl(source) : source.startsWith('/') ? localName(source) : source),
       profiles: library.profiles,
       menus: library.menus,
       ...(options.syslogServer && { syslogServer: options.syslogServer }),
@@ -94,7 +98,11 @@ export function createBootPlanner(options: BootPlannerOptions): BootPlanner {
       return target(mac).kind === 'ignore' ? { ...policy, ignore: true } : policy;
     },
     renderIpxe(request) {
-      return renderIpxeScript(options.assignments.get(request.mac), options.defaultTarget, request, context(), request.profile);
+      const assignment = options.assignments.get(request.mac);
+      if (request.external && !request.profile) {
+        return renderIpxeScript({ ...assignment, target: request.external, once: false, held: false }, options.defaultTarget, request, context());
+      }
+      return renderIpxeScript(assignment, options.defaultTarget, request, context(), request.profile);
     },
     renderPxelinux(path, mac, ip) {
       const match = /^\/?pxelinux\.cfg\/(.+)$/.exec(path);
