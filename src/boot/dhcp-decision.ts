@@ -124,8 +124,15 @@ export function decideDhcpBoot(input: DhcpDecisionInput): DhcpBootDecision {
     const justLoaded =
       history.nbpDownloadedAt !== undefined && now - history.nbpDownloadedAt <= (input.nbpMemoryMs ?? DEFAULT_NBP_MEMORY_MS);
     const lacksHttp = facts.ipxe !== undefined && facts.ipxe.features.length > 0 && !facts.ipxe.features.includes('http');
-    if ((policy.replaceIpxe || lacksHttp) && !justLoaded) {
-      return nbpDecision(input, lacksHttp ? 'this iPXE has no HTTP support, chainloading pxedeck’s iPXE' : 'replacing this iPXE with pxedeck’s build');
+    // A machine set to PXELINUX gets it even when its NIC ROM is iPXE (iPXE runs pxelinux.0 as any PXE NBP).
+    const wantsPxelinux = policy.bootProgram === 'pxelinux' && (facts.arch ?? 0) === 0;
+    if ((policy.replaceIpxe || wantsPxelinux || lacksHttp) && !justLoaded) {
+      const why = wantsPxelinux
+        ? 'this machine is set to PXELINUX'
+        : lacksHttp
+          ? 'this iPXE has no HTTP support, chainloading pxedeck’s iPXE'
+          : 'replacing this iPXE with pxedeck’s build';
+      return nbpDecision(input, why);
     }
     return {
       action: 'boot',

@@ -3,7 +3,7 @@ import { readClientFacts } from '../../src/boot/client-facts.js';
 import { decideDhcpBoot, type ClientHistory, type ClientPolicy } from '../../src/boot/dhcp-decision.js';
 import { buildRequest, type ClientProfile } from '../support/dhcp-client.js';
 
-const ALL = new Set(['undionly.kpxe', 'ipxe.efi', 'snponly.efi', 'ipxe-arm64.efi', 'ipxe-i386.efi']);
+const ALL = new Set(['undionly.kpxe', 'ipxe.efi', 'snponly.efi', 'ipxe-arm64.efi', 'ipxe-i386.efi', 'pxelinux.0']);
 const NOW = 1_000_000;
 
 function decide(profile: ClientProfile, policy: ClientPolicy = {}, history: ClientHistory = {}, binaries = ALL) {
@@ -41,6 +41,15 @@ describe('the DHCP boot decision, in switch order', () => {
       { nbpDownloadedAt: NOW - 600_000 },
       { action: 'boot', step: 'nbp' },
     ],
+    ['iPXE ROM on a machine set to PXELINUX → pxelinux.0', 'ipxe-bios', { bootProgram: 'pxelinux' }, {}, { action: 'boot', step: 'nbp', bootFile: 'pxelinux.0' }],
+    [
+      'the iPXE PXELINUX chained (ipxe.lkrn just downloaded) → script',
+      'ipxe-bios',
+      { bootProgram: 'pxelinux' },
+      { nbpDownloadedAt: NOW - 3_000, nbpFile: 'ipxe.lkrn' },
+      { action: 'boot', step: 'script' },
+    ],
+    ['BIOS PXE set to PXELINUX → pxelinux.0', 'bios-pxe', { bootProgram: 'pxelinux' }, {}, { bootFile: 'pxelinux.0', transport: 'tftp' }],
     ['BIOS PXE arch 0 → undionly.kpxe over TFTP', 'bios-pxe', {}, {}, { bootFile: 'undionly.kpxe', transport: 'tftp', vendorClass: 'PXEClient' }],
     ['UEFI x64 arch 7 → ipxe.efi', 'uefi-pxe', {}, {}, { bootFile: 'ipxe.efi', transport: 'tftp' }],
     ['UEFI x64 with snponly selected', 'uefi-pxe', { efiBinary: 'snponly.efi' }, {}, { bootFile: 'snponly.efi' }],

@@ -6,7 +6,8 @@ import { missingLabFiles } from './lab/artifacts.js';
 import { createLab, labUnavailableReason, type Lab } from './lab/network.js';
 import { startDnsmasq } from './lab/services.js';
 import { labMac, labUuid, startVm, type Firmware } from './lab/vm.js';
-import { startPxedeck, startRouterAdvertisements, type LabPxedeck } from './support/pxedeck-lab.js';
+import { ensureLabArtifacts } from './lab/artifacts.js';
+import { markerCmdline, startPxedeck, startRouterAdvertisements, type LabPxedeck } from './support/pxedeck-lab.js';
 
 const missing = missingLabFiles();
 const skipReason = labUnavailableReason() ?? (missing.length > 0 ? `missing ${missing.join(', ')}` : undefined);
@@ -113,6 +114,62 @@ describe.skipIf(skipReason !== undefined)(`firmware boots through pxedeck${skipR
       const ack = await pxedeck.waitFor<DhcpPacketEvent>(sent(mac, 'ACK'), 'ACK');
       expect(ack.bootFile).toBe('http://10.77.0.1/boot.ipxe');
     } finally {
+      await pxedeck.stop();
+    }
+  }, 150_000);
+
+  it('PXELINUX chains ipxe.lkrn (dhcp && chain, IPAPPEND 2), then iPXE boots over HTTP', async () => {
+    const mac = labMac(vmIndex++);
+    const pxedeck = await startPxedeck(lab, { mode: 'dhcp', marker: 'pxelinux-chain', clients: { [mac]: { bootProgram: 'pxelinux' } } });
+    try {
+      await bootVm(pxedeck, 'bios-ipxe', 'pxelinux-chain', 90_000, mac);
+      const tftp = pxedeck.events().filter((event) => event.kind === 'transfer.done' && event.source === 'tftp' && event.mac === mac);
+      expect(tftp.map((event) => (event as { file: string }).file)).toEqual(expect.arrayContaining(['pxelinux.0', 'ldlinux.c32', expect.stringMatching(/^pxelinux\.cfg\//), 'ipxe.lkrn']));
+      await pxedeck.waitFor((event) => event.kind === 'http.request' && event.route === 'script' && event.mac === mac, '/ipxe from the chained iPXE');
+    } finally {
+      await pxedeck.stop();
+    }
+  }, 150_000);
+
+  it('PXELINUX boots the kernel itself over TFTP (direct)', async () => {
+    const mac = labMac(vmIndex++);
+    const { kernel, initrd } = await ensureLabArtifacts();
+    const pxedeck = await startPxedeck(lab, {
+      mode: 'dhcp',
+      clients: { [mac]: { bootProgram: 'pxelinux' } },
+      assignments: { [mac]: { target: { kind: 'inline', kernel, initrds: [initrd], cmdline: markerCmdline('pxelinux-direct') }, pxelinux: 'direct' } },
+    });
+    try {
+      await bootVm(pxedeck, 'bios-ipxe', 'pxelinux-direct', 90_000, mac);
+      const files = pxedeck.events().flatMap((event) => (event.kind === 'transfer.done' && event.mac === mac ? [`${event.source}:${event.file}`] : []));
+      expect(files).toEqual(expect.arrayContaining(['tftp:pxelinux.0', expect.stringMatching(/^tftp:local-[0-9a-f]{8}-vmlinuz$/), expect.stringMatching(/^tftp:local-[0-9a-f]{8}-initrd\.gz$/)]));
+      expect(files.some((file) => file.startsWith('http:'))).toBe(false);
+    } finally {
+      await pxedeck.stop();
+    }
+  }, 150_000);
+
+  it('a held machine waits in the poll loop and boots within seconds of an assignment through the control API', async () => {
+    const mac = labMac(vmIndex++);
+    const { kernel, initrd } = await ensureLabArtifacts();
+    const pxedeck = await startPxedeck(lab, { mode: 'dhcp', settings: { defaultTarget: 'hold' } });
+    const tap = await lab.addTap();
+    const vm = await startVm({ lab, tap, firmware: 'bios-ipxe', mac, uuid: labUuid() });
+    try {
+      // Two script requests: the hold script, then at least one poll.
+      await pxedeck.waitFor((event) => event.kind === 'http.request' && event.route === 'script' && event.mac === mac, 'first /ipxe', 60_000);
+      await new Promise((resolve) => setTimeout(resolve, 4000));
+      const polls = pxedeck.events().filter((event) => event.kind === 'http.request' && event.route === 'script' && event.mac === mac).length;
+      expect(polls).toBeGreaterThanOrEqual(2);
+      const body = JSON.stringify({ kernel, initrds: [initrd], cmdline: markerCmdline('released') });
+      const assigned = await lab.exec(lab.server.ns, 'curl', ['-sS', '-X', 'POST', '-H', 'content-type: application/json', '-d', body, `http://127.0.0.1:7411/v1/clients/${mac}/assign`]);
+      expect(assigned.stdout).toContain('"inline"');
+      const assignedAt = Date.now();
+      await pxedeck.waitFor((event) => event.kind === 'transfer.start' && event.mac === mac && /vmlinuz/.test((event as { file: string }).file), 'kernel after assignment', 30_000);
+      expect(Date.now() - assignedAt).toBeLessThan(15_000);
+      expect(await vm.waitForBoot(60_000)).toBe('released');
+    } finally {
+      await vm.stop();
       await pxedeck.stop();
     }
   }, 150_000);

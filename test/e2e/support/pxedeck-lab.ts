@@ -18,6 +18,7 @@ export interface StartOptions {
   /** Written into the data dir before start: clients.json (per-MAC policies), assignments.json. */
   readonly clients?: Record<string, unknown>;
   readonly assignments?: Record<string, unknown>;
+  readonly settings?: Record<string, unknown>;
   /** Boot the lab kernel on every machine (quick mode) with this marker. */
   readonly marker?: string;
 }
@@ -31,12 +32,18 @@ export interface LabPxedeck {
   stop(): Promise<void>;
 }
 
+/** The lab kernel's command line; pxedeck adds the initrd= its renderer names. */
+export function markerCmdline(marker: string): string {
+  return labKernelCmdline(marker).replace(/^initrd=\S+ /, '');
+}
+
 export async function startPxedeck(lab: Lab, options: StartOptions): Promise<LabPxedeck> {
   const artifacts = await ensureLabArtifacts();
   const dataDir = labTempDir(lab, `pxedeck-${options.mode}-${Math.random().toString(36).slice(2, 8)}`);
   mkdirSync(dataDir, { recursive: true });
   if (options.clients) writeFileSync(join(dataDir, 'clients.json'), JSON.stringify(options.clients));
   if (options.assignments) writeFileSync(join(dataDir, 'assignments.json'), JSON.stringify(options.assignments));
+  if (options.settings) writeFileSync(join(dataDir, 'settings.json'), JSON.stringify(options.settings));
   const args = [
     join(repoRoot, 'bin', 'pxedeck.js'),
     '--headless',
@@ -47,9 +54,7 @@ export async function startPxedeck(lab: Lab, options: StartOptions): Promise<Lab
     '--data-dir',
     dataDir,
     ...(options.mode === 'dhcp' ? ['--pool', '10.77.0.100-10.77.0.199', '--probe-ms', '1500'] : []),
-    ...(options.marker
-      ? ['--kernel', artifacts.kernel, '--initrd', artifacts.initrd, '--cmdline', labKernelCmdline(options.marker).replace(/^initrd=\S+ /, '')]
-      : []),
+    ...(options.marker ? ['--kernel', artifacts.kernel, '--initrd', artifacts.initrd, '--cmdline', markerCmdline(options.marker)] : []),
     ...(options.args ?? []),
   ];
   const child = spawn('ip', ['netns', 'exec', lab.server.ns, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
