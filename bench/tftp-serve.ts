@@ -20,6 +20,7 @@ const { values } = parseArgs({
     'max-transfers': { type: 'string' },
     events: { type: 'boolean', default: false },
     'no-gso': { type: 'boolean', default: false },
+    threads: { type: 'string' },
   },
 });
 
@@ -34,6 +35,7 @@ const server = await createTftpServer({
   root: values.root,
   signal: controller.signal,
   udpSegmentation: !values['no-gso'],
+  ...(values.threads ? { threads: Number(values.threads) } : {}),
   ...(values['blksize-cap'] ? { blksizeCap: Number(values['blksize-cap']) } : {}),
   ...(values['windowsize-cap'] ? { windowsizeCap: Number(values['windowsize-cap']) } : {}),
   ...(values['max-transfers'] ? { maxTransfers: Number(values['max-transfers']) } : {}),

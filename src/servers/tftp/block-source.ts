@@ -2,7 +2,7 @@
  * Where a transfer's bytes come from. Reads are sequential and land directly in the transfer's packet
  * buffers (one `readv` fills many blocks), so a file is streamed, never loaded whole.
  */
-import type { FileHandle } from 'node:fs/promises';
+import { readv } from 'node:fs';
 import { toNetascii } from '../../protocol/tftp/netascii.js';
 
 export interface BlockSource {
@@ -16,9 +16,20 @@ export interface BlockSource {
 /** Linux refuses more iovecs per readv (IOV_MAX). */
 const MAX_IOVECS = 1024;
 
-export class FileSource implements BlockSource {
+function readvAt(fd: number, views: readonly Buffer[], position: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    readv(fd, views as Buffer[], position, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead)));
+  });
+}
+
+/**
+ * A file by descriptor. The descriptor belongs to whoever opened it (the server's main thread, which
+ * checked confinement): a transfer running in a worker thread reads through the same descriptor and
+ * leaves closing it to its owner.
+ */
+export class FdSource implements BlockSource {
   constructor(
-    private readonly handle: FileHandle,
+    private readonly fd: number,
     readonly size: number,
   ) {}
 
@@ -30,10 +41,9 @@ export class FileSource implements BlockSource {
       let got = 0;
       // readv may stop short of the request without reaching the end; only a read of 0 means the end.
       while (got < wanted) {
-        const rest = got === 0 ? batch : remainder(batch, got);
-        const { bytesRead } = await this.handle.readv(rest, position + total + got);
-        if (bytesRead === 0) return total + got;
-        got += bytesRead;
+        const count = await readvAt(this.fd, got === 0 ? batch : remainder(batch, got), position + total + got);
+        if (count === 0) return total + got;
+        got += count;
       }
       total += got;
     }
@@ -41,7 +51,7 @@ export class FileSource implements BlockSource {
   }
 
   close(): Promise<void> {
-    return this.handle.close();
+    return Promise.resolve();
   }
 }
 

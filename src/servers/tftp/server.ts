@@ -3,10 +3,10 @@
  * request came to, and Node cannot tell which local address a wildcard socket received on), one socket
  * per transfer, read-only, confined to its roots, with every request reported as an event.
  */
-import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
-import { lookup as dnsLookup } from 'node:dns';
+import type { Socket } from 'node:dgram';
+import type { FileHandle } from 'node:fs/promises';
 import { realpath } from 'node:fs/promises';
-import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import type { Mac } from '../../protocol/mac.js';
 import {
   DEFAULT_BLKSIZE_CAP,
@@ -17,10 +17,11 @@ import {
 import { decode, encode, ERROR_CODES, type RequestPacket } from '../../protocol/tftp/packet.js';
 import { normalizeRequestPath, type AbsolutePathPolicy } from '../../protocol/tftp/path.js';
 import type { Emit, TransferEvent } from '../events.js';
-import { MemorySource, NetasciiSource, FileSource, type BlockSource } from './block-source.js';
 import { openConfined, openRegular, type OpenResult } from './confined-open.js';
-import { DEFAULT_RETRANSMIT, Transfer, type RetransmitPolicy, type TransferOutcome } from './transfer.js';
-import { enableUdpSegmentation } from './udp-segmentation.js';
+import type { RunOutcome, RunningTransfer, SourceSpec } from './run-transfer.js';
+import { createWorkerRunner, inThreadRunner, type TransferRunner } from './transfer-pool.js';
+import { DEFAULT_RETRANSMIT, type RetransmitPolicy } from './transfer.js';
+import { bindUdpSocket, closeUdpSocket, newUdpSocket } from './udp-socket.js';
 
 export interface TftpBind {
   readonly address: string;
@@ -67,6 +68,11 @@ export interface TftpServerOptions {
   readonly progressIntervalMs?: number;
   /** Send a window with one system call where the kernel can split it (Linux UDP_SEGMENT). Default true. */
   readonly udpSegmentation?: boolean;
+  /**
+   * Worker threads that run transfers; 0 runs them on the calling thread. Default: one per core, at most
+   * 4. Many concurrent transfers need them to go as fast as tftpd-hpa, which forks per transfer.
+   */
+  readonly threads?: number;
 }
 
 export interface TftpServer {
@@ -77,55 +83,13 @@ export interface TftpServer {
 
 interface Entry {
   readonly request: Buffer;
-  transfer?: Transfer;
+  transfer?: RunningTransfer;
+  handle?: FileHandle;
   superseded: boolean;
 }
 
 const DEFAULT_MAX_TRANSFERS = 256;
 const DEFAULT_READAHEAD = 256 * 1024;
-
-/**
- * dgram resolves even an IP literal through dns.lookup, which answers on the next tick: one deferred
- * callback per packet sent. Addresses here are always literals, so answer at once.
- */
-const literalLookup = ((hostname: string, options: unknown, callback: (error: Error | null, address: string, family: number) => void) => {
-  const family = isIP(hostname);
-  if (family !== 0) callback(null, hostname, family);
-  else dnsLookup(hostname, options as never, callback as never);
-}) as unknown as SocketOptions['lookup'];
-
-function newSocket(address: string): Socket {
-  return isIP(address) === 6
-    ? createSocket({ type: 'udp6', ipv6Only: true, lookup: literalLookup })
-    : createSocket({ type: 'udp4', lookup: literalLookup });
-}
-
-function bindSocket(socket: Socket, address: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => {
-      socket.off('listening', onListening);
-      reject(error);
-    };
-    const onListening = (): void => {
-      socket.off('error', onError);
-      resolve();
-    };
-    // Attached before bind: with a synchronous lookup, bind can report either event before it returns.
-    socket.once('error', onError);
-    socket.once('listening', onListening);
-    socket.bind({ address, port, exclusive: true });
-  });
-}
-
-function closeSocket(socket: Socket): Promise<void> {
-  return new Promise((resolve) => {
-    try {
-      socket.close(() => resolve());
-    } catch {
-      resolve();
-    }
-  });
-}
 
 export async function createTftpServer(options: TftpServerOptions): Promise<TftpServer> {
   const binds = Array.isArray(options.bind) ? (options.bind as readonly TftpBind[]) : [options.bind as TftpBind];
@@ -135,7 +99,8 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
   const retransmit: RetransmitPolicy = { ...DEFAULT_RETRANSMIT, ...options.retransmit };
   const progressInterval = options.progressIntervalMs ?? 250;
   const entries = new Map<string, Entry>();
-  const transferSockets = new Set<Socket>();
+  const threads = options.threads ?? Math.min(4, availableParallelism());
+  const runner: TransferRunner = threads > 0 ? createWorkerRunner(threads) : inThreadRunner;
   const listeners: { socket: Socket; address: TftpBind }[] = [];
   let malformedCount = 0;
   let closed = false;
@@ -199,7 +164,7 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
     if (previous) {
       // The client repeated its request because our first answer was slow or lost; the transfer's own
       // retransmission answers it. Anything else from the same port means the client moved on.
-      if (!previous.superseded && previous.request.equals(raw) && !previous.transfer?.isStarted) return;
+      if (!previous.superseded && previous.request.equals(raw)) return;
       previous.superseded = true;
       previous.transfer?.abort('superseded by a new request from the same port');
       entries.delete(key);
@@ -242,59 +207,46 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
       refuse(ERROR_CODES.accessViolation, opened.reason, file);
       return;
     }
-    let source: BlockSource = opened.kind === 'memory' ? new MemorySource(opened.content) : new FileSource(opened.handle, opened.size);
-    if (mode === 'netascii') source = new NetasciiSource(source);
+    const size = opened.kind === 'memory' ? opened.content.length : opened.size;
+    if (opened.kind === 'file') entry.handle = opened.handle;
+    const source: SourceSpec =
+      opened.kind === 'memory' ? { kind: 'memory', content: opened.content } : { kind: 'fd', fd: opened.handle.fd, size };
+    const closeHandle = (): void => {
+      void entry.handle?.close().catch(() => undefined);
+      entry.handle = undefined;
+    };
     if (entry.superseded || closed) {
       release();
-      await source.close();
+      closeHandle();
       return;
     }
 
+    // netascii changes the size on the wire, so no tsize then.
+    const wireSize = mode === 'netascii' ? undefined : size;
     const clientCap = options.blksizeCapFor?.(client);
-    const negotiation = negotiateOptions(packet.options, source.size, {
+    const negotiation = negotiateOptions(packet.options, wireSize, {
       blksizeCap: Math.min(options.blksizeCap ?? DEFAULT_BLKSIZE_CAP, clientCap ?? Number.POSITIVE_INFINITY),
       windowsizeCap: options.windowsizeCap ?? DEFAULT_WINDOWSIZE_CAP,
       windowBytesCap: options.windowBytesCap ?? DEFAULT_WINDOW_BYTES_CAP,
     });
 
-    const transferSocket = newSocket(listener.address.address);
-    transferSocket.on('error', () => undefined);
-    try {
-      await bindSocket(transferSocket, listener.address.address, 0);
-    } catch (error) {
-      release();
-      await source.close();
-      await closeSocket(transferSocket);
-      const message = `cannot open a transfer socket: ${error instanceof Error ? error.message : String(error)}`;
-      replyError(socket, remote, ERROR_CODES.notDefined, 'server error');
-      emitTransfer(client, { kind: 'transfer.error', file, bytes: 0, error: message });
-      return;
-    }
-    if (entry.superseded || closed) {
-      release();
-      await source.close();
-      await closeSocket(transferSocket);
-      return;
-    }
-    transferSockets.add(transferSocket);
-    const segmentation =
-      negotiation.windowsize > 1 && (options.udpSegmentation ?? true) && enableUdpSegmentation(transferSocket, 4 + negotiation.blksize);
-
     const negotiated: Record<string, number> = { blksize: negotiation.blksize, windowsize: negotiation.windowsize };
     if (negotiation.tsize !== undefined) negotiated.tsize = negotiation.tsize;
     if (negotiation.timeout !== undefined) negotiated.timeout = negotiation.timeout;
-    const size = source.size;
-    const sizeField = size === undefined ? {} : { size };
+    const sizeField = wireSize === undefined ? {} : { size: wireSize };
     const started = performance.now();
     let lastProgressAt = started;
     let lastProgressBytes = 0;
 
-    const onFinish = (outcome: TransferOutcome): void => {
+    const onFinish = (outcome: RunOutcome): void => {
       release();
-      transferSockets.delete(transferSocket);
-      void closeSocket(transferSocket);
-      void source.close().catch(() => undefined);
+      closeHandle();
       const durationMs = Math.round(performance.now() - started);
+      if (outcome.kind === 'unstarted') {
+        replyError(socket, remote, ERROR_CODES.notDefined, 'server error');
+        emitTransfer(client, { kind: 'transfer.error', file, bytes: 0, ...sizeField, durationMs, error: outcome.message });
+        return;
+      }
       const rate = durationMs > 0 ? Math.round((outcome.bytes * 1000) / durationMs) : undefined;
       if (outcome.kind === 'done') {
         emitTransfer(client, { kind: 'transfer.done', file, bytes: outcome.bytes, ...sizeField, durationMs, ...(rate === undefined ? {} : { rate }) });
@@ -312,8 +264,7 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
     };
     const onProgress = (bytes: number): void => {
       const now = performance.now();
-      if (now - lastProgressAt < progressInterval) return;
-      const rate = Math.round(((bytes - lastProgressBytes) * 1000) / (now - lastProgressAt));
+      const rate = now > lastProgressAt ? Math.round(((bytes - lastProgressBytes) * 1000) / (now - lastProgressAt)) : 0;
       lastProgressAt = now;
       lastProgressBytes = bytes;
       emitTransfer(client, { kind: 'transfer.progress', file, bytes, ...sizeField, rate });
@@ -324,22 +275,23 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
     // what makes TFTP slow, and an early retransmission costs the client only a duplicate it ignores.
     const policy: RetransmitPolicy =
       negotiation.timeout === undefined ? retransmit : { ...retransmit, initialMs: Math.min(retransmit.initialMs, negotiation.timeout * 1000) };
-    const transfer = new Transfer({
-      socket: transferSocket,
-      peer: { address: remote.address, port: remote.port },
-      source,
-      blksize: negotiation.blksize,
-      windowsize: negotiation.windowsize,
-      oack: negotiation.oack,
-      retransmit: policy,
-      readaheadBytes: options.readaheadBytes ?? DEFAULT_READAHEAD,
-      segmentation,
-      onProgress,
-      onFinish,
-    });
-    entry.transfer = transfer;
     emitTransfer(client, { kind: 'transfer.start', file, bytes: 0, ...sizeField, options: negotiated });
-    transfer.start();
+    entry.transfer = runner.run(
+      {
+        localAddress: listener.address.address,
+        peer: { address: remote.address, port: remote.port },
+        source,
+        netascii: mode === 'netascii',
+        blksize: negotiation.blksize,
+        windowsize: negotiation.windowsize,
+        oack: negotiation.oack,
+        retransmit: policy,
+        readaheadBytes: options.readaheadBytes ?? DEFAULT_READAHEAD,
+        segmentation: options.udpSegmentation ?? true,
+        progressIntervalMs: progressInterval,
+      },
+      { onProgress, onFinish },
+    );
   }
 
   function onListenerMessage(listener: { socket: Socket; address: TftpBind }, message: Buffer, remote: { address: string; port: number }): void {
@@ -378,8 +330,8 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
 
   try {
     for (const bind of binds) {
-      const socket = newSocket(bind.address);
-      await bindSocket(socket, bind.address, bind.port);
+      const socket = newUdpSocket(bind.address);
+      await bindUdpSocket(socket, bind.address, bind.port);
       const local = socket.address();
       const listener = { socket, address: { address: bind.address, port: local.port } };
       listeners.push(listener);
@@ -390,7 +342,8 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
       emit({ kind: 'server.listening', time: Date.now(), source: 'tftp', server: 'tftp', address: `${bind.address}:${local.port}` });
     }
   } catch (error) {
-    await Promise.all(listeners.map((listener) => closeSocket(listener.socket)));
+    await Promise.all(listeners.map((listener) => closeUdpSocket(listener.socket)));
+    await runner.close();
     const message = error instanceof Error ? error.message : String(error);
     emit({ kind: 'server.error', time: Date.now(), source: 'tftp', server: 'tftp', message: `cannot listen: ${message}` });
     throw error;
@@ -399,14 +352,16 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      for (const entry of entries.values()) {
+      const open = [...entries.values()];
+      for (const entry of open) {
         entry.superseded = true;
         entry.transfer?.abort('server shutting down');
       }
       closed = true;
+      await Promise.all(listeners.map((listener) => closeUdpSocket(listener.socket)));
+      await runner.close();
       entries.clear();
-      await Promise.all([...listeners.map((listener) => closeSocket(listener.socket)), ...[...transferSockets].map(closeSocket)]);
-      transferSockets.clear();
+      await Promise.all(open.map((entry) => entry.handle?.close().catch(() => undefined)));
       for (const listener of listeners) {
         emit({ kind: 'server.closed', time: Date.now(), source: 'tftp', server: 'tftp', address: `${listener.address.address}:${listener.address.port}` });
       }

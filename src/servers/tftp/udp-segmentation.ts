@@ -17,6 +17,12 @@ const UDP_SEGMENT = 103;
 export const MAX_SEGMENTS = 64;
 /** Largest UDP payload over IPv4 (65535 − 20 − 8); IPv6 allows a little more. */
 export const MAX_GSO_PAYLOAD = 65507;
+/**
+ * The option applies to every send on the socket, OACK and ERROR included: a packet longer than one
+ * segment would leave cut in pieces. Ours stay under ~100 bytes, so segment only when a DATA packet is at
+ * least this long (tiny blocks gain nothing from it anyway).
+ */
+export const MIN_SEGMENT_SIZE = 260;
 
 type SetSockOpt = (fd: number, level: number, name: number, value: Buffer, length: number) => number;
 
@@ -54,6 +60,7 @@ function descriptorOf(socket: Socket): number | undefined {
 
 /** Turns segmentation on for a bound socket; true when every later multi-packet send is split by the kernel. */
 export function enableUdpSegmentation(socket: Socket, segmentSize: number): boolean {
+  if (segmentSize < MIN_SEGMENT_SIZE) return false;
   const call = loadSetSockOpt();
   if (!call) return false;
   const fd = descriptorOf(socket);

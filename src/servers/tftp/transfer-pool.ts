@@ -1,0 +1,124 @@
+/**
+ * Where transfers run. A TFTP sender spends its time in the kernel's send path (~20 µs per datagram over
+ * a veth, the same for tftpd-hpa), so one thread caps the total rate of many concurrent transfers;
+ * tftpd-hpa forks a process per transfer and uses every core. Worker threads give us the same: the main
+ * thread keeps the listening sockets, confinement and the boot core's callbacks, and hands each
+ * negotiated transfer (an open descriptor, or the bytes of a virtual file) to the least busy worker.
+ */
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { runTransfer, type RunCallbacks, type RunOutcome, type RunningTransfer, type TransferSpec } from './run-transfer.js';
+
+export type ToWorker =
+  | { readonly type: 'run'; readonly id: number; readonly spec: TransferSpec }
+  | { readonly type: 'abort'; readonly id: number; readonly message: string };
+
+export type FromWorker =
+  | { readonly type: 'ready' }
+  | { readonly type: 'progress'; readonly id: number; readonly bytes: number }
+  | { readonly type: 'finish'; readonly id: number; readonly outcome: RunOutcome };
+
+export interface TransferRunner {
+  run(spec: TransferSpec, callbacks: RunCallbacks): RunningTransfer;
+  close(): Promise<void>;
+}
+
+export const inThreadRunner: TransferRunner = {
+  run: runTransfer,
+  close: () => Promise.resolve(),
+};
+
+/** The TypeScript sources run through tsx; a worker starts without the parent's loader, so it registers tsx itself. */
+function tsxApiUrl(): string | undefined {
+  try {
+    const resolved = import.meta.resolve?.('tsx/esm/api');
+    if (resolved) return resolved;
+  } catch {
+    // fall through to require.resolve
+  }
+  try {
+    return pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  } catch {
+    return undefined;
+  }
+}
+
+const BOOTSTRAP = `
+const { workerData } = require('node:worker_threads');
+const load = workerData.tsx
+  ? import(workerData.tsx).then((tsx) => tsx.register(), () => undefined)
+  : Promise.resolve();
+load.then(() => import(workerData.entry)).catch((error) => { throw error; });
+`;
+
+interface Slot {
+  readonly worker: Worker;
+  readonly active: Map<number, RunCallbacks>;
+  broken: boolean;
+}
+
+export function createWorkerRunner(threads: number): TransferRunner {
+  const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  const entry = new URL(`./transfer-worker${extension}`, import.meta.url).href;
+  const tsx = extension === '.ts' ? tsxApiUrl() : undefined;
+  const slots: Slot[] = [];
+  let nextId = 1;
+
+  const fail = (slot: Slot, message: string): void => {
+    if (slot.broken) return;
+    slot.broken = true;
+    for (const callbacks of slot.active.values()) {
+      callbacks.onFinish({ kind: 'error', bytes: 0, message, probe: false, byClient: false });
+    }
+    slot.active.clear();
+  };
+
+  for (let i = 0; i < threads; i += 1) {
+    const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { entry, tsx } });
+    const slot: Slot = { worker, active: new Map(), broken: false };
+    worker.unref();
+    worker.on('message', (message: FromWorker) => {
+      if (message.type === 'ready') return;
+      const callbacks = slot.active.get(message.id);
+      if (!callbacks) return;
+      if (message.type === 'progress') callbacks.onProgress(message.bytes);
+      else {
+        slot.active.delete(message.id);
+        callbacks.onFinish(message.outcome);
+      }
+    });
+    worker.on('error', (error) => fail(slot, `transfer thread failed: ${error.message}`));
+    worker.on('exit', (code) => fail(slot, `transfer thread exited (${code})`));
+    slots.push(slot);
+  }
+
+  return {
+    run(spec, callbacks) {
+      let chosen: Slot | undefined;
+      for (const slot of slots) {
+        if (!slot.broken && (!chosen || slot.active.size < chosen.active.size)) chosen = slot;
+      }
+      // Every worker gone (it should not happen): keep serving from this thread rather than fail boots.
+      if (!chosen) return runTransfer(spec, callbacks);
+      const slot = chosen;
+      const id = nextId++;
+      slot.active.set(id, callbacks);
+      slot.worker.postMessage({ type: 'run', id, spec } satisfies ToWorker);
+      return {
+        abort(message) {
+          if (slot.active.has(id)) slot.worker.postMessage({ type: 'abort', id, message } satisfies ToWorker);
+        },
+      };
+    },
+    async close() {
+      // Give aborts already posted a moment to reach their clients as ERROR packets.
+      const deadline = Date.now() + 500;
+      while (slots.some((slot) => !slot.broken && slot.active.size > 0) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      for (const slot of slots) fail(slot, 'server closed');
+      await Promise.all(slots.map((slot) => slot.worker.terminate()));
+    },
+  };
+}
