@@ -120,6 +120,9 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
   const emit: Emit = (event) => {
     registry.apply(event);
     print(event);
+    for (const { mac, verdict } of registry.takeNewVerdicts()) {
+      emit({ kind: 'client.diagnosis', time: verdict.at, source: 'system', mac, verdict: verdict.kind, severity: verdict.severity, summary: verdict.summary, cause: verdict.cause, fix: verdict.fix });
+    }
   };
   const notice = (level: 'info' | 'warning', message: string) => emit({ kind: 'notice', time: Date.now(), source: 'system', level, message });
   const controller = new AbortController();

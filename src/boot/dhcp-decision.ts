@@ -25,6 +25,8 @@ export interface ClientHistory {
   /** When this MAC last finished downloading an iPXE binary over TFTP or HTTP. */
   readonly nbpDownloadedAt?: number;
   readonly nbpFile?: string;
+  /** The registry diagnosed a chainboot loop in this boot cycle: never hand this iPXE a binary again. */
+  readonly looping?: boolean;
 }
 
 export interface DhcpDecisionInput {
@@ -126,7 +128,7 @@ export function decideDhcpBoot(input: DhcpDecisionInput): DhcpBootDecision {
     const lacksHttp = facts.ipxe !== undefined && facts.ipxe.features.length > 0 && !facts.ipxe.features.includes('http');
     // A machine set to PXELINUX gets it even when its NIC ROM is iPXE (iPXE runs pxelinux.0 as any PXE NBP).
     const wantsPxelinux = policy.bootProgram === 'pxelinux' && (facts.arch ?? 0) === 0;
-    if ((policy.replaceIpxe || wantsPxelinux || lacksHttp) && !justLoaded) {
+    if ((policy.replaceIpxe || wantsPxelinux || lacksHttp) && !justLoaded && !history.looping) {
       const why = wantsPxelinux
         ? 'this machine is set to PXELINUX'
         : lacksHttp
@@ -140,9 +142,11 @@ export function decideDhcpBoot(input: DhcpDecisionInput): DhcpBootDecision {
       bootFile: input.scriptUrl,
       transport: 'http',
       vendorClass: 'PXEClient',
-      reason: justLoaded
-        ? `iPXE that just downloaded ${history.nbpFile ?? 'its binary'}: chain to the script, not the binary again (no loop)`
-        : 'iPXE: chain to this machine’s script over HTTP',
+      reason: history.looping
+        ? 'iPXE in a diagnosed chainboot loop: the script, never the binary again (loop broken)'
+        : justLoaded
+          ? `iPXE that just downloaded ${history.nbpFile ?? 'its binary'}: chain to the script, not the binary again (no loop)`
+          : 'iPXE: chain to this machine’s script over HTTP',
     };
   }
   return nbpDecision(input, facts.firmware === 'uefi-http' ? 'HTTPClient' : 'PXE firmware');

@@ -34,6 +34,8 @@ function describe(event: PxedeckEvent): string {
       return `${event.server} closed`;
     case 'notice':
       return `${event.level}: ${event.message}`;
+    case 'client.diagnosis':
+      return `${event.severity.toUpperCase()} ${event.summary} — cause: ${event.cause} — fix: ${event.fix}`;
     case 'http.request':
       return `${event.method} ${event.path} ${event.status}${event.bytes !== undefined ? ` ${event.bytes} bytes` : ''}${event.reason ? `: ${event.reason}` : ''}`;
     case 'boot.beacon':

@@ -31,6 +31,8 @@ export interface DhcpPacketEvent extends EventBase {
   readonly bootFile?: string;
   /** The firmware family the boot core recognised (on dhcp.received). */
   readonly client?: string;
+  /** Seconds the client says it has been trying (on dhcp.received). */
+  readonly secs?: number;
 }
 
 /** A request we chose not to answer, and why: never a silent drop. */
@@ -39,6 +41,8 @@ export interface DhcpIgnoredEvent extends EventBase {
   readonly mac: Mac;
   readonly xid: number;
   readonly reason: string;
+  /** The client chose another DHCP server (its REQUEST names this server id). */
+  readonly otherServer?: string;
 }
 
 /** A packet that could not be decoded: dropped and counted. */
@@ -155,8 +159,20 @@ export interface UpstreamFetchEvent extends EventBase {
   readonly error?: string;
 }
 
+/** A diagnosis the registry made of one machine: what is wrong, why, and the fix. */
+export interface DiagnosisEvent extends EventBase {
+  readonly kind: 'client.diagnosis';
+  readonly mac: Mac;
+  readonly verdict: string;
+  readonly severity: 'warning' | 'error';
+  readonly summary: string;
+  readonly cause: string;
+  readonly fix: string;
+}
+
 export type PxedeckEvent =
   | NoticeEvent
+  | DiagnosisEvent
   | DhcpPacketEvent
   | DhcpIgnoredEvent
   | MalformedEvent

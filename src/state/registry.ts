@@ -6,6 +6,7 @@
 import type { ClientHistory } from '../boot/dhcp-decision.js';
 import type { Mac } from '../protocol/mac.js';
 import type { PxedeckEvent } from '../servers/events.js';
+import { diagnose, newDiagnosisState, type DiagnosisOptions, type DiagnosisState, type Verdict } from './diagnosis.js';
 import { isIpxeBinary, stageForFile, stageIndex, type BootStage } from './stages.js';
 
 export interface TransferProgress {
@@ -39,6 +40,8 @@ export interface ClientRecord {
   readonly transfer?: TransferProgress;
   readonly nbpDownloadedAt?: number;
   readonly nbpFile?: string;
+  /** Diagnoses of the current boot cycle (a loop, a stall…), newest last. */
+  readonly verdicts: readonly Verdict[];
   readonly timeline: readonly PxedeckEvent[];
 }
 
@@ -59,6 +62,7 @@ export interface RegistrySnapshot {
 
 export interface RegistryOptions {
   readonly timelineLimit?: number;
+  readonly diagnosis?: DiagnosisOptions;
 }
 
 type Listener = () => void;
@@ -68,14 +72,21 @@ export class ClientRegistry {
   private readonly servers = new Map<string, ServerState>();
   private readonly foreign = new Map<string, { server: string; lastSeen: number; offered?: string }>();
   private readonly byIp = new Map<string, Mac>();
+  private readonly diagnoses = new Map<Mac, DiagnosisState>();
+  private readonly newVerdicts: Array<{ mac: Mac; verdict: Verdict }> = [];
   private readonly listeners = new Set<Listener>();
   private readonly timelineLimit: number;
   private malformed = 0;
   private version = 0;
   private snapshot: RegistrySnapshot | null = null;
 
-  constructor(options: RegistryOptions = {}) {
+  constructor(private readonly options: RegistryOptions = {}) {
     this.timelineLimit = options.timelineLimit ?? 200;
+  }
+
+  /** Verdicts found since the last call, for the caller to report as `client.diagnosis` events. */
+  takeNewVerdicts(): Array<{ mac: Mac; verdict: Verdict }> {
+    return this.newVerdicts.splice(0);
   }
 
   apply(event: PxedeckEvent): void {
@@ -119,6 +130,7 @@ export class ClientRegistry {
       stage: 'dhcp',
       path: [{ stage: 'dhcp', at: event.time }],
       cycles: 1,
+      verdicts: [],
       timeline: [],
     };
     const timeline = [...record.timeline, event];
@@ -136,7 +148,7 @@ export class ClientRegistry {
         if (isIpxe) record = advance(record, 'ipxe', event.time);
         else if (event.messageType === 'DISCOVER' && event.client !== 'DHCP client' && stageIndex(record.stage) > stageIndex('dhcp')) {
           // Firmware DHCP after the machine got further: a new boot cycle (a booted OS's DHCP is not one).
-          record = { ...record, stage: 'dhcp', path: [{ stage: 'dhcp', at: event.time }], cycles: record.cycles + 1 };
+          record = { ...record, stage: 'dhcp', path: [{ stage: 'dhcp', at: event.time }], cycles: record.cycles + 1, verdicts: [] };
         }
         break;
       }
@@ -178,14 +190,28 @@ export class ClientRegistry {
       default:
         break;
     }
+    if (event.kind !== 'client.diagnosis') {
+      let state = this.diagnoses.get(mac);
+      if (!state) this.diagnoses.set(mac, (state = newDiagnosisState()));
+      const verdict = diagnose(state, event, [...this.foreign.keys()], this.options.diagnosis);
+      if (verdict) {
+        record = { ...record, verdicts: [...record.verdicts, verdict] };
+        this.newVerdicts.push({ mac, verdict });
+      }
+    }
     this.clients.set(mac, record);
   }
 
   /** What the boot core needs to know of this machine's recent past. */
   history(mac: Mac): ClientHistory {
     const record = this.clients.get(mac);
-    if (!record?.nbpDownloadedAt) return {};
-    return { nbpDownloadedAt: record.nbpDownloadedAt, ...(record.nbpFile && { nbpFile: record.nbpFile }) };
+    if (!record) return {};
+    const looping = record.verdicts.some((verdict) => verdict.kind === 'loop');
+    return {
+      ...(record.nbpDownloadedAt !== undefined && { nbpDownloadedAt: record.nbpDownloadedAt }),
+      ...(record.nbpFile && { nbpFile: record.nbpFile }),
+      ...(looping && { looping: true }),
+    };
   }
 
   macForIp(ip: string): Mac | undefined {

@@ -96,7 +96,8 @@ export async function createDhcp4Server(options: Dhcp4ServerOptions): Promise<Dh
 
   function ignore(source: EventSource, facts: DhcpClientFacts, packet: DhcpPacket, reason: string): void {
     stats.ignored += 1;
-    emit({ kind: 'dhcp.ignored', time: now(), source, mac: facts.mac, xid: packet.xid, reason });
+    const otherServer = facts.messageType === 'REQUEST' && facts.serverId && facts.serverId !== options.serverAddress ? facts.serverId : undefined;
+    emit({ kind: 'dhcp.ignored', time: now(), source, mac: facts.mac, xid: packet.xid, reason, ...(otherServer && { otherServer }) });
   }
 
   function send(source: EventSource, socket: Socket, reply: DhcpPacket, request: DhcpPacket, facts: DhcpClientFacts, to: Destination, decision?: DhcpBootDecision): void {
@@ -313,6 +314,7 @@ export async function createDhcp4Server(options: Dhcp4ServerOptions): Promise<Dh
         peer: `${rinfo.address}:${rinfo.port}`,
         summary: `${facts.messageType ?? 'BOOTP'} from ${describeFirmware(facts)}`,
         client: describeFirmware(facts),
+        secs: packet.secs,
         options: describeOptions(packet.options),
         ...(options.interfaceName && { interface: options.interfaceName }),
         ...(packet.ciaddr !== '0.0.0.0' && { ip: packet.ciaddr }),

@@ -1,0 +1,251 @@
+/**
+ * Per-machine diagnosis: the chainboot loop, UEFI firmware that never asks the boot server, TFTP stalls
+ * after the OACK, spanning-tree delays. Fed one event at a time by the registry; each finding names its
+ * cause and the fix, and is raised once per boot cycle.
+ */
+import type { PxedeckEvent } from '../servers/events.js';
+import { isIpxeBinary, isPxelinuxBinary } from './stages.js';
+
+export type VerdictKind = 'loop' | 'uefi-no-boot-server' | 'tftp-stall' | 'spanning-tree' | 'offers-unanswered';
+
+export interface Verdict {
+  readonly kind: VerdictKind;
+  readonly severity: 'warning' | 'error';
+  readonly at: number;
+  readonly summary: string;
+  readonly cause: string;
+  readonly fix: string;
+}
+
+export interface DiagnosisOptions {
+  /** Network-boot-program downloads within `loopWindowMs` that make a loop (default 3 in 60 s). */
+  readonly loopCount?: number;
+  readonly loopWindowMs?: number;
+  /** A first DISCOVER whose `secs` is at least this says the machine asked long before we heard it. */
+  readonly lateFirstDiscoverSeconds?: number;
+}
+
+interface NbpGift {
+  readonly file: string;
+  readonly at: number;
+  readonly messageType: string;
+  readonly xid: number;
+  readonly source: string;
+}
+
+/** What the diagnosis remembers of one machine between events. */
+export interface DiagnosisState {
+  /** NBP downloads (start times) in the recent window. */
+  nbpStarts: number[];
+  /** In this boot cycle: an NBP was downloaded, then iPXE asked DHCP. */
+  nbpThenIpxe: boolean;
+  /** iPXE DHCP sessions (xids) since the machine last fetched its script: each new one is iPXE restarting. */
+  ipxeSessions: number[];
+  /** What pxedeck handed each of those sessions. */
+  sessionGifts: Map<number, 'script' | 'nbp'>;
+  /** A server the machine's REQUEST chose instead of pxedeck in this cycle. */
+  otherServer?: string;
+  lastNbpGift?: NbpGift;
+  /** UEFI proxy offers without a boot file (steered to 4011), by xid, and how often the same xid came back. */
+  steeredXids: Map<number, number>;
+  askedBootServer: boolean;
+  /** DISCOVERs answered with an OFFER and no REQUEST since, with their `secs`. */
+  unansweredOffers: number;
+  lastSecs: number;
+  firstDiscoverSeen: boolean;
+  /** The firmware's current DHCP session: a retransmission (same xid) does not start a new cycle. */
+  firmwareXid?: number;
+  reachedKernel: boolean;
+  raised: Set<VerdictKind>;
+}
+
+export function newDiagnosisState(): DiagnosisState {
+  return {
+    nbpStarts: [],
+    nbpThenIpxe: false,
+    ipxeSessions: [],
+    sessionGifts: new Map(),
+    steeredXids: new Map(),
+    askedBootServer: false,
+    unansweredOffers: 0,
+    lastSecs: 0,
+    firstDiscoverSeen: false,
+    reachedKernel: false,
+    raised: new Set(),
+  };
+}
+
+const isNbp = (file: string) => isIpxeBinary(file) || isPxelinuxBinary(file);
+
+function fileName(path: string): string {
+  return path.split('/').pop() ?? path;
+}
+
+/** A fresh boot cycle: the firmware (not iPXE) asks, or anything asks after the machine booted a kernel. */
+function startCycle(state: DiagnosisState): void {
+  state.nbpThenIpxe = false;
+  state.ipxeSessions = [];
+  state.sessionGifts.clear();
+  delete state.otherServer;
+  state.steeredXids.clear();
+  state.askedBootServer = false;
+  state.unansweredOffers = 0;
+  state.firstDiscoverSeen = false;
+  state.reachedKernel = false;
+  state.raised.clear();
+}
+
+/**
+ * Folds one event into the machine's diagnosis state; returns a new verdict when this event completes one.
+ * `foreignServers` lists other DHCP servers seen on the segment, to name them as a loop's likely cause.
+ */
+export function diagnose(
+  state: DiagnosisState,
+  event: PxedeckEvent,
+  foreignServers: readonly string[],
+  options: DiagnosisOptions = {},
+): Verdict | undefined {
+  const loopCount = options.loopCount ?? 3;
+  const loopWindowMs = options.loopWindowMs ?? 60_000;
+  const raise = (verdict: Omit<Verdict, 'at'>): Verdict | undefined => {
+    if (state.raised.has(verdict.kind)) return undefined;
+    state.raised.add(verdict.kind);
+    return { ...verdict, at: event.time };
+  };
+
+  const loopVerdict = (what: string, file: string | undefined, notOurs = false): Verdict | undefined => {
+    const gift = state.lastNbpGift;
+    const ours = !notOurs && gift !== undefined && event.time - gift.at < 30_000 && (file === undefined || gift.file === file);
+    const elsewhere = state.otherServer ?? (foreignServers.length ? foreignServers.join(', ') : undefined);
+    const cause = ours
+      ? `pxedeck's ${gift.messageType} (xid ${gift.xid.toString(16)}, ${gift.source === 'pxe4011' ? 'boot server on 4011' : 'DHCP on 67'}) handed ${gift.file} to a machine that was already running iPXE`
+      : state.otherServer
+        ? `the DHCP server ${state.otherServer} answered it (its REQUEST names ${state.otherServer}, not pxedeck) and handed iPXE a boot program again`
+        : `pxedeck did not hand ${file ?? 'a boot program'} to this iPXE: another DHCP server did${elsewhere ? ` (seen on this segment: ${elsewhere})` : ''}`;
+    const fix = ours
+      ? 'pxedeck now answers this machine’s iPXE with its script (the loop is broken on its next request); if the loop persists, look for another DHCP server on the segment'
+      : `make ${state.otherServer ?? 'that server'} give iPXE (user class "iPXE" or option 175) the script URL instead of the binary — or stop it answering PXE clients, or use pxedeck in full DHCP mode on an isolated switch`;
+    return raise({ kind: 'loop', severity: 'error', summary: what, cause, fix });
+  };
+
+  switch (event.kind) {
+    case 'dhcp.received': {
+      const isIpxe = event.client?.startsWith('iPXE') ?? false;
+      const firmware = !isIpxe && event.client !== 'DHCP client';
+      if (event.messageType === 'DISCOVER' && ((firmware && event.xid !== state.firmwareXid) || state.reachedKernel)) startCycle(state);
+      if (event.messageType === 'DISCOVER' && firmware) state.firmwareXid = event.xid;
+      if (isIpxe && event.messageType === 'DISCOVER' && !state.ipxeSessions.includes(event.xid)) {
+        const previous = state.ipxeSessions.at(-1);
+        state.ipxeSessions.push(event.xid);
+        const gifts = state.ipxeSessions.slice(0, -1).map((xid) => state.sessionGifts.get(xid));
+        const last = previous === undefined ? undefined : state.sessionGifts.get(previous);
+        // iPXE restarting DHCP without fetching the script it was given: something else gave it a binary.
+        if (last === 'script' || (previous !== undefined && last === undefined && state.otherServer)) {
+          const verdict = loopVerdict(`chainboot loop: iPXE restarted DHCP without fetching the script pxedeck gave it`, undefined, true);
+          if (verdict) return verdict;
+        }
+        // pxedeck replacing an iPXE once is intended; twice in a row is a loop of its own making.
+        const nbps = gifts.filter((gift) => gift === 'nbp').length;
+        if (nbps >= 2 || state.ipxeSessions.length >= loopCount) {
+          const verdict = loopVerdict(`chainboot loop: iPXE started DHCP ${state.ipxeSessions.length} times without fetching its script`, undefined);
+          if (verdict) return verdict;
+        }
+      }
+      if (event.source === 'pxe4011') state.askedBootServer = true;
+      if (isIpxe && state.nbpStarts.length > 0) state.nbpThenIpxe = true;
+      if (event.messageType === 'REQUEST') state.unansweredOffers = 0;
+      if (event.messageType !== 'DISCOVER' || event.source !== 'dhcp4') return undefined;
+      if (!state.firstDiscoverSeen) {
+        state.firstDiscoverSeen = true;
+        const secs = event.secs ?? 0;
+        if (secs >= (options.lateFirstDiscoverSeconds ?? 10)) {
+          return raise({
+            kind: 'spanning-tree',
+            severity: 'warning',
+            summary: `its first DHCP packet to reach pxedeck says it had been asking for ${secs} s`,
+            cause: 'the switch port dropped its first packets: a port in spanning-tree listening/learning state forwards nothing for ~30 s (iPXE then gives up with "no configuration methods succeeded")',
+            fix: 'enable portfast / edge port (or disable STP) on the switch port the machine is plugged into',
+          });
+        }
+      }
+      const repeats = state.steeredXids.get(event.xid);
+      if (repeats !== undefined) {
+        state.steeredXids.set(event.xid, repeats + 1);
+        if (repeats + 1 >= 2 && !state.askedBootServer) {
+          return raise({
+            kind: 'uefi-no-boot-server',
+            severity: 'warning',
+            summary: 'UEFI firmware took the proxy offer but never asked the boot server on UDP 4011',
+            cause: `it repeats DISCOVER ${event.xid.toString(16)} instead of sending its REQUEST to port 4011: this firmware does not do PXE boot-server discovery after a proxy offer without a boot file`,
+            fix: 'give this machine the boot file in the proxy offer (proxyDelivery "offer" in clients.json, or the console), or run pxedeck in full DHCP mode',
+          });
+        }
+      }
+      return undefined;
+    }
+    case 'dhcp.sent': {
+      if (event.messageType === 'OFFER') state.unansweredOffers += 1;
+      if (event.bootFile && isNbp(fileName(event.bootFile))) {
+        state.lastNbpGift = { file: fileName(event.bootFile), at: event.time, messageType: event.messageType, xid: event.xid, source: event.source };
+      }
+      if (event.bootFile && state.ipxeSessions.includes(event.xid)) state.sessionGifts.set(event.xid, isNbp(fileName(event.bootFile)) ? 'nbp' : 'script');
+      if (event.messageType === 'OFFER' && !event.bootFile && event.source === 'dhcp4' && event.options['60:vendor-class'] === 'PXEClient') {
+        if (!state.steeredXids.has(event.xid)) state.steeredXids.set(event.xid, 0);
+      }
+      if (state.unansweredOffers >= 4) {
+        return raise({
+          kind: 'offers-unanswered',
+          severity: 'warning',
+          summary: `${state.unansweredOffers} offers went unanswered: the machine keeps asking and never takes one`,
+          cause: 'the replies do not reach it, or it prefers another server; a switch port still in spanning-tree listening/learning drops the first ~30 s of traffic',
+          fix: 'enable portfast / edge port on the switch port; check that no other DHCP server answers (the console lists those seen)',
+        });
+      }
+      return undefined;
+    }
+    case 'transfer.start': {
+      if (!isNbp(fileName(event.file))) {
+        if (/vmlinuz|kernel|linux|bzimage/i.test(event.file)) state.reachedKernel = true;
+        return undefined;
+      }
+      state.nbpStarts = [...state.nbpStarts.filter((at) => event.time - at <= loopWindowMs), event.time];
+      const again = state.nbpThenIpxe;
+      const repeated = state.nbpStarts.length >= loopCount;
+      if (!again && !repeated) return undefined;
+      return loopVerdict(
+        again
+          ? `chainboot loop: iPXE was handed ${fileName(event.file)} again`
+          : `boot loop: ${state.nbpStarts.length} downloads of a network boot program within ${Math.round(loopWindowMs / 1000)} s`,
+        fileName(event.file),
+      );
+    }
+    case 'transfer.error': {
+      if (event.source !== 'tftp' || event.benign) return undefined;
+      const blksize = event.options?.['blksize'];
+      if (event.bytes <= (blksize ?? 512) * 4 && blksize !== undefined && blksize > 512) {
+        return raise({
+          kind: 'tftp-stall',
+          severity: 'warning',
+          summary: `TFTP ${fileName(event.file)} stalled right after the option acknowledgement (blksize ${blksize})`,
+          cause: 'large TFTP blocks are fragmented or dropped on the way (a small MTU, a VLAN tag, or a firmware that cannot take them)',
+          fix: `lower this machine's TFTP block size cap (blksizeCap 1024 or 512 in clients.json, or the console)`,
+        });
+      }
+      return undefined;
+    }
+    case 'boot.beacon':
+      state.reachedKernel = true;
+      return undefined;
+    case 'dhcp.ignored':
+      if (event.otherServer) state.otherServer = event.otherServer;
+      return undefined;
+    case 'http.request':
+      if ((event.route === 'script' || event.route === 'boot-script') && event.status < 400) {
+        state.ipxeSessions = [];
+        state.sessionGifts.clear();
+      }
+      return undefined;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import type { Mac } from '../../src/protocol/mac.js';
+import type { PxedeckEvent } from '../../src/servers/events.js';
+import { ClientRegistry } from '../../src/state/registry.js';
+
+const mac = '52:54:00:00:0d:01' as Mac;
+let clock = 1_000_000;
+const at = () => (clock += 500);
+
+const discover = (xid: number, client: string, secs = 0): PxedeckEvent => ({
+  kind: 'dhcp.received', time: at(), source: 'dhcp4', mac, xid, messageType: 'DISCOVER', peer: '0.0.0.0:68', summary: '', options: {}, client, secs,
+});
+const offer = (xid: number, bootFile?: string, vendor = 'PXEClient'): PxedeckEvent => ({
+  kind: 'dhcp.sent', time: at(), source: 'dhcp4', mac, xid, messageType: 'OFFER', peer: '255.255.255.255:68', summary: '',
+  options: { '60:vendor-class': vendor }, ...(bootFile && { bootFile }),
+});
+const download = (file: string, source: 'tftp' | 'http' = 'tftp'): PxedeckEvent => ({ kind: 'transfer.start', time: at(), source, mac, file, bytes: 0 });
+const script = (): PxedeckEvent => ({ kind: 'http.request', time: at(), source: 'http', ip: '10.0.0.5', mac, method: 'GET', path: '/ipxe', status: 200, route: 'script' });
+const SCRIPT_URL = 'http://10.0.0.1/boot.ipxe';
+
+function run(events: PxedeckEvent[]) {
+  const registry = new ClientRegistry();
+  for (const event of events) registry.apply(event);
+  return { registry, record: registry.get(mac)!, verdicts: registry.takeNewVerdicts().map((entry) => entry.verdict) };
+}
+
+describe('diagnosis', () => {
+  it('a normal chain (firmware → undionly.kpxe → iPXE → script → kernel) raises nothing', () => {
+    const { verdicts } = run([
+      discover(1, 'BIOS PXE'), offer(1, 'undionly.kpxe'), download('undionly.kpxe'),
+      discover(2, 'iPXE x86 BIOS'), offer(2, SCRIPT_URL), script(), download('/files/vmlinuz', 'http'),
+      { kind: 'boot.beacon', time: at(), source: 'http', mac, ip: '10.0.0.5', beacon: 'booted' },
+    ]);
+    expect(verdicts).toEqual([]);
+  });
+
+  it('replacing an iPXE ROM once is not a loop', () => {
+    const { verdicts } = run([discover(1, 'iPXE x86 BIOS'), offer(1, 'undionly.kpxe'), download('undionly.kpxe'), discover(2, 'iPXE x86 BIOS'), offer(2, SCRIPT_URL), script()]);
+    expect(verdicts).toEqual([]);
+  });
+
+  it('flags a loop pxedeck made itself on the second turn, names its reply, and breaks it', () => {
+    const { verdicts, registry } = run([
+      discover(1, 'iPXE x86 BIOS'), offer(1, 'undionly.kpxe'), download('undionly.kpxe'),
+      discover(2, 'iPXE x86 BIOS'), offer(2, 'undionly.kpxe'), download('undionly.kpxe'),
+    ]);
+    expect(verdicts).toEqual([
+      expect.objectContaining({ kind: 'loop', severity: 'error', summary: expect.stringMatching(/iPXE was handed undionly\.kpxe again/), cause: expect.stringMatching(/pxedeck's OFFER \(xid 2, DHCP on 67\) handed undionly\.kpxe/) }),
+    ]);
+    expect(registry.history(mac).looping).toBe(true);
+  });
+
+  it('flags a loop another DHCP server causes, naming the server the machine chose', () => {
+    const { verdicts, record } = run([
+      discover(1, 'iPXE x86 BIOS'), offer(1, SCRIPT_URL),
+      { kind: 'dhcp.ignored', time: at(), source: 'dhcp4', mac, xid: 1, reason: 'REQUEST is for another server (10.77.0.2)', otherServer: '10.77.0.2' },
+      discover(2, 'iPXE x86 BIOS'),
+    ]);
+    expect(verdicts).toHaveLength(1);
+    expect(verdicts[0]).toMatchObject({ kind: 'loop', cause: expect.stringMatching(/10\.77\.0\.2 answered it/), fix: expect.stringMatching(/make 10\.77\.0\.2 give iPXE/) });
+    expect(record.verdicts).toHaveLength(1);
+  });
+
+  it('flags repeated DHCP → boot program cycles (3 in 60 s)', () => {
+    const events: PxedeckEvent[] = [];
+    for (let turn = 1; turn <= 3; turn += 1) events.push(discover(turn * 10, 'BIOS PXE'), offer(turn * 10, 'pxelinux.0'), download('pxelinux.0'));
+    const { verdicts } = run(events);
+    expect(verdicts).toEqual([expect.objectContaining({ kind: 'loop', summary: expect.stringMatching(/3 downloads of a network boot program within 60 s/) })]);
+  });
+
+  it('UEFI that never asks the boot server on 4011 after a steering proxy offer', () => {
+    const { verdicts } = run([discover(7, 'PXE UEFI x64'), offer(7), discover(7, 'PXE UEFI x64'), discover(7, 'PXE UEFI x64')]);
+    expect(verdicts).toEqual([expect.objectContaining({ kind: 'uefi-no-boot-server', fix: expect.stringMatching(/boot file in the proxy offer.*full DHCP/) })]);
+  });
+
+  it('a TFTP stall right after the OACK suggests a lower blksize; the tsize probe abort is benign', () => {
+    const stall: PxedeckEvent = { kind: 'transfer.error', time: at(), source: 'tftp', mac, file: 'ipxe.efi', bytes: 0, options: { blksize: 1468 }, error: 'timed out' };
+    const probe: PxedeckEvent = { ...stall, benign: true, error: 'client aborted (tsize probe)' };
+    expect(run([probe]).verdicts).toEqual([]);
+    expect(run([stall]).verdicts).toEqual([expect.objectContaining({ kind: 'tftp-stall', fix: expect.stringMatching(/blksizeCap 1024 or 512/) })]);
+  });
+
+  it('a first DISCOVER that has been trying for 30 s points at spanning tree', () => {
+    expect(run([discover(9, 'BIOS PXE', 30)]).verdicts).toEqual([expect.objectContaining({ kind: 'spanning-tree', fix: expect.stringMatching(/portfast/) })]);
+    expect(run([discover(9, 'BIOS PXE', 4)]).verdicts).toEqual([]);
+  });
+});
