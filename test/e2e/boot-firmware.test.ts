@@ -40,6 +40,8 @@ describe.skipIf(skipReason !== undefined)(`firmware boots through pxedeck${skipR
     } finally {
       await vm.stop();
     }
+    // A healthy boot is never diagnosed as a loop or a stall.
+    expect(pxedeck.events().filter((event) => event.kind === 'client.diagnosis' && event.mac === mac)).toEqual([]);
     return mac;
   }
 

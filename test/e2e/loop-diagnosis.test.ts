@@ -1,0 +1,58 @@
+// A foreign DHCP server hands undionly.kpxe to everyone, iPXE included: the classic chainboot loop.
+// pxedeck must flag it within the second turn and name the server that caused it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DiagnosisEvent } from '../../src/servers/events.js';
+import { ensureLabArtifacts, missingLabFiles } from './lab/artifacts.js';
+import { createLab, labTempDir, labUnavailableReason, type Lab } from './lab/network.js';
+import { startDnsmasq } from './lab/services.js';
+import { labMac, labUuid, startVm } from './lab/vm.js';
+import { startPxedeck, startRouterAdvertisements } from './support/pxedeck-lab.js';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const missing = missingLabFiles();
+const skipReason = labUnavailableReason() ?? (missing.length > 0 ? `missing ${missing.join(', ')}` : undefined);
+
+describe.skipIf(skipReason !== undefined)(`loop diagnosis in the lab${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+  let lab: Lab;
+  let stopRa: () => Promise<void>;
+  beforeAll(async () => {
+    lab = await createLab();
+    stopRa = await startRouterAdvertisements(lab);
+  }, 60_000);
+  afterAll(async () => {
+    await stopRa?.();
+    await lab?.destroy();
+  });
+
+  it('flags LOOP and names the foreign server that hands iPXE undionly.kpxe', async () => {
+    const { bootBinaries } = await ensureLabArtifacts();
+    const tftpRoot = labTempDir(lab, 'foreign-tftp');
+    mkdirSync(tftpRoot, { recursive: true });
+    copyFileSync(bootBinaries.undionlyKpxe, join(tftpRoot, 'undionly.kpxe'));
+    const site = await lab.addHost({ ip4: '10.77.0.2', label: 'foreign' });
+    const foreign = await startDnsmasq(
+      lab,
+      site,
+      ['--dhcp-range=10.77.0.50,10.77.0.59,255.255.255.0,10m', '--no-ping', '--dhcp-boot=undionly.kpxe', '--enable-tftp', `--tftp-root=${tftpRoot}`],
+      'foreign-dhcp',
+    );
+    const mac = labMac(40);
+    // pxedeck (proxy) ignores this machine, so only the foreign server answers it and the loop runs.
+    const pxedeck = await startPxedeck(lab, { mode: 'proxy', assignments: { [mac]: { target: { kind: 'ignore' } } } });
+    const tap = await lab.addTap();
+    const vm = await startVm({ lab, tap, firmware: 'bios-ipxe', mac, uuid: labUuid() });
+    try {
+      const verdict = await pxedeck.waitFor<DiagnosisEvent>((event) => event.kind === 'client.diagnosis' && event.mac === mac, 'LOOP diagnosis', 90_000);
+      expect(verdict).toMatchObject({ verdict: 'loop', severity: 'error' });
+      expect(verdict.cause).toMatch(/10\.77\.0\.2/);
+      expect(verdict.fix).toMatch(/10\.77\.0\.2 give iPXE .* the script URL/);
+      const sessions = pxedeck.events().filter((event) => event.kind === 'dhcp.received' && event.mac === mac && event.messageType === 'DISCOVER');
+      expect(new Set(sessions.map((event) => (event as { xid: number }).xid)).size).toBeLessThanOrEqual(3);
+    } finally {
+      await vm.stop();
+      await pxedeck.stop();
+      await foreign.stop();
+    }
+  }, 150_000);
+});
