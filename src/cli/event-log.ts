@@ -45,9 +45,31 @@ function describe(event: PxedeckEvent): string {
     case 'upstream.done':
     case 'upstream.error':
       return `${event.kind} ${event.url} ${event.bytes}${event.size ? `/${event.size}` : ''} bytes${event.error ? `: ${event.error}` : ''}`;
-    default:
+    case 'syslog.line':
+      return `syslog ${event.app ?? '-'}${event.hostname ? `@${event.hostname}` : ''} [${event.severity}]: ${event.message}`;
+    case 'syslog.dropped':
+      return `syslog: dropped ${event.dropped} lines from ${event.ip} (over ${event.limit} in ${event.windowMs} ms)`;
+    case 'transfer.start':
+    case 'transfer.progress':
+    case 'transfer.done':
+    case 'transfer.error':
+    case 'transfer.refused':
+    case 'transfer.not-found':
       return `${event.kind} ${event.file} ${event.bytes}${event.size ? `/${event.size}` : ''} bytes${event.error ? `: ${event.error}` : ''}`;
+    default:
+      // Events read back from a log written by another version can carry kinds this one does not know.
+      return unknownKind(event);
   }
+}
+
+function unknownKind(event: never): string {
+  const { kind, time: _time, source: _source, mac: _mac, ...rest } = event as { kind: string; time: number; source: string; mac?: string };
+  return `${kind} ${JSON.stringify(rest)}`;
+}
+
+/** What happened, without the time, source and MAC columns (for views that show those themselves). */
+export function describeEvent(event: PxedeckEvent): string {
+  return describe(event);
 }
 
 export function formatEventHuman(event: PxedeckEvent): string {

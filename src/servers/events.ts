@@ -4,6 +4,7 @@
  * print them as they are.
  */
 import type { Mac } from '../protocol/mac.js';
+import type { SyslogFacility, SyslogSeverity } from '../protocol/syslog/priority.js';
 
 export type EventSource = 'dhcp4' | 'pxe4011' | 'tftp' | 'http' | 'syslog' | 'system';
 
@@ -170,6 +171,27 @@ export interface DiagnosisEvent extends EventBase {
   readonly fix: string;
 }
 
+/** One line a machine sent to our syslog receiver (iPXE via option 7, an installer's log_host/inst.syslog). */
+export interface SyslogLineEvent extends EventBase {
+  readonly kind: 'syslog.line';
+  readonly ip: string;
+  readonly peer: string;
+  readonly facility: SyslogFacility;
+  readonly severity: SyslogSeverity;
+  readonly hostname?: string;
+  readonly app?: string;
+  readonly message: string;
+}
+
+/** Lines from one address beyond the rate bound, summed over one window instead of one event each. */
+export interface SyslogDroppedEvent extends EventBase {
+  readonly kind: 'syslog.dropped';
+  readonly ip: string;
+  readonly dropped: number;
+  readonly limit: number;
+  readonly windowMs: number;
+}
+
 export type PxedeckEvent =
   | NoticeEvent
   | DiagnosisEvent
@@ -182,6 +204,8 @@ export type PxedeckEvent =
   | TransferEvent
   | HttpRequestEvent
   | BootBeaconEvent
-  | UpstreamFetchEvent;
+  | UpstreamFetchEvent
+  | SyslogLineEvent
+  | SyslogDroppedEvent;
 
 export type Emit = (event: PxedeckEvent) => void;
