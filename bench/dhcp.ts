@@ -24,6 +24,10 @@ import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, st
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { Lease } from '../src/servers/dhcp4/lease-pool.js';
+import { numberToIpv4 } from '../src/servers/dhcp4/lease-pool.js';
+import type { Mac } from '../src/protocol/mac.js';
+import { openLeaseFile } from '../src/state/lease-file.js';
 import { NetnsLab, netnsUnavailableReason, sleep, type NsProcess } from '../test/support/netns.js';
 
 const { values } = parseArgs({
@@ -333,6 +337,32 @@ function summariseProfile(file: string): void {
   for (const [key, us] of interesting) console.log(`  ${pct(us)}  ${key}`);
 }
 
+/**
+ * How long one lease-file flush holds the event loop, by lease count: full mode flushes at most every
+ * coalescing period while ACKs keep coming, and nothing else runs meanwhile.
+ */
+function measureLeaseFlush(dir: string): void {
+  console.log('\nLease file: one flush (src/state/lease-file.ts), synchronous, by number of leases');
+  for (const count of [1000, 5000, 10_000]) {
+    const store = openLeaseFile(join(dir, `flush-${count}`));
+    const leases: Lease[] = Array.from({ length: count }, (_, i) => ({
+      mac: `02:00:00:${numberToIpv4(i).split('.').slice(1).map((n) => Number(n).toString(16).padStart(2, '0')).join(':')}` as Mac,
+      ip: numberToIpv4(0x0a4d0100 + i),
+      state: 'bound',
+      expiresAt: Date.now() + 3_600_000,
+    }));
+    const times: number[] = [];
+    for (let round = 0; round < 11; round += 1) {
+      const start = performance.now();
+      store.save(leases);
+      store.flush();
+      times.push(performance.now() - start);
+    }
+    times.sort((a, b) => a - b);
+    console.log(`  ${String(count).padStart(6)} leases: median ${times[5]!.toFixed(1)} ms, max ${times[10]!.toFixed(1)} ms`);
+  }
+}
+
 async function main(): Promise<number> {
   const unavailable = netnsUnavailableReason(['perfdhcp', ...(SERVERS.includes('dnsmasq') ? ['dnsmasq'] : [])]);
   if (unavailable) {
@@ -401,6 +431,8 @@ async function main(): Promise<number> {
       );
     }
     if (px) console.log(`Target (${TARGET_RATE}/s, no loss, p99 < ${P99_LIMIT_MS} ms): ${px.ok ? 'MET' : `MISSED (${px.why})`}`);
+
+    if (SERVERS.includes('pxedeck')) measureLeaseFlush(dataRoot);
 
     if (values.profile && SERVERS.includes('pxedeck')) {
       const profileDir = join(lab.dir, 'cpu-profile');
