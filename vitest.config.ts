@@ -5,7 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
     // Namespace and VM tests share host-wide resources (netns names, bridges): run files one at a time.
     fileParallelism: false,
-    testTimeout: 20_000,
+    // Generous: namespace tests start real processes, and CI machines are sometimes slow.
+    testTimeout: 60_000,
     hookTimeout: 60_000,
   },
 });

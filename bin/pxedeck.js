@@ -4,4 +4,7 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../src/main.tsx');
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+process.exitCode = code;
+// Servers are closed by now; should a handle still linger, do not hang a script waiting on us.
+setTimeout(() => process.exit(code), 2000).unref();

@@ -11,7 +11,10 @@ import { missingBinaryHint } from './boot/boot-binaries.js';
 import type { BootTarget } from './boot/boot-target.js';
 import { parseCli, usage, UsageError, type CliOptions } from './cli/args.js';
 import { assignUsage, runAssign, runExplain } from './cli/commands.js';
-import { formatEventHuman, formatEventJson } from './cli/event-log.js';
+import { formatEventJson } from './cli/event-log.js';
+import { createConsoleFeed } from '../components/model/console-feed.js';
+import type { RunningServers, RuntimeConfig } from '../components/model/server-control.js';
+import { runConsole } from '../components/run-console.js';
 import { parseMac, type Mac } from './protocol/mac.js';
 import { askBootApi } from './servers/boot-api-client.js';
 import { scanBootFiles } from './servers/boot-files.js';
@@ -145,11 +148,6 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
     policies,
     defaultTarget: defaultTargetOf(cli, settings),
   });
-  const stopFollowing = assignments.follow((mac) => {
-    library = loadProfileLibrary(presetsDir, [dataDir]);
-    if (mac) notice('info', `${mac}: assignment changed (${JSON.stringify(assignments.get(mac)?.target ?? 'default')})`);
-  });
-
   let pool: LeasePool | undefined;
   const leaseFile = settings.mode === 'dhcp' ? openLeaseFile(dataDir) : undefined;
   if (settings.mode === 'dhcp') {
@@ -207,6 +205,11 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
     });
 
   const closers: Array<() => Promise<void>> = [];
+  // Started only once nothing before it can refuse to start: a live watcher keeps the process running.
+  const stopFollowing = assignments.follow((mac) => {
+    library = loadProfileLibrary(presetsDir, [dataDir]);
+    if (mac) notice('info', `${mac}: assignment changed (${JSON.stringify(assignments.get(mac)?.target ?? 'default')})`);
+  });
   try {
     const tftp: TftpServer = await createTftpServer({
       bind: { address: served.serverAddress, port: cli.tftpPort ?? 69 },
@@ -287,7 +290,15 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
     throw error;
   }
 
-  let dhcp: Dhcp4Server = await startDhcp();
+  let dhcp: Dhcp4Server;
+  try {
+    dhcp = await startDhcp();
+  } catch (error) {
+    controller.abort();
+    await Promise.all(closers.map((close) => close()));
+    stopFollowing();
+    throw error;
+  }
   closers.push(() => dhcp.close());
 
   // SO_BINDTODEVICE pins to the interface index: a replugged adapter needs fresh sockets.
@@ -423,6 +434,42 @@ function safeAddress(interfaceName: string): string {
   }
 }
 
+/**
+ * A terminal run: the Ink console. Its feed (a registry of its own) outlives the servers, so applying
+ * settings restarts them while every machine keeps its record; settings changed in the console beat the
+ * flags they replaced (`savedWins`).
+ */
+async function runConsoleMode(cli: CliOptions): Promise<number> {
+  const feed = createConsoleFeed();
+  const configure = (savedWins: ReadonlySet<string>): RuntimeConfig => {
+    const flags = Object.fromEntries(Object.entries(cli).filter(([key]) => !savedWins.has(key))) as unknown as CliOptions;
+    const settings = loadSettings(flags);
+    const served = servedInterface(settings.interface);
+    return {
+      settings,
+      flagged: ['interface', 'mode', 'pool', 'bootDir', 'httpPort'].filter((key) => key in flags),
+      interfaceName: served.name,
+      serverAddress: served.serverAddress,
+      serverBase: `http://${served.serverAddress}${settings.httpPort === 80 ? '' : `:${settings.httpPort}`}`,
+      defaultTarget: defaultTargetOf(flags, settings),
+      start: () => startRuntime(flags, feed.apply),
+    };
+  };
+  let initial: { config: RuntimeConfig; servers: RunningServers };
+  try {
+    const config = configure(new Set());
+    initial = { config, servers: await config.start() };
+  } catch (error) {
+    if (isOperatorError(error)) {
+      process.stderr.write(`pxedeck: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  await runConsole({ feed, dataDir: dataDirOf(cli), presetsDir, configure, initial });
+  return 0;
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (first === 'assign' || first === 'explain') {
@@ -450,10 +497,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(usage);
     return 0;
   }
-  const print =
-    cli.headless || !process.stdout.isTTY
-      ? (event: PxedeckEvent) => process.stdout.write(`${formatEventJson(event)}\n`)
-      : (event: PxedeckEvent) => process.stdout.write(`${formatEventHuman(event)}\n`);
+  if (!cli.headless && process.stdout.isTTY) return runConsoleMode(cli);
+  const print = (event: PxedeckEvent) => process.stdout.write(`${formatEventJson(event)}\n`);
   let runtime: Runtime;
   try {
     runtime = await startRuntime(cli, print);

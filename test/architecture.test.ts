@@ -1,5 +1,5 @@
 // Imports point down only: protocol ← boot ← servers ← state ← components, and main.tsx wires them.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -15,6 +15,7 @@ const allowedBelow: Record<string, readonly string[]> = {
 
 function sourceFiles(dir: string): string[] {
   const full = join(root, dir);
+  if (!existsSync(full)) return [];
   return readdirSync(full).flatMap((name) => {
     const path = join(full, name);
     if (statSync(path).isDirectory()) return sourceFiles(relative(root, path));
