@@ -1,0 +1,111 @@
+/**
+ * The client table: a title row and one line per machine in the visible window. Only the window is
+ * drawn, so 500 machines cost no more per frame than a screenful. Each line is one Text of fixed-width
+ * cells (see model/columns.ts), coloured per cell.
+ */
+import { Box, Text } from 'ink';
+import type { Mac } from '../src/protocol/mac.js';
+import type { ClientRow } from './model/client-rows.js';
+import { progressOf, type StatusBadge } from './model/client-status.js';
+import { cellText, headerText, progressCell, type Column } from './model/columns.js';
+
+export const badgeColors: Record<StatusBadge, string> = {
+  waiting: 'gray',
+  held: 'yellow',
+  booting: 'cyan',
+  stalled: 'yellow',
+  LOOP: 'magenta',
+  failed: 'red',
+  done: 'green',
+  ignored: 'gray',
+};
+
+export interface ClientTableProps {
+  readonly rows: readonly ClientRow[];
+  /** Index of rows[0] in the whole list, and the list's length: for the "12–30 of 500" hint. */
+  readonly offset: number;
+  readonly total: number;
+  readonly columns: readonly Column[];
+  readonly cursor: Mac | undefined;
+  readonly marks: ReadonlySet<Mac>;
+  readonly height: number;
+  readonly now: number;
+  readonly emptyText?: string;
+}
+
+/** First index of the window that keeps the cursor visible, moving as little as possible. */
+export function scrollWindow(previousOffset: number, cursorIndex: number, height: number, total: number): number {
+  if (height <= 0 || total <= height) return 0;
+  let offset = Math.min(previousOffset, total - height);
+  if (cursorIndex < offset) offset = cursorIndex;
+  else if (cursorIndex >= offset + height) offset = cursorIndex - height + 1;
+  return Math.max(0, offset);
+}
+
+function Row(props: { readonly row: ClientRow; readonly columns: readonly Column[]; readonly isCursor: boolean; readonly isMarked: boolean; readonly now: number }) {
+  const { row, columns, isCursor, isMarked, now } = props;
+  return (
+    <Text wrap="truncate" inverse={isCursor}>
+      {columns.map((column, index) => {
+        const gap = index > 0 ? ' ' : '';
+        if (column.id === 'progress') {
+          const cell = progressCell(progressOf(row.record), column.width);
+          return (
+            <Text key={column.id}>
+              {gap}
+              <Text color={row.record.transfer?.done ? 'green' : 'cyan'}>{cell.bar}</Text>
+              {cell.rest}
+            </Text>
+          );
+        }
+        const text = cellText(column, row, now, isMarked, isCursor);
+        if (column.id === 'status') {
+          return (
+            <Text key={column.id}>
+              {gap}
+              <Text color={badgeColors[row.status.badge]} bold={row.status.badge === 'LOOP' || row.status.badge === 'failed'}>
+                {text}
+              </Text>
+            </Text>
+          );
+        }
+        if (column.id === 'mark') {
+          return (
+            <Text key={column.id} color="yellow">
+              {text}
+            </Text>
+          );
+        }
+        return (
+          <Text key={column.id} dimColor={column.id === 'vendor' || column.id === 'seen'}>
+            {gap}
+            {text}
+          </Text>
+        );
+      })}
+    </Text>
+  );
+}
+
+export function ClientTable(props: ClientTableProps) {
+  const { rows, columns } = props;
+  const filler = Math.max(0, props.height - rows.length);
+  const range = props.total > rows.length && rows.length > 0 ? ` ${props.offset + 1}–${props.offset + rows.length} of ${props.total}` : '';
+  return (
+    <Box flexDirection="column">
+      <Text wrap="truncate" bold>
+        {headerText(columns)}
+        <Text dimColor>{range}</Text>
+      </Text>
+      {rows.length === 0 ? (
+        <Text dimColor wrap="truncate">
+          {props.emptyText ?? '  no machine has asked yet: power one on with network boot first'}
+        </Text>
+      ) : null}
+      {rows.map((row) => (
+        <Row key={row.mac} row={row} columns={columns} isCursor={row.mac === props.cursor} isMarked={props.marks.has(row.mac)} now={props.now} />
+      ))}
+      {filler > (rows.length === 0 ? 1 : 0) ? <Box height={filler - (rows.length === 0 ? 1 : 0)} /> : null}
+    </Box>
+  );
+}

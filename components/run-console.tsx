@@ -1,0 +1,65 @@
+/**
+ * Starts the Ink console on the terminal for a running pxedeck and returns when the operator quits: the
+ * servers are closed first (the console shows "stopping the servers…"), then Ink exits and the terminal
+ * comes back as it was (alternate screen left, cursor shown, raw mode off).
+ */
+import { render } from 'ink';
+import { openOperator } from '../src/state/operator.js';
+import { ConsoleRoot } from './ConsoleApp.js';
+import type { ConsoleFeed } from './model/console-feed.js';
+import { preloadVendors } from './model/oui-vendor.js';
+import { createServerControl, type Configure, type RunningServers, type RuntimeConfig } from './model/server-control.js';
+
+export interface RunConsoleOptions {
+  readonly feed: ConsoleFeed;
+  readonly dataDir: string;
+  readonly presetsDir: string;
+  /** Turns saved settings (and the flags that still win) into a startable runtime: used when settings are applied. */
+  readonly configure: Configure;
+  /** The configuration and servers already running when the console starts. */
+  readonly initial: { readonly config: RuntimeConfig; readonly servers: RunningServers };
+  readonly stdout?: NodeJS.WriteStream;
+  readonly stdin?: NodeJS.ReadStream;
+}
+
+const ENTER_ALTERNATE_SCREEN = '\u001B[?1049h\u001B[H';
+const LEAVE_ALTERNATE_SCREEN = '\u001B[?1049l';
+
+export async function runConsole(options: RunConsoleOptions): Promise<void> {
+  const stdout = options.stdout ?? process.stdout;
+  preloadVendors();
+  const { config } = options.initial;
+  const operator = openOperator({ dataDir: options.dataDir, presetsDir: options.presetsDir, serverBase: config.serverBase, defaultTarget: config.defaultTarget });
+  const control = createServerControl({
+    dataDir: options.dataDir,
+    configure: options.configure,
+    initial: options.initial,
+    onConfig: (next) => operator.reconfigure({ serverBase: next.serverBase, defaultTarget: next.defaultTarget }),
+  });
+  // A terminal that goes away (SSH dropped) fails writes with EIO: the servers must still close cleanly.
+  const ignoreWriteError = () => undefined;
+  stdout.on('error', ignoreWriteError);
+  stdout.write(ENTER_ALTERNATE_SCREEN);
+  const app = render(<ConsoleRoot feed={options.feed} operator={operator} control={control} />, {
+    stdout,
+    ...(options.stdin && { stdin: options.stdin }),
+    exitOnCtrlC: false,
+    patchConsole: true,
+    incrementalRendering: false,
+  });
+  // A signal from outside (systemd, a closing SSH session) takes the same way out as `q`.
+  const onSignal = () => {
+    void control.shutdown().finally(() => app.unmount());
+  };
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const signal of signals) process.on(signal, onSignal);
+  try {
+    await app.waitUntilExit();
+  } finally {
+    for (const signal of signals) process.off(signal, onSignal);
+    await control.shutdown();
+    operator.close();
+    stdout.write(LEAVE_ALTERNATE_SCREEN);
+    stdout.off('error', ignoreWriteError);
+  }
+}
