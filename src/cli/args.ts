@@ -12,6 +12,7 @@ Usage: pxedeck [options]
   --boot-dir DIR       boot files (iPXE, PXELINUX, kernels); Debian package paths are searched too
   --data-dir DIR       where settings, assignments and leases are kept
   --http-port N        HTTP port for iPXE scripts and boot files (default 80)
+  --syslog-port N      syslog receiver for iPXE (DHCP option 7) and installers (default 514)
   --kernel FILE|URL    quick mode: boot this kernel on every machine (with --initrd, --cmdline)
   --initrd FILE|URL    an initrd for quick mode (repeatable)
   --cmdline "..."      the kernel command line for quick mode
@@ -22,6 +23,7 @@ Usage: pxedeck [options]
 Subcommands:
   pxedeck assign MAC PROFILE [--once] ...   record what a machine boots (pxedeck assign --help)
   pxedeck explain --mac MAC --arch N [--user-class iPXE]   what this machine gets at each stage now
+  pxedeck report MAC [--json]               one machine's timeline from the event log
 
 Ports for tests and unprivileged runs:
   --dhcp-port N --boot-server-port N --dhcp-client-port N --tftp-port N   (0 = any free port)
@@ -41,6 +43,7 @@ export interface CliOptions {
   readonly bootServerPort?: number;
   readonly dhcpClientPort?: number;
   readonly tftpPort?: number;
+  readonly syslogPort?: number;
   readonly probeMs?: number;
   readonly kernel?: string;
   readonly initrds?: readonly string[];
@@ -82,6 +85,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         'boot-server-port': { type: 'string' },
         'dhcp-client-port': { type: 'string' },
         'tftp-port': { type: 'string' },
+        'syslog-port': { type: 'string' },
         'probe-ms': { type: 'string' },
         kernel: { type: 'string' },
         initrd: { type: 'string', multiple: true },
@@ -120,6 +124,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     bootServerPort: port('boot-server-port', values['boot-server-port']),
     dhcpClientPort: port('dhcp-client-port', values['dhcp-client-port']),
     tftpPort: port('tftp-port', values['tftp-port']),
+    syslogPort: port('syslog-port', values['syslog-port']),
     probeMs: probe === undefined ? undefined : Number(probe),
   };
   return Object.fromEntries(Object.entries({ ...result, ...ports }).filter(([, value]) => value !== undefined)) as unknown as CliOptions;

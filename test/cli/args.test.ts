@@ -14,6 +14,13 @@ describe('command line', () => {
     });
   });
 
+  it('takes the syslog port (0 for any free port in tests)', () => {
+    expect(parseCli(['--syslog-port', '5514']).syslogPort).toBe(5514);
+    expect(parseCli(['--syslog-port', '0']).syslogPort).toBe(0);
+    expect(parseCli([]).syslogPort).toBeUndefined();
+    expect(() => parseCli(['--syslog-port', '70000'])).toThrow(/--syslog-port 70000: use a port number/);
+  });
+
   it.each([
     [['--mode', 'full'], /--mode full: use "proxy"/],
     [['--http-port', 'eighty'], /--http-port eighty: use a port number/],
