@@ -22,9 +22,6 @@ export const badgeColors: Record<StatusBadge, string> = {
 
 export interface ClientTableProps {
   readonly rows: readonly ClientRow[];
-  /** Index of rows[0] in the whole list, and the list's length: for the "12–30 of 500" hint. */
-  readonly offset: number;
-  readonly total: number;
   readonly columns: readonly Column[];
   readonly cursor: Mac | undefined;
   readonly marks: ReadonlySet<Mac>;
@@ -90,12 +87,10 @@ function Row(props: { readonly row: ClientRow; readonly columns: readonly Column
 export function ClientTable(props: ClientTableProps) {
   const { rows, columns } = props;
   const filler = Math.max(0, props.height - rows.length);
-  const range = props.total > rows.length && rows.length > 0 ? ` ${props.offset + 1}–${props.offset + rows.length} of ${props.total}` : '';
   return (
     <Box flexDirection="column">
       <Text wrap="truncate" bold>
         {headerText(columns)}
-        <Text dimColor>{range}</Text>
       </Text>
       {rows.length === 0 ? (
         <Text dimColor wrap="truncate">

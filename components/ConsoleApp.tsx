@@ -252,8 +252,6 @@ export function ConsoleApp(props: ConsoleAppProps) {
       <Box flexDirection="column">
         <ClientTable
           rows={visible}
-          offset={offsetRef.current}
-          total={rows.length}
           columns={columns}
           cursor={cursor}
           marks={state.marks}
@@ -279,6 +277,7 @@ export function ConsoleApp(props: ConsoleAppProps) {
         selected={state.marks.size}
         sort={state.sort}
         filter={state.filter}
+        {...(rows.length > visible.length && visible.length > 0 && { range: `rows ${offsetRef.current + 1}–${offsetRef.current + visible.length} of ${rows.length}` })}
         notes={feed.notes()}
         now={now}
         width={size.columns}

@@ -19,6 +19,8 @@ export interface HeaderProps {
   readonly selected: number;
   readonly sort: SortOrder;
   readonly filter: string;
+  /** "rows 1–13 of 40" when the table shows part of the list. */
+  readonly range?: string;
   readonly notes: readonly SystemNote[];
   readonly now: number;
   readonly width: number;
@@ -72,7 +74,7 @@ export function Header(props: HeaderProps) {
   const countText =
     `seen ${counts.seen}  booting ${counts.booting}  booted ${counts.booted}  failed ${counts.failed}  looping ${counts.looping}` +
     `  held ${counts.held}  stalled ${counts.stalled}`;
-  const extra = [props.selected > 0 && `selected ${props.selected}`, props.filter && `filter "${props.filter}"`, props.sort !== 'recent' && `sort ${props.sort}`]
+  const extra = [props.range, props.selected > 0 && `selected ${props.selected}`, props.filter && `filter "${props.filter}"`, props.sort !== 'recent' && `sort ${props.sort}`]
     .filter(Boolean)
     .join('  ');
   const width = props.width - 1;

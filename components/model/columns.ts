@@ -38,7 +38,7 @@ const layouts: ReadonlyArray<{ readonly minWidth: number; readonly fixed: Partia
   { minWidth: 0, fixed: { mark: 2, mac: 17, firmware: 8, stage: 9, target: 12, status: 7 }, progress: [10, 30] },
 ];
 
-/** Columns for a terminal `width` wide; the row stays one column short of the edge (no autowrap). */
+/** Columns for a terminal `width` wide; the row stays one column short of the edge (no autowrap), and may end short of it on very wide terminals. */
 export function tableColumns(width: number): Column[] {
   const layout = layouts.find((candidate) => width >= candidate.minWidth)!;
   const usable = Math.max(40, width - 1);
@@ -47,11 +47,21 @@ export function tableColumns(width: number): Column[] {
   const fixedTotal = ids.reduce((sum, id) => sum + (layout.fixed[id] ?? 0), 0);
   const [minProgress, maxProgress] = layout.progress;
   const progress = Math.max(minProgress, Math.min(maxProgress, usable - fixedTotal - gaps));
-  const spare = Math.max(0, usable - fixedTotal - gaps - progress);
+  // What is left widens the boots column, then the vendor, each up to a useful width.
+  let spare = Math.max(0, usable - fixedTotal - gaps - progress);
+  const grow = (id: ColumnId, limit: number) => {
+    const base = layout.fixed[id];
+    if (base === undefined) return 0;
+    const extra = Math.min(spare, Math.max(0, limit - base));
+    spare -= extra;
+    return extra;
+  };
+  const extra: Partial<Record<ColumnId, number>> = { target: grow('target', 34) };
+  extra.vendor = grow('vendor', 32);
   return ids.map((id) => ({
     id,
     title: titles[id],
-    width: id === 'progress' ? progress : id === 'target' ? layout.fixed.target! + spare : layout.fixed[id]!,
+    width: id === 'progress' ? progress : layout.fixed[id]! + (extra[id] ?? 0),
   }));
 }
 
