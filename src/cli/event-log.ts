@@ -46,9 +46,9 @@ function describe(event: PxedeckEvent): string {
     case 'upstream.error':
       return `${event.kind} ${event.url} ${event.bytes}${event.size ? `/${event.size}` : ''} bytes${event.error ? `: ${event.error}` : ''}`;
     case 'syslog.line':
-      return `syslog ${event.app ?? '-'}${event.hostname ? `@${event.hostname}` : ''} [${event.severity}]: ${event.message}`;
+      return `${event.app ?? '-'}${event.hostname ? `@${event.hostname}` : ''} [${event.severity}]: ${event.message}`;
     case 'syslog.dropped':
-      return `syslog: dropped ${event.dropped} lines from ${event.ip} (over ${event.limit} in ${event.windowMs} ms)`;
+      return `dropped ${event.dropped} log lines from ${event.ip} (more than ${event.limit} in ${event.windowMs} ms)`;
     case 'transfer.start':
     case 'transfer.progress':
     case 'transfer.done':

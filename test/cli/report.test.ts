@@ -147,7 +147,7 @@ describe('pxedeck report', () => {
     const report = await json(dir, UEFI);
     expect(report.events.at(-1)).toMatchObject({ kind: 'syslog.line', app: 'd-i', severity: 'err', message: 'partman: no disk found' });
     const text = (await runReport([UEFI, '--data-dir', dir], '/x')).output;
-    expect(text).toMatch(/ syslog {2}syslog d-i@\S+ \[err\]: partman: no disk found\n/);
+    expect(text).toMatch(/ syslog {2}d-i@\S+ \[err\]: partman: no disk found\n/);
   });
 
   it('says what is missing: no log, an unknown MAC, a bad command line', async () => {
