@@ -11,6 +11,7 @@ import { missingBinaryHint } from './boot/boot-binaries.js';
 import type { BootTarget } from './boot/boot-target.js';
 import { parseCli, usage, UsageError, type CliOptions } from './cli/args.js';
 import { assignUsage, runAssign, runExplain } from './cli/commands.js';
+import { runReport } from './cli/report.js';
 import { formatEventJson } from './cli/event-log.js';
 import { createConsoleFeed } from '../components/model/console-feed.js';
 import type { RunningServers, RuntimeConfig } from '../components/model/server-control.js';
@@ -28,6 +29,8 @@ import { openDeviceUdpSocket, openUdpSocket, SocketOpenError } from './servers/n
 import { chooseInterface, InterfaceChoiceError, watchInterface } from './servers/net/interfaces.js';
 import { neighborMac } from './servers/net/neighbors.js';
 import { createTftpServer, type TftpServer } from './servers/tftp/server.js';
+import { createSyslogServer, DEFAULT_SYSLOG_PORT, type SyslogServer } from './servers/syslog/server.js';
+import { openEventLog } from './state/event-log.js';
 import { openAssignments } from './state/assignments.js';
 import { createBootPlanner } from './state/boot-plans.js';
 import { openClientPolicies } from './state/client-policies.js';
@@ -120,8 +123,13 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
   const dataDir = dataDirOf(cli);
   const settings = loadSettings(cli);
   const registry = new ClientRegistry();
+  // Every event, also those emitted while starting, so `pxedeck report MAC` can tell a session afterwards.
+  const eventLog = openEventLog(dataDir, {
+    onError: (error) => notice('warning', `event log ${join(dataDir, 'events')}: ${error.message}; events are not being saved`),
+  });
   const emit: Emit = (event) => {
     registry.apply(event);
+    eventLog.append(event);
     print(event);
     for (const { mac, verdict } of registry.takeNewVerdicts()) {
       emit({ kind: 'client.diagnosis', time: verdict.at, source: 'system', mac, verdict: verdict.kind, severity: verdict.severity, summary: verdict.summary, cause: verdict.cause, fix: verdict.fix });
@@ -147,6 +155,8 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
     assignments,
     policies,
     defaultTarget: defaultTargetOf(cli, settings),
+    // Installers get it as log_host= / inst.syslog=; both take a bare address and send to 514.
+    syslogServer: served.serverAddress,
   });
   let pool: LeasePool | undefined;
   const leaseFile = settings.mode === 'dhcp' ? openLeaseFile(dataDir) : undefined;
@@ -200,10 +210,13 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
           ...(settings.dnsServers && { dnsServers: settings.dnsServers }),
         },
       }),
+      // Option 7: iPXE sends its console lines to the syslog receiver (to port 514, always).
+      ...(syslogAddress && { logServers: [syslogAddress] }),
       emit,
       signal: controller.signal,
     });
 
+  let syslogAddress: string | undefined;
   const closers: Array<() => Promise<void>> = [];
   // Started only once nothing before it can refuse to start: a live watcher keeps the process running.
   const stopFollowing = assignments.follow((mac) => {
@@ -256,6 +269,21 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
     });
     closers.push(() => http.close());
 
+    // A host syslog daemon may already hold UDP 514: pxedeck then runs without it rather than not at all.
+    try {
+      const syslog: SyslogServer = await createSyslogServer({
+        bind: { address: served.serverAddress, port: cli.syslogPort ?? DEFAULT_SYSLOG_PORT },
+        emit,
+        signal: controller.signal,
+        macForIp: (ip) => registry.macForIp(ip) ?? neighborMac(ip),
+      });
+      closers.push(() => syslog.close());
+      syslogAddress = served.serverAddress;
+    } catch (error) {
+      if (!(error instanceof SocketOpenError)) throw error;
+      notice('warning', `no syslog receiver: ${error.message}; machines' log lines will not be shown (DHCP option 7 left out)`);
+    }
+
     if (settings.controlPort !== 0) {
       const control: ControlApi = await createControlApi({
         port: settings.controlPort,
@@ -287,6 +315,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
     controller.abort();
     await Promise.all(closers.map((close) => close()));
     stopFollowing();
+    await eventLog.close();
     throw error;
   }
 
@@ -297,6 +326,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
     controller.abort();
     await Promise.all(closers.map((close) => close()));
     stopFollowing();
+    await eventLog.close();
     throw error;
   }
   closers.push(() => dhcp.close());
@@ -326,6 +356,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
       controller.abort();
       await Promise.all(closers.map((close) => close()));
       leaseFile?.flush();
+      await eventLog.close();
     },
   };
 }
@@ -472,6 +503,19 @@ async function runConsoleMode(cli: CliOptions): Promise<number> {
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [first, ...rest] = argv;
+  if (first === 'report') {
+    try {
+      const result = await runReport(rest, join(homedir(), '.config', 'pxedeck'));
+      (result.exitCode === 0 ? process.stdout : process.stderr).write(`${result.output}\n`);
+      return result.exitCode;
+    } catch (error) {
+      if (error instanceof UsageError) {
+        process.stderr.write(`pxedeck report: ${error.message}\n`);
+        return 2;
+      }
+      throw error;
+    }
+  }
   if (first === 'assign' || first === 'explain') {
     try {
       return runSubcommand(first, rest);
