@@ -35,8 +35,10 @@ interface NbpGift {
 
 /** What the diagnosis remembers of one machine between events. */
 export interface DiagnosisState {
-  /** NBP downloads (start times) in the recent window. */
+  /** NBP downloads started in this boot cycle (the firmware's size probe included). */
   nbpStarts: number[];
+  /** NBP downloads completed in the recent window, reset once a kernel boots: repeated ones are a boot loop. */
+  nbpDone: number[];
   /** In this boot cycle: an NBP was downloaded, then iPXE asked DHCP. */
   nbpThenIpxe: boolean;
   /** iPXE DHCP sessions (xids) since the machine last fetched its script: each new one is iPXE restarting. */
@@ -62,6 +64,7 @@ export interface DiagnosisState {
 export function newDiagnosisState(): DiagnosisState {
   return {
     nbpStarts: [],
+    nbpDone: [],
     nbpThenIpxe: false,
     ipxeSessions: [],
     sessionGifts: new Map(),
@@ -83,6 +86,8 @@ function fileName(path: string): string {
 
 /** A fresh boot cycle: the firmware (not iPXE) asks, or anything asks after the machine booted a kernel. */
 function startCycle(state: DiagnosisState): void {
+  if (state.reachedKernel) state.nbpDone = [];
+  state.nbpStarts = [];
   state.nbpThenIpxe = false;
   state.ipxeSessions = [];
   state.sessionGifts.clear();
@@ -141,7 +146,8 @@ export function diagnose(
         const last = previous === undefined ? undefined : state.sessionGifts.get(previous);
         // iPXE restarting DHCP without fetching the script it was given: something else gave it a binary.
         if (last === 'script' || (previous !== undefined && last === undefined && state.otherServer)) {
-          const verdict = loopVerdict(`chainboot loop: iPXE restarted DHCP without fetching the script pxedeck gave it`, undefined, true);
+          const what = last === 'script' ? 'without fetching the script pxedeck gave it' : 'without fetching a script (pxedeck did not answer it; another server did)';
+          const verdict = loopVerdict(`chainboot loop: iPXE restarted DHCP ${what}`, undefined, true);
           if (verdict) return verdict;
         }
         // pxedeck replacing an iPXE once is intended; twice in a row is a loop of its own making.
@@ -208,16 +214,27 @@ export function diagnose(
         if (/vmlinuz|kernel|linux|bzimage/i.test(event.file)) state.reachedKernel = true;
         return undefined;
       }
-      state.nbpStarts = [...state.nbpStarts.filter((at) => event.time - at <= loopWindowMs), event.time];
       const again = state.nbpThenIpxe;
-      const repeated = state.nbpStarts.length >= loopCount;
-      if (!again && !repeated) return undefined;
-      return loopVerdict(
-        again
-          ? `chainboot loop: iPXE was handed ${fileName(event.file)} again`
-          : `boot loop: ${state.nbpStarts.length} downloads of a network boot program within ${Math.round(loopWindowMs / 1000)} s`,
-        fileName(event.file),
-      );
+      state.nbpStarts.push(event.time);
+      if (!again) return undefined;
+      return loopVerdict(`chainboot loop: iPXE was handed ${fileName(event.file)} again`, fileName(event.file));
+    }
+    case 'transfer.done': {
+      if (!isNbp(fileName(event.file))) return undefined;
+      state.nbpDone = [...state.nbpDone.filter((at) => event.time - at <= loopWindowMs), event.time];
+      if (state.nbpDone.length < loopCount) return undefined;
+      const gift = state.lastNbpGift;
+      const file = fileName(event.file);
+      return raise({
+        kind: 'loop',
+        severity: 'error',
+        summary: `boot loop: ${state.nbpDone.length} downloads of ${file} within ${Math.round(loopWindowMs / 1000)} s without reaching a kernel`,
+        cause:
+          gift && gift.file === file
+            ? `pxedeck's ${gift.messageType} hands ${file} each time and the machine comes back to its firmware after loading it: ${file} does not start on this machine, or what it loads fails`
+            : `another server hands it ${file} each time${foreignServers.length ? ` (seen on this segment: ${foreignServers.join(', ')})` : ''}, and the machine comes back to its firmware after loading it`,
+        fix: `try the other iPXE build for this machine (snponly.efi instead of ipxe.efi, or PXELINUX), and look at the timeline for the step after ${file}`,
+      });
     }
     case 'transfer.error': {
       if (event.source !== 'tftp' || event.benign) return undefined;

@@ -43,6 +43,8 @@ export interface ClientRecord {
   /** Diagnoses of the current boot cycle (a loop, a stall…), newest last. */
   readonly verdicts: readonly Verdict[];
   readonly timeline: readonly PxedeckEvent[];
+  /** Syslog lines the machine sent, in their own ring so a chatty installer cannot push DHCP/TFTP history out. */
+  readonly log: readonly PxedeckEvent[];
 }
 
 export interface ServerState {
@@ -132,10 +134,12 @@ export class ClientRegistry {
       cycles: 1,
       verdicts: [],
       timeline: [],
+      log: [],
     };
-    const timeline = [...record.timeline, event];
-    if (timeline.length > this.timelineLimit) timeline.splice(0, timeline.length - this.timelineLimit);
-    record = { ...record, lastSeen: event.time, timeline };
+    const isLogLine = event.kind === 'syslog.line';
+    const ring = [...(isLogLine ? record.log : record.timeline), event];
+    if (ring.length > this.timelineLimit) ring.splice(0, ring.length - this.timelineLimit);
+    record = { ...record, lastSeen: event.time, ...(isLogLine ? { log: ring } : { timeline: ring }) };
     if (event.ip && event.kind !== 'lease.released') {
       record = { ...record, ip: event.ip };
       this.byIp.set(event.ip, mac);
@@ -145,11 +149,12 @@ export class ClientRegistry {
       case 'dhcp.received': {
         if (event.client) record = { ...record, firmware: event.client };
         const isIpxe = event.client?.startsWith('iPXE') ?? false;
-        if (isIpxe) record = advance(record, 'ipxe', event.time);
-        else if (event.messageType === 'DISCOVER' && event.client !== 'DHCP client' && stageIndex(record.stage) > stageIndex('dhcp')) {
+        const afterBoot = stageIndex(record.stage) >= stageIndex('kernel');
+        if (event.messageType === 'DISCOVER' && event.client !== 'DHCP client' && (isIpxe ? afterBoot : stageIndex(record.stage) > stageIndex('dhcp'))) {
           // Firmware DHCP after the machine got further: a new boot cycle (a booted OS's DHCP is not one).
           record = { ...record, stage: 'dhcp', path: [{ stage: 'dhcp', at: event.time }], cycles: record.cycles + 1, verdicts: [] };
         }
+        if (isIpxe) record = advance(record, 'ipxe', event.time);
         break;
       }
       case 'dhcp.sent':

@@ -63,9 +63,21 @@ describe('diagnosis', () => {
 
   it('flags repeated DHCP → boot program cycles (3 in 60 s)', () => {
     const events: PxedeckEvent[] = [];
-    for (let turn = 1; turn <= 3; turn += 1) events.push(discover(turn * 10, 'BIOS PXE'), offer(turn * 10, 'pxelinux.0'), download('pxelinux.0'));
+    for (let turn = 1; turn <= 3; turn += 1) {
+      events.push(discover(turn * 10, 'BIOS PXE'), offer(turn * 10, 'pxelinux.0'), download('pxelinux.0'), { kind: 'transfer.done', time: at(), source: 'tftp', mac, file: 'pxelinux.0', bytes: 46000 });
+    }
     const { verdicts } = run(events);
-    expect(verdicts).toEqual([expect.objectContaining({ kind: 'loop', summary: expect.stringMatching(/3 downloads of a network boot program within 60 s/) })]);
+    expect(verdicts).toEqual([
+      expect.objectContaining({ kind: 'loop', summary: 'boot loop: 3 downloads of pxelinux.0 within 60 s without reaching a kernel', cause: expect.stringMatching(/pxedeck's OFFER hands pxelinux\.0 each time/) }),
+    ]);
+  });
+
+  it('a machine that boots fully twice in a minute (size probe included) is not a loop', async () => {
+    const { readFileSync } = await import('node:fs');
+    const lines = readFileSync(new URL('../fixtures/events/uefi-pxe-twice.jsonl', import.meta.url), 'utf8').trim().split('\n');
+    const registry = new ClientRegistry();
+    for (const line of lines) registry.apply(JSON.parse(line) as PxedeckEvent);
+    expect(registry.takeNewVerdicts()).toEqual([]);
   });
 
   it('UEFI that never asks the boot server on 4011 after a steering proxy offer', () => {
