@@ -87,6 +87,8 @@ export function eventDetail(event: PxedeckEvent): string {
 export const sourceLabels: Record<PxedeckEvent['source'], string> = {
   dhcp4: 'DHCP',
   pxe4011: '4011',
+  dhcp6: 'DHCPv6',
+  ra: 'RA',
   tftp: 'TFTP',
   http: 'HTTP',
   syslog: 'syslog',

@@ -56,6 +56,23 @@ function describe(event: PxedeckEvent): string {
     case 'transfer.refused':
     case 'transfer.not-found':
       return `${event.kind} ${event.file} ${event.bytes}${event.size ? `/${event.size}` : ''} bytes${event.error ? `: ${event.error}` : ''}`;
+    case 'dhcp6.received':
+      return `← ${event.summary} (txn ${event.transactionId.toString(16)}, from ${event.peer})`;
+    case 'dhcp6.sent':
+      return `→ ${event.messageType}${event.addresses?.length ? ` ${event.addresses.join(' ')}` : ''}${event.bootFileUrl ? ` boot ${event.bootFileUrl}` : ''} to ${event.peer}: ${event.summary}`;
+    case 'dhcp6.ignored':
+      return `ignored (txn ${event.transactionId.toString(16)}): ${event.reason}`;
+    case 'lease6.granted':
+    case 'lease6.released':
+    case 'lease6.declined':
+      return `${event.kind.replace('lease6.', 'lease ')} ${event.ip}`;
+    case 'ra.router-seen':
+      return `router ${event.router ?? '?'} advertises on ${event.interface} (M=${event.managed ? 1 : 0} O=${event.other ? 1 : 0}, lifetime ${event.routerLifetime ?? '?'} s)`;
+    case 'ra.sent':
+      return `router advertisement sent on ${event.interface}${event.prefixes?.length ? ` (prefix ${event.prefixes.join(', ')})` : ''}`;
+    case 'ra.started':
+    case 'ra.stopped':
+      return `${event.kind === 'ra.started' ? 'advertising as' : 'stopped advertising as'} a router on ${event.interface}${event.reason ? `: ${event.reason}` : ''}`;
     default:
       // Events read back from a log written by another version can carry kinds this one does not know.
       return unknownKind(event);

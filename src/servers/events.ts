@@ -6,7 +6,7 @@
 import type { Mac } from '../protocol/mac.js';
 import type { SyslogFacility, SyslogSeverity } from '../protocol/syslog/priority.js';
 
-export type EventSource = 'dhcp4' | 'pxe4011' | 'tftp' | 'http' | 'syslog' | 'system';
+export type EventSource = 'dhcp4' | 'pxe4011' | 'dhcp6' | 'ra' | 'tftp' | 'http' | 'syslog' | 'system';
 
 interface EventBase {
   /** Milliseconds since the epoch. */
@@ -192,6 +192,61 @@ export interface SyslogDroppedEvent extends EventBase {
   readonly windowMs: number;
 }
 
+/**
+ * A DHCPv6 message received or sent. A DHCPv6 client names itself by DUID, so `mac` is present only when
+ * known (a DUID-LL, an EUI-64 link-local source, the neighbour table); `uuid` is normalised across iPXE's
+ * and OVMF's byte orders, so the registry can fold both stages into one machine.
+ */
+export interface Dhcp6PacketEvent extends EventBase {
+  readonly kind: 'dhcp6.received' | 'dhcp6.sent';
+  readonly messageType: string;
+  readonly transactionId: number;
+  readonly duid?: string;
+  readonly uuid?: string;
+  readonly interface?: string;
+  readonly peer: string;
+  readonly summary: string;
+  readonly options: Readonly<Record<string, unknown>>;
+  /** On dhcp6.sent: the addresses and boot file URL the reply carries. */
+  readonly addresses?: readonly string[];
+  readonly bootFileUrl?: string;
+  /** The firmware family the boot core recognised (on dhcp6.received). */
+  readonly client?: string;
+}
+
+export interface Dhcp6IgnoredEvent extends EventBase {
+  readonly kind: 'dhcp6.ignored';
+  readonly transactionId: number;
+  readonly duid?: string;
+  readonly reason: string;
+  /** The client chose another DHCPv6 server (its message names that server's DUID). */
+  readonly otherServer?: string;
+}
+
+export interface Lease6Event extends EventBase {
+  readonly kind: 'lease6.granted' | 'lease6.released' | 'lease6.declined';
+  readonly ip: string;
+  readonly duid: string;
+  readonly iaid: number;
+  readonly expiresAt?: number;
+}
+
+/**
+ * Router advertisements on the served segment: another router seen (who, with which flags), or pxedeck
+ * advertising itself because nobody else does (router lifetime 0: never a default route).
+ */
+export interface RouterAdvertEvent extends EventBase {
+  readonly kind: 'ra.router-seen' | 'ra.sent' | 'ra.started' | 'ra.stopped';
+  readonly interface: string;
+  /** Link-local source of the RA (ours on ra.sent). */
+  readonly router?: string;
+  readonly managed?: boolean;
+  readonly other?: boolean;
+  readonly routerLifetime?: number;
+  readonly prefixes?: readonly string[];
+  readonly reason?: string;
+}
+
 export type PxedeckEvent =
   | NoticeEvent
   | DiagnosisEvent
@@ -206,6 +261,10 @@ export type PxedeckEvent =
   | BootBeaconEvent
   | UpstreamFetchEvent
   | SyslogLineEvent
-  | SyslogDroppedEvent;
+  | SyslogDroppedEvent
+  | Dhcp6PacketEvent
+  | Dhcp6IgnoredEvent
+  | Lease6Event
+  | RouterAdvertEvent;
 
 export type Emit = (event: PxedeckEvent) => void;
