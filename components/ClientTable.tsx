@@ -39,47 +39,39 @@ export function scrollWindow(previousOffset: number, cursorIndex: number, height
   return Math.max(0, offset);
 }
 
+/**
+ * One row as few Text segments as possible (plain text, the bar, the badge): under load Ink measures and
+ * styles every segment of every line on every frame.
+ */
 function Row(props: { readonly row: ClientRow; readonly columns: readonly Column[]; readonly isCursor: boolean; readonly isMarked: boolean; readonly now: number }) {
   const { row, columns, isCursor, isMarked, now } = props;
+  const segments: Array<{ text: string; color?: string; bold?: boolean }> = [];
+  let plain = '';
+  columns.forEach((column, index) => {
+    const gap = index > 0 ? ' ' : '';
+    if (column.id === 'progress') {
+      const cell = progressCell(progressOf(row.record), column.width);
+      segments.push({ text: plain + gap });
+      segments.push({ text: cell.bar, color: row.record.transfer?.done ? 'green' : 'cyan' });
+      plain = cell.rest;
+    } else if (column.id === 'status') {
+      segments.push({ text: plain + gap });
+      segments.push({ text: cellText(column, row, now, isMarked, isCursor), color: badgeColors[row.status.badge], bold: row.status.badge === 'LOOP' || row.status.badge === 'failed' });
+      plain = '';
+    } else plain += gap + cellText(column, row, now, isMarked, isCursor);
+  });
+  if (plain) segments.push({ text: plain });
   return (
     <Text wrap="truncate" inverse={isCursor}>
-      {columns.map((column, index) => {
-        const gap = index > 0 ? ' ' : '';
-        if (column.id === 'progress') {
-          const cell = progressCell(progressOf(row.record), column.width);
-          return (
-            <Text key={column.id}>
-              {gap}
-              <Text color={row.record.transfer?.done ? 'green' : 'cyan'}>{cell.bar}</Text>
-              {cell.rest}
-            </Text>
-          );
-        }
-        const text = cellText(column, row, now, isMarked, isCursor);
-        if (column.id === 'status') {
-          return (
-            <Text key={column.id}>
-              {gap}
-              <Text color={badgeColors[row.status.badge]} bold={row.status.badge === 'LOOP' || row.status.badge === 'failed'}>
-                {text}
-              </Text>
-            </Text>
-          );
-        }
-        if (column.id === 'mark') {
-          return (
-            <Text key={column.id} color="yellow">
-              {text}
-            </Text>
-          );
-        }
-        return (
-          <Text key={column.id} dimColor={column.id === 'vendor' || column.id === 'seen'}>
-            {gap}
-            {text}
+      {segments.map((segment, index) =>
+        segment.color ? (
+          <Text key={index} color={segment.color} bold={segment.bold ?? false}>
+            {segment.text}
           </Text>
-        );
-      })}
+        ) : (
+          segment.text
+        ),
+      )}
     </Text>
   );
 }

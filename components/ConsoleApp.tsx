@@ -16,6 +16,7 @@ import { Header } from './Header.js';
 import { HelpView } from './HelpView.js';
 import { LogView } from './LogView.js';
 import { buildRows, countRows, type ClientRow } from './model/client-rows.js';
+import { clientStatus } from './model/client-status.js';
 import type { ConsoleFeed } from './model/console-feed.js';
 import { tableColumns } from './model/columns.js';
 import { detailKeys, footerLine, tableKeys } from './model/key-help.js';
@@ -65,8 +66,7 @@ export function ConsoleApp(props: ConsoleAppProps) {
   const { feed, operator, control } = props;
   const { exit } = useApp();
   const size = useTerminalSize(props.size);
-  useNow(1000, props.now);
-  const now = props.now ?? Date.now();
+  const now = useNow(1000, props.now);
   const snapshot = useRegistrySnapshot(feed.registry, props.frameIntervalMs ?? FRAME_INTERVAL_MS);
   const operatorVersion = useSyncExternalStore(operator.subscribe, operator.getVersion, operator.getVersion);
   useSyncExternalStore(control.subscribe, control.getVersion, control.getVersion);
@@ -84,7 +84,9 @@ export function ConsoleApp(props: ConsoleAppProps) {
   const counts = useMemo(() => countRows(allRows), [allRows]);
   const order = useMemo(() => rows.map((row) => row.mac), [rows]);
   const cursor = cursorIn(state, order);
-  const cursorRow: ClientRow | undefined = rows.find((row) => row.mac === cursor) ?? allRows.find((row) => row.mac === state.cursor);
+  const found: ClientRow | undefined = rows.find((row) => row.mac === cursor) ?? allRows.find((row) => row.mac === state.cursor);
+  // Rows carry badges only; the machine in focus also gets its diagnosis.
+  const cursorRow: ClientRow | undefined = found && { ...found, status: clientStatus(found.record, operator.target(found.mac), now) };
 
   const layout = screenLayout(size.rows);
   const columns = tableColumns(size.columns);
@@ -123,8 +125,7 @@ export function ConsoleApp(props: ConsoleAppProps) {
       return dispatch({ type: 'openDialog', dialog: { kind: 'variables', macs } });
     },
     onExport() {
-      const mac = state.view === 'detail' ? state.cursor : cursor;
-      const row = allRows.find((candidate) => candidate.mac === mac);
+      const row = cursorRow;
       if (!row) return say('no machine selected', 'error');
       try {
         const config = control.config();

@@ -1,11 +1,11 @@
 /**
  * Starts the Ink console on the terminal for a running pxedeck and returns when the operator quits: the
  * servers are closed first (the console shows "stopping the servers…"), then Ink exits and the terminal
- * comes back as it was (alternate screen left, cursor shown, raw mode off).
+ * comes back as it was (alternate screen left, cursor shown, raw mode off). Ink, React and the app are
+ * loaded here, through loadInk (see ink-runtime.ts), never by a static import.
  */
-import { render } from 'ink';
 import { openOperator } from '../src/state/operator.js';
-import { ConsoleRoot } from './ConsoleApp.js';
+import { loadInk } from './ink-runtime.js';
 import type { ConsoleFeed } from './model/console-feed.js';
 import { preloadVendors } from './model/oui-vendor.js';
 import { createServerControl, type Configure, type RunningServers, type RuntimeConfig } from './model/server-control.js';
@@ -25,8 +25,14 @@ export interface RunConsoleOptions {
 const ENTER_ALTERNATE_SCREEN = '\u001B[?1049h\u001B[H';
 const LEAVE_ALTERNATE_SCREEN = '\u001B[?1049l';
 
+/** How Ink draws the console; the bench uses the same. */
+export const consoleRenderOptions = { exitOnCtrlC: false, patchConsole: true, incrementalRendering: false } as const;
+
 export async function runConsole(options: RunConsoleOptions): Promise<void> {
   const stdout = options.stdout ?? process.stdout;
+  const { ink, trimCaches } = await loadInk();
+  const React = await import('react');
+  const { ConsoleRoot } = await import('./ConsoleApp.js');
   preloadVendors();
   const { config } = options.initial;
   const operator = openOperator({ dataDir: options.dataDir, presetsDir: options.presetsDir, serverBase: config.serverBase, defaultTarget: config.defaultTarget });
@@ -40,12 +46,11 @@ export async function runConsole(options: RunConsoleOptions): Promise<void> {
   const ignoreWriteError = () => undefined;
   stdout.on('error', ignoreWriteError);
   stdout.write(ENTER_ALTERNATE_SCREEN);
-  const app = render(<ConsoleRoot feed={options.feed} operator={operator} control={control} />, {
+  const app = ink.render(React.createElement(ConsoleRoot, { feed: options.feed, operator, control }), {
+    ...consoleRenderOptions,
     stdout,
     ...(options.stdin && { stdin: options.stdin }),
-    exitOnCtrlC: false,
-    patchConsole: true,
-    incrementalRendering: false,
+    onRender: () => trimCaches(),
   });
   // A signal from outside (systemd, a closing SSH session) takes the same way out as `q`.
   const onSignal = () => {

@@ -1,14 +1,24 @@
 /**
  * Registry snapshots for the console at most `intervalMs` apart (100 ms: ~10 frames a second), however
- * many events arrive: the throttle sits between the registry and useSyncExternalStore.
+ * many events arrive: the throttle sits between the registry and useSyncExternalStore. Drawing may use
+ * FRAME_BUDGET of a core; when frames get expensive (hundreds of machines all changing), they come less
+ * often rather than eat the CPU the servers need.
  */
-import { useMemo, useSyncExternalStore } from 'react';
+import { useLayoutEffect, useMemo, useSyncExternalStore } from 'react';
 import type { RegistrySnapshot } from '../src/state/registry.js';
 import { throttleSnapshots, type SnapshotSource } from './model/throttled-store.js';
 
 export const FRAME_INTERVAL_MS = 100;
+export const FRAME_BUDGET = 0.15;
 
+/**
+ * Call at the top of the root component's render: the frame's cost is measured from there to the
+ * layout effect, which runs after React rendered and Ink laid out and wrote the frame.
+ */
 export function useRegistrySnapshot(source: SnapshotSource<RegistrySnapshot>, intervalMs = FRAME_INTERVAL_MS): RegistrySnapshot {
-  const store = useMemo(() => throttleSnapshots(source, intervalMs), [source, intervalMs]);
-  return useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
+  const started = performance.now();
+  const store = useMemo(() => throttleSnapshots(source, intervalMs, { budget: FRAME_BUDGET }), [source, intervalMs]);
+  const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
+  useLayoutEffect(() => store.reportFrameCost(performance.now() - started));
+  return snapshot;
 }

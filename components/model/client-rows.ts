@@ -67,7 +67,7 @@ export function buildRows(snapshot: RegistrySnapshot, targets: TargetSource, opt
       vendor: vendorCached(record.mac),
       firmware: firmwareNow(record),
       target,
-      status: clientStatus(record, targets.target(record.mac), options.now),
+      status: clientStatus(record, targets.target(record.mac), options.now, false),
     };
     if (needle && !matches(row, needle)) continue;
     rows.push(row);

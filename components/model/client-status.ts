@@ -88,7 +88,8 @@ function scan(record: ClientRecord): TimelineFacts {
   const downloads: Array<{ at: number; file: string }> = [];
   let downloadsSettled = false;
   const timeline = record.timeline;
-  for (let index = timeline.length - 1; index >= 0; index -= 1) {
+  // Newest first, stopping as soon as every question is answered: usually within one boot cycle.
+  for (let index = timeline.length - 1; index >= 0 && !(failureSettled && downloadsSettled && offeredFile); index -= 1) {
     const event = timeline[index]!;
     if (!failureSettled) {
       const failed = failureOf(event);
@@ -104,7 +105,6 @@ function scan(record: ClientRecord): TimelineFacts {
         else downloads.unshift({ at: event.time, file: event.file });
       }
     }
-    if (event.kind === 'dhcp.received' && event.client && !event.client.startsWith('iPXE') && event.client !== 'DHCP client') baseFirmware ??= event.client;
     if (event.kind === 'dhcp.sent' && event.bootFile) offeredFile ??= event.bootFile;
   }
   // The earliest firmware in the kept timeline started this boot; the scan above ran newest first.
@@ -152,59 +152,65 @@ export function firmwareChain(record: ClientRecord): string {
   return now ?? base ?? 'unknown';
 }
 
-export function clientStatus(record: ClientRecord, target: BootTarget, now: number): ClientStatus {
+const stepHints: Partial<Record<ClientRecord['stage'], string>> = {
+  nbp: 'the boot program downloaded but never asked again: wrong binary for this NIC? (try snponly.efi, or undionly.kpxe on BIOS)',
+  pxelinux: 'PXELINUX loaded but went quiet: see the config it got (Enter)',
+  ipxe: 'iPXE has its address but never fetched its script: is the HTTP port reachable from the machine?',
+  script: "the script was served but nothing followed: see the script (Enter) and the machine's screen",
+  kernel: 'no "booted" report after the kernel: the script stopped before boot',
+  initrd: 'no "booted" report after the initrds: the script stopped before boot',
+};
+
+/**
+ * The badge, and with `explain` the diagnosis. The table asks for badges only (500 machines a frame), so
+ * the sentences are built only for the detail pane and the report.
+ */
+export function clientStatus(record: ClientRecord, target: BootTarget, now: number, explain = true): ClientStatus {
   const known = scan(record);
+  const said = (badge: StatusBadge, diagnosis?: () => string): ClientStatus => (explain && diagnosis ? { badge, diagnosis: diagnosis() } : { badge });
   const quietMs = now - record.lastSeen;
-  if (target.kind === 'ignore') {
-    return { badge: 'ignored', diagnosis: 'ignored by the operator: pxedeck does not answer this machine (c clears it)' };
-  }
-  if (record.stage === 'booted' || record.stage === 'installed') return { badge: 'done' };
+  if (target.kind === 'ignore') return said('ignored', () => 'ignored by the operator: pxedeck does not answer this machine (c clears it)');
+  if (record.stage === 'booted' || record.stage === 'installed') return said('done');
   // The registry's verdicts (src/state/diagnosis.ts) name cause and fix; the console's own checks below
   // cover what they do not (slow reboot loops, failed downloads, quiet machines).
-  const verdict = record.verdicts.at(-1);
-  const loopVerdict = record.verdicts.find((candidate) => candidate.kind === 'loop');
-  if (loopVerdict) return { badge: 'LOOP', diagnosis: verdictText(loopVerdict) };
-  if (known.loop) {
-    const { downloads, spanMs, file } = known.loop;
-    const why = isIpxeBinary(file)
-      ? target.kind === 'local'
-        ? 'its local disk does not boot, so it comes back to the network'
-        : 'iPXE is being handed the iPXE binary again (chainload loop), or the machine reboots before the kernel runs'
-      : 'the machine reboots before the kernel runs';
-    return { badge: 'LOOP', diagnosis: `${file} downloaded ${downloads} times in ${formatDuration(spanMs)} without a "booted" report: ${why}` };
+  const verdicts = record.verdicts;
+  const verdict = verdicts.length > 0 ? verdicts[verdicts.length - 1] : undefined;
+  const loopVerdict = verdict && verdicts.find((candidate) => candidate.kind === 'loop');
+  if (loopVerdict) return said('LOOP', () => verdictText(loopVerdict));
+  const loop = known.loop;
+  if (loop) {
+    return said('LOOP', () => {
+      const why = isIpxeBinary(loop.file)
+        ? target.kind === 'local'
+          ? 'its local disk does not boot, so it comes back to the network'
+          : 'iPXE is being handed the iPXE binary again (chainload loop), or the machine reboots before the kernel runs'
+        : 'the machine reboots before the kernel runs';
+      return `${loop.file} downloaded ${loop.downloads} times in ${formatDuration(loop.spanMs)} without a "booted" report: ${why}`;
+    });
   }
-  if (known.failure) return { badge: 'failed', diagnosis: known.failure };
-  if (verdict?.kind === 'tftp-stall' && record.transfer && !record.transfer.done) return { badge: 'stalled', diagnosis: verdictText(verdict) };
-  if (target.kind === 'hold') return { badge: 'held', diagnosis: 'held: it polls every few seconds and boots as soon as it is assigned or released' };
+  const failure = known.failure;
+  if (failure) return said('failed', () => failure);
   const transfer = record.transfer;
+  if (verdict?.kind === 'tftp-stall' && transfer && !transfer.done) return said('stalled', () => verdictText(verdict));
+  if (target.kind === 'hold') return said('held', () => 'held: it polls every few seconds and boots as soon as it is assigned or released');
   if (transfer && !transfer.done && quietMs > TRANSFER_STALL_MS) {
-    const share = transfer.size ? ` at ${Math.floor((transfer.bytes / transfer.size) * 100)}%` : ` after ${formatBytes(transfer.bytes)}`;
-    return {
-      badge: 'stalled',
-      diagnosis: `${transfer.source.toUpperCase()} ${transfer.file} stopped${share} ${formatDuration(quietMs)} ago${
-        transfer.source === 'tftp' ? '; some firmware stalls at large block sizes: set a blksizeCap for it in clients.json' : ''
-      }`,
-    };
+    return said('stalled', () => {
+      const share = transfer.size ? ` at ${Math.floor((transfer.bytes / transfer.size) * 100)}%` : ` after ${formatBytes(transfer.bytes)}`;
+      const hint = transfer.source === 'tftp' ? '; some firmware stalls at large block sizes: set a blksizeCap for it in clients.json' : '';
+      return `${transfer.source.toUpperCase()} ${transfer.file} stopped${share} ${formatDuration(quietMs)} ago${hint}`;
+    });
   }
+  const offered = known.offeredFile;
   if (record.stage === 'dhcp') {
-    if (record.lastIgnoredReason && !known.offeredFile) return { badge: 'waiting', diagnosis: `not answered: ${record.lastIgnoredReason}` };
-    if (quietMs > STEP_STALL_MS && known.offeredFile) {
-      return { badge: 'stalled', diagnosis: `offered ${known.offeredFile} ${formatDuration(quietMs)} ago but no download followed: check that TFTP/HTTP is reachable from the machine` };
+    const ignored = record.lastIgnoredReason;
+    if (ignored && !offered) return said('waiting', () => `not answered: ${ignored}`);
+    if (quietMs > STEP_STALL_MS && offered) {
+      return said('stalled', () => `offered ${offered} ${formatDuration(quietMs)} ago but no download followed: check that TFTP/HTTP is reachable from the machine`);
     }
-    return verdict ? { badge: 'waiting', diagnosis: verdictText(verdict) } : { badge: 'waiting' };
+    return said('waiting', verdict && (() => verdictText(verdict)));
   }
-  if (quietMs > STEP_STALL_MS) {
-    const hint: Partial<Record<ClientRecord['stage'], string>> = {
-      nbp: 'the boot program downloaded but never asked again: wrong binary for this NIC? (try snponly.efi, or undionly.kpxe on BIOS)',
-      pxelinux: 'PXELINUX loaded but went quiet: see the config it got (Enter)',
-      ipxe: 'iPXE has its address but never fetched its script: is the HTTP port reachable from the machine?',
-      script: 'the script was served but nothing followed: see the script (Enter) and the machine\'s screen',
-      kernel: 'no "booted" report after the kernel: the script stopped before boot',
-      initrd: 'no "booted" report after the initrds: the script stopped before boot',
-    };
-    return { badge: 'stalled', diagnosis: `quiet for ${formatDuration(quietMs)} at ${record.stage}; ${hint[record.stage] ?? ''}` };
-  }
-  return verdict ? { badge: 'booting', diagnosis: verdictText(verdict) } : { badge: 'booting' };
+  if (quietMs > STEP_STALL_MS) return said('stalled', () => `quiet for ${formatDuration(quietMs)} at ${record.stage}; ${stepHints[record.stage] ?? ''}`);
+  return said('booting', verdict && (() => verdictText(verdict)));
 }
 
 function verdictText(verdict: Verdict): string {

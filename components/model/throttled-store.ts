@@ -2,6 +2,11 @@
  * A snapshot source seen through a throttle: however many events a second bump the source, subscribers
  * hear at most one change per interval (the first at once, then the trailing one), and `getSnapshot`
  * returns the same object between notifications, as useSyncExternalStore requires.
+ *
+ * With a `budget` (a share of one core), the interval also stretches so that drawing never takes more
+ * than that share: a frame that cost 20 ms under a 12% budget is followed by the next after 167 ms, not
+ * 100. React renders after the notification (in a microtask), so the subscriber reports each frame's
+ * cost itself (`reportFrameCost`); it is smoothed over the last few frames.
  */
 export interface SnapshotSource<T> {
   subscribe(listener: () => void): () => void;
@@ -11,6 +16,10 @@ export interface SnapshotSource<T> {
 export interface ThrottledStore<T> extends SnapshotSource<T> {
   /** Notifications delivered so far (frames the console could draw). */
   readonly deliveries: number;
+  /** The smoothed cost of one frame, in ms. */
+  readonly frameCostMs: number;
+  /** What drawing the last snapshot cost (React render, layout and Ink's output), in ms. */
+  reportFrameCost(ms: number): void;
 }
 
 export interface ThrottleClock {
@@ -25,7 +34,18 @@ const realClock: ThrottleClock = {
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
-export function throttleSnapshots<T>(source: SnapshotSource<T>, intervalMs: number, clock: ThrottleClock = realClock): ThrottledStore<T> {
+export interface ThrottleOptions {
+  readonly clock?: ThrottleClock;
+  /** Share of one core frames may use (0.12 = 12%); unlimited when absent. */
+  readonly budget?: number;
+  /** The interval never grows past this, however slow the frames. */
+  readonly maxIntervalMs?: number;
+}
+
+export function throttleSnapshots<T>(source: SnapshotSource<T>, intervalMs: number, options: ThrottleOptions = {}): ThrottledStore<T> {
+  const clock = options.clock ?? realClock;
+  const maxIntervalMs = options.maxIntervalMs ?? 1000;
+  let frameCostMs = 0;
   let current = source.getSnapshot();
   let lastDelivery = Number.NEGATIVE_INFINITY;
   let timer: unknown;
@@ -42,15 +62,22 @@ export function throttleSnapshots<T>(source: SnapshotSource<T>, intervalMs: numb
     deliveries += 1;
     for (const listener of listeners) listener();
   };
+  const interval = () => (options.budget ? Math.min(maxIntervalMs, Math.max(intervalMs, frameCostMs / options.budget)) : intervalMs);
   const onSourceChange = () => {
     if (timer !== undefined) return;
-    const wait = lastDelivery + intervalMs - clock.now();
+    const wait = lastDelivery + interval() - clock.now();
     timer = clock.setTimeout(deliver, Math.max(0, wait));
   };
 
   return {
     get deliveries() {
       return deliveries;
+    },
+    get frameCostMs() {
+      return frameCostMs;
+    },
+    reportFrameCost(ms) {
+      frameCostMs = frameCostMs * 0.7 + ms * 0.3;
     },
     subscribe(listener) {
       listeners.add(listener);

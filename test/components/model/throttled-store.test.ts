@@ -52,7 +52,7 @@ describe('throttled snapshots', () => {
   it('delivers at most one snapshot per interval however often the source changes', () => {
     const { clock, advance } = fakeClock();
     const source = counterSource();
-    const store = throttleSnapshots(source, 100, clock);
+    const store = throttleSnapshots(source, 100, { clock });
     let notified = 0;
     store.subscribe(() => (notified += 1));
     // 5,000 changes a second for 2 seconds, one every 0.2 ms.
@@ -69,7 +69,7 @@ describe('throttled snapshots', () => {
   it('returns the same object between notifications and the latest after one', () => {
     const { clock, advance } = fakeClock();
     const source = counterSource();
-    const store = throttleSnapshots(source, 100, clock);
+    const store = throttleSnapshots(source, 100, { clock });
     store.subscribe(() => undefined);
     const first = store.getSnapshot();
     source.bump();
@@ -84,10 +84,29 @@ describe('throttled snapshots', () => {
     expect(store.getSnapshot().version).toBe(3);
   });
 
+  it('stretches the interval so that frames keep within their budget of a core', () => {
+    const { clock, advance } = fakeClock();
+    const source = counterSource();
+    const store = throttleSnapshots(source, 100, { clock, budget: 0.1 });
+    let notified = 0;
+    // Each frame costs 30 ms: at 10% of a core, one frame every 300 ms.
+    store.subscribe(() => {
+      notified += 1;
+      store.reportFrameCost(30);
+    });
+    for (let tick = 0; tick < 3000; tick += 1) {
+      source.bump();
+      advance(1);
+    }
+    expect(notified).toBeGreaterThanOrEqual(9);
+    expect(notified).toBeLessThanOrEqual(13);
+    expect(store.frameCostMs).toBeGreaterThan(25);
+  });
+
   it('stops listening to the source when the last subscriber leaves', () => {
     const { clock, advance } = fakeClock();
     const source = counterSource();
-    const store = throttleSnapshots(source, 100, clock);
+    const store = throttleSnapshots(source, 100, { clock });
     let notified = 0;
     const unsubscribe = store.subscribe(() => (notified += 1));
     unsubscribe();
