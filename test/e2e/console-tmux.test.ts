@@ -1,0 +1,223 @@
+// The real console in a real terminal: pxedeck runs in tmux on loopback (unprivileged ports, a temp data
+// dir) while a scripted client made of our own codecs boots: DHCP, a paced TFTP download of the boot
+// program, iPXE's DHCP, the script, the "booted" beacon. The screen must show the machine appear, walk
+// the stages with a moving progress bar, and take the profile assigned through the keyboard.
+import { spawnSync } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decode as decodeTftp, encode as encodeTftp } from '../../src/protocol/tftp/packet.js';
+import { buildRequest, openTestClient, type TestDhcpClient } from '../support/dhcp-client.js';
+
+const repo = resolve(import.meta.dirname, '../..');
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+const skipReason = hasTmux ? undefined : 'tmux is not installed (apt install tmux)';
+
+const MAC = '52:54:00:7e:57:01';
+const NBP_SIZE = 1_200_000;
+
+async function freeUdpPort(): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((done) => socket.bind(0, '127.0.0.1', done));
+  const { port } = socket.address();
+  await new Promise<void>((done) => socket.close(() => done()));
+  return port;
+}
+
+async function freeTcpPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const address = server.address();
+  await new Promise<void>((done) => server.close(() => done()));
+  return typeof address === 'object' && address ? address.port : 0;
+}
+
+/**
+ * A TFTP read that acknowledges each block after `pauseMs`, so the download lasts seconds and the
+ * console's progress bar can be watched moving. Resolves with the bytes received.
+ */
+async function pacedTftpRead(port: number, file: string, pauseMs: number): Promise<number> {
+  const socket: Socket = createSocket('udp4');
+  await new Promise<void>((done) => socket.bind(0, '127.0.0.1', done));
+  let received = 0;
+  try {
+    return await new Promise<number>((resolveRead, reject) => {
+      const deadline = setTimeout(() => reject(new Error(`TFTP read of ${file} timed out after ${received} bytes`)), 60_000);
+      let expected = 1;
+      socket.on('message', (bytes, peer) => {
+        const packet = decodeTftp(bytes);
+        const ack = (block: number) => socket.send(encodeTftp({ type: 'ack', block }), peer.port, peer.address);
+        if (packet.type === 'oack') return ack(0);
+        if (packet.type === 'error') {
+          clearTimeout(deadline);
+          return reject(new Error(`TFTP error ${packet.code}: ${packet.message}`));
+        }
+        if (packet.type !== 'data' || packet.block !== (expected & 0xffff)) return undefined;
+        received += packet.data.length;
+        expected += 1;
+        const last = packet.data.length < 1024;
+        setTimeout(() => {
+          ack(packet.block);
+          if (last) {
+            clearTimeout(deadline);
+            resolveRead(received);
+          }
+        }, pauseMs);
+        return undefined;
+      });
+      socket.send(
+        encodeTftp({ type: 'rrq', filename: file, mode: 'octet', options: [{ name: 'blksize', value: '1024' }, { name: 'tsize', value: '0' }] }),
+        port,
+        '127.0.0.1',
+      );
+    });
+  } finally {
+    socket.close();
+  }
+}
+
+describe.skipIf(skipReason !== undefined)(`the console in tmux${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+  const socketName = `pxd${process.pid}${randomBytes(2).toString('hex')}`;
+  const session = 'console';
+  let work: string;
+  let dataDir: string;
+  let client: TestDhcpClient;
+  const ports = { dhcp: 0, boot: 0, tftp: 0, http: 0, syslog: 0 };
+
+  const tmux = (...args: string[]) => {
+    const result = spawnSync('tmux', ['-L', socketName, ...args], { encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${result.stderr}`);
+    return result.stdout;
+  };
+  const screen = () => tmux('capture-pane', '-p', '-t', session);
+  const rowOf = (text: string) => text.split('\n').find((line) => line.includes(MAC)) ?? '';
+  const waitForScreen = async (what: string, test: (text: string) => boolean, timeoutMs = 15_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const text = screen();
+      if (test(text)) return text;
+      if (Date.now() > deadline) throw new Error(`the screen never showed ${what}; it shows:\n${text}`);
+      await sleep(100);
+    }
+  };
+  const keys = async (...list: string[]) => {
+    for (const key of list) {
+      tmux('send-keys', '-t', session, key);
+      await sleep(60);
+    }
+  };
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'pxd-console-tmux-'));
+    dataDir = join(work, 'data');
+    const bootDir = join(work, 'boot');
+    mkdirSync(dataDir);
+    mkdirSync(bootDir);
+    // No control API: two test runs must not fight over 127.0.0.1:7411.
+    writeFileSync(join(dataDir, 'settings.json'), JSON.stringify({ controlPort: 0 }));
+    writeFileSync(join(bootDir, 'undionly.kpxe'), randomBytes(NBP_SIZE));
+    client = await openTestClient();
+    ports.dhcp = await freeUdpPort();
+    ports.boot = await freeUdpPort();
+    ports.tftp = await freeUdpPort();
+    ports.syslog = await freeUdpPort();
+    ports.http = await freeTcpPort();
+    const command = [
+      // Ink draws nothing until exit when it believes it runs in CI.
+      'env -u CI -u CONTINUOUS_INTEGRATION',
+      `node ${join(repo, 'bin/pxedeck.js')} --interface lo`,
+      `--dhcp-port ${ports.dhcp} --boot-server-port ${ports.boot} --dhcp-client-port ${client.port}`,
+      `--tftp-port ${ports.tftp} --http-port ${ports.http} --syslog-port ${ports.syslog}`,
+      `--data-dir ${dataDir} --boot-dir ${bootDir}`,
+      `2>${join(work, 'stderr.txt')}; echo "pxedeck exited $?"; sleep 120`,
+    ].join(' ');
+    tmux('new-session', '-d', '-x', '120', '-y', '40', '-s', session, command);
+  });
+
+  afterAll(() => {
+    spawnSync('tmux', ['-L', socketName, 'kill-server']);
+    client?.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('shows a machine appear, walk its stages with a moving bar, take the profile assigned by keyboard, and quits cleanly', async () => {
+    await waitForScreen('the servers listening', (text) => /DHCP ●:\d+ {2}4011 ●:\d+ {2}TFTP ●:\d+ {2}HTTP ●:\d+/.test(text), 20_000);
+
+    // Firmware DHCP (BIOS PXE). Loopback has no neighbour table: ciaddr tells pxedeck which MAC 127.0.0.1 is.
+    const discover = buildRequest({ type: 'DISCOVER', mac: MAC, profile: 'bios-pxe', ciaddr: '127.0.0.1' });
+    await client.send(discover, ports.dhcp);
+    const offer = await client.reply(discover.xid, 5000);
+    expect(offer?.packet.file).toBe('undionly.kpxe');
+    let text = await waitForScreen('the machine at DHCP', (screenText) => /QEMU\/KVM +127\.0\.0\.1 +BIOS +DHCP/.test(rowOf(screenText)));
+    expect(rowOf(text)).toMatch(/\(menu default\) +waiting/);
+
+    // The boot program over TFTP, paced: the bar must be seen moving.
+    const download = pacedTftpRead(ports.tftp, 'undionly.kpxe', 4);
+    const seen: number[] = [];
+    while (seen.length === 0 || seen.at(-1)! < 100) {
+      const match = /NBP +(█*)(░*) +(\d+)%/.exec(rowOf(screen()));
+      if (match) {
+        const percent = Number(match[3]);
+        if (seen.at(-1) !== percent) seen.push(percent);
+      }
+      if (seen.length > 0 && seen.at(-1)! >= 100) break;
+      await sleep(150);
+      if (seen.length > 200) break;
+    }
+    expect(await download).toBe(NBP_SIZE);
+    console.log(`progress readings: ${seen.join(" ")}`);
+    // Several distinct readings, rising.
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    expect(seen.some((percent) => percent > 0 && percent < 100)).toBe(true);
+
+    // iPXE's own DHCP: stage iPXE, firmware iPXE.
+    const ipxe = buildRequest({ type: 'DISCOVER', mac: MAC, profile: 'ipxe-bios', ciaddr: '127.0.0.1' });
+    await client.send(ipxe, ports.dhcp);
+    expect((await client.reply(ipxe.xid, 5000))?.packet).toBeDefined();
+    await waitForScreen('the machine in iPXE', (screenText) => /iPXE +iPXE/.test(rowOf(screenText)));
+
+    // The operator assigns memtest through the keyboard: picker, type to filter, Enter.
+    await keys('a');
+    await waitForScreen('the profile picker', (screenText) => screenText.includes('Assign a profile to 1 machine'));
+    await keys('m', 'e', 'm', 't');
+    await waitForScreen('the filtered picker', (screenText) => /› memtest/.test(screenText));
+    await keys('Enter');
+    text = await waitForScreen('the assignment in the table', (screenText) => /memtest +booting/.test(rowOf(screenText)));
+    expect(text).toMatch(/1 machine → memtest/);
+    const assignments = JSON.parse(readFileSync(join(dataDir, 'assignments.json'), 'utf8')) as Record<string, { target: unknown }>;
+    expect(assignments[MAC]?.target).toEqual({ kind: 'profile', profile: 'memtest' });
+
+    // The running server hands the machine that profile on its next request.
+    const base = `http://127.0.0.1:${ports.http}`;
+    let script = '';
+    for (let attempt = 0; attempt < 20 && !/memtest/i.test(script); attempt += 1) {
+      script = await (await fetch(`${base}/ipxe?mac=${encodeURIComponent(MAC)}`)).text();
+      if (!/memtest/i.test(script)) await sleep(100);
+    }
+    expect(script).toMatch(/^#!ipxe/);
+    expect(script).toMatch(/memtest/i);
+    await waitForScreen('the script stage', (screenText) => /iPXE +script +.*memtest/.test(rowOf(screenText)));
+
+    // The script's beacon: booted, done.
+    expect((await fetch(`${base}/booted?mac=${encodeURIComponent(MAC)}`)).status).toBeLessThan(400);
+    await waitForScreen('the machine booted', (screenText) => /booted +.*memtest +done/.test(rowOf(screenText)));
+
+    // Enter shows the detail: the stage path with times and the exact script.
+    await keys('Enter');
+    text = await waitForScreen('the detail view', (screenText) => screenText.includes(' timeline '));
+    expect(text).toMatch(/path +DHCP [\d.]+s → NBP [\d.]+s → iPXE [\d.]+s → script [\d.]+s → booted/);
+    await keys('Tab');
+    await waitForScreen('the script tab', (screenText) => screenText.includes('#!ipxe') && /memtest/i.test(screenText));
+    await keys('Escape', 'q');
+    text = await waitForScreen('pxedeck exiting', (screenText) => /pxedeck exited \d+/.test(screenText));
+    expect(text).toMatch(/pxedeck exited 0/);
+    // The terminal is back: the alternate screen is gone, so the console's frame is not on it.
+    expect(text).not.toMatch(/PROGRESS/);
+  }, 90_000);
+});
