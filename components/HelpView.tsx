@@ -20,6 +20,11 @@ export function HelpView(props: HelpViewProps) {
     ...section('Details (Enter)', detailKeys, width),
     { text: '' },
     ...section('Profile picker', pickerKeys, width),
+    { text: '' },
+    { text: 'Reading the table', bold: true },
+    { text: fit('  BOOTS      what the machine gets on its next request; (menu default) in brackets: the default for unknown machines', width) },
+    { text: fit('  STATUS     waiting · held · booting · stalled · LOOP · failed · done · ignored; the detail says why and the fix', width) },
+    { text: fit('  PATH       DHCP NBP PXELINUX iPXE script kernel initrd booted installed: ● reached, ◦ skipped, · ahead', width) },
   ];
   const room = props.height - 1;
   return (

@@ -64,7 +64,7 @@ export async function runConsole(options: RunConsoleOptions): Promise<void> {
     for (const signal of signals) process.off(signal, onSignal);
     await control.shutdown();
     operator.close();
+    // The error listener stays: a write to a vanished terminal fails after this function has returned.
     stdout.write(LEAVE_ALTERNATE_SCREEN);
-    stdout.off('error', ignoreWriteError);
   }
 }
