@@ -1,0 +1,290 @@
+/**
+ * Router advertisements on the served segment. Firmware only starts DHCPv6 after an RA with the M/O flags
+ * (OVMF never does without one; iPXE waits ~13 s), and a bench switch often has no router. So: ask first
+ * (a router solicitation, then listen ~3 s); if a router answers, report it and stay quiet — its RA is the
+ * segment's truth. Otherwise advertise ourselves with router lifetime 0 (nobody routes through us), the
+ * managed/other flags and the interface's prefixes, every ~10 s and at once to each solicitation.
+ * Should a router show up later, we stop (a zero-lifetime advertiser like another pxedeck yields by MAC, so
+ * exactly one of two keeps advertising).
+ *
+ * Events are bounded: ra.router-seen once per router and flag set, ra.sent per answered solicitation (which
+ * is rate-limited) and at most once a minute for the periodic ones.
+ */
+import ipaddr from 'ipaddr.js';
+import {
+  decode,
+  encode,
+  prefixesOf,
+  sourceLinkLayerOf,
+  type NdOption,
+  type RouterAdvert,
+} from '../../protocol/icmpv6/router-discovery.js';
+import type { Mac } from '../../protocol/mac.js';
+import type { Emit } from '../events.js';
+import { ALL_NODES, ALL_ROUTERS, openRouterDiscoverySocket, type Icmp6Socket } from './icmpv6-socket.js';
+
+export interface AdvertisedPrefix {
+  readonly prefix: string;
+  readonly prefixLength: number;
+  /** SLAAC (the A flag); only meaningful for /64. */
+  readonly autonomous: boolean;
+}
+
+export interface RouterAdvertOptions {
+  readonly interfaceName: string;
+  /** The interface's MAC: the source link-layer option, and the tie-break against another zero-lifetime advertiser. */
+  readonly mac: Mac;
+  readonly prefixes: readonly AdvertisedPrefix[];
+  /** M flag: addresses from DHCPv6 (true when our DHCPv6 server has a pool). Default true. */
+  readonly managed?: boolean;
+  /** O flag: other configuration (boot file URL, DNS) from DHCPv6. Default true. */
+  readonly other?: boolean;
+  readonly listenMs?: number;
+  readonly intervalMs?: number;
+  readonly pollMs?: number;
+  readonly validLifetime?: number;
+  readonly preferredLifetime?: number;
+  /** Replaceable for tests of the decision logic without a raw socket. */
+  readonly openSocket?: (device: string) => Icmp6Socket;
+  readonly emit: Emit;
+  readonly signal?: AbortSignal;
+  readonly now?: () => number;
+}
+
+export type RouterAdvertState = 'listening' | 'advertising' | 'deferring' | 'closed';
+
+export interface SeenRouter {
+  readonly address: string;
+  readonly mac?: Mac;
+  readonly managed: boolean;
+  readonly other: boolean;
+  readonly routerLifetime: number;
+  readonly prefixes: readonly string[];
+  readonly lastSeen: number;
+}
+
+export interface RouterAdvertService {
+  state(): RouterAdvertState;
+  routers(): readonly SeenRouter[];
+  readonly stats: { sent: number; solicitationsAnswered: number; received: number; malformed: number };
+  close(): Promise<void>;
+}
+
+const PERIODIC_EVENT_MS = 60_000;
+/** Answers to solicitations per second, at most: a flood of RSs must not become a flood of RAs. */
+const SOLICITED_PER_SECOND = 20;
+
+/** The prefixes an interface's addresses suggest: global and ULA ones, each network once; SLAAC only on /64. */
+export function prefixesFromAddresses(addresses: readonly { readonly address: string; readonly prefixLength: number }[]): AdvertisedPrefix[] {
+  const seen = new Map<string, AdvertisedPrefix>();
+  for (const { address, prefixLength } of addresses) {
+    let parsed: ipaddr.IPv6;
+    try {
+      parsed = ipaddr.IPv6.parse(address.replace(/%.*$/, ''));
+    } catch {
+      continue;
+    }
+    // Deny-list rather than allow-list: lab and documentation prefixes (2001:db8::/32) are fine to advertise.
+    if (['linkLocal', 'multicast', 'loopback', 'unspecified', 'ipv4Mapped'].includes(parsed.range())) continue;
+    if (prefixLength < 1 || prefixLength > 128) continue;
+    const prefix = ipaddr.IPv6.networkAddressFromCIDR(`${parsed.toString()}/${prefixLength}`).toString();
+    const key = `${prefix}/${prefixLength}`;
+    if (!seen.has(key)) seen.set(key, { prefix, prefixLength, autonomous: prefixLength === 64 });
+  }
+  return [...seen.values()];
+}
+
+function macLess(a: Mac, b: Mac): boolean {
+  return a < b;
+}
+
+export async function createRouterAdvertService(options: RouterAdvertOptions): Promise<RouterAdvertService> {
+  const now = options.now ?? Date.now;
+  const { emit, interfaceName: iface } = options;
+  const managed = options.managed ?? true;
+  const other = options.other ?? true;
+  const listenMs = options.listenMs ?? 3000;
+  const intervalMs = options.intervalMs ?? 10_000;
+  const validLifetime = options.validLifetime ?? 3600;
+  const preferredLifetime = options.preferredLifetime ?? Math.min(1800, validLifetime);
+  const socket = (options.openSocket ?? openRouterDiscoverySocket)(iface);
+  const stats = { sent: 0, solicitationsAnswered: 0, received: 0, malformed: 0 };
+  const seen = new Map<string, SeenRouter & { key: string }>();
+  const prefixTexts = options.prefixes.map((prefix) => `${prefix.prefix}/${prefix.prefixLength}`);
+  let state: RouterAdvertState = 'listening';
+  let periodicSinceEvent = 0;
+  let lastPeriodicEventAt = 0;
+  let solicitedWindow = { start: 0, count: 0 };
+  const timers = new Set<NodeJS.Timeout>();
+
+  const ourAdvert: RouterAdvert = {
+    kind: 'router-advert',
+    curHopLimit: 64,
+    managed,
+    other,
+    preference: 'medium',
+    routerLifetime: 0,
+    reachableTime: 0,
+    retransTimer: 0,
+    options: [
+      { type: 'source-link-layer', mac: options.mac },
+      ...options.prefixes.map(
+        (prefix): NdOption => ({
+          type: 'prefix',
+          prefix: prefix.prefix,
+          prefixLength: prefix.prefixLength,
+          onLink: true,
+          autonomous: prefix.autonomous,
+          validLifetime,
+          preferredLifetime,
+        }),
+      ),
+    ],
+  };
+  const advertBytes = encode(ourAdvert);
+  const solicitBytes = encode({ kind: 'router-solicit', options: [{ type: 'source-link-layer', mac: options.mac }] });
+  const base = { source: 'ra' as const, interface: iface };
+
+  function schedule(ms: number, run: () => void): void {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      if (state !== 'closed') run();
+    }, ms);
+    timer.unref();
+    timers.add(timer);
+  }
+
+  function trySend(bytes: Buffer, destination: string): boolean {
+    try {
+      socket.send(bytes, destination);
+      return true;
+    } catch (error) {
+      emit({ kind: 'server.error', time: now(), source: 'ra', server: 'ra', message: (error as Error).message });
+      return false;
+    }
+  }
+
+  function advertise(destination: string): boolean {
+    const sent = trySend(advertBytes, destination);
+    if (sent) stats.sent += 1;
+    return sent;
+  }
+
+  function periodic(): void {
+    if (state !== 'advertising') return;
+    if (advertise(ALL_NODES)) periodicSinceEvent += 1;
+    if (now() - lastPeriodicEventAt >= PERIODIC_EVENT_MS) {
+      emit({ kind: 'ra.sent', time: now(), ...base, managed, other, routerLifetime: 0, prefixes: prefixTexts, reason: `periodic to ${ALL_NODES} (${periodicSinceEvent} since the last report)` });
+      periodicSinceEvent = 0;
+      lastPeriodicEventAt = now();
+    }
+    // ±10 % so two advertisers never lock into step (RFC 4861 §6.2.4 asks for jitter).
+    schedule(intervalMs * (0.9 + Math.random() * 0.2), periodic);
+  }
+
+  function startAdvertising(): void {
+    state = 'advertising';
+    emit({ kind: 'ra.started', time: now(), ...base, managed, other, routerLifetime: 0, prefixes: prefixTexts, reason: `no router answered within ${listenMs} ms` });
+    lastPeriodicEventAt = now();
+    periodic();
+  }
+
+  function stopAdvertising(reason: string): void {
+    state = 'deferring';
+    emit({ kind: 'ra.stopped', time: now(), ...base, reason });
+  }
+
+  function onAdvert(message: RouterAdvert, from: string): void {
+    const mac = sourceLinkLayerOf(message);
+    if (mac === options.mac) return; // our own, should the kernel loop it back after all
+    const prefixes = prefixesOf(message).map((prefix) => `${prefix.prefix}/${prefix.prefixLength}`);
+    const key = JSON.stringify([message.managed, message.other, message.routerLifetime > 0, prefixes]);
+    const previous = seen.get(from);
+    const router = { address: from, ...(mac && { mac }), managed: message.managed, other: message.other, routerLifetime: message.routerLifetime, prefixes, lastSeen: now(), key };
+    seen.set(from, router);
+    if (previous?.key !== key) {
+      // No `mac` on the event: the registry would fold the router into a client row.
+      emit({ kind: 'ra.router-seen', time: now(), ...base, router: from, managed: message.managed, other: message.other, routerLifetime: message.routerLifetime, prefixes });
+    }
+    if (state === 'listening') {
+      state = 'deferring';
+    } else if (state === 'advertising') {
+      // A real router always wins; of two zero-lifetime advertisers (two pxedecks) the lower MAC keeps going.
+      const yields = message.routerLifetime > 0 || !mac || macLess(mac, options.mac);
+      if (yields) stopAdvertising(`router ${from} advertises on ${iface}`);
+    }
+  }
+
+  function onSolicit(from: string): void {
+    if (state !== 'advertising') return;
+    const at = now();
+    if (at - solicitedWindow.start >= 1000) solicitedWindow = { start: at, count: 0 };
+    if (solicitedWindow.count >= SOLICITED_PER_SECOND) return;
+    solicitedWindow.count += 1;
+    // Unicast to the asker when it has an address (RFC 4861 §6.2.6 allows it): no 3 s multicast spacing to respect.
+    const destination = from === '::' ? ALL_NODES : from;
+    if (!advertise(destination)) return;
+    stats.solicitationsAnswered += 1;
+    emit({ kind: 'ra.sent', time: at, ...base, ...(from !== '::' && { ip: from }), managed, other, routerLifetime: 0, prefixes: prefixTexts, reason: `solicited by ${from}` });
+  }
+
+  function poll(): void {
+    let datagrams;
+    try {
+      datagrams = socket.receive();
+    } catch (error) {
+      emit({ kind: 'server.error', time: now(), source: 'ra', server: 'ra', message: (error as Error).message });
+      return;
+    }
+    for (const { data, from } of datagrams) {
+      stats.received += 1;
+      let message;
+      try {
+        message = decode(data);
+      } catch (error) {
+        stats.malformed += 1;
+        emit({ kind: 'packet.malformed', time: now(), source: 'ra', peer: from, error: (error as Error).message, length: data.length, count: stats.malformed });
+        continue;
+      }
+      if (message.kind === 'router-advert') onAdvert(message, from);
+      else if (sourceLinkLayerOf(message) !== options.mac) onSolicit(from);
+    }
+  }
+
+  const poller = setInterval(poll, options.pollMs ?? 100);
+  poller.unref();
+  emit({ kind: 'server.listening', time: now(), source: 'ra', server: 'ra', address: `icmpv6 ${iface}` });
+  // Ask rather than wait: routers advertise unsolicited only every 200–600 s, but answer a solicitation in ≤ 0.5 s.
+  trySend(solicitBytes, ALL_ROUTERS);
+  schedule(Math.floor(listenMs / 2), () => {
+    if (state === 'listening') trySend(solicitBytes, ALL_ROUTERS);
+  });
+  schedule(listenMs, () => {
+    poll();
+    if (state === 'listening') startAdvertising();
+  });
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      const was = state;
+      state = 'closed';
+      clearInterval(poller);
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      socket.close();
+      if (was === 'advertising') emit({ kind: 'ra.stopped', time: now(), ...base, reason: 'pxedeck is closing' });
+      emit({ kind: 'server.closed', time: now(), source: 'ra', server: 'ra' });
+    })();
+    return closing;
+  };
+  if (options.signal?.aborted) await close();
+  else options.signal?.addEventListener('abort', () => void close(), { once: true });
+
+  return {
+    state: () => state,
+    routers: () => [...seen.values()].map(({ key: _key, ...router }) => router),
+    stats,
+    close,
+  };
+}
