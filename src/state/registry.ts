@@ -4,6 +4,7 @@
  * version bump and read an immutable snapshot.
  */
 import type { ClientHistory } from '../boot/dhcp-decision.js';
+import { uuidMatchKey } from '../boot/dhcp6-identity.js';
 import type { Mac } from '../protocol/mac.js';
 import type { PxedeckEvent } from '../servers/events.js';
 import { diagnose, newDiagnosisState, type DiagnosisOptions, type DiagnosisState, type Verdict } from './diagnosis.js';
@@ -74,6 +75,12 @@ export class ClientRegistry {
   private readonly servers = new Map<string, ServerState>();
   private readonly foreign = new Map<string, { server: string; lastSeen: number; offered?: string }>();
   private readonly byIp = new Map<string, Mac>();
+  /**
+   * DHCPv6 names a client by DUID, not MAC: a UUID (keyed across iPXE's and OVMF's byte orders) or DUID seen
+   * once beside a MAC folds later MAC-less DHCPv6 events of that machine into the same record.
+   */
+  private readonly byUuid = new Map<string, Mac>();
+  private readonly byDuid = new Map<string, Mac>();
   private readonly diagnoses = new Map<Mac, DiagnosisState>();
   private readonly newVerdicts: Array<{ mac: Mac; verdict: Verdict }> = [];
   private readonly listeners = new Set<Listener>();
@@ -116,14 +123,22 @@ export class ClientRegistry {
       default:
         break;
     }
-    const mac = event.mac ?? (event.ip ? this.byIp.get(event.ip) : undefined);
+    const mac = event.mac ?? (event.ip ? this.byIp.get(event.ip) : undefined) ?? this.macByIdentity(event);
     if (mac) this.foldClient(mac, event);
     this.version += 1;
     this.snapshot = null;
     for (const listener of this.listeners) listener();
   }
 
+  private macByIdentity(event: PxedeckEvent): Mac | undefined {
+    const { uuid, duid } = identityOf(event);
+    return (uuid ? this.byUuid.get(uuidMatchKey(uuid)) : undefined) ?? (duid ? this.byDuid.get(duid) : undefined);
+  }
+
   private foldClient(mac: Mac, event: PxedeckEvent): void {
+    const { uuid, duid } = identityOf(event);
+    if (uuid) this.byUuid.set(uuidMatchKey(uuid), mac);
+    if (duid) this.byDuid.set(duid, mac);
     const previous = this.clients.get(mac);
     let record: ClientRecord = previous ?? {
       mac,
@@ -140,7 +155,7 @@ export class ClientRegistry {
     const ring = [...(isLogLine ? record.log : record.timeline), event];
     if (ring.length > this.timelineLimit) ring.splice(0, ring.length - this.timelineLimit);
     record = { ...record, lastSeen: event.time, ...(isLogLine ? { log: ring } : { timeline: ring }) };
-    if (event.ip && event.kind !== 'lease.released') {
+    if (event.ip && event.kind !== 'lease.released' && event.kind !== 'lease6.released') {
       record = { ...record, ip: event.ip };
       this.byIp.set(event.ip, mac);
     }
@@ -159,6 +174,20 @@ export class ClientRegistry {
       }
       case 'dhcp.sent':
         if (event.bootFile) record = { ...record, lastBootFile: event.bootFile };
+        break;
+      case 'dhcp6.received': {
+        // Same cycle rules as DHCPv4, Solicit in the role of DISCOVER; `client` is the firmware kind here.
+        const isIpxe = event.client === 'ipxe';
+        if (event.client && event.client !== 'other') record = { ...record, firmware: `${firmware6Labels[event.client] ?? event.client} (IPv6)` };
+        const afterBoot = stageIndex(record.stage) >= stageIndex('kernel');
+        if (event.messageType === 'SOLICIT' && event.client && event.client !== 'other' && (isIpxe ? afterBoot : stageIndex(record.stage) > stageIndex('dhcp'))) {
+          record = { ...record, stage: 'dhcp', path: [{ stage: 'dhcp', at: event.time }], cycles: record.cycles + 1, verdicts: [] };
+        }
+        if (isIpxe) record = advance(record, 'ipxe', event.time);
+        break;
+      }
+      case 'dhcp6.sent':
+        if (event.bootFileUrl) record = { ...record, lastBootFile: event.bootFileUrl };
         break;
       case 'dhcp.ignored':
         record = { ...record, lastIgnoredReason: event.reason };
@@ -242,6 +271,28 @@ export class ClientRegistry {
     };
     return this.snapshot;
   };
+}
+
+const firmware6Labels: Readonly<Record<string, string>> = { ipxe: 'iPXE', 'uefi-pxe': 'PXE UEFI', 'bios-pxe': 'PXE BIOS', 'uefi-http': 'UEFI HTTP' };
+
+/** The DHCPv6 identity an event carries: `uuid`/`duid` on dhcp6.*, lease6.*; option 97 on a DHCPv4 request. */
+function identityOf(event: PxedeckEvent): { uuid?: string; duid?: string } {
+  switch (event.kind) {
+    case 'dhcp6.received':
+    case 'dhcp6.sent':
+      return { ...(event.uuid && { uuid: event.uuid }), ...(event.duid && { duid: event.duid }) };
+    case 'dhcp6.ignored':
+    case 'lease6.granted':
+    case 'lease6.released':
+    case 'lease6.declined':
+      return event.duid ? { duid: event.duid } : {};
+    case 'dhcp.received': {
+      const uuid = event.options['97:client-uuid'];
+      return typeof uuid === 'string' && /^[0-9a-f-]{36}$/i.test(uuid) ? { uuid } : {};
+    }
+    default:
+      return {};
+  }
 }
 
 function advance(record: ClientRecord, stage: BootStage, at: number): ClientRecord {

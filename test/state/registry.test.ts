@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Mac } from '../../src/protocol/mac.js';
-import type { PxedeckEvent } from '../../src/servers/events.js';
+import type { Dhcp6PacketEvent, PxedeckEvent } from '../../src/servers/events.js';
 import { ClientRegistry } from '../../src/state/registry.js';
 
 const mac = '52:54:00:00:00:01' as Mac;
@@ -46,5 +46,49 @@ describe('client registry', () => {
     registry.apply({ kind: 'packet.malformed', time: 30, source: 'dhcp4', peer: 'x', error: 'bad', length: 3, count: 1 });
     expect(registry.getSnapshot()).not.toBe(snapshot);
     expect(registry.getSnapshot().malformed).toBe(1);
+  });
+});
+
+describe('client registry: DHCPv6 clients fold into the machine they are', () => {
+  const uuid = 'dcf8c27e-b9cb-4441-8b46-ed384d320980';
+  /** The same UUID with its first three fields byte-swapped (how EDK2 firmware writes it into its DUID). */
+  const swapped = '7ec2f8dc-cbb9-4144-8b46-ed384d320980';
+  const v6 = (fields: Partial<Dhcp6PacketEvent> & { time: number }): PxedeckEvent => ({
+    kind: 'dhcp6.received',
+    source: 'dhcp6',
+    messageType: 'SOLICIT',
+    transactionId: 1,
+    peer: '[fe80::1]:546',
+    summary: '',
+    options: {},
+    ...fields,
+  });
+
+  it('a dual-stack machine: DHCPv4 with option 97, then a MAC-less DHCPv6 Solicit with the swapped UUID, is one row', () => {
+    const registry = new ClientRegistry();
+    registry.apply({ ...(received(1, 'PXE UEFI x64') as Extract<PxedeckEvent, { kind: 'dhcp.received' | 'dhcp.sent' }>), options: { '97:client-uuid': uuid } });
+    registry.apply(v6({ time: 2, uuid: swapped, duid: '0004aa', client: 'uefi-pxe' }));
+    registry.apply({ kind: 'dhcp6.sent', time: 3, source: 'dhcp6', messageType: 'ADVERTISE', transactionId: 1, peer: 'x', summary: '', options: {}, duid: '0004aa', bootFileUrl: 'tftp://[fd77::1]/ipxe.efi' });
+    expect([...registry.getSnapshot().clients.keys()]).toEqual([mac]);
+    expect(registry.get(mac)).toMatchObject({ firmware: 'PXE UEFI (IPv6)', lastBootFile: 'tftp://[fd77::1]/ipxe.efi' });
+    expect(registry.get(mac)!.timeline).toHaveLength(3);
+  });
+
+  it('OVMF then iPXE over IPv6 only: the MAC learnt with one DUID carries to a lease, its address and the iPXE stage', () => {
+    const registry = new ClientRegistry();
+    registry.apply(v6({ time: 1, mac, uuid: swapped, duid: '0004bb', client: 'uefi-pxe' }));
+    registry.apply({ kind: 'lease6.granted', time: 2, source: 'dhcp6', ip: 'fd77::100', duid: '0004bb', iaid: 1 });
+    expect(registry.macForIp('fd77::100')).toBe(mac);
+    registry.apply({ kind: 'transfer.done', time: 3, source: 'tftp', ip: 'fd77::100', file: 'ipxe.efi', bytes: 1000, size: 1000 });
+    // iPXE's DUID differs from OVMF's, its UUID byte order too; the UUID still names the machine.
+    registry.apply(v6({ time: 4, uuid, duid: '0004cc', client: 'ipxe' }));
+    expect(registry.getSnapshot().clients.size).toBe(1);
+    expect(registry.get(mac)).toMatchObject({ stage: 'ipxe', firmware: 'iPXE (IPv6)', ip: 'fd77::100', cycles: 1 });
+  });
+
+  it('an unknown DHCPv6 client without MAC, UUID match or DUID match makes no row', () => {
+    const registry = new ClientRegistry();
+    registry.apply(v6({ time: 1, duid: '0004dd' }));
+    expect(registry.getSnapshot().clients.size).toBe(0);
   });
 });
