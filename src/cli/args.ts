@@ -1,5 +1,7 @@
 /** Command-line flags: parsed strictly, every mistake reported with the fix. */
+import { isIPv6 } from 'node:net';
 import { parseArgs } from 'node:util';
+import ipaddr from 'ipaddr.js';
 
 export const usage = `pxedeck — network-boot machines from a terminal console
 
@@ -9,6 +11,8 @@ Usage: pxedeck [options]
   --mode proxy|dhcp    proxy (default): proxyDHCP beside the site's DHCP server;
                        dhcp: full DHCP with a pool, for an isolated bench switch
   --pool FIRST-LAST    full DHCP address pool, e.g. 10.0.0.100-10.0.0.199
+  --pool6 FIRST-LAST   with --mode dhcp: a DHCPv6 address pool, e.g. fd77::100-fd77::1ff
+                       (without it DHCPv6 hands out boot options only)
   --boot-dir DIR       boot files (iPXE, PXELINUX, kernels); Debian package paths are searched too
   --data-dir DIR       where settings, assignments and leases are kept
   --http-port N        HTTP port for iPXE scripts and boot files (default 80)
@@ -33,6 +37,7 @@ export interface CliOptions {
   readonly interface?: string;
   readonly mode?: 'proxy' | 'dhcp';
   readonly pool?: string;
+  readonly pool6?: { readonly first: string; readonly last: string };
   readonly bootDir?: string;
   readonly dataDir?: string;
   readonly httpPort?: number;
@@ -64,6 +69,19 @@ function port(flag: string, text: string | undefined): number | undefined {
   return value;
 }
 
+/** `FIRST-LAST`: IPv6 addresses hold no `-`, so the one dash splits them. */
+function pool6(text: string): { first: string; last: string } {
+  const [first = '', last = '', ...rest] = text.split('-').map((part) => part.trim());
+  if (rest.length > 0 || !isIPv6(first) || !isIPv6(last)) throw new UsageError(`--pool6 ${text}: use FIRST-LAST IPv6 addresses, e.g. fd77::100-fd77::1ff`);
+  if (compareIpv6(first, last) > 0) throw new UsageError(`--pool6 ${text}: ${first} comes after ${last}; give the lower address first`);
+  return { first, last };
+}
+
+function compareIpv6(a: string, b: string): number {
+  const hex = (address: string) => Buffer.from(ipaddr.IPv6.parse(address).toByteArray()).toString('hex');
+  return hex(a).localeCompare(hex(b));
+}
+
 export function parseCli(argv: readonly string[]): CliOptions {
   let parsed;
   try {
@@ -75,6 +93,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         interface: { type: 'string', short: 'i' },
         mode: { type: 'string' },
         pool: { type: 'string' },
+        pool6: { type: 'string' },
         'boot-dir': { type: 'string' },
         'data-dir': { type: 'string' },
         'http-port': { type: 'string' },
@@ -109,6 +128,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     ...(values.interface !== undefined && { interface: values.interface }),
     ...(mode !== undefined && { mode }),
     ...(values.pool !== undefined && { pool: values.pool }),
+    ...(values.pool6 !== undefined && { pool6: pool6(values.pool6) }),
     ...(values['boot-dir'] !== undefined && { bootDir: values['boot-dir'] }),
     ...(values['data-dir'] !== undefined && { dataDir: values['data-dir'] }),
     ...(values.kernel !== undefined && { kernel: values.kernel }),

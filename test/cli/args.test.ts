@@ -31,3 +31,16 @@ describe('command line', () => {
     expect(() => parseCli(argv)).toThrow(message);
   });
 });
+
+describe('--pool6', () => {
+  it('reads FIRST-LAST IPv6 addresses', () => {
+    expect(parseCli(['--mode', 'dhcp', '--pool6', 'fd77::100-fd77::1ff']).pool6).toEqual({ first: 'fd77::100', last: 'fd77::1ff' });
+  });
+
+  it('refuses what is not a range of IPv6 addresses, naming the fix', () => {
+    expect(() => parseCli(['--pool6', '10.0.0.1-10.0.0.9'])).toThrow(/use FIRST-LAST IPv6 addresses/);
+    expect(() => parseCli(['--pool6', 'fd77::100'])).toThrow(UsageError);
+    expect(() => parseCli(['--pool6', 'fd77::1ff-fd77::100'])).toThrow(/give the lower address first/);
+    expect(() => parseCli(['--pool6', 'fd77::100-fd77::1ff-fd77::2ff'])).toThrow(UsageError);
+  });
+});
