@@ -1,6 +1,6 @@
 /**
  * The lexical half of confinement for HTTP: a raw request path becomes decoded segments, or a reason to
- * refuse it. Nothing here touches the disk; confined-file.ts resolves symlinks against the real root.
+ * refuse it. Nothing here touches the disk; servers/files/confined-open.ts resolves symlinks against the real root.
  *
  * Every segment is percent-decoded exactly once. A segment that still decodes to something dangerous a
  * second time (`%252e%252e`) is refused too: some other layer (a proxy, a firmware's URI code) may decode

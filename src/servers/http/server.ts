@@ -13,7 +13,7 @@ import type { Emit, HttpRoute } from '../events.js';
 import { hostPort, isSafeHostHeader, normalizeIp, urlAuthority } from './addresses.js';
 import { parseScriptQuery, renderBootScript, type ScriptRequest } from './boot-script.js';
 import { parseRange } from './conditional.js';
-import { openInRoot, openRegularFile, type OpenedFile } from './confined-file.js';
+import { openInRoot, openRegularFile, type OpenedFile } from '../files/confined-open.js';
 import { contentTypeFor, fileBody, sendFile, streamBody } from './file-response.js';
 import { closeAll, listenAll, type HttpBind } from './listen.js';
 import { TransferMeter, DEFAULT_PROGRESS_INTERVAL_MS } from './transfer-meter.js';
@@ -148,7 +148,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   };
 
   const serveOpenResult = async (req: Request, res: Response, opened: OpenedFile, file: string, contentType?: string): Promise<boolean> => {
-    if (opened.kind === 'missing') return false;
+    if (opened.kind === 'missing' || opened.kind === 'directory') return false;
     if (opened.kind === 'refused') {
       refuse(res, 403, `refused: ${opened.reason}`);
       return true;

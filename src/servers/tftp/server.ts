@@ -17,7 +17,7 @@ import {
 import { decode, encode, ERROR_CODES, type RequestPacket } from '../../protocol/tftp/packet.js';
 import { normalizeRequestPath, type AbsolutePathPolicy } from '../../protocol/tftp/path.js';
 import type { Emit, TransferEvent } from '../events.js';
-import { openConfined, openRegular, type OpenResult } from './confined-open.js';
+import { openInRoot, openRegularFile, type OpenedFile } from '../files/confined-open.js';
 import type { RunOutcome, RunningTransfer, SourceSpec } from './run-transfer.js';
 import { createWorkerRunner, inThreadRunner, type TransferRunner } from './transfer-pool.js';
 import { DEFAULT_RETRANSMIT, type RetransmitPolicy } from './transfer.js';
@@ -122,11 +122,11 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
     socket.send(encode({ type: 'error', code, message }), to.port, to.address);
   };
 
-  async function openSource(path: string, client: TftpClient): Promise<OpenResult | { kind: 'memory'; content: Buffer }> {
+  async function openSource(path: string, client: TftpClient): Promise<OpenedFile | { kind: 'memory'; content: Buffer }> {
     const virtual = options.resolveVirtual ? await options.resolveVirtual(path, client) : undefined;
     if (typeof virtual === 'string') return { kind: 'memory', content: Buffer.from(virtual, 'utf8') };
     if (Buffer.isBuffer(virtual)) return { kind: 'memory', content: virtual };
-    if (virtual && typeof virtual === 'object') return openRegular(virtual.path);
+    if (virtual && typeof virtual === 'object') return openRegularFile(virtual.path);
     for (const root of roots) {
       let rootReal: string;
       try {
@@ -134,7 +134,7 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
       } catch {
         continue;
       }
-      const result = await openConfined(rootReal, path);
+      const result = await openInRoot(rootReal, path);
       if (result.kind !== 'missing') return result;
     }
     return { kind: 'missing' };
@@ -202,12 +202,13 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
       refuse(ERROR_CODES.fileNotFound, 'file not found', file, 'transfer.not-found');
       return;
     }
+    if (opened.kind === 'directory') opened = { kind: 'refused', reason: 'is a directory' };
     if (opened.kind === 'refused') {
       release();
       refuse(ERROR_CODES.accessViolation, opened.reason, file);
       return;
     }
-    const size = opened.kind === 'memory' ? opened.content.length : opened.size;
+    const size = opened.kind === 'memory' ? opened.content.length : opened.stats.size;
     if (opened.kind === 'file') entry.handle = opened.handle;
     const source: SourceSpec =
       opened.kind === 'memory' ? { kind: 'memory', content: opened.content } : { kind: 'fd', fd: opened.handle.fd, size };

@@ -1,8 +1,9 @@
 /**
- * The disk half of confinement: decoded segments are joined under the root, resolved through every
- * symlink and checked against the root's real path, opened without following a final symlink, and the
- * open descriptor checked once more (Linux /proc), so a symlink swapped in between check and open cannot
- * lead outside either. Only regular files are served; a FIFO must not hang a worker thread (O_NONBLOCK).
+ * The disk half of confinement, shared by the TFTP and HTTP servers: a request path (already checked
+ * lexically by each protocol's own parser) is joined under the root, resolved through every symlink and
+ * checked against the root's real path, opened without following a final symlink, and the open descriptor
+ * checked once more (Linux /proc), so a symlink swapped in between check and open cannot lead outside
+ * either. Only regular files are served; a FIFO must not hang a worker thread (O_NONBLOCK).
  */
 import { constants, type Stats } from 'node:fs';
 import { open, readlink, realpath, type FileHandle } from 'node:fs/promises';
@@ -11,6 +12,8 @@ import { join, sep } from 'node:path';
 export type OpenedFile =
   | { readonly kind: 'file'; readonly handle: FileHandle; readonly stats: Stats; readonly path: string }
   | { readonly kind: 'missing' }
+  /** Each protocol words this its own way: HTTP answers 404, TFTP an access violation. */
+  | { readonly kind: 'directory' }
   | { readonly kind: 'refused'; readonly reason: string };
 
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
@@ -32,11 +35,11 @@ function openFailure(error: unknown, verb: string): OpenedFile {
   return { kind: 'refused', reason: `cannot ${verb} (${code ?? String(error)})` };
 }
 
-/** `rootReal` must be a real path (as `realpath(root)` returns); `segments` already passed decodeRequestPath. */
-export async function openInRoot(rootReal: string, segments: readonly string[]): Promise<OpenedFile> {
+/** `rootReal` must be a real path (as `realpath(root)` returns); the path already passed the protocol's own checks. */
+export async function openInRoot(rootReal: string, path: string | readonly string[]): Promise<OpenedFile> {
   let real: string;
   try {
-    real = await realpath(join(rootReal, ...segments));
+    real = await realpath(join(rootReal, ...(typeof path === 'string' ? [path] : path)));
   } catch (error) {
     return openFailure(error, 'resolve');
   }
@@ -56,7 +59,7 @@ export async function openRegularFile(path: string, rootReal?: string): Promise<
     const stats = await handle.stat();
     if (!stats.isFile()) {
       await handle.close();
-      return stats.isDirectory() ? { kind: 'missing' } : { kind: 'refused', reason: 'not a regular file' };
+      return stats.isDirectory() ? { kind: 'directory' } : { kind: 'refused', reason: 'not a regular file' };
     }
     if (rootReal !== undefined) {
       const opened = await descriptorPath(handle.fd);
