@@ -354,7 +354,7 @@ function measureLeaseFlush(dir: string): void {
     const times: number[] = [];
     for (let round = 0; round < 11; round += 1) {
       const start = performance.now();
-      store.save(leases);
+      store.save(() => leases);
       store.flush();
       times.push(performance.now() - start);
     }

@@ -52,13 +52,14 @@ describe('lease file', () => {
   it('coalesces writes and keeps leases across reopen', async () => {
     const dir = temp();
     const store = openLeaseFile(dir, 10);
-    store.save([{ mac: '52:54:00:00:00:01' as Mac, ip: '10.0.0.100', state: 'bound', expiresAt: Date.now() + 60_000 }]);
-    store.save([
+    store.save(() => [{ mac: '52:54:00:00:00:01' as Mac, ip: '10.0.0.100', state: 'bound', expiresAt: Date.now() + 60_000 }]);
+    store.save(() => [
       { mac: '52:54:00:00:00:01' as Mac, ip: '10.0.0.100', state: 'bound', expiresAt: Date.now() + 60_000 },
       { mac: '52:54:00:00:00:02' as Mac, ip: '10.0.0.101', state: 'bound', expiresAt: Date.now() + 60_000 },
     ]);
     expect(openLeaseFile(dir).load()).toHaveLength(0);
     await new Promise((resolve) => setTimeout(resolve, 50));
+    await store.settled();
     expect(openLeaseFile(dir).load().map((lease) => lease.ip)).toEqual(['10.0.0.100', '10.0.0.101']);
   });
 

@@ -15,7 +15,8 @@ export interface Lease {
 
 export interface LeaseStore {
   load(): readonly Lease[];
-  save(leases: readonly Lease[]): void;
+  /** Something changed; the store calls `snapshot` when it writes (a burst of changes costs one copy). */
+  save(snapshot: () => readonly Lease[]): void;
 }
 
 export interface LeasePoolOptions {
@@ -202,6 +203,6 @@ export class LeasePool {
   }
 
   private persist(): void {
-    this.options.store?.save([...this.byMac.values()].filter((lease) => lease.state === 'bound'));
+    this.options.store?.save(() => [...this.byMac.values()].filter((lease) => lease.state === 'bound'));
   }
 }

@@ -18,7 +18,8 @@ export interface Lease6 {
 
 export interface Lease6Store {
   load(): readonly Lease6[];
-  save(leases: readonly Lease6[]): void;
+  /** Something changed; the store calls `snapshot` when it writes (a burst of changes costs one copy). */
+  save(snapshot: () => readonly Lease6[]): void;
 }
 
 export interface Lease6PoolOptions {
@@ -172,6 +173,6 @@ export class Lease6Pool {
   }
 
   private persist(): void {
-    this.options.store?.save(this.leases().filter((lease) => lease.state === 'bound'));
+    this.options.store?.save(() => this.leases().filter((lease) => lease.state === 'bound'));
   }
 }

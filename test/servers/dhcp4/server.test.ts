@@ -25,8 +25,8 @@ class MemoryLeaseStore implements LeaseStore {
   load(): Lease[] {
     return this.saved;
   }
-  save(leases: readonly Lease[]): void {
-    this.saved = [...leases];
+  save(snapshot: () => readonly Lease[]): void {
+    this.saved = [...snapshot()];
   }
 }
 

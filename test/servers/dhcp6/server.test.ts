@@ -173,7 +173,7 @@ describe('DHCPv6 server, full mode', () => {
 
   it('persists bound leases through the store and reloads them', async () => {
     let saved: readonly Lease6[] = [];
-    const store: Lease6Store = { load: () => saved, save: (leases) => (saved = leases) };
+    const store: Lease6Store = { load: () => saved, save: (snapshot) => (saved = snapshot()) };
     const { exchange } = await start('full', { store });
     const advertise = (await exchange(ipxeSolicit))!;
     await exchange(requestFor(ipxeSolicit, advertise));
