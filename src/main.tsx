@@ -4,6 +4,7 @@
  */
 import type { Socket } from 'node:dgram';
 import { mkdirSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,18 +17,23 @@ import { formatEventJson } from './cli/event-log.js';
 import { createConsoleFeed } from '../components/model/console-feed.js';
 import type { RunningServers, RuntimeConfig } from '../components/model/server-control.js';
 import { runConsole } from '../components/run-console.js';
-import { parseMac, type Mac } from './protocol/mac.js';
+import { encodeDuid } from './protocol/dhcp6/options.js';
+import { macToBytes, parseMac, type Mac } from './protocol/mac.js';
 import { askBootApi } from './servers/boot-api-client.js';
 import { scanBootFiles } from './servers/boot-files.js';
 import { LeasePool } from './servers/dhcp4/lease-pool.js';
 import { DEFAULT_PROBE_MS, probeForDhcpServers } from './servers/dhcp4/probe.js';
 import { createDhcp4Server, type Dhcp4Server } from './servers/dhcp4/server.js';
+import { Lease6Pool } from './servers/dhcp6/lease-pool6.js';
+import { createDhcp6Server, type Dhcp6Server } from './servers/dhcp6/server.js';
+import { createRouterAdvertService, prefixesFromAddresses } from './servers/ra/service.js';
 import type { Emit, PxedeckEvent } from './servers/events.js';
 import { ControlError, createControlApi, type ControlApi } from './servers/http/control-api.js';
 import { createHttpServer, type HttpServer } from './servers/http/server.js';
 import { openDeviceUdpSocket, openUdpSocket, SocketOpenError } from './servers/net/device-socket.js';
-import { chooseInterface, InterfaceChoiceError, watchInterface } from './servers/net/interfaces.js';
+import { chooseInterface, InterfaceChoiceError, watchInterface, type Ipv6Address } from './servers/net/interfaces.js';
 import { neighborMac } from './servers/net/neighbors.js';
+import { neighborMac6 } from './servers/net/neighbors6.js';
 import { createTftpServer, type TftpServer } from './servers/tftp/server.js';
 import { createSyslogServer, DEFAULT_SYSLOG_PORT, type SyslogServer } from './servers/syslog/server.js';
 import { openEventLog } from './state/event-log.js';
@@ -36,6 +42,7 @@ import { createBootPlanner } from './state/boot-plans.js';
 import { openClientPolicies } from './state/client-policies.js';
 import { ConfigFileError } from './state/conf-file.js';
 import { openLeaseFile } from './state/lease-file.js';
+import { openLease6File } from './state/lease6-file.js';
 import { formatProblem, loadProfileLibrary } from './state/profile-library.js';
 import { ClientRegistry } from './state/registry.js';
 import { openSettings, parsePool, parseTargetSetting, type Settings } from './state/settings.js';
@@ -52,6 +59,8 @@ interface Served {
   readonly broadcast: string;
   readonly netmask: string;
   readonly mac?: Mac;
+  /** The interface's IPv6 addresses (link-local included); empty on loopback. */
+  readonly ipv6: readonly Ipv6Address[];
   readonly openSocket: (port: number) => Promise<Socket>;
   /** Loopback has no broadcast: replies go back to 127.0.0.1 (development and tests). */
   readonly replyBroadcast: string;
@@ -65,6 +74,7 @@ function servedInterface(name: string | undefined): Served {
       subnet: '127.0.0.0/8',
       broadcast: '127.255.255.255',
       netmask: '255.0.0.0',
+      ipv6: [],
       openSocket: (port) => openUdpSocket({ address: '127.0.0.1', port }),
       replyBroadcast: '127.0.0.1',
     };
@@ -79,6 +89,7 @@ function servedInterface(name: string | undefined): Served {
     broadcast: ipv4.broadcast,
     netmask: ipv4.netmask,
     ...(iface.mac && { mac: iface.mac }),
+    ipv6: iface.ipv6,
     openSocket: (port) => openDeviceUdpSocket({ device: iface.name, port }),
     replyBroadcast: '255.255.255.255',
   };
@@ -158,6 +169,16 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
     // Installers get it as log_host= / inst.syslog=; both take a bare address and send to 514.
     syslogServer: served.serverAddress,
   });
+  // IPv6: a global/ULA address of the interface names us in URLs (a link-local one cannot go in a URL).
+  const address6 = served.ipv6.find((a) => !a.address.toLowerCase().startsWith('fe80:'))?.address;
+  const httpBase6 = address6 ? `http://[${address6}]${settings.httpPort === 80 ? '' : `:${settings.httpPort}`}` : undefined;
+  // Scripts for clients that came over IPv6 name kernels by the IPv6 URL; IPv4 clients keep the IPv4 one.
+  const planner6 = httpBase6
+    ? createBootPlanner({ serverBase: httpBase6, library: () => library, assignments, policies, defaultTarget: defaultTargetOf(cli, settings), syslogServer: served.serverAddress })
+    : undefined;
+  const plannerFor = (ip: string) => (planner6 && isIPv6(ip) && !ip.startsWith('::ffff:') ? planner6 : planner);
+  const macOf = (ip: string) => registry.macForIp(ip) ?? (isIPv6(ip) ? neighborMac6(ip, served.name) : neighborMac(ip));
+  let lease6File: ReturnType<typeof openLease6File> | undefined;
   let pool: LeasePool | undefined;
   const leaseFile = settings.mode === 'dhcp' ? openLeaseFile(dataDir) : undefined;
   if (settings.mode === 'dhcp') {
@@ -225,7 +246,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
   });
   try {
     const tftp: TftpServer = await createTftpServer({
-      bind: { address: served.serverAddress, port: cli.tftpPort ?? 69 },
+      bind: [{ address: served.serverAddress, port: cli.tftpPort ?? 69 }, ...(address6 ? [{ address: address6, port: cli.tftpPort ?? 69 }] : [])],
       root: [bootDir],
       emit,
       signal: controller.signal,
@@ -236,13 +257,13 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
         const file = catalog.files.get(name) ?? planner.localFiles().get(name);
         return file ? { path: file } : null;
       },
-      macForAddress: (ip) => registry.macForIp(ip) ?? neighborMac(ip),
+      macForAddress: macOf,
       blksizeCapFor: (client) => (client.mac ? policies.get(client.mac).blksizeCap : undefined),
     });
     closers.push(() => tftp.close());
 
     const http: HttpServer = await createHttpServer({
-      bind: { address: served.serverAddress, port: settings.httpPort },
+      bind: [{ address: served.serverAddress, port: settings.httpPort }, ...(address6 ? [{ address: address6, port: settings.httpPort }] : [])],
       emit,
       signal: controller.signal,
       renderIpxeScript: async (request) => {
@@ -252,7 +273,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
           if (answer.kind === 'target') external = answer.target;
           else if (answer.kind === 'unavailable') notice('warning', `${request.mac}: boot API ${answer.reason}; using the local assignment`);
         }
-        const result = planner.renderIpxe({ ...request, ...(external && { external }) });
+        const result = plannerFor(request.ip).renderIpxe({ ...request, ...(external && { external }) });
         return result.ok ? { script: result.text } : { status: result.status, message: result.message };
       },
       roots: [
@@ -261,8 +282,8 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
         { prefix: '/files/kickstart', dir: join(presetsDir, 'files', 'kickstart') },
       ],
       namedFiles: () => new Map([...catalog.files, ...planner.localFiles()]),
-      upstream: { cacheDir: join(dataDir, 'cache'), lookup: (id) => planner.upstreamUrl(id) },
-      macForIp: (ip) => registry.macForIp(ip) ?? neighborMac(ip),
+      upstream: { cacheDir: join(dataDir, 'cache'), lookup: (id) => planner.upstreamUrl(id) ?? planner6?.upstreamUrl(id) },
+      macForIp: macOf,
       onBeacon: (beacon, mac) => {
         if (beacon === 'booted') assignments.consumeOnce(mac, Date.now());
       },
@@ -331,6 +352,53 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
   }
   closers.push(() => dhcp.close());
 
+  // DHCPv6 and router advertisements, when the interface has an IPv6 address to put in boot URLs.
+  if (address6 && served.mac) {
+    const mac = served.mac;
+    const range6 = settings.mode === 'dhcp' ? cli.pool6 : undefined;
+    lease6File = range6 ? openLease6File(dataDir) : undefined;
+    const pool6 = range6 ? new Lease6Pool({ first: range6.first, last: range6.last, validSeconds: 3600, excluded: [address6], store: lease6File }) : undefined;
+    try {
+      const dhcp6: Dhcp6Server = await createDhcp6Server({
+        mode: pool6 ? 'full' : 'stateless',
+        serverAddress: address6,
+        serverDuid: encodeDuid({ type: 'll', hardwareType: 1, linkLayerAddress: macToBytes(mac) }),
+        interfaceName: served.name,
+        multicastInterface: served.name,
+        openSocket: (port) => openDeviceUdpSocket({ device: served.name, port, family: 6 }),
+        httpPort: settings.httpPort,
+        binaries: () => catalog.names,
+        // OVMF otherwise collects Advertises for ~6 s before taking ours.
+        preference: 255,
+        ...(settings.dnsServers?.some((server) => isIPv6(server)) && { dnsServers: settings.dnsServers.filter((server) => isIPv6(server)) }),
+        clientState: (client) => (client ? { policy: planner.dhcpPolicy(client), history: registry.history(client) } : { policy: {}, history: {} }),
+        macFor: (ip) => registry.macForIp(ip) ?? neighborMac6(ip, served.name),
+        ...(pool6 && { pool: pool6 }),
+        emit,
+        signal: controller.signal,
+      });
+      closers.push(() => dhcp6.close());
+    } catch (error) {
+      // IPv6 is an addition: its failure (port 547 taken, ff02::1:2 not joinable) must not stop IPv4 boots.
+      notice('warning', `no DHCPv6: ${(error as Error).message}; IPv6-only machines will not boot from pxedeck`);
+    }
+    try {
+      // M only when our DHCPv6 hands out addresses: stateful iPXE drops an Advertise without one.
+      const ra = await createRouterAdvertService({
+        interfaceName: served.name,
+        mac,
+        prefixes: prefixesFromAddresses(served.ipv6),
+        managed: pool6 !== undefined,
+        other: true,
+        emit,
+        signal: controller.signal,
+      });
+      closers.push(() => ra.close());
+    } catch (error) {
+      notice('warning', `no router advertisements: ${(error as Error).message}; without a router on ${served.name}, firmware will not start DHCPv6`);
+    }
+  }
+
   // SO_BINDTODEVICE pins to the interface index: a replugged adapter needs fresh sockets.
   const watcher =
     served.name === 'lo'
@@ -356,6 +424,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
       controller.abort();
       await Promise.all(closers.map((close) => close()));
       leaseFile?.flush();
+      lease6File?.flush();
       await eventLog.close();
     },
   };
