@@ -7,7 +7,7 @@
  * A component rendered without a router (a unit test) gets its keys straight from Ink, split the same way.
  */
 import { useInput, type Key } from 'ink';
-import { createContext, createElement, useContext, useEffect, useLayoutEffect, useRef, type ReactNode } from 'react';
+import { createContext, createElement, useCallback, useContext, useEffect, useLayoutEffect, useRef, type ReactNode } from 'react';
 
 export type KeyHandler = (input: string, key: Key) => void;
 
@@ -95,7 +95,9 @@ export function KeyRouter(props: { readonly children: ReactNode }) {
     for (const registration of active) registration.handler.current(input, key);
   });
   useEffect(() => () => deliverer.current?.stop(), []);
-  useInput((input, key) => deliverer.current!.push(input, key));
+  // A stable handler: Ink re-subscribes useInput whenever the handler changes, which would be every frame.
+  const onInput = useCallback((input: string, key: Key) => deliverer.current!.push(input, key), []);
+  useInput(onInput);
   const router = useRef<Router>({
     register(registration) {
       registrations.current.add(registration);
@@ -118,5 +120,6 @@ export function useKeys(handler: KeyHandler, options: { readonly isActive: boole
     if (activeRef.current) handlerRef.current(input, key);
   });
   useEffect(() => () => local.current?.stop(), []);
-  useInput((input, key) => local.current!.push(input, key), { isActive: router === null && options.isActive });
+  const onInput = useCallback((input: string, key: Key) => local.current!.push(input, key), []);
+  useInput(onInput, { isActive: router === null && options.isActive });
 }

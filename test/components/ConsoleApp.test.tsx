@@ -43,7 +43,7 @@ describe('the console', () => {
     const app = start();
     await waitForFrame(app.lastFrame, (text) => text.includes(first));
     await press(app.stdin, keys.down, keys.down, keys.up);
-    expect(rowOf(app.lastFrame()!, first)).toMatch(/^›/);
+    await waitForFrame(app.lastFrame, (text) => rowOf(text, first).startsWith('›'));
     await press(app.stdin, 'a');
     await waitForFrame(app.lastFrame, (text) => text.includes('Assign a profile to 1 machine'));
     await press(app.stdin, 'mem');
@@ -63,10 +63,12 @@ describe('the console', () => {
     const app = start();
     await waitForFrame(app.lastFrame, (text) => text.includes(first));
     await press(app.stdin, ' ', keys.down, ' ');
-    expect(app.lastFrame()).toMatch(/selected 2/);
+    await waitForFrame(app.lastFrame, (text) => text.includes('selected 2'));
     await press(app.stdin, 'o');
     await waitForFrame(app.lastFrame, (text) => text.includes('Assign a profile to 2 machines') && text.includes('[x] once'));
-    await press(app.stdin, 'alp', keys.enter);
+    await press(app.stdin, 'alp');
+    await waitForFrame(app.lastFrame, (text) => text.includes('filter: alp'));
+    await press(app.stdin, keys.enter);
     await waitForFrame(app.lastFrame, (text) => text.includes('2 machines → alpine once'));
     expect(assignments()[third]).toMatchObject({ target: { profile: 'alpine' }, once: true });
     expect(assignments()[first]).toMatchObject({ target: { profile: 'alpine' }, once: true });
@@ -102,9 +104,13 @@ describe('the console', () => {
     await waitForFrame(app.lastFrame, (text) => text.includes(first));
     await press(app.stdin, 'v');
     await waitForFrame(app.lastFrame, (text) => text.includes('Variables for 1 machine'));
-    await press(app.stdin, keys.enter, 'web01', keys.enter);
+    await press(app.stdin, keys.enter, 'web01');
+    await waitForFrame(app.lastFrame, (text) => text.includes('› hostname      web01'));
+    await press(app.stdin, keys.enter);
     await waitForFrame(app.lastFrame, (text) => text.includes('1 machine: hostname=web01'));
-    await press(app.stdin, keys.down, keys.down, keys.enter, 'disk=/dev/sdb', keys.enter);
+    await press(app.stdin, keys.down, keys.down, keys.enter, 'disk=/dev/sdb');
+    await waitForFrame(app.lastFrame, (text) => text.includes('› disk=/dev/sdb'));
+    await press(app.stdin, keys.enter);
     await waitForFrame(app.lastFrame, (text) => text.includes('disk=/dev/sdb'));
     expect(world.operator.variables(third)).toEqual({ hostname: 'web01', disk: '/dev/sdb' });
     await press(app.stdin, keys.escape);
@@ -146,7 +152,9 @@ describe('the console', () => {
   it('filters the table by what is typed after /', async () => {
     const app = start();
     await waitForFrame(app.lastFrame, (text) => text.includes(first));
-    await press(app.stdin, '/', 'intel', keys.enter);
+    await press(app.stdin, '/', 'intel');
+    await waitForFrame(app.lastFrame, (text) => text.includes('/intel'));
+    await press(app.stdin, keys.enter);
     const frame = await waitForFrame(app.lastFrame, (text) => !text.includes(first) && text.includes(third));
     expect(frame).toMatch(/filter "intel"/);
     await press(app.stdin, keys.escape);
@@ -161,7 +169,9 @@ describe('the console', () => {
     await waitForFrame(app.lastFrame, (text) => text.includes('Settings'));
     const httpRow = 4; // interface, mode, pool, bootDir, httpPort
     for (let index = 0; index < httpRow; index += 1) await press(app.stdin, keys.down);
-    await press(app.stdin, keys.enter, keys.backspace.repeat(4), '8080', keys.enter);
+    await press(app.stdin, keys.enter, keys.backspace.repeat(4), '8080');
+    await waitForFrame(app.lastFrame, (text) => /› httpPort +8080/.test(text));
+    await press(app.stdin, keys.enter);
     await waitForFrame(app.lastFrame, (text) => /httpPort\s+8080/.test(text) && text.includes('changed, not applied'));
     await press(app.stdin, 'w');
     await waitForFrame(app.lastFrame, (text) => text.includes('applied httpPort; servers restarted'));
@@ -169,7 +179,9 @@ describe('the console', () => {
     expect(world.starts.map((settings) => settings.httpPort)).toEqual([80, 8080]);
     // A start that fails (the port is taken) puts the old value back.
     world.failNextStart('listen EADDRINUSE: address already in use 127.0.0.1:9090');
-    await press(app.stdin, keys.enter, keys.backspace.repeat(4), '9090', keys.enter, 'w');
+    await press(app.stdin, keys.enter, keys.backspace.repeat(4), '9090');
+    await waitForFrame(app.lastFrame, (text) => /› httpPort +9090/.test(text));
+    await press(app.stdin, keys.enter, 'w');
     await waitForFrame(app.lastFrame, (text) => text.includes('EADDRINUSE') && text.includes('previous settings are back'));
     expect(JSON.parse(readFileSync(join(world.dataDir, 'settings.json'), 'utf8'))).toMatchObject({ httpPort: 8080 });
     expect(world.starts.map((settings) => settings.httpPort)).toEqual([80, 8080, 8080]);

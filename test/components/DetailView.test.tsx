@@ -6,7 +6,7 @@ import { buildRows } from '../../components/model/client-rows.js';
 import { clientStatus } from '../../components/model/client-status.js';
 import { ClientRegistry } from '../../src/state/registry.js';
 import { bootEvents, mac } from './support/console-fixture.js';
-import { keys, press, waitForFrame } from './support/ink.js';
+import { keys, press, waitForFrame, waitUntil } from './support/ink.js';
 
 const who = mac('52:54:00:0d:0e:01');
 const target = { kind: 'profile', profile: 'memtest' } as const;
@@ -72,6 +72,7 @@ describe('DetailScreen', () => {
     const content = { row: rowAt('ipxe', now), variables: {}, script: { ok: true, text: '#!ipxe\n' } as const, pxelinux: null };
     const app = render(<DetailScreen {...handlers} onPick={(list, once) => picked.push(`${list}${once ? ' once' : ''}`)} onBack={() => (back += 1)} content={content} width={100} height={12} now={now} isActive />);
     await press(app.stdin, 'a', 'o', keys.escape);
+    await waitUntil('the back key', () => back === 1);
     expect(picked).toEqual(['profile', 'profile once']);
     await waitForFrame(() => String(back), (count) => count === '1');
   });

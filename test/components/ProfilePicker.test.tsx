@@ -2,7 +2,7 @@ import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import { ProfilePicker } from '../../components/ProfilePicker.js';
 import { filterChoices } from '../../components/use-picker-state.js';
-import { keys, press, waitForFrame } from './support/ink.js';
+import { keys, press, waitForFrame, waitUntil } from './support/ink.js';
 
 const choices = [
   { id: 'alpine', title: 'Alpine Linux netboot' },
@@ -26,9 +26,9 @@ describe('ProfilePicker', () => {
     await press(app.stdin, 'install');
     await waitForFrame(app.lastFrame, (frame) => frame.includes('filter: install') && !frame.includes('alpine'));
     await press(app.stdin, keys.down, keys.tab);
-    expect(app.lastFrame()).toMatch(/\[x\] once, then the local disk/);
-    expect(app.lastFrame()).toMatch(/› ubuntu-installer/);
+    await waitForFrame(app.lastFrame, (frame) => frame.includes('[x] once, then the local disk') && frame.includes('› ubuntu-installer'));
     await press(app.stdin, keys.enter);
+    await waitUntil('the assignment', () => submitted.length > 0);
     expect(submitted).toEqual([['ubuntu-installer', true]]);
   });
 

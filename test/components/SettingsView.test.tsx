@@ -30,7 +30,9 @@ describe('SettingsView', () => {
   it('keeps edits until applied; a bad value is refused with the fix and nothing restarts', async () => {
     const results: Array<[boolean, string]> = [];
     const app = render(<SettingsView control={world.control} isActive height={20} width={100} onClose={() => undefined} onApplied={(ok, message) => results.push([ok, message])} />);
-    await press(app.stdin, keys.down, keys.enter, keys.backspace.repeat(5), 'full', keys.enter);
+    await press(app.stdin, keys.down, keys.enter, keys.backspace.repeat(5), 'full');
+    await waitForFrame(app.lastFrame, (frame) => /› mode +full/.test(frame));
+    await press(app.stdin, keys.enter);
     await waitForFrame(app.lastFrame, (frame) => /mode +full +\[changed, not applied\]/.test(frame));
     expect(saved().mode).toBeUndefined();
     await press(app.stdin, 'w');
@@ -38,7 +40,9 @@ describe('SettingsView', () => {
     expect(results[0]?.[0]).toBe(false);
     expect(world.starts).toHaveLength(1);
     // Fix it: mode dhcp, and the servers restart with it.
-    await press(app.stdin, keys.enter, keys.backspace.repeat(4), 'dhcp', keys.enter, 'w');
+    await press(app.stdin, keys.enter, keys.backspace.repeat(4), 'dhcp');
+    await waitForFrame(app.lastFrame, (frame) => /› mode +dhcp/.test(frame));
+    await press(app.stdin, keys.enter, 'w');
     await waitForFrame(app.lastFrame, (frame) => frame.includes('applied mode; servers restarted'));
     expect(saved().mode).toBe('dhcp');
     expect(world.starts.map((settings) => settings.mode)).toEqual(['proxy', 'dhcp']);

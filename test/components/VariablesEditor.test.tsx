@@ -2,7 +2,7 @@ import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import { VariablesEditor } from '../../components/VariablesEditor.js';
 import { parseNewVariable } from '../../components/use-variables-state.js';
-import { keys, press, waitForFrame } from './support/ink.js';
+import { keys, press, waitForFrame, waitUntil } from './support/ink.js';
 
 describe('VariablesEditor', () => {
   const fields = [
@@ -24,11 +24,23 @@ describe('VariablesEditor', () => {
     const errors: string[] = [];
     let closed = 0;
     const app = render(<VariablesEditor fields={fields} machines={1} isActive height={10} width={90} onSave={(name, value) => saved.push([name, value])} onError={(message) => errors.push(message)} onClose={() => (closed += 1)} />);
-    await press(app.stdin, keys.enter, keys.backspace.repeat(2), '99', keys.enter);
+    // Each step waits for what it typed to show before Enter: keys are never lost, and a lost one fails here.
+    await press(app.stdin, keys.enter, keys.backspace.repeat(2), '99');
+    await waitForFrame(app.lastFrame, (frame) => frame.includes('› hostname      web99'));
+    await press(app.stdin, keys.enter);
+    await waitUntil('hostname saved', () => saved.length === 1);
     await press(app.stdin, keys.down, 'd');
-    await press(app.stdin, keys.down, keys.enter, 'Extra=1', keys.enter);
-    await press(app.stdin, keys.enter, 'disk = /dev/sdb', keys.enter);
+    await waitUntil('extra_args removed', () => saved.length === 2);
+    await press(app.stdin, keys.down, keys.enter, 'Extra=1');
+    await waitForFrame(app.lastFrame, (frame) => frame.includes('› Extra=1'));
+    await press(app.stdin, keys.enter);
+    await waitUntil('the bad name reported', () => errors.length === 1);
+    await press(app.stdin, keys.enter, 'disk = /dev/sdb');
+    await waitForFrame(app.lastFrame, (frame) => frame.includes('› disk = /dev/sdb'));
+    await press(app.stdin, keys.enter);
+    await waitUntil('disk saved', () => saved.length === 3);
     await press(app.stdin, keys.escape);
+    await waitUntil('the editor closing', () => closed === 1);
     expect(saved).toEqual([
       ['hostname', 'web99'],
       ['extra_args', ''],

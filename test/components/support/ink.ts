@@ -28,3 +28,12 @@ export async function waitForFrame(lastFrame: () => string | undefined, test: (f
     await sleep(10);
   }
 }
+
+/** Waits for a condition outside the frame (a callback was called, a file was written). */
+export async function waitUntil(what: string, test: () => boolean, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!test()) {
+    if (Date.now() > deadline) throw new Error(`${what} never happened`);
+    await sleep(10);
+  }
+}
