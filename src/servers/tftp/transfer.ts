@@ -9,11 +9,11 @@
  *   resends the rest, as RFC 7440 asks.
  * - An ACK for the block before the window (a duplicate) never advances. With windowsize 1 it is ignored
  *   (the Sorcerer's Apprentice rule, RFC 1123). With a larger window the client is telling us the window's
- *   first block was lost: we resend from it, at most once per acknowledged block, and only when the
- *   duplicate arrives at least half the shortest round trip seen after we sent that window. Clients like
- *   EDK2 answer every out-of-order or repeated block with an ACK; duplicates that crowd in right after the
- *   ACK that moved the window come from copies already in flight, and answering them would send every
- *   window twice from then on.
+ *   first block was lost: we resend from it, at most once per acknowledged block, and only when every
+ *   block that ACK covered had been sent once. EDK2 answers every out-of-order *or repeated* block with an
+ *   ACK of the last block in order; once any block went out twice (a retransmission after a lost ACK), the
+ *   client's answers to the copies look exactly like loss reports, and resending on them would send every
+ *   window twice from then on (measured: 2× the packets at 5 % loss). Those cases fall back to the timer.
  */
 import type { Socket } from 'node:dgram';
 import { encode, ERROR_CODES, OPCODES, type TftpOption } from '../../protocol/tftp/packet.js';
@@ -29,7 +29,12 @@ export interface RetransmitPolicy {
   readonly retries: number;
 }
 
-export const DEFAULT_RETRANSMIT: RetransmitPolicy = { initialMs: 1000, maxMs: 4000, retries: 6 };
+/**
+ * 1 s, 2 s, 4 s, 8 s, 8 s, 8 s, then give up (31 s of silence). The wait must grow past the clients' own
+ * timeouts (atftp 5 s, EDK2 ~4 s): atftp answers a repeated window with one ACK only, and if that ACK is
+ * lost too it waits for its own timer, which our retransmissions keep resetting while they come faster.
+ */
+export const DEFAULT_RETRANSMIT: RetransmitPolicy = { initialMs: 1000, maxMs: 8000, retries: 6 };
 
 export interface TransferPeer {
   readonly address: string;
@@ -104,10 +109,11 @@ export class Transfer {
   private timer: NodeJS.Timeout | undefined;
   private retries = 0;
   private waitMs: number;
-  /** When the current window was last sent in full from its start, and whether it was sent only once. */
-  private windowSentAt = 0;
-  private windowSentOnce = true;
-  private minRttMs = Number.POSITIVE_INFINITY;
+  /** Times each block in the ring went out, saturating at 2. */
+  private readonly sends: Uint8Array;
+  private oackSends = 0;
+  /** Every block the last forward-moving ACK covered went out exactly once: its duplicates are loss reports. */
+  private cleanAck = true;
   /** The acknowledged block we last resent for on a duplicate ACK. */
   private duplicateAnswered = -1;
 
@@ -138,6 +144,7 @@ export class Transfer {
     const readahead = Math.max(1, Math.ceil(init.readaheadBytes / init.blksize));
     this.ringSize = Math.min(this.windowsize + Math.max(readahead, this.windowsize), this.lastBlock);
     this.lengths = new Int32Array(this.ringSize);
+    this.sends = new Uint8Array(this.ringSize);
     for (let i = 0; i < this.ringSize; i += 1) {
       const slot = Buffer.allocUnsafe(4 + init.blksize);
       slot.writeUInt16BE(OPCODES.data, 0);
@@ -150,7 +157,7 @@ export class Transfer {
     this.socket.on('message', this.onMessage);
     this.timer = setTimeout(this.onTimeout, this.waitMs);
     this.fill();
-    if (this.oackPacket) this.send(this.oackPacket);
+    if (this.oackPacket) this.sendOack();
     else this.startWindow();
   }
 
@@ -204,6 +211,7 @@ export class Transfer {
     if (this.phase === 'oack') {
       if (wire !== 0) return;
       this.phase = 'data';
+      this.cleanAck = this.oackSends === 1;
       this.answered();
       this.startWindow();
       return;
@@ -211,10 +219,14 @@ export class Transfer {
     const before = this.base - 1;
     const acked = before + ((((wire - before) % 0x10000) + 0x10000) % 0x10000);
     if (acked > this.highestSent) return;
-    const now = performance.now();
     if (acked > before) {
-      if (acked === this.windowEnd && this.windowSentOnce) this.minRttMs = Math.min(this.minRttMs, now - this.windowSentAt);
-      for (let block = this.base; block <= acked; block += 1) this.ackedBytes += this.lengths[(block - 1) % this.ringSize]!;
+      let clean = true;
+      for (let block = this.base; block <= acked; block += 1) {
+        const index = (block - 1) % this.ringSize;
+        this.ackedBytes += this.lengths[index]!;
+        if (this.sends[index]! > 1) clean = false;
+      }
+      this.cleanAck = clean;
       this.base = acked + 1;
       this.answered();
       if (this.base > this.lastBlock) {
@@ -225,19 +237,15 @@ export class Transfer {
       this.startWindow();
       return;
     }
-    if (this.windowsize === 1 || this.duplicateAnswered === acked) return;
-    const settled = Number.isFinite(this.minRttMs) ? this.minRttMs / 2 : 0;
-    if (now - this.windowSentAt < settled) return;
+    if (this.windowsize === 1 || !this.cleanAck || this.duplicateAnswered === acked) return;
     this.duplicateAnswered = acked;
-    this.startWindow(true);
+    this.startWindow();
   }
 
   /** Sends the window that starts at `base`, as far as its data is loaded (the rest follows the read). */
-  private startWindow(resend = false): void {
+  private startWindow(): void {
     this.windowEnd = Math.min(this.base + this.windowsize - 1, this.lastBlock);
     this.nextToSend = this.base;
-    this.windowSentAt = performance.now();
-    this.windowSentOnce = !resend && this.highestSent < this.base;
     this.pump();
     this.fill();
   }
@@ -267,13 +275,14 @@ export class Transfer {
   private readonly onBatchSent = (error: Error | null): void => {
     if (!error || this.batchSegments === 0 || this.phase === 'finished') return;
     this.batchSegments = 0;
-    this.startWindow(true);
+    this.startWindow();
   };
 
   private packet(block: number): Buffer {
     const index = (block - 1) % this.ringSize;
     const slot = this.slots[index]!;
     slot.writeUInt16BE(block & 0xffff, 2);
+    if (this.sends[index]! < 2) this.sends[index] = this.sends[index]! + 1;
     const length = this.lengths[index]!;
     return length === this.blksize ? slot : slot.subarray(0, 4 + length);
   }
@@ -323,6 +332,7 @@ export class Transfer {
       const got = Math.min(wanted, left);
       left -= got;
       this.lengths[(block - 1) % this.ringSize] = got;
+      this.sends[(block - 1) % this.ringSize] = 0;
       if (got < this.blksize) {
         // The end, where we expected it or earlier (the file shrank while we sent it).
         this.lastBlock = block;
@@ -349,8 +359,8 @@ export class Transfer {
     this.retries += 1;
     this.waitMs = Math.min(this.waitMs * 2, this.retransmit.maxMs);
     this.timer = setTimeout(this.onTimeout, this.waitMs);
-    if (this.phase === 'oack') this.send(this.oackPacket!);
-    else this.startWindow(true);
+    if (this.phase === 'oack') this.sendOack();
+    else this.startWindow();
   };
 
   /** The client answered: back to the first retransmission delay. */
@@ -363,6 +373,11 @@ export class Transfer {
     } else {
       this.timer?.refresh();
     }
+  }
+
+  private sendOack(): void {
+    this.oackSends += 1;
+    this.send(this.oackPacket!);
   }
 
   private send(packet: Buffer): void {

@@ -8,8 +8,8 @@
  * on the descriptor of the dgram socket. Anything missing (not Linux, koffi not loadable, no descriptor)
  * means no segmentation: the caller sends packet by packet, as before.
  */
+import { libc } from '../net/libc.js';
 import type { Socket } from 'node:dgram';
-import { createRequire } from 'node:module';
 
 const SOL_UDP = 17;
 const UDP_SEGMENT = 103;
@@ -33,11 +33,7 @@ function loadSetSockOpt(): SetSockOpt | null {
   setsockopt = null;
   if (process.platform !== 'linux') return null;
   try {
-    // Loaded on first use so that a platform without koffi's prebuilt binary still runs the server.
-    const koffi = createRequire(import.meta.url)('koffi') as {
-      load(name: string): { func(signature: string): SetSockOpt };
-    };
-    setsockopt = koffi.load('libc.so.6').func('int setsockopt(int fd, int level, int name, const void *value, uint32_t length)');
+    setsockopt = libc().func('int setsockopt(int fd, int level, int name, const void *value, uint32_t length)') as SetSockOpt;
   } catch {
     setsockopt = null;
   }

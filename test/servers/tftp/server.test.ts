@@ -191,9 +191,15 @@ describe('windows and acknowledgements', () => {
       expect(dataBlocks(await client.drain(150))).toEqual([3, 4, 5, 6]);
       client.send({ type: 'ack', block: 6 }, tid);
       expect(dataBlocks(await client.drain(150))).toEqual([7, 8, 9, 10]);
+      // Blocks 3–6 went out twice, so a repeated ACK 6 may be the client answering a copy: not a loss report.
+      client.send({ type: 'ack', block: 6 }, tid);
+      expect(dataBlocks(await client.drain(150))).toEqual([]);
       // An ACK for a block never sent is ignored.
       client.send({ type: 'ack', block: 15 }, tid);
       expect(dataBlocks(await client.drain(150))).toEqual([]);
+      client.send({ type: 'ack', block: 10 }, tid);
+      expect(dataBlocks(await client.drain(150))).toEqual([11, 12, 13, 14]);
+      // 7–10 went out once: a repeated ACK 10 reports block 11 lost.
       client.send({ type: 'ack', block: 10 }, tid);
       expect(dataBlocks(await client.drain(150))).toEqual([11, 12, 13, 14]);
       client.send({ type: 'error', code: 0, message: 'enough' }, tid);
