@@ -16,6 +16,7 @@
  *    memory copy that can be read on the spot.
  */
 import koffi from 'koffi';
+import { libc } from '../net/libc.js';
 import { readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
@@ -49,13 +50,7 @@ function loadNative(): Native | null {
   native = null;
   if (process.platform !== 'linux') return native;
   try {
-    let lib: ReturnType<typeof koffi.load>;
-    try {
-      lib = koffi.load('libc.so.6');
-    } catch {
-      // musl and others: the symbols are already in the process.
-      lib = koffi.load(null);
-    }
+    const lib = libc();
     const sendfile = lib.func('intptr_t sendfile(int out_fd, int in_fd, _Inout_ int64_t *offset, size_t count)');
     const readahead = lib.func('intptr_t readahead(int fd, int64_t offset, size_t count)');
     const dup = lib.func('int dup(int fd)');

@@ -14,6 +14,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { readdirSync } from 'node:fs';
 import { endianness } from 'node:os';
 import koffi from 'koffi';
+import { libc as loadLibcHandle } from './libc.js';
 import { describePortHolders, findUdpPortHolders, type IpFamily, type PortHolder } from './port-holder.js';
 
 export type { IpFamily } from './port-holder.js';
@@ -59,13 +60,7 @@ function loadLibc(): Libc {
     // macOS would need IP_BOUND_IF by interface index instead; not written yet.
     throw new Error(`pinning a socket to an interface is implemented for Linux only (this is ${process.platform})`);
   }
-  let lib: ReturnType<typeof koffi.load>;
-  try {
-    lib = koffi.load('libc.so.6');
-  } catch {
-    // musl and others: the symbols are already in the process.
-    lib = koffi.load(null);
-  }
+  const lib = loadLibcHandle();
   libc = {
     socket: lib.func('int socket(int domain, int type, int protocol)'),
     setsockopt: lib.func('int setsockopt(int fd, int level, int optname, const void *optval, uint32_t optlen)'),

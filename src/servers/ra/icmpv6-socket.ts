@@ -11,6 +11,7 @@
  * wait up to 500 ms before answering a solicitation).
  */
 import koffi from 'koffi';
+import { libc as loadLibcHandle } from '../net/libc.js';
 import ipaddr from 'ipaddr.js';
 import { IcmpV6Type } from '../../protocol/icmpv6/router-discovery.js';
 
@@ -61,13 +62,7 @@ let libc: Libc | undefined;
 function loadLibc(): Libc {
   if (libc) return libc;
   if (process.platform !== 'linux') throw new Icmp6SocketError(`router advertisements are implemented for Linux only (this is ${process.platform})`, 'ENOTSUP');
-  let lib: ReturnType<typeof koffi.load>;
-  try {
-    lib = koffi.load('libc.so.6');
-  } catch {
-    // musl and others: the symbols are already in the process.
-    lib = koffi.load(null);
-  }
+  const lib = loadLibcHandle();
   libc = {
     socket: lib.func('int socket(int domain, int type, int protocol)'),
     setsockopt: lib.func('int setsockopt(int fd, int level, int optname, const void *optval, uint32_t optlen)'),
