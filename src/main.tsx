@@ -244,6 +244,13 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
     library = loadProfileLibrary(presetsDir, [dataDir]);
     if (mac) notice('info', `${mac}: assignment changed (${JSON.stringify(assignments.get(mac)?.target ?? 'default')})`);
   });
+  /** A start that fails half-way closes what it opened, so a refused start exits instead of lingering. */
+  const abandonStart = async () => {
+    controller.abort();
+    await Promise.all(closers.map((close) => close()));
+    stopFollowing();
+    await eventLog.close();
+  };
   try {
     const tftp: TftpServer = await createTftpServer({
       bind: [{ address: served.serverAddress, port: cli.tftpPort ?? 69 }, ...(address6 ? [{ address: address6, port: cli.tftpPort ?? 69 }] : [])],
@@ -333,10 +340,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
       closers.push(() => control.close());
     }
   } catch (error) {
-    controller.abort();
-    await Promise.all(closers.map((close) => close()));
-    stopFollowing();
-    await eventLog.close();
+    await abandonStart();
     throw error;
   }
 
@@ -344,10 +348,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
   try {
     dhcp = await startDhcp();
   } catch (error) {
-    controller.abort();
-    await Promise.all(closers.map((close) => close()));
-    stopFollowing();
-    await eventLog.close();
+    await abandonStart();
     throw error;
   }
   closers.push(() => dhcp.close());

@@ -1,36 +1,23 @@
 // Real firmware in QEMU gets its answer from pxedeck alone (DHCP, 4011, TFTP, HTTP) and boots the lab
 // kernel to its marker. Under TCG each boot takes 10-30 s; every test has its own time bound.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DhcpPacketEvent, PxedeckEvent } from '../../src/servers/events.js';
-import { missingLabFiles } from './lab/artifacts.js';
-import { createLab, labUnavailableReason, type Lab } from './lab/network.js';
 import { startDnsmasq } from './lab/services.js';
 import { labMac, labUuid, startVm, type Firmware } from './lab/vm.js';
 import { ensureLabArtifacts } from './lab/artifacts.js';
-import { markerCmdline, startPxedeck, startRouterAdvertisements, type LabPxedeck } from './support/pxedeck-lab.js';
+import { labSkipReason, markerCmdline, sharedLab, startPxedeck, type LabPxedeck } from './support/pxedeck-lab.js';
 
-const missing = missingLabFiles();
-const skipReason = labUnavailableReason() ?? (missing.length > 0 ? `missing ${missing.join(', ')}` : undefined);
+const skipReason = labSkipReason();
 
 const sent = (mac: string, type: string) => (event: PxedeckEvent) => event.kind === 'dhcp.sent' && event.mac === mac && event.messageType === type;
 const received = (mac: string, type: string) => (event: PxedeckEvent) => event.kind === 'dhcp.received' && event.mac === mac && event.messageType === type;
 
 describe.skipIf(skipReason !== undefined)(`firmware boots through pxedeck${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
-  let lab: Lab;
-  let stopRa: () => Promise<void>;
+  const shared = sharedLab();
   let vmIndex = 20;
 
-  beforeAll(async () => {
-    lab = await createLab();
-    stopRa = await startRouterAdvertisements(lab);
-  }, 60_000);
-
-  afterAll(async () => {
-    await stopRa?.();
-    await lab?.destroy();
-  });
-
   async function bootVm(pxedeck: LabPxedeck, firmware: Firmware, marker: string, timeoutMs: number, mac = labMac(vmIndex++)) {
+    const { lab } = shared;
     const tap = await lab.addTap();
     const vm = await startVm({ lab, tap, firmware, mac, uuid: labUuid() });
     try {
@@ -46,6 +33,7 @@ describe.skipIf(skipReason !== undefined)(`firmware boots through pxedeck${skipR
   }
 
   it('BIOS iPXE ROM, full DHCP: address, script URL with 175.176, then kernel and initrd over HTTP', async () => {
+    const { lab } = shared;
     const pxedeck = await startPxedeck(lab, { mode: 'dhcp', marker: 'bios-full' });
     try {
       const mac = await bootVm(pxedeck, 'bios-ipxe', 'bios-full', 60_000);
@@ -62,6 +50,7 @@ describe.skipIf(skipReason !== undefined)(`firmware boots through pxedeck${skipR
   }, 120_000);
 
   it('BIOS through TFTP undionly.kpxe: the chainloaded iPXE gets the script, not the binary again (no loop)', async () => {
+    const { lab } = shared;
     const mac = labMac(vmIndex++);
     const pxedeck = await startPxedeck(lab, { mode: 'dhcp', marker: 'bios-undionly', clients: { [mac]: { replaceIpxe: true } } });
     try {
@@ -76,6 +65,7 @@ describe.skipIf(skipReason !== undefined)(`firmware boots through pxedeck${skipR
   }, 150_000);
 
   it('UEFI OVMF PXE, proxy mode beside a dnsmasq that only hands out addresses: 4011, TFTP ipxe.efi, HTTP', async () => {
+    const { lab } = shared;
     const site = await lab.addHost({ ip4: '10.77.0.2', label: 'site' });
     const dnsmasq = await startDnsmasq(lab, site, ['--dhcp-range=10.77.0.50,10.77.0.59,255.255.255.0,10m', '--no-ping'], 'site-dhcp');
     const pxedeck = await startPxedeck(lab, { mode: 'proxy', marker: 'uefi-proxy' });
@@ -96,6 +86,7 @@ describe.skipIf(skipReason !== undefined)(`firmware boots through pxedeck${skipR
   }, 180_000);
 
   it('BIOS iPXE ROM, proxy mode beside a dnsmasq that only hands out addresses', async () => {
+    const { lab } = shared;
     const site = await lab.addHost({ ip4: '10.77.0.3', label: 'site2' });
     const dnsmasq = await startDnsmasq(lab, site, ['--dhcp-range=10.77.0.60,10.77.0.69,255.255.255.0,10m', '--no-ping'], 'site-dhcp2');
     const pxedeck = await startPxedeck(lab, { mode: 'proxy', marker: 'bios-proxy' });
@@ -110,6 +101,7 @@ describe.skipIf(skipReason !== undefined)(`firmware boots through pxedeck${skipR
   }, 150_000);
 
   it('UEFI iPXE ROM, full DHCP', async () => {
+    const { lab } = shared;
     const pxedeck = await startPxedeck(lab, { mode: 'dhcp', marker: 'uefi-ipxe' });
     try {
       const mac = await bootVm(pxedeck, 'uefi-ipxe', 'uefi-ipxe', 90_000);
@@ -121,6 +113,7 @@ describe.skipIf(skipReason !== undefined)(`firmware boots through pxedeck${skipR
   }, 150_000);
 
   it('PXELINUX chains ipxe.lkrn (dhcp && chain, IPAPPEND 2), then iPXE boots over HTTP', async () => {
+    const { lab } = shared;
     const mac = labMac(vmIndex++);
     const pxedeck = await startPxedeck(lab, { mode: 'dhcp', marker: 'pxelinux-chain', clients: { [mac]: { bootProgram: 'pxelinux' } } });
     try {
@@ -134,6 +127,7 @@ describe.skipIf(skipReason !== undefined)(`firmware boots through pxedeck${skipR
   }, 150_000);
 
   it('PXELINUX boots the kernel itself over TFTP (direct)', async () => {
+    const { lab } = shared;
     const mac = labMac(vmIndex++);
     const { kernel, initrd } = await ensureLabArtifacts();
     const pxedeck = await startPxedeck(lab, {
@@ -152,6 +146,7 @@ describe.skipIf(skipReason !== undefined)(`firmware boots through pxedeck${skipR
   }, 150_000);
 
   it('a held machine waits in the poll loop and boots within seconds of an assignment through the control API', async () => {
+    const { lab } = shared;
     const mac = labMac(vmIndex++);
     const { kernel, initrd } = await ensureLabArtifacts();
     const pxedeck = await startPxedeck(lab, { mode: 'dhcp', settings: { defaultTarget: 'hold' } });

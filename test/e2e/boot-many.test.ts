@@ -1,27 +1,16 @@
 // Four machines power on at once (a rack being imaged): each gets its own lease and boots to the marker.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DhcpPacketEvent } from '../../src/servers/events.js';
-import { missingLabFiles } from './lab/artifacts.js';
-import { createLab, labUnavailableReason, type Lab } from './lab/network.js';
 import { labMac, labUuid, startVm, type Vm } from './lab/vm.js';
-import { startPxedeck, startRouterAdvertisements } from './support/pxedeck-lab.js';
+import { labSkipReason, sharedLab, startPxedeck } from './support/pxedeck-lab.js';
 
-const missing = missingLabFiles();
-const skipReason = labUnavailableReason() ?? (missing.length > 0 ? `missing ${missing.join(', ')}` : undefined);
+const skipReason = labSkipReason();
 
 describe.skipIf(skipReason !== undefined)(`several machines at once${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
-  let lab: Lab;
-  let stopRa: () => Promise<void>;
-  beforeAll(async () => {
-    lab = await createLab();
-    stopRa = await startRouterAdvertisements(lab);
-  }, 60_000);
-  afterAll(async () => {
-    await stopRa?.();
-    await lab?.destroy();
-  });
+  const shared = sharedLab();
 
   it('four BIOS VMs booting together get four distinct leases and all reach the marker', async () => {
+    const { lab } = shared;
     const pxedeck = await startPxedeck(lab, { mode: 'dhcp', marker: 'rack' });
     const vms: Vm[] = [];
     try {

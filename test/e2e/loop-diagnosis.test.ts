@@ -1,31 +1,22 @@
 // A foreign DHCP server hands undionly.kpxe to everyone, iPXE included: the classic chainboot loop.
 // pxedeck must flag it within the second turn and name the server that caused it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DiagnosisEvent } from '../../src/servers/events.js';
-import { ensureLabArtifacts, missingLabFiles } from './lab/artifacts.js';
-import { createLab, labTempDir, labUnavailableReason, type Lab } from './lab/network.js';
+import { ensureLabArtifacts } from './lab/artifacts.js';
+import { labTempDir } from './lab/network.js';
 import { startDnsmasq } from './lab/services.js';
 import { labMac, labUuid, startVm } from './lab/vm.js';
-import { startPxedeck, startRouterAdvertisements } from './support/pxedeck-lab.js';
+import { labSkipReason, sharedLab, startPxedeck } from './support/pxedeck-lab.js';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const missing = missingLabFiles();
-const skipReason = labUnavailableReason() ?? (missing.length > 0 ? `missing ${missing.join(', ')}` : undefined);
+const skipReason = labSkipReason();
 
 describe.skipIf(skipReason !== undefined)(`loop diagnosis in the lab${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
-  let lab: Lab;
-  let stopRa: () => Promise<void>;
-  beforeAll(async () => {
-    lab = await createLab();
-    stopRa = await startRouterAdvertisements(lab);
-  }, 60_000);
-  afterAll(async () => {
-    await stopRa?.();
-    await lab?.destroy();
-  });
+  const shared = sharedLab();
 
   it('flags LOOP and names the foreign server that hands iPXE undionly.kpxe', async () => {
+    const { lab } = shared;
     const { bootBinaries } = await ensureLabArtifacts();
     const tftpRoot = labTempDir(lab, 'foreign-tftp');
     mkdirSync(tftpRoot, { recursive: true });

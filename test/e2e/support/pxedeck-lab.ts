@@ -8,8 +8,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PxedeckEvent } from '../../../src/servers/events.js';
 import { PxedeckProcess } from '../../support/netns.js';
-import { ensureLabArtifacts, labKernelCmdline, repoRoot, type LabArtifacts } from '../lab/artifacts.js';
-import { labTempDir, type Lab } from '../lab/network.js';
+import { afterAll, beforeAll } from 'vitest';
+import { ensureLabArtifacts, labKernelCmdline, missingLabFiles, repoRoot, type LabArtifacts } from '../lab/artifacts.js';
+import { createLab, labTempDir, labUnavailableReason, type Lab } from '../lab/network.js';
 import { startDnsmasq } from '../lab/services.js';
 
 export interface StartOptions {
@@ -82,4 +83,30 @@ export async function startRouterAdvertisements(lab: Lab): Promise<() => Promise
   const host = await lab.addHost({ ip4: '10.77.0.250', ip6: 'fd77::250', label: 'ra' });
   const dnsmasq = await startDnsmasq(lab, host, ['--enable-ra', `--dhcp-range=::,constructor:${host.iface},ra-only`], 'ra');
   return () => dnsmasq.stop();
+}
+
+/** Why the VM lab cannot run here (not root, a package missing), or undefined when it can. */
+export function labSkipReason(): string | undefined {
+  const missing = missingLabFiles();
+  return labUnavailableReason() ?? (missing.length > 0 ? `missing ${missing.join(', ')}` : undefined);
+}
+
+/** One lab for the whole test file, with a router advertising on it, torn down after the last test. */
+export function sharedLab(): { readonly lab: Lab } {
+  let lab: Lab | undefined;
+  let stopRa: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    lab = await createLab();
+    stopRa = await startRouterAdvertisements(lab);
+  }, 60_000);
+  afterAll(async () => {
+    await stopRa?.();
+    await lab?.destroy();
+  });
+  return {
+    get lab() {
+      if (!lab) throw new Error('the lab is not up: sharedLab() must be called in a describe block');
+      return lab;
+    },
+  };
 }
