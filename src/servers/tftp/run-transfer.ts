@@ -7,7 +7,7 @@ import type { Socket } from 'node:dgram';
 import type { TftpOption } from '../../protocol/tftp/packet.js';
 import { FdSource, MemorySource, NetasciiSource, type BlockSource } from './block-source.js';
 import { Transfer, type RetransmitPolicy, type TransferOutcome, type TransferPeer } from './transfer.js';
-import { enableUdpSegmentation } from './udp-segmentation.js';
+import { disableUdpSegmentation, enableUdpSegmentation } from './udp-segmentation.js';
 import { bindUdpSocket, closeUdpSocket, newUdpSocket } from './udp-socket.js';
 
 export type SourceSpec =
@@ -84,6 +84,7 @@ export function runTransfer(spec: TransferSpec, callbacks: RunCallbacks): Runnin
       retransmit: spec.retransmit,
       readaheadBytes: spec.readaheadBytes,
       segmentation,
+      stopSegmentation: () => disableUdpSegmentation(boundSocket),
       onProgress: (bytes) => {
         const now = performance.now();
         if (now - lastProgress < spec.progressIntervalMs) return;

@@ -53,7 +53,7 @@ export interface TftpServerOptions {
   /** Largest blksize offered. Default 1468 (Ethernet MTU). */
   readonly blksizeCap?: number;
   readonly windowsizeCap?: number;
-  /** Bound on blksize × windowsize, the bytes held for retransmission. Default 1 MiB. */
+  /** Bound on blksize × windowsize: one window is one burst the client must buffer. Default 64 KiB. */
   readonly windowBytesCap?: number;
   /** A lower blksize cap for one client (an operator setting per MAC); undefined for none. */
   readonly blksizeCapFor?: (client: TftpClient) => number | undefined;

@@ -66,6 +66,8 @@ export interface TransferInit {
   readonly readaheadBytes: number;
   /** The socket splits multi-packet sends into datagrams of 4 + blksize bytes (UDP_SEGMENT). */
   readonly segmentation: boolean;
+  /** Turns that off on the socket, after a segmented send failed. */
+  readonly stopSegmentation?: () => void;
   /** Acknowledged bytes so far; called after every ACK that moved the window. */
   readonly onProgress: (bytes: number) => void;
   readonly onFinish: (outcome: TransferOutcome) => void;
@@ -269,12 +271,13 @@ export class Transfer {
   }
 
   /**
-   * A segmented send fails as a whole (EINVAL when a segment would need IP fragmentation, EIO on a device
+   * A segmented send fails as a whole (EMSGSIZE when a segment would need IP fragmentation, EIO on a device
    * that cannot checksum for us): send this transfer packet by packet from then on, starting with the window.
    */
   private readonly onBatchSent = (error: Error | null): void => {
     if (!error || this.batchSegments === 0 || this.phase === 'finished') return;
     this.batchSegments = 0;
+    this.init.stopSegmentation?.();
     this.startWindow();
   };
 

@@ -57,6 +57,19 @@ function descriptorOf(socket: Socket): number | undefined {
 /** Turns segmentation on for a bound socket; true when every later multi-packet send is split by the kernel. */
 export function enableUdpSegmentation(socket: Socket, segmentSize: number): boolean {
   if (segmentSize < MIN_SEGMENT_SIZE) return false;
+  return setSegmentSize(socket, segmentSize);
+}
+
+/**
+ * Turns it off again. Needed after a failed segmented send: with the option set the kernel refuses every
+ * send whose segment would not fit the path MTU unfragmented (EMSGSIZE), single packets included, so a
+ * block size above the MTU (8192 over Ethernet) can only go out with the option off.
+ */
+export function disableUdpSegmentation(socket: Socket): boolean {
+  return setSegmentSize(socket, 0);
+}
+
+function setSegmentSize(socket: Socket, segmentSize: number): boolean {
   const call = loadSetSockOpt();
   if (!call) return false;
   const fd = descriptorOf(socket);
