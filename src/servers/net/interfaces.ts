@@ -117,7 +117,7 @@ export function describeInterface(iface: NetInterface): string {
   return notes.length > 0 ? `${parts.join(' ')} (${notes.join(', ')})` : parts.join(' ');
 }
 
-export type InterfaceChoiceProblem = 'no-such-interface' | 'unusable' | 'none' | 'ambiguous';
+export type InterfaceChoiceProblem = 'no-such-interface' | 'unusable' | 'none' | 'ambiguous' | 'uplink';
 
 export class InterfaceChoiceError extends Error {
   override readonly name = 'InterfaceChoiceError';
@@ -157,7 +157,17 @@ export function chooseFrom(interfaces: readonly NetInterface[], requested?: stri
     }
     return iface;
   }
-  if (candidates.length === 1) return candidates[0]!;
+  if (candidates.length === 1) {
+    const only = candidates[0]!;
+    // Guessing is fine for a bench port; never for the uplink, where a boot server disturbs the whole network.
+    if (!only.defaultRoute) return only;
+    throw new InterfaceChoiceError(
+      `The only interface that could serve, ${only.name}, holds the default route: usually the office or home network, ` +
+        `where pxedeck must not answer. If it really is the bench switch, say so with --interface ${only.name}.\n${listForMessage(candidates)}`,
+      'uplink',
+      candidates,
+    );
+  }
   if (candidates.length === 0) {
     const others = interfaces.filter((iface) => !iface.loopback);
     const why = others.map((iface) => `  ${iface.name}: ${unusableReason(iface)}`).join('\n');

@@ -90,6 +90,13 @@ describe('parseDefaultRouteInterfaces', () => {
 });
 
 describe('chooseFrom', () => {
+  it('never guesses the uplink: an only candidate holding the default route must be named', () => {
+    const error = choiceError(() => chooseFrom([lo, wifi, unaddressed]));
+    expect(error.problem).toBe('uplink');
+    expect(error.message).toMatch(/wlp2s0, holds the default route.*--interface wlp2s0/s);
+    expect(chooseFrom([lo, wifi], 'wlp2s0').name).toBe('wlp2s0');
+  });
+
   it('takes the only candidate when none is requested', () => {
     expect(chooseFrom([lo, bench, unaddressed, down]).name).toBe('enp3s0');
   });
