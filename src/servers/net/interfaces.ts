@@ -95,6 +95,10 @@ export function unusableReason(iface: NetInterface): string | undefined {
   if (iface.loopback) return 'it is the loopback interface';
   if (!iface.up) return `it is down (bring it up: ip link set ${iface.name} up)`;
   if (iface.ipv4.length === 0) {
+    // Node lists no addresses for a link without carrier, configured or not: say what is really wrong.
+    if (iface.operstate === 'down' || iface.operstate === 'lowerlayerdown') {
+      return 'it has no link (no cable, or the switch port is off): plug it in and wait for the link to come up';
+    }
     return `it has no IPv4 address (give it one, e.g. ip addr add 192.168.77.1/24 dev ${iface.name})`;
   }
   return undefined;

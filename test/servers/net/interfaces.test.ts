@@ -90,6 +90,11 @@ describe('parseDefaultRouteInterfaces', () => {
 });
 
 describe('chooseFrom', () => {
+  it('says "no link" rather than "no address" for a port without carrier', () => {
+    const unplugged = iface('enp0s31f6', { operstate: 'down', ipv4: [] });
+    expect(choiceError(() => chooseFrom([lo, unplugged], 'enp0s31f6')).message).toMatch(/has no link \(no cable, or the switch port is off\)/);
+  });
+
   it('never guesses the uplink: an only candidate holding the default route must be named', () => {
     const error = choiceError(() => chooseFrom([lo, wifi, unaddressed]));
     expect(error.problem).toBe('uplink');
