@@ -130,10 +130,10 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent) => void): Promise<Runtime> {
+/** `registry`: the console passes its own, so events are folded once and a settings restart keeps every machine's history. */
+export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent) => void, registry = new ClientRegistry()): Promise<Runtime> {
   const dataDir = dataDirOf(cli);
   const settings = loadSettings(cli);
-  const registry = new ClientRegistry();
   // Every event, also those emitted while starting, so `pxedeck report MAC` can tell a session afterwards.
   const eventLog = openEventLog(dataDir, {
     onError: (error) => notice('warning', `event log ${join(dataDir, 'events')}: ${error.message}; events are not being saved`),
@@ -553,7 +553,7 @@ async function runConsoleMode(cli: CliOptions): Promise<number> {
       serverAddress: served.serverAddress,
       serverBase: `http://${served.serverAddress}${settings.httpPort === 80 ? '' : `:${settings.httpPort}`}`,
       defaultTarget: defaultTargetOf(flags, settings),
-      start: () => startRuntime(flags, feed.apply),
+      start: () => startRuntime(flags, feed.observe, feed.registry),
     };
   };
   let initial: { config: RuntimeConfig; servers: RunningServers };

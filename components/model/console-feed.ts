@@ -17,7 +17,10 @@ export interface SystemNote {
 
 export interface ConsoleFeed {
   readonly registry: ClientRegistry;
+  /** Folds an event into the feed's registry and keeps its note (for a runtime with a registry of its own). */
   apply(event: PxedeckEvent): void;
+  /** Keeps only the note: for a runtime that folds its events into this feed's registry itself. */
+  observe(event: PxedeckEvent): void;
   /** Newest last; a new array after each change. */
   notes(): readonly SystemNote[];
   /** A note from the console itself (an operator action, a restart), shown in the log like the others. */
@@ -52,6 +55,10 @@ export function createConsoleFeed(registry = new ClientRegistry()): ConsoleFeed 
   };
   return {
     registry,
+    observe(event) {
+      const note = noteFor(event);
+      if (note) push(note);
+    },
     apply(event) {
       const note = noteFor(event);
       if (note) push(note);
