@@ -170,14 +170,6 @@ export class Transfer {
     this.finish({ kind: 'error', bytes: this.ackedBytes, message, probe: false, byClient: false });
   }
 
-  get bytes(): number {
-    return this.ackedBytes;
-  }
-
-  get isStarted(): boolean {
-    return this.base > 1;
-  }
-
   private readonly onMessage = (message: Buffer, remote: { address: string; port: number }): void => {
     if (remote.port !== this.peer.port || remote.address !== this.peer.address) {
       // Another sender on our TID (RFC 1350 §4): tell it, leave the transfer alone.
