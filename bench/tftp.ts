@@ -11,8 +11,11 @@
  * `pxedeck-nogso` is pxedeck with UDP segmentation off (one system call per packet), for comparison.
  *
  * Servers get the same limits: blksize up to 65464 (pxedeck's default cap of 1468 is lifted here, since
- * the others do not cap). tftpd-hpa and dnsmasq do not implement windowsize, so they answer windowsize
- * requests with windowsize 1: exactly what a firmware asking for a window gets from them.
+ * the others do not cap; dnsmasq caps at the interface MTU by itself). pxedeck keeps its 64 KiB per
+ * window, so 8192 × 16 is answered with windowsize 8. tftpd-hpa and dnsmasq do not implement windowsize,
+ * so they answer windowsize requests with windowsize 1: exactly what a firmware asking for a window gets
+ * from them. ws1 figures swing with the machine's load (a round trip is two wake-ups); compare the ratios
+ * of one run, where every repetition visits all servers in turn.
  */
 import { createHash } from 'node:crypto';
 import { chmodSync, createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
