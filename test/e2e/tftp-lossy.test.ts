@@ -157,9 +157,10 @@ describe('through a lossy UDP relay on loopback (5 % each way)', () => {
     }
     await runAll(jobs);
     // EDK2 answers every out-of-order block with an ACK: the server must not turn those into a storm of
-    // repeated windows (each lost packet costs at most about a window of resends).
+    // repeated windows. The storm sends every window twice (>= 2x the blocks); honest resends after 5 %
+    // loss stay well under that, though timer retransmissions on a loaded machine have reached 1.86x.
     const blocks = Math.ceil(content['w4.bin']!.length / 1468);
-    expect(edk2Packets).toBeLessThan(blocks * 1.7);
+    expect(edk2Packets).toBeLessThan(blocks * 1.95);
     expect(relay.stats.dropped).toBeGreaterThan(20);
     expect(relay.stats.dropped / (relay.stats.dropped + relay.stats.forwarded)).toBeGreaterThan(0.03);
   });
