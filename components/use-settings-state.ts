@@ -1,21 +1,16 @@
 /** The settings screen: highlighted field, the edit in progress, changes not yet applied, the apply result. */
 import { useReducer } from 'react';
+import { lineEditReducer, type LineEditAction, type LineEditState } from './line-edit.js';
 import type { EditableSetting } from './model/server-control.js';
 
-export interface SettingsState {
-  readonly index: number;
-  readonly isEditing: boolean;
-  readonly draft: string;
+export interface SettingsState extends LineEditState {
   readonly pending: Readonly<Partial<Record<EditableSetting, string>>>;
   readonly isApplying: boolean;
   readonly result?: { readonly ok: boolean; readonly message: string };
 }
 
 export type SettingsAction =
-  | { readonly type: 'move'; readonly delta: number; readonly count: number }
-  | { readonly type: 'edit'; readonly value: string }
-  | { readonly type: 'type'; readonly text: string }
-  | { readonly type: 'erase' }
+  | LineEditAction
   | { readonly type: 'cancelEdit' }
   | { readonly type: 'commitEdit'; readonly field: EditableSetting }
   | { readonly type: 'applying' }
@@ -27,13 +22,10 @@ export const initialSettingsState: SettingsState = { index: 0, isEditing: false,
 export function settingsReducer(state: SettingsState, action: SettingsAction): SettingsState {
   switch (action.type) {
     case 'move':
-      return { ...state, index: Math.max(0, Math.min(action.count - 1, state.index + action.delta)) };
     case 'edit':
-      return { ...state, isEditing: true, draft: action.value };
     case 'type':
-      return { ...state, draft: state.draft + action.text };
     case 'erase':
-      return { ...state, draft: state.draft.slice(0, -1) };
+      return lineEditReducer(state, action);
     case 'cancelEdit':
       return { ...state, isEditing: false, draft: '' };
     case 'commitEdit':

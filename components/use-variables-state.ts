@@ -1,29 +1,18 @@
 /** The variables editor: which field is highlighted, and the text being typed into it. */
 import { useReducer } from 'react';
+import { lineEditReducer, type LineEditAction, type LineEditState } from './line-edit.js';
 
-export interface VariablesState {
-  readonly index: number;
-  readonly isEditing: boolean;
-  readonly draft: string;
-}
+export type VariablesState = LineEditState;
 
-export type VariablesAction =
-  | { readonly type: 'move'; readonly delta: number; readonly count: number }
-  | { readonly type: 'edit'; readonly value: string }
-  | { readonly type: 'type'; readonly text: string }
-  | { readonly type: 'erase' }
-  | { readonly type: 'stopEditing' };
+export type VariablesAction = LineEditAction | { readonly type: 'stopEditing' };
 
 export function variablesReducer(state: VariablesState, action: VariablesAction): VariablesState {
   switch (action.type) {
     case 'move':
-      return { ...state, index: Math.max(0, Math.min(action.count - 1, state.index + action.delta)) };
     case 'edit':
-      return { ...state, isEditing: true, draft: action.value };
     case 'type':
-      return { ...state, draft: state.draft + action.text };
     case 'erase':
-      return { ...state, draft: state.draft.slice(0, -1) };
+      return lineEditReducer(state, action);
     case 'stopEditing':
       return { ...state, isEditing: false, draft: '' };
   }
