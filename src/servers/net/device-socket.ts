@@ -13,8 +13,7 @@ import dgram from 'node:dgram';
 import { isIPv4, isIPv6 } from 'node:net';
 import { readdirSync } from 'node:fs';
 import { endianness } from 'node:os';
-import koffi from 'koffi';
-import { libc as loadLibcHandle } from './libc.js';
+import { lastErrnoName, libc as loadLibcHandle } from './libc.js';
 import { describePortHolders, findUdpPortHolders, type IpFamily, type PortHolder } from './port-holder.js';
 
 export type { IpFamily } from './port-holder.js';
@@ -33,17 +32,6 @@ const IPV6_V6ONLY = 26;
 /** IFNAMSIZ is 16 including the terminating NUL. */
 const MAX_INTERFACE_NAME = 15;
 
-const ERRNO_NAMES: Readonly<Record<number, string>> = {
-  1: 'EPERM',
-  9: 'EBADF',
-  13: 'EACCES',
-  19: 'ENODEV',
-  22: 'EINVAL',
-  24: 'EMFILE',
-  97: 'EAFNOSUPPORT',
-  98: 'EADDRINUSE',
-  99: 'EADDRNOTAVAIL',
-};
 
 interface Libc {
   readonly socket: (domain: number, type: number, protocol: number) => number;
@@ -236,10 +224,7 @@ export async function openDeviceUdpSocket(options: DeviceSocketOptions): Promise
   const { address, family } = resolveFamily(options.address, options.family);
   const lib = loadLibc();
   const context = (syscall: string): SocketOpenContext => ({ syscall, address, port, family, device });
-  const errnoName = (): string => {
-    const errno = koffi.errno();
-    return ERRNO_NAMES[errno] ?? `errno ${errno}`;
-  };
+  const errnoName = lastErrnoName;
 
   const fd = lib.socket(family === 4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
   if (fd < 0) throw await socketError(errnoName(), context('socket'));

@@ -9,6 +9,28 @@ export type LibcHandle = ReturnType<typeof koffi.load>;
 
 let handle: LibcHandle | undefined;
 
+/** Linux errno values the socket code reports by name. */
+const ERRNO_NAMES: Readonly<Record<number, string>> = {
+  1: 'EPERM',
+  9: 'EBADF',
+  13: 'EACCES',
+  19: 'ENODEV',
+  22: 'EINVAL',
+  24: 'EMFILE',
+  97: 'EAFNOSUPPORT',
+  98: 'EADDRINUSE',
+  99: 'EADDRNOTAVAIL',
+  100: 'ENETDOWN',
+  101: 'ENETUNREACH',
+  105: 'ENOBUFS',
+};
+
+/** The name of the errno the last failed libc call left behind (`errno N` for ones not listed). */
+export function lastErrnoName(): string {
+  const errno = koffi.errno();
+  return ERRNO_NAMES[errno] ?? `errno ${errno}`;
+}
+
 /** Throws when koffi cannot load (a platform without its prebuilt binary): callers decide what that means. */
 export function libc(): LibcHandle {
   if (handle) return handle;

@@ -11,7 +11,7 @@
  * wait up to 500 ms before answering a solicitation).
  */
 import koffi from 'koffi';
-import { libc as loadLibcHandle } from '../net/libc.js';
+import { lastErrnoName, libc as loadLibcHandle } from '../net/libc.js';
 import ipaddr from 'ipaddr.js';
 import { IcmpV6Type } from '../../protocol/icmpv6/router-discovery.js';
 
@@ -36,17 +36,6 @@ const MAX_INTERFACE_NAME = 15;
 export const ALL_NODES = 'ff02::1';
 export const ALL_ROUTERS = 'ff02::2';
 
-const ERRNO_NAMES: Readonly<Record<number, string>> = {
-  1: 'EPERM',
-  13: 'EACCES',
-  19: 'ENODEV',
-  22: 'EINVAL',
-  97: 'EAFNOSUPPORT',
-  99: 'EADDRNOTAVAIL',
-  100: 'ENETDOWN',
-  101: 'ENETUNREACH',
-  105: 'ENOBUFS',
-};
 
 interface Libc {
   readonly socket: (domain: number, type: number, protocol: number) => number;
@@ -84,10 +73,7 @@ export class Icmp6SocketError extends Error {
   }
 }
 
-function errnoName(): string {
-  const errno = koffi.errno();
-  return ERRNO_NAMES[errno] ?? `errno ${errno}`;
-}
+const errnoName = lastErrnoName;
 
 function explain(code: string, syscall: string, device: string): string {
   if (code === 'EPERM' || code === 'EACCES') {
