@@ -5,6 +5,7 @@
  *
  *   npm run bench:tftp -- [--size-mb 64] [--parallel-mb 30] [--parallel 10] [--reps 3] [--quick]
  *                         [--servers pxedeck,tftpd-hpa,dnsmasq,pxedeck-nogso]
+ *                         [--blksizes 512,1468] [--windowsizes 1] [--clients atftp,curl] [--no-parallel]
  *
  * All servers run at once, each on its own address of the server namespace, and every repetition of a
  * case visits them in turn: a machine whose load changes during the run then skews all servers alike.
@@ -34,6 +35,10 @@ const { values } = parseArgs({
     reps: { type: 'string', default: '3' },
     quick: { type: 'boolean', default: false },
     servers: { type: 'string', default: 'pxedeck,tftpd-hpa,dnsmasq' },
+    blksizes: { type: 'string' },
+    windowsizes: { type: 'string' },
+    clients: { type: 'string', default: 'atftp,curl' },
+    'no-parallel': { type: 'boolean', default: false },
   },
 });
 
@@ -46,11 +51,13 @@ interface Case {
   readonly windowsize: number;
 }
 
-const blocks = values.quick ? [1468] : [512, 1468, 8192];
-const windows = values.quick ? [1, 16] : [1, 4, 16];
+const numbers = (list: string | undefined, fallback: number[]): number[] => (list ? list.split(',').map(Number) : fallback);
+const blocks = numbers(values.blksizes, values.quick ? [1468] : [512, 1468, 8192]);
+const windows = numbers(values.windowsizes, values.quick ? [1, 16] : [1, 4, 16]);
+const clients = values.clients.split(',');
 const cases: Case[] = [
-  ...blocks.flatMap((blksize) => windows.map((windowsize) => ({ client: 'atftp' as const, blksize, windowsize }))),
-  ...blocks.map((blksize) => ({ client: 'curl' as const, blksize, windowsize: 1 })),
+  ...(clients.includes('atftp') ? blocks.flatMap((blksize) => windows.map((windowsize) => ({ client: 'atftp' as const, blksize, windowsize }))) : []),
+  ...(clients.includes('curl') && windows.includes(1) ? blocks.map((blksize) => ({ client: 'curl' as const, blksize, windowsize: 1 })) : []),
 ];
 
 function sha256(path: string): Promise<string> {
@@ -206,20 +213,22 @@ async function main(): Promise<void> {
       });
       console.log(`  ${caseName(c)}: ${line.join(', ')} MB/s`);
     }
-    const row = `${parallel} × curl 1468, ${parallelMb} MB at once (total)`;
-    const c: Case = { client: 'curl', blksize: 1468, windowsize: 1 };
-    const totals = new Map<ServerName, number[]>(servers.map((server) => [server, []]));
-    for (let rep = 0; rep < reps; rep += 1) {
-      for (const server of servers) {
-        const locals = Array.from({ length: parallel }, (_, i) => join(out, `medium-${i}.out`));
-        const started = performance.now();
-        await Promise.all(locals.map((local) => fetchOnce(pair, addressOf.get(server)!, c, 'medium.bin', local)));
-        totals.get(server)!.push((parallel * parallelMb) / ((performance.now() - started) / 1000));
-        for (const local of locals) if ((await sha256(local)) !== mediumHash) throw new Error(`${server} parallel: bytes differ`);
+    if (!values['no-parallel']) {
+      const row = `${parallel} × curl 1468, ${parallelMb} MB at once (total)`;
+      const c: Case = { client: 'curl', blksize: 1468, windowsize: 1 };
+      const totals = new Map<ServerName, number[]>(servers.map((server) => [server, []]));
+      for (let rep = 0; rep < reps; rep += 1) {
+        for (const server of servers) {
+          const locals = Array.from({ length: parallel }, (_, i) => join(out, `medium-${i}.out`));
+          const started = performance.now();
+          await Promise.all(locals.map((local) => fetchOnce(pair, addressOf.get(server)!, c, 'medium.bin', local)));
+          totals.get(server)!.push((parallel * parallelMb) / ((performance.now() - started) / 1000));
+          for (const local of locals) if ((await sha256(local)) !== mediumHash) throw new Error(`${server} parallel: bytes differ`);
+        }
       }
+      for (const server of servers) record(row, server, median(totals.get(server)!));
+      console.log(`  ${row}: ${servers.map((server) => `${server} ${results.get(row)!.get(server)!.toFixed(1)}`).join(', ')} MB/s`);
     }
-    for (const server of servers) record(row, server, median(totals.get(server)!));
-    console.log(`  ${row}: ${servers.map((server) => `${server} ${results.get(row)!.get(server)!.toFixed(1)}`).join(', ')} MB/s`);
   } finally {
     for (const child of children) if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGTERM');
     await Promise.all(children.map((child) => (child.exitCode === null ? waitExit(child, 5000) : Promise.resolve(0))));

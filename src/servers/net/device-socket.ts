@@ -12,15 +12,13 @@
 import dgram from 'node:dgram';
 import { isIPv4, isIPv6 } from 'node:net';
 import { readdirSync } from 'node:fs';
-import { endianness } from 'node:os';
 import { lastErrnoName, libc as loadLibcHandle } from './libc.js';
+import { AF_INET, AF_INET6, sockaddr } from './sockaddr.js';
 import { describePortHolders, findUdpPortHolders, type IpFamily, type PortHolder } from './port-holder.js';
 
 export type { IpFamily } from './port-holder.js';
 
 // Linux values (x86, arm, riscv alike; these socket constants differ only on mips/sparc/alpha).
-const AF_INET = 2;
-const AF_INET6 = 10;
 const SOCK_DGRAM = 2;
 const SOCK_CLOEXEC = 0o2000000;
 const IPPROTO_UDP = 17;
@@ -160,47 +158,6 @@ function checkPort(port: number): void {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`not a UDP port: ${port}`);
 }
 
-/** sa_family is in host byte order, the port in network order. */
-function writeHostUInt16(buffer: Buffer, value: number, offset: number): void {
-  if (endianness() === 'LE') buffer.writeUInt16LE(value, offset);
-  else buffer.writeUInt16BE(value, offset);
-}
-
-function sockaddr(family: IpFamily, address: string, port: number): Buffer {
-  if (family === 4) {
-    const buffer = Buffer.alloc(16); // struct sockaddr_in
-    writeHostUInt16(buffer, AF_INET, 0);
-    buffer.writeUInt16BE(port, 2);
-    Buffer.from(address.split('.').map(Number)).copy(buffer, 4);
-    return buffer;
-  }
-  const buffer = Buffer.alloc(28); // struct sockaddr_in6; flowinfo and scope id stay 0
-  buffer.writeUInt16LE(AF_INET6, 0);
-  buffer.writeUInt16BE(port, 2);
-  ipv6Bytes(address).copy(buffer, 8);
-  return buffer;
-}
-
-function ipv6Bytes(address: string): Buffer {
-  const [head = '', tail] = address.split('::');
-  const expand = (part: string): number[] =>
-    part === ''
-      ? []
-      : part.split(':').flatMap((group) => {
-          if (group.includes('.')) {
-            const [a = 0, b = 0, c = 0, d = 0] = group.split('.').map(Number);
-            return [(a << 8) | b, (c << 8) | d];
-          }
-          return [Number.parseInt(group, 16)];
-        });
-  const left = expand(head);
-  const right = tail === undefined ? [] : expand(tail);
-  const groups = [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
-  const buffer = Buffer.alloc(16);
-  groups.forEach((group, i) => buffer.writeUInt16BE(group, i * 2));
-  return buffer;
-}
-
 export interface DeviceSocketOptions {
   /** Interface name, e.g. enp3s0. */
   readonly device: string;
@@ -240,7 +197,7 @@ export async function openDeviceUdpSocket(options: DeviceSocketOptions): Promise
         'setsockopt(SO_BINDTODEVICE)',
         () => lib.setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, Buffer.from(`${device}\0`), device.length + 1),
       ],
-      ['bind', () => lib.bind(fd, sockaddr(family, address, port), family === 4 ? 16 : 28)],
+      ['bind', () => lib.bind(fd, sockaddr(address, port), family === 4 ? 16 : 28)],
     ];
     for (const [syscall, call] of steps) {
       if (call() !== 0) throw await socketError(errnoName(), context(syscall));

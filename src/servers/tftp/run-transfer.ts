@@ -5,6 +5,7 @@
  */
 import type { Socket } from 'node:dgram';
 import type { TftpOption } from '../../protocol/tftp/packet.js';
+import { directSender } from '../net/direct-send.js';
 import { FdSource, MemorySource, NetasciiSource, type BlockSource } from './block-source.js';
 import { Transfer, type RetransmitPolicy, type TransferOutcome, type TransferPeer } from './transfer.js';
 import { disableUdpSegmentation, enableUdpSegmentation } from './udp-segmentation.js';
@@ -84,6 +85,7 @@ export function runTransfer(spec: TransferSpec, callbacks: RunCallbacks): Runnin
       retransmit: spec.retransmit,
       readaheadBytes: spec.readaheadBytes,
       segmentation,
+      ...(spec.windowsize === 1 ? { directSend: directSender(boundSocket, spec.peer.address, spec.peer.port) } : {}),
       stopSegmentation: () => disableUdpSegmentation(boundSocket),
       onProgress: (bytes) => {
         const now = performance.now();

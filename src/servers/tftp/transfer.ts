@@ -17,6 +17,7 @@
  */
 import type { Socket } from 'node:dgram';
 import { encode, ERROR_CODES, OPCODES, type TftpOption } from '../../protocol/tftp/packet.js';
+import type { DirectSend } from '../net/direct-send.js';
 import type { BlockSource } from './block-source.js';
 import { MAX_GSO_PAYLOAD, MAX_SEGMENTS } from './udp-segmentation.js';
 
@@ -66,6 +67,11 @@ export interface TransferInit {
   readonly readaheadBytes: number;
   /** The socket splits multi-packet sends into datagrams of 4 + blksize bytes (UDP_SEGMENT). */
   readonly segmentation: boolean;
+  /**
+   * Sends one packet to the peer without going through dgram (see net/direct-send.ts); false when it
+   * could not, and dgram sends it. Only given at windowsize 1, where nothing else is in flight.
+   */
+  readonly directSend?: DirectSend;
   /** Turns that off on the socket, after a segmented send failed. */
   readonly stopSegmentation?: () => void;
   /** Acknowledged bytes so far; called after every ACK that moved the window. */
@@ -109,6 +115,12 @@ export class Transfer {
   private ackedBytes = 0;
 
   private timer: NodeJS.Timeout | undefined;
+  /**
+   * When the timer was armed or the client last answered. Answers only move this; the timer, when it
+   * fires early, re-arms for the rest. Refreshing a Node timer on every ACK cost more than the ACK's own
+   * handling at windowsize 1.
+   */
+  private quietSince = 0;
   private retries = 0;
   private waitMs: number;
   /** Times each block in the ring went out, saturating at 2. */
@@ -157,7 +169,7 @@ export class Transfer {
 
   start(): void {
     this.socket.on('message', this.onMessage);
-    this.timer = setTimeout(this.onTimeout, this.waitMs);
+    this.arm(this.waitMs);
     this.fill();
     if (this.oackPacket) this.sendOack();
     else this.startWindow();
@@ -338,8 +350,18 @@ export class Transfer {
     return last;
   }
 
+  private arm(delayMs: number): void {
+    this.quietSince = performance.now();
+    this.timer = setTimeout(this.onTimeout, delayMs);
+  }
+
   private readonly onTimeout = (): void => {
     if (this.phase === 'finished') return;
+    const quietMs = performance.now() - this.quietSince;
+    if (quietMs < this.waitMs - 1) {
+      this.timer = setTimeout(this.onTimeout, this.waitMs - quietMs);
+      return;
+    }
     if (this.retries >= this.retransmit.retries) {
       const message =
         this.phase === 'oack'
@@ -353,7 +375,7 @@ export class Transfer {
     }
     this.retries += 1;
     this.waitMs = Math.min(this.waitMs * 2, this.retransmit.maxMs);
-    this.timer = setTimeout(this.onTimeout, this.waitMs);
+    this.arm(this.waitMs);
     if (this.phase === 'oack') this.sendOack();
     else this.startWindow();
   };
@@ -364,9 +386,9 @@ export class Transfer {
       this.retries = 0;
       this.waitMs = this.retransmit.initialMs;
       clearTimeout(this.timer);
-      this.timer = setTimeout(this.onTimeout, this.waitMs);
+      this.arm(this.waitMs);
     } else {
-      this.timer?.refresh();
+      this.quietSince = performance.now();
     }
   }
 
@@ -376,6 +398,7 @@ export class Transfer {
   }
 
   private send(packet: Buffer): void {
+    if (this.init.directSend?.(packet)) return;
     this.socket.send(packet, this.peer.port, this.peer.address);
   }
 

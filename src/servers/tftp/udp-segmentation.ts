@@ -10,6 +10,7 @@
  */
 import { libc } from '../net/libc.js';
 import type { Socket } from 'node:dgram';
+import { descriptorOf } from '../net/sockaddr.js';
 
 const SOL_UDP = 17;
 const UDP_SEGMENT = 103;
@@ -38,20 +39,6 @@ function loadSetSockOpt(): SetSockOpt | null {
     setsockopt = null;
   }
   return setsockopt;
-}
-
-/**
- * The descriptor behind a dgram socket. Node keeps its handle under a private symbol; `_handle` reaches
- * the same object but prints a deprecation warning (DEP0112).
- */
-function descriptorOf(socket: Socket): number | undefined {
-  for (const symbol of Object.getOwnPropertySymbols(socket)) {
-    if (symbol.description !== 'state symbol') continue;
-    const state = (socket as unknown as Record<symbol, { handle?: { fd?: unknown } } | undefined>)[symbol];
-    const fd = state?.handle?.fd;
-    return typeof fd === 'number' && fd >= 0 ? fd : undefined;
-  }
-  return undefined;
 }
 
 /** Turns segmentation on for a bound socket; true when every later multi-packet send is split by the kernel. */
