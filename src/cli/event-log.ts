@@ -68,6 +68,8 @@ function describe(event: PxedeckEvent): string {
       return `${event.kind.replace('lease6.', 'lease ')} ${event.ip}`;
     case 'ra.router-seen':
       return `router ${event.router ?? '?'} advertises on ${event.interface} (M=${event.managed ? 1 : 0} O=${event.other ? 1 : 0}, lifetime ${event.routerLifetime ?? '?'} s)`;
+    case 'ra.router-gone':
+      return `router ${event.router ?? '?'} no longer advertises on ${event.interface}${event.reason ? `: ${event.reason}` : ''}`;
     case 'ra.sent':
       return `router advertisement sent on ${event.interface}${event.prefixes?.length ? ` (prefix ${event.prefixes.join(', ')})` : ''}`;
     case 'ra.started':

@@ -232,11 +232,12 @@ export interface Lease6Event extends EventBase {
 }
 
 /**
- * Router advertisements on the served segment: another router seen (who, with which flags), or pxedeck
- * advertising itself because nobody else does (router lifetime 0: never a default route).
+ * Router advertisements on the served segment: another router seen (who, with which flags) or gone (its
+ * lifetime ran out, or it withdrew with lifetime 0), or pxedeck advertising itself because nobody else
+ * does (router lifetime 0: never a default route).
  */
 export interface RouterAdvertEvent extends EventBase {
-  readonly kind: 'ra.router-seen' | 'ra.sent' | 'ra.started' | 'ra.stopped';
+  readonly kind: 'ra.router-seen' | 'ra.router-gone' | 'ra.sent' | 'ra.started' | 'ra.stopped';
   readonly interface: string;
   /** Link-local source of the RA (ours on ra.sent). */
   readonly router?: string;

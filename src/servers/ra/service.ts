@@ -5,10 +5,15 @@
  * segment's truth. Otherwise advertise ourselves with router lifetime 0 (nobody routes through us), the
  * managed/other flags and the interface's prefixes, every ~10 s and at once to each solicitation.
  * Should a router show up later, we stop (a zero-lifetime advertiser like another pxedeck yields by MAC, so
- * exactly one of two keeps advertising).
+ * exactly one of two keeps advertising). We send no "final" RA when we stop: every RA of ours already has
+ * router lifetime 0, and one more would only re-assert our M/O flags over the router's (hosts take the
+ * flags of the latest RA).
+ * Should the router leave — its lifetime runs out without a new RA (see router-table.ts for how long a
+ * zero-lifetime advertiser counts), or it withdraws with lifetime 0 — we ask again as at the start and take
+ * over if nobody answers: a bench router unplugged must not leave the bench without RAs.
  *
- * Events are bounded: ra.router-seen once per router and flag set, ra.sent per answered solicitation (which
- * is rate-limited) and at most once a minute for the periodic ones.
+ * Events are bounded: ra.router-seen once per router and flag set, ra.router-gone once per departure,
+ * ra.sent per answered solicitation (which is rate-limited) and at most once a minute for the periodic ones.
  */
 import ipaddr from 'ipaddr.js';
 import {
@@ -22,6 +27,7 @@ import {
 import type { Mac } from '../../protocol/mac.js';
 import type { Emit } from '../events.js';
 import { ALL_NODES, ALL_ROUTERS, openRouterDiscoverySocket, type Icmp6Socket } from './icmpv6-socket.js';
+import { RouterTable, type TrackedRouter } from './router-table.js';
 
 export interface AdvertisedPrefix {
   readonly prefix: string;
@@ -42,6 +48,8 @@ export interface RouterAdvertOptions {
   readonly listenMs?: number;
   readonly intervalMs?: number;
   readonly pollMs?: number;
+  /** How long a zero-lifetime advertiser counts after its last RA. Default: three of our intervals. */
+  readonly zeroLifetimeHoldMs?: number;
   readonly validLifetime?: number;
   readonly preferredLifetime?: number;
   /** Replaceable for tests of the decision logic without a raw socket. */
@@ -109,9 +117,12 @@ export async function createRouterAdvertService(options: RouterAdvertOptions): P
   const preferredLifetime = options.preferredLifetime ?? Math.min(1800, validLifetime);
   const socket = (options.openSocket ?? openRouterDiscoverySocket)(iface);
   const stats = { sent: 0, solicitationsAnswered: 0, received: 0, malformed: 0 };
-  const seen = new Map<string, SeenRouter & { key: string }>();
+  const table = new RouterTable({ zeroLifetimeHoldMs: options.zeroLifetimeHoldMs ?? 3 * intervalMs });
   const prefixTexts = options.prefixes.map((prefix) => `${prefix.prefix}/${prefix.prefixLength}`);
   let state: RouterAdvertState = 'listening';
+  /** Tells a listen's timers from those of an earlier listen that ended early. */
+  let listenRound = 0;
+  let lastWithdrawal: string | undefined;
   let periodicSinceEvent = 0;
   let lastPeriodicEventAt = 0;
   let solicitedWindow = { start: 0, count: 0 };
@@ -182,9 +193,9 @@ export async function createRouterAdvertService(options: RouterAdvertOptions): P
     schedule(intervalMs * (0.9 + Math.random() * 0.2), periodic);
   }
 
-  function startAdvertising(): void {
+  function startAdvertising(reason: string): void {
     state = 'advertising';
-    emit({ kind: 'ra.started', time: now(), ...base, managed, other, routerLifetime: 0, prefixes: prefixTexts, reason: `no router answered within ${listenMs} ms` });
+    emit({ kind: 'ra.started', time: now(), ...base, managed, other, routerLifetime: 0, prefixes: prefixTexts, reason });
     lastPeriodicEventAt = now();
     periodic();
   }
@@ -194,18 +205,56 @@ export async function createRouterAdvertService(options: RouterAdvertOptions): P
     emit({ kind: 'ra.stopped', time: now(), ...base, reason });
   }
 
+  function reportGone(routers: readonly TrackedRouter[], reason: string): void {
+    for (const router of routers) emit({ kind: 'ra.router-gone', time: now(), ...base, router: router.address, reason });
+  }
+
+  /** Solicit (twice, half a listen apart) and advertise ourselves if no router has answered after `listenMs`. */
+  function listen(departure?: string): void {
+    state = 'listening';
+    const round = ++listenRound;
+    // Ask rather than wait: routers advertise unsolicited only every 200–600 s, but answer a solicitation in ≤ 0.5 s.
+    trySend(solicitBytes, ALL_ROUTERS);
+    schedule(Math.floor(listenMs / 2), () => {
+      if (state === 'listening' && round === listenRound) trySend(solicitBytes, ALL_ROUTERS);
+    });
+    schedule(listenMs, () => {
+      if (round !== listenRound) return;
+      poll();
+      if (state !== 'listening') return;
+      reportGone(table.expire(now()), `no router advertisement within its lifetime, nor an answer to ${ALL_ROUTERS}`);
+      const silence = `no router answered within ${listenMs} ms`;
+      startAdvertising(departure ? `${departure}; ${silence}` : silence);
+    });
+  }
+
+  /** Routers whose time ran out: reported at once, except the last one we defer to — that one we ask after first. */
+  function checkRouters(): void {
+    const at = now();
+    if (state === 'advertising') reportGone(table.expire(at), 'its router lifetime ran out');
+    if (state !== 'deferring') return;
+    if (table.live(at).length > 0) {
+      reportGone(table.expire(at), 'its router lifetime ran out');
+      return;
+    }
+    const lapsed = table.known().map((router) => `router ${router.address}`);
+    listen(lapsed.length > 0 ? `the router lifetime of ${lapsed.join(', ')} ran out` : (lastWithdrawal ?? 'the router left'));
+  }
+
   function onAdvert(message: RouterAdvert, from: string): void {
     const mac = sourceLinkLayerOf(message);
     if (mac === options.mac) return; // our own, should the kernel loop it back after all
     const prefixes = prefixesOf(message).map((prefix) => `${prefix.prefix}/${prefix.prefixLength}`);
-    const key = JSON.stringify([message.managed, message.other, message.routerLifetime > 0, prefixes]);
-    const previous = seen.get(from);
-    const router = { address: from, ...(mac && { mac }), managed: message.managed, other: message.other, routerLifetime: message.routerLifetime, prefixes, lastSeen: now(), key };
-    seen.set(from, router);
-    if (previous?.key !== key) {
+    const heard = table.heard({ address: from, ...(mac && { mac }), managed: message.managed, other: message.other, routerLifetime: message.routerLifetime, prefixes }, now());
+    if (heard.kind === 'new' || heard.kind === 'changed') {
       // No `mac` on the event: the registry would fold the router into a client row.
       emit({ kind: 'ra.router-seen', time: now(), ...base, router: from, managed: message.managed, other: message.other, routerLifetime: message.routerLifetime, prefixes });
     }
+    if (heard.kind === 'withdrew') {
+      lastWithdrawal = `router ${from} withdrew (router lifetime 0)`;
+      emit({ kind: 'ra.router-gone', time: now(), ...base, router: from, reason: 'it advertised router lifetime 0' });
+    }
+    if (heard.kind === 'withdrew' || heard.kind === 'ignored') return;
     if (state === 'listening') {
       state = 'deferring';
     } else if (state === 'advertising') {
@@ -251,18 +300,13 @@ export async function createRouterAdvertService(options: RouterAdvertOptions): P
     }
   }
 
-  const poller = setInterval(poll, options.pollMs ?? 100);
+  const poller = setInterval(() => {
+    poll();
+    checkRouters();
+  }, options.pollMs ?? 100);
   poller.unref();
   emit({ kind: 'server.listening', time: now(), source: 'ra', server: 'ra', address: `icmpv6 ${iface}` });
-  // Ask rather than wait: routers advertise unsolicited only every 200–600 s, but answer a solicitation in ≤ 0.5 s.
-  trySend(solicitBytes, ALL_ROUTERS);
-  schedule(Math.floor(listenMs / 2), () => {
-    if (state === 'listening') trySend(solicitBytes, ALL_ROUTERS);
-  });
-  schedule(listenMs, () => {
-    poll();
-    if (state === 'listening') startAdvertising();
-  });
+  listen();
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -283,7 +327,7 @@ export async function createRouterAdvertService(options: RouterAdvertOptions): P
 
   return {
     state: () => state,
-    routers: () => [...seen.values()].map(({ key: _key, ...router }) => router),
+    routers: () => table.known().map(({ expiresAt: _expiresAt, withdrawn: _withdrawn, ...router }): SeenRouter => router),
     stats,
     close,
   };

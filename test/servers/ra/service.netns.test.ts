@@ -2,7 +2,8 @@
  * The RA service on the lab segment (namespaces only, no VM): the service runs in the lab's server
  * namespace (ra-runner.ts), an observer box on the bridge watches with `tcpdump -v` — an independent
  * decoder — and its Linux kernel acts as the real receiver (SLAAC from our prefix, no default route through
- * us, router solicitations when its link comes up). dnsmasq plays the site router. ~20 s.
+ * us, router solicitations when its link comes up). dnsmasq plays the site router; fake-router.ts a router
+ * that leaves with a final RA of lifetime 0. ~45 s.
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -250,5 +251,72 @@ describe.skipIf(skipReason !== undefined)('router advertisements on a lab segmen
     expect(watch.adverts().map((p) => p.source)).toContain(router.linkLocal);
     // Once per router and flag set, however often it advertises.
     expect(runner.events.filter((event) => event.kind === 'ra.router-seen')).toHaveLength(1);
+  });
+
+  it('takes over when the router leaves — its lifetime runs out, or it withdraws with lifetime 0 — and stops when one is back', async () => {
+    const routerHost = await lab.addHost({ ip4: '10.77.0.253', ip6: 'fd77::253', label: 'rt3' });
+    const router = linkOf(routerHost);
+    await waitForLinkLocal(routerHost);
+    const server = linkOf(lab.server);
+    // Watched on our own interface: dnsmasq answers our solicitations by unicast, which no other port sees.
+    const watch = new Watch(lab, lab.server);
+    running.push(watch.process);
+    await watch.ready();
+    const fromRouter = (p: Dumped) => p.text.includes('router advertisement') && p.source === router.linkLocal;
+    const fromUs = (p: Dumped) => p.text.includes('router advertisement') && p.text.includes(server.mac);
+    // A router whose RAs (every ~4 s) promise it for 9 s only.
+    const dnsmasq = await startDnsmasq(lab, routerHost, ['--enable-ra', `--dhcp-range=::,constructor:${routerHost.iface},ra-only`, `--ra-param=${routerHost.iface},4,9`], 'ra-short');
+    running.push(dnsmasq);
+    await watch.waitFor((p) => fromRouter(p) && p.text.includes('router lifetime 9s'), 'the router RA', 10_000);
+    const runner = new Runner(lab, { interfaceName: lab.server.iface, mac: server.mac, addresses: [{ address: 'fd77::1', prefixLength: 64 }], listenMs: 1500, intervalMs: 2000 });
+    running.push(runner.process);
+    expect(await runner.waitFor('ra.router-seen', 10_000)).toMatchObject({ router: router.linkLocal, routerLifetime: 9 });
+    // Longer than the router's lifetime: its RAs (unsolicited, or answering us when its lifetime runs out) renew it.
+    await sleep(10_000);
+    expect(runner.events.map((event) => event.kind)).not.toContain('ra.started');
+
+    // dnsmasq exits without a final RA: we notice when its last RA's 9 s run out, ask, and take over.
+    await dnsmasq.stop();
+    const gone = await runner.waitFor('ra.router-gone', 15_000);
+    const lastRouterAdvert = watch.adverts().filter(fromRouter).at(-1)!;
+    const started = await runner.waitFor('ra.started', 5000);
+    expect(gone).toMatchObject({ router: router.linkLocal });
+    expect(started).toMatchObject({ managed: true, other: true, reason: `the router lifetime of router ${router.linkLocal} ran out; no router answered within 1500 ms` });
+    const ours = await watch.waitFor((p) => fromUs(p) && p.destination === 'ff02::1', 'our RA after the router left', 5000);
+    const asked = watch.packets.find((p) => p.text.includes('router solicitation') && p.text.includes(server.mac) && p.time > lastRouterAdvert.time)!;
+    expect(asked).toBeDefined();
+    const takeoverMs = ours.time - lastRouterAdvert.time;
+    // 9 s of lifetime, then 1.5 s of asking; within two 100 ms polls and scheduling.
+    expect(asked.time - lastRouterAdvert.time).toBeGreaterThanOrEqual(9000);
+    expect(asked.time - lastRouterAdvert.time).toBeLessThan(9500);
+    expect(takeoverMs).toBeGreaterThanOrEqual(10_500);
+    expect(takeoverMs).toBeLessThan(11_500);
+    expect(ours.text).toContain('Flags [managed, other stateful]');
+    expect(ours.text).toContain('router lifetime 0s');
+
+    // A router with a lifetime appears: we stop, and send nothing more.
+    const fake = lab.spawn(routerHost.ns, process.execPath, ['--import', 'tsx', join(repoRoot, 'test/servers/ra/fake-router.ts'), JSON.stringify({ interfaceName: routerHost.iface, mac: router.mac, routerLifetime: 1800, intervalMs: 3000, prefix: 'fd77::' })], { cwd: repoRoot });
+    running.push(fake);
+    const stopped = await runner.waitFor('ra.stopped', 15_000);
+    expect(stopped).toMatchObject({ reason: `router ${router.linkLocal} advertises on ${lab.server.iface}` });
+    // An RA of ours sent in the poll interval before we heard the router may still be on its way through tcpdump.
+    await sleep(500);
+    const quietFrom = watch.packets.length;
+    await sleep(3000);
+    expect(watch.packets.slice(quietFrom).filter(fromUs)).toEqual([]);
+    expect(runner.events.filter((event) => event.time > stopped.time).map((event) => event.kind)).toEqual([]);
+
+    // It leaves with a final RA of lifetime 0: gone at once, and we take over after one listen.
+    await fake.stop();
+    const final = await watch.waitFor((p) => fromRouter(p) && p.text.includes('router lifetime 0s'), 'the final RA', 5000, quietFrom);
+    const withdrawn = await runner.waitFor('ra.router-gone', 5000, (event) => event.time > stopped.time);
+    expect(withdrawn).toMatchObject({ router: router.linkLocal, reason: 'it advertised router lifetime 0' });
+    const resumed = await runner.waitFor('ra.started', 5000, (event) => event.time > stopped.time);
+    expect(resumed).toMatchObject({ reason: `router ${router.linkLocal} withdrew (router lifetime 0); no router answered within 1500 ms` });
+    const oursAgain = await watch.waitFor(fromUs, 'our RA after the final RA', 5000, quietFrom);
+    const resumeMs = oursAgain.time - final.time;
+    expect(resumeMs).toBeGreaterThanOrEqual(1500);
+    expect(resumeMs).toBeLessThan(2500);
+    console.log(`RA service: took over ${takeoverMs} ms after the last RA of a 9 s router, ${resumeMs} ms after a final RA`);
   });
 });

@@ -103,6 +103,160 @@ describe('router advertisement service decisions', () => {
   });
 });
 
+describe('router advertisement service: taking over when the router leaves (fake clock)', () => {
+  beforeEach(() => vi.useFakeTimers({ now: 1_000_000 }));
+  afterEach(() => vi.useRealTimers());
+
+  const routerMac = parseMac('52:54:00:00:00:01')!;
+  const solicits = (memory: ReturnType<typeof memorySocket>) => memory.sent.filter((entry) => entry.message.kind === 'router-solicit').length;
+  const adverts = (memory: ReturnType<typeof memorySocket>) => memory.sent.filter((entry) => entry.message.kind === 'router-advert').length;
+  const kinds = (events: PxedeckEvent[]) => events.filter((event) => event.kind.startsWith('ra.') && event.kind !== 'ra.sent').map((event) => event.kind);
+
+  async function deferringTo(lifetime: number, mac = routerMac) {
+    const memory = memorySocket();
+    const events: PxedeckEvent[] = [];
+    const service = await createRouterAdvertService({
+      interfaceName: 'bench0',
+      mac: ours,
+      prefixes: [{ prefix: 'fd77::', prefixLength: 64, autonomous: true }],
+      listenMs: 2000,
+      openSocket: () => memory.socket,
+      emit: (event) => events.push(event),
+      now: () => Date.now(),
+    });
+    // The router answers our first solicitation.
+    memory.inbox.push({ data: advert(mac, lifetime), from: 'fe80::1' });
+    await vi.advanceTimersByTimeAsync(2100);
+    expect(service.state()).toBe('deferring');
+    return { memory, events, service };
+  }
+
+  it('stays quiet for the router lifetime, then asks, then takes over; stops again when the router is back', async () => {
+    const { memory, events, service } = await deferringTo(9);
+    // Answered at once: the second solicitation half a listen later is not sent.
+    expect(solicits(memory)).toBe(1);
+    // The router's last RA was at ~0.1 s; at 9 s it still counts.
+    await vi.advanceTimersByTimeAsync(6800);
+    expect(service.state()).toBe('deferring');
+    expect(solicits(memory)).toBe(1);
+    // Its lifetime runs out: we ask once (and again half a listen later), without advertising yet.
+    await vi.advanceTimersByTimeAsync(300);
+    expect(service.state()).toBe('listening');
+    expect(solicits(memory)).toBe(2);
+    expect(adverts(memory)).toBe(0);
+    await vi.advanceTimersByTimeAsync(2100);
+    expect(solicits(memory)).toBe(3);
+    expect(service.state()).toBe('advertising');
+    expect(adverts(memory)).toBe(1);
+    expect(kinds(events)).toEqual(['ra.router-seen', 'ra.router-gone', 'ra.started']);
+    expect(events.find((event) => event.kind === 'ra.started')).toMatchObject({
+      reason: 'the router lifetime of router fe80::1 ran out; no router answered within 2000 ms',
+      managed: true,
+      other: true,
+      routerLifetime: 0,
+    });
+    expect(events.find((event) => event.kind === 'ra.router-gone')).toMatchObject({ router: 'fe80::1', interface: 'bench0' });
+    expect(service.routers()).toEqual([]);
+
+    // The router comes back: we stop, without a final RA of our own (ours all carry lifetime 0 already).
+    const sentBefore = memory.sent.length;
+    memory.inbox.push({ data: advert(routerMac, 9), from: 'fe80::1' });
+    await vi.advanceTimersByTimeAsync(150);
+    expect(service.state()).toBe('deferring');
+    expect(memory.sent.length).toBe(sentBefore);
+    expect(kinds(events)).toEqual(['ra.router-seen', 'ra.router-gone', 'ra.started', 'ra.router-seen', 'ra.stopped']);
+    await service.close();
+  });
+
+  it('a router that keeps advertising within its lifetime keeps us quiet for good, with no events', async () => {
+    const { memory, events, service } = await deferringTo(9);
+    for (let second = 0; second < 120; second += 6) {
+      memory.inbox.push({ data: advert(routerMac, 9), from: 'fe80::1' });
+      await vi.advanceTimersByTimeAsync(6000);
+    }
+    expect(service.state()).toBe('deferring');
+    expect(solicits(memory)).toBe(1);
+    expect(kinds(events)).toEqual(['ra.router-seen']);
+    await service.close();
+  });
+
+  it('a router that answers when asked after its lifetime ran out keeps us quiet', async () => {
+    const { memory, events, service } = await deferringTo(9);
+    await vi.advanceTimersByTimeAsync(7000);
+    expect(service.state()).toBe('listening');
+    memory.inbox.push({ data: advert(routerMac, 9), from: 'fe80::1' });
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(service.state()).toBe('deferring');
+    expect(adverts(memory)).toBe(0);
+    expect(kinds(events)).toEqual(['ra.router-seen']);
+    await service.close();
+  });
+
+  it('a router that withdraws with lifetime 0 is gone at once; its further zero-lifetime RAs do not silence us', async () => {
+    const { memory, events, service } = await deferringTo(1800);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(service.state()).toBe('deferring');
+    memory.inbox.push({ data: advert(routerMac, 0), from: 'fe80::1' });
+    await vi.advanceTimersByTimeAsync(150);
+    expect(service.state()).toBe('listening');
+    expect(events.at(-1)).toMatchObject({ kind: 'ra.router-gone', router: 'fe80::1', reason: 'it advertised router lifetime 0' });
+    // Routers send up to three final RAs: the later ones do not count as "a router answered".
+    memory.inbox.push({ data: advert(routerMac, 0), from: 'fe80::1' });
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(service.state()).toBe('advertising');
+    expect(events.find((event) => event.kind === 'ra.started')).toMatchObject({ reason: 'router fe80::1 withdrew (router lifetime 0); no router answered within 2000 ms' });
+    memory.inbox.push({ data: advert(routerMac, 0), from: 'fe80::1' });
+    await vi.advanceTimersByTimeAsync(150);
+    expect(service.state()).toBe('advertising');
+    // Offering a lifetime again, it is the segment's router again.
+    memory.inbox.push({ data: advert(routerMac, 1800), from: 'fe80::1' });
+    await vi.advanceTimersByTimeAsync(150);
+    expect(service.state()).toBe('deferring');
+    expect(kinds(events)).toEqual(['ra.router-seen', 'ra.router-gone', 'ra.started', 'ra.router-seen', 'ra.stopped']);
+    await service.close();
+  });
+
+  it('another pxedeck (lifetime 0) counts for three of our intervals after its last RA', async () => {
+    const { memory, events, service } = await deferringTo(0);
+    // It advertises every 10 s for a minute, then is switched off.
+    for (let i = 0; i < 6; i += 1) {
+      memory.inbox.push({ data: advert(routerMac, 0), from: 'fe80::1' });
+      await vi.advanceTimersByTimeAsync(10_000);
+    }
+    expect(service.state()).toBe('deferring');
+    await vi.advanceTimersByTimeAsync(19_000);
+    expect(service.state()).toBe('deferring');
+    await vi.advanceTimersByTimeAsync(1100);
+    expect(service.state()).toBe('listening');
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(service.state()).toBe('advertising');
+    expect(kinds(events)).toEqual(['ra.router-seen', 'ra.router-gone', 'ra.started']);
+    await service.close();
+  });
+
+  it('while advertising, a zero-lifetime advertiser we outrank is reported gone once it falls silent', async () => {
+    const memory = memorySocket();
+    const events: PxedeckEvent[] = [];
+    const service = await createRouterAdvertService({
+      interfaceName: 'bench0',
+      mac: ours,
+      prefixes: [],
+      openSocket: () => memory.socket,
+      emit: (event) => events.push(event),
+      now: () => Date.now(),
+    });
+    await vi.advanceTimersByTimeAsync(3100);
+    memory.inbox.push({ data: advert(parseMac('52:54:00:00:00:99')!, 0), from: 'fe80::99' });
+    await vi.advanceTimersByTimeAsync(29_000);
+    expect(service.routers().map((router) => router.address)).toEqual(['fe80::99']);
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(service.routers()).toEqual([]);
+    expect(service.state()).toBe('advertising');
+    expect(kinds(events)).toEqual(['ra.started', 'ra.router-seen', 'ra.router-gone']);
+    await service.close();
+  });
+});
+
 describe('prefixesFromAddresses', () => {
   it('keeps global and ULA networks once each, SLAAC only on /64, never link-local', () => {
     expect(
