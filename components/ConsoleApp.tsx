@@ -274,6 +274,7 @@ export function ConsoleApp(props: ConsoleAppProps) {
         serverAddress={config.serverAddress}
         servers={snapshot.servers}
         foreignServers={snapshot.foreignServers}
+        routerAdverts={snapshot.routerAdverts}
         counts={counts}
         selected={state.marks.size}
         sort={state.sort}

@@ -1,10 +1,12 @@
 /**
- * Four fixed lines: mode, interface and address, clock; each server's state (errors with their reason);
+ * Four fixed lines: mode, interface and address, who advertises as IPv6 router (as much of it as fits),
+ * clock; each server's state (errors with their reason);
  * counts and the selection; then the loudest thing the operator should know (a foreign DHCP server,
  * a server error, the latest warning).
  */
 import { Box, Text } from 'ink';
 import type { RegistrySnapshot, ServerState } from '../src/state/registry.js';
+import { segmentAdvertiser, type RouterAdvertView } from '../src/state/router-adverts.js';
 import type { ClientCounts, SortOrder } from './model/client-rows.js';
 import type { SystemNote } from './model/console-feed.js';
 import { fit, formatClock } from './model/format.js';
@@ -15,6 +17,8 @@ export interface HeaderProps {
   readonly serverAddress: string;
   readonly servers: RegistrySnapshot['servers'];
   readonly foreignServers: RegistrySnapshot['foreignServers'];
+  /** Absent or `off` (no IPv6 on the interface): nothing about routers is shown. */
+  readonly routerAdverts?: RouterAdvertView;
   readonly counts: ClientCounts;
   readonly selected: number;
   readonly sort: SortOrder;
@@ -63,6 +67,57 @@ export function serverChips(servers: RegistrySnapshot['servers']): ServerChip[] 
 
 const chipColor = { listening: 'green', error: 'red', closed: 'gray' } as const;
 
+function flagsText(flags: { readonly managed: boolean; readonly other: boolean }): string {
+  if (flags.managed && flags.other) return 'M O';
+  if (flags.managed) return 'M';
+  return flags.other ? 'O' : 'no M/O';
+}
+
+export interface RouterAdvertText {
+  readonly text: string;
+  readonly color: 'green' | 'yellow' | 'gray' | 'white';
+}
+
+/**
+ * Who advertises as router, in the longest form that fits `width` (prefixes, then the lifetime, then the
+ * word "router" go first); undefined when there is no RA service or not even the shortest form fits.
+ * A router without M and O is yellow: firmware then never asks DHCPv6, so IPv6 machines will not reach us.
+ */
+export function routerAdvertText(view: RouterAdvertView | undefined, width: number): RouterAdvertText | undefined {
+  const who = view && segmentAdvertiser(view);
+  if (!who) return undefined;
+  let forms: string[];
+  let color: RouterAdvertText['color'];
+  if (who.kind === 'router') {
+    const { router } = who;
+    const flags = flagsText(router);
+    const name = `${router.address}${who.others > 0 ? ` (+${who.others})` : ''}`;
+    forms = [
+      ...(router.prefixes.length > 0 ? [`RA: router ${name} · ${flags} · lifetime ${router.routerLifetime} s · ${router.prefixes.join(', ')}`] : []),
+      `RA: router ${name} · ${flags} · lifetime ${router.routerLifetime} s`,
+      `RA: router ${name} · ${flags}`,
+      `RA: ${router.address} ${flags}`,
+      `RA: router ${flags}`,
+    ];
+    color = router.managed || router.other ? 'white' : 'yellow';
+  } else if (who.kind === 'pxedeck') {
+    const flags = flagsText(who.ours);
+    const more = who.others > 0 ? ` (+${who.others} other)` : '';
+    forms = [
+      ...(who.ours.prefixes.length > 0 ? [`RA: pxedeck${more} · ${flags} · ${who.ours.prefixes.join(', ')}`] : []),
+      `RA: pxedeck${more} · ${flags}`,
+      `RA: pxedeck ${flags}`,
+      'RA: pxedeck',
+    ];
+    color = 'green';
+  } else {
+    forms = who.isListening ? ['RA: asking for routers…', 'RA: asking…'] : ['RA: none'];
+    color = 'gray';
+  }
+  const text = forms.find((form) => form.length <= width);
+  return text ? { text, color } : undefined;
+}
+
 export function Header(props: HeaderProps) {
   const mode = props.mode === 'dhcp' ? 'full DHCP' : 'proxyDHCP';
   const clock = formatClock(props.now);
@@ -78,6 +133,9 @@ export function Header(props: HeaderProps) {
     .filter(Boolean)
     .join('  ');
   const width = props.width - 1;
+  // The title is never cut for the router; what room it leaves (two spaces apart) is the router's.
+  const titleRoom = Math.max(0, width - clock.length - 1);
+  const ra = title.length < titleRoom ? routerAdvertText(props.routerAdverts, titleRoom - title.length - 2) : undefined;
   let alert: { text: string; color: 'red' | 'yellow' } | undefined;
   if (!props.isRunning) alert = { text: 'servers are stopped (restarting or failed to start): see L for the log', color: 'red' };
   else if (foreign.length > 0) {
@@ -90,8 +148,9 @@ export function Header(props: HeaderProps) {
     <Box flexDirection="column" width={props.width}>
       <Text wrap="truncate">
         <Text bold color="cyan">
-          {fit(title, Math.max(0, width - clock.length - 1))}
-        </Text>{' '}
+          {fit(title, ra ? title.length : titleRoom)}
+        </Text>
+        {ra ? <Text color={ra.color}>{fit(`  ${ra.text}`, titleRoom - title.length)}</Text> : null}{' '}
         <Text dimColor>{clock}</Text>
       </Text>
       <Text wrap="truncate">

@@ -7,6 +7,7 @@ import type { ClientHistory } from '../boot/dhcp-decision.js';
 import { uuidMatchKey } from '../boot/dhcp6-identity.js';
 import type { Mac } from '../protocol/mac.js';
 import type { PxedeckEvent } from '../servers/events.js';
+import { foldRouterAdvert, noRouterAdverts, type RouterAdvertView } from './router-adverts.js';
 import { diagnose, newDiagnosisState, type DiagnosisOptions, type DiagnosisState, type Verdict } from './diagnosis.js';
 import { isIpxeBinary, stageForFile, stageIndex, type BootStage } from './stages.js';
 
@@ -60,6 +61,8 @@ export interface RegistrySnapshot {
   readonly clients: ReadonlyMap<Mac, ClientRecord>;
   readonly servers: ReadonlyMap<string, ServerState>;
   readonly foreignServers: ReadonlyMap<string, { readonly server: string; readonly lastSeen: number; readonly offered?: string }>;
+  /** Who advertises as a router on the segment (IPv6). */
+  readonly routerAdverts: RouterAdvertView;
   readonly malformed: number;
 }
 
@@ -85,6 +88,7 @@ export class ClientRegistry {
   private readonly newVerdicts: Array<{ mac: Mac; verdict: Verdict }> = [];
   private readonly listeners = new Set<Listener>();
   private readonly timelineLimit: number;
+  private routerAdverts = noRouterAdverts;
   private malformed = 0;
   private version = 0;
   private snapshot: RegistrySnapshot | null = null;
@@ -123,6 +127,7 @@ export class ClientRegistry {
       default:
         break;
     }
+    this.routerAdverts = foldRouterAdvert(this.routerAdverts, event);
     const mac = event.mac ?? (event.ip ? this.byIp.get(event.ip) : undefined) ?? this.macByIdentity(event);
     if (mac) this.foldClient(mac, event);
     this.version += 1;
@@ -267,6 +272,7 @@ export class ClientRegistry {
       clients: new Map(this.clients),
       servers: new Map(this.servers),
       foreignServers: new Map(this.foreign),
+      routerAdverts: this.routerAdverts,
       malformed: this.malformed,
     };
     return this.snapshot;

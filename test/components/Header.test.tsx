@@ -1,7 +1,8 @@
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
-import { Header, serverChips } from '../../components/Header.js';
+import { Header, routerAdvertText, serverChips } from '../../components/Header.js';
 import type { ServerState } from '../../src/state/registry.js';
+import type { RouterAdvertView } from '../../src/state/router-adverts.js';
 
 const counts = { seen: 42, booting: 5, booted: 30, failed: 1, looping: 1, held: 2, stalled: 3, waiting: 0 };
 
@@ -53,5 +54,48 @@ describe('Header', () => {
     expect(stopped.lastFrame()).toMatch(/servers are stopped/);
     const warned = render(<Header {...props} notes={[{ time: 0, level: 'warning', text: 'undionly.kpxe not found; fix: apt install ipxe' }]} isRunning />);
     expect(warned.lastFrame()).toMatch(/! undionly\.kpxe not found; fix: apt install ipxe/);
+  });
+
+  describe('who advertises as IPv6 router, on the title line', () => {
+    const props = { mode: 'proxy', interfaceName: 'enp3s0', serverAddress: '10.77.0.1', servers: new Map(), foreignServers: new Map(), counts, selected: 0, sort: 'recent', filter: '', notes: [], now: Date.UTC(2026, 0, 1, 12, 0, 0), isRunning: true } as const;
+    const router = { address: 'fe80::5054:ff:fe12:3456', managed: false, other: true, routerLifetime: 1800, prefixes: ['fd77::/64', '2001:db8:77::/64'], since: 0 };
+    const foreign: RouterAdvertView = { service: 'deferring', interface: 'enp3s0', routers: [router] };
+    const ours: RouterAdvertView = { service: 'advertising', interface: 'enp3s0', ours: { managed: true, other: true, prefixes: ['fd77::/64'], since: 0 }, routers: [] };
+    const frame = (routerAdverts: RouterAdvertView | undefined, width: number) => {
+      const text = render(<Header {...props} {...(routerAdverts && { routerAdverts })} width={width} />).lastFrame()!;
+      for (const line of text.split('\n')) expect(line.length).toBeLessThanOrEqual(width);
+      return text.split('\n')[0]!;
+    };
+
+    it('120 columns: a foreign router with its link-local address, flags, lifetime and prefixes', () => {
+      // Two prefixes do not fit beside the title: they go first.
+      expect(frame(foreign, 120)).toMatch(/^pxedeck · proxyDHCP · enp3s0 10\.77\.0\.1 {2}RA: router fe80::5054:ff:fe12:3456 · O · lifetime 1800 s +12:00:00$/);
+      expect(frame({ ...foreign, routers: [{ ...router, prefixes: ['fd77::/64'] }] }, 120)).toMatch(
+        /^pxedeck · proxyDHCP · enp3s0 10\.77\.0\.1 {2}RA: router fe80::5054:ff:fe12:3456 · O · lifetime 1800 s · fd77::\/64 +12:00:00$/,
+      );
+      expect(frame(ours, 120)).toMatch(/10\.77\.0\.1 {2}RA: pxedeck · M O · fd77::\/64 +12:00:00$/);
+    });
+
+    it('80 columns: who and the flags, the lifetime and prefixes left out', () => {
+      expect(frame(foreign, 80)).toMatch(/^pxedeck · proxyDHCP · enp3s0 10\.77\.0\.1 {2}RA: fe80::5054:ff:fe12:3456 O +12:00:00$/);
+      expect(frame(ours, 80)).toMatch(/^pxedeck · proxyDHCP · enp3s0 10\.77\.0\.1 {2}RA: pxedeck · M O · fd77::\/64 +12:00:00$/);
+      expect(frame({ service: 'deferring', routers: [] }, 80)).toMatch(/10\.77\.0\.1 {2}RA: none +12:00:00$/);
+      expect(frame({ service: 'listening', routers: [] }, 80)).toMatch(/10\.77\.0\.1 {2}RA: asking for routers… +12:00:00$/);
+    });
+
+    it('nothing about routers without IPv6, and the title is never cut to make room', () => {
+      expect(frame(undefined, 80)).toMatch(/^pxedeck · proxyDHCP · enp3s0 10\.77\.0\.1 +12:00:00$/);
+      expect(frame({ service: 'off', routers: [] }, 80)).not.toMatch(/RA/);
+      const long = render(<Header {...props} interfaceName="enx00e04c680123" serverAddress="192.168.100.200" routerAdverts={foreign} width={66} />).lastFrame()!;
+      expect(long.split('\n')[0]).toMatch(/^pxedeck · proxyDHCP · enx00e04c680123 192\.168\.100\.200 +12:00:00$/);
+    });
+
+    it('a router without M and O is flagged: firmware would never ask DHCPv6', () => {
+      const text = routerAdvertText({ ...foreign, routers: [{ ...router, other: false }] }, 40);
+      expect(text).toEqual({ text: 'RA: fe80::5054:ff:fe12:3456 no M/O', color: 'yellow' });
+      expect(routerAdvertText(ours, 20)).toEqual({ text: 'RA: pxedeck · M O', color: 'green' });
+      expect(routerAdvertText(ours, 16)).toEqual({ text: 'RA: pxedeck M O', color: 'green' });
+      expect(routerAdvertText(foreign, 5)).toBeUndefined();
+    });
   });
 });
