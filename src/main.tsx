@@ -26,7 +26,7 @@ import { DEFAULT_PROBE_MS, probeForDhcpServers } from './servers/dhcp4/probe.js'
 import { createDhcp4Server, type Dhcp4Server } from './servers/dhcp4/server.js';
 import { Lease6Pool } from './servers/dhcp6/lease-pool6.js';
 import { createDhcp6Server, type Dhcp6Server } from './servers/dhcp6/server.js';
-import { createRouterAdvertService, prefixesFromAddresses } from './servers/ra/service.js';
+import { createRouterAdvertService, prefixesFromAddresses, type RouterAdvertService } from './servers/ra/service.js';
 import type { Emit, PxedeckEvent } from './servers/events.js';
 import { ControlError, createControlApi, type ControlApi } from './servers/http/control-api.js';
 import { createHttpServer, type HttpServer } from './servers/http/server.js';
@@ -354,13 +354,17 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
   closers.push(() => dhcp.close());
 
   // DHCPv6 and router advertisements, when the interface has an IPv6 address to put in boot URLs.
+  let dhcp6: Dhcp6Server | undefined;
+  let ra: RouterAdvertService | undefined;
+  let startDhcp6: (() => Promise<Dhcp6Server>) | undefined;
+  let startRa: (() => Promise<RouterAdvertService>) | undefined;
   if (address6 && served.mac) {
     const mac = served.mac;
     const range6 = settings.mode === 'dhcp' ? cli.pool6 : undefined;
     lease6File = range6 ? openLease6File(dataDir) : undefined;
     const pool6 = range6 ? new Lease6Pool({ first: range6.first, last: range6.last, validSeconds: 3600, excluded: [address6], store: lease6File }) : undefined;
-    try {
-      const dhcp6: Dhcp6Server = await createDhcp6Server({
+    startDhcp6 = () =>
+      createDhcp6Server({
         mode: pool6 ? 'full' : 'stateless',
         serverAddress: address6,
         serverDuid: encodeDuid({ type: 'll', hardwareType: 1, linkLayerAddress: macToBytes(mac) }),
@@ -378,43 +382,62 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
         emit,
         signal: controller.signal,
       });
-      closers.push(() => dhcp6.close());
+    // M only when our DHCPv6 hands out addresses: stateful iPXE drops an Advertise without one.
+    const prefixes = prefixesFromAddresses(served.ipv6);
+    startRa = () =>
+      createRouterAdvertService({ interfaceName: served.name, mac, prefixes, managed: pool6 !== undefined, other: true, emit, signal: controller.signal });
+    try {
+      dhcp6 = await startDhcp6();
     } catch (error) {
       // IPv6 is an addition: its failure (port 547 taken, ff02::1:2 not joinable) must not stop IPv4 boots.
       notice('warning', `no DHCPv6: ${(error as Error).message}; IPv6-only machines will not boot from pxedeck`);
     }
     try {
-      // M only when our DHCPv6 hands out addresses: stateful iPXE drops an Advertise without one.
-      const ra = await createRouterAdvertService({
-        interfaceName: served.name,
-        mac,
-        prefixes: prefixesFromAddresses(served.ipv6),
-        managed: pool6 !== undefined,
-        other: true,
-        emit,
-        signal: controller.signal,
-      });
-      closers.push(() => ra.close());
+      ra = await startRa();
     } catch (error) {
       notice('warning', `no router advertisements: ${(error as Error).message}; without a router on ${served.name}, firmware will not start DHCPv6`);
     }
+    closers.push(async () => {
+      await Promise.all([dhcp6?.close(), ra?.close()]);
+    });
   }
 
-  // SO_BINDTODEVICE pins to the interface index: a replugged adapter needs fresh sockets.
+  /**
+   * Closes a server and opens it afresh, one reopening after another (a flapping link must not open two
+   * sockets on one port); a failure is that server's error, and an opening that ends after pxedeck began
+   * closing is closed again at once.
+   */
+  let reopening = Promise.resolve();
+  const reopen = <T extends { close(): Promise<void> }>(what: { source: 'dhcp4' | 'dhcp6' | 'ra'; server: string }, current: () => T | undefined, start: () => Promise<T>, set: (fresh: T) => void) => {
+    reopening = reopening.then(async () => {
+      if (controller.signal.aborted) return;
+      try {
+        await current()?.close();
+        const fresh = await start();
+        if (controller.signal.aborted) await fresh.close();
+        else set(fresh);
+      } catch (error) {
+        emit({ kind: 'server.error', time: Date.now(), source: what.source, server: what.server, message: `reopening on ${served.name}: ${(error as Error).message}` });
+      }
+    });
+  };
+
+  // SO_BINDTODEVICE pins to the interface index: a replugged adapter needs fresh sockets. A link that comes
+  // back (cable replugged, perhaps into another switch) keeps its sockets, but the RA service asks afresh
+  // which router advertises there.
   const watcher =
     served.name === 'lo'
       ? undefined
       : watchInterface(served.name, (change) => {
           const state = change.current.present ? `${change.current.operstate}${change.current.up ? '' : ' (down)'}` : 'gone';
           notice(change.current.present ? 'info' : 'warning', `${served.name} is ${state}`);
-          if (!change.needsNewSocket || controller.signal.aborted) return;
-          void dhcp
-            .close()
-            .then(startDhcp)
-            .then((fresh) => {
-              dhcp = fresh;
-            })
-            .catch((error: Error) => emit({ kind: 'server.error', time: Date.now(), source: 'dhcp4', server: 'dhcp4', message: `reopening on ${served.name}: ${error.message}` }));
+          if (controller.signal.aborted) return;
+          const cameUp = change.current.operstate === 'up' && change.previous.operstate !== 'up';
+          if (change.needsNewSocket) {
+            reopen({ source: 'dhcp4', server: 'dhcp4' }, () => dhcp, startDhcp, (fresh) => (dhcp = fresh));
+            if (startDhcp6) reopen({ source: 'dhcp6', server: 'dhcp6' }, () => dhcp6, startDhcp6, (fresh) => (dhcp6 = fresh));
+          }
+          if (startRa && (change.needsNewSocket || cameUp)) reopen({ source: 'ra', server: 'ra' }, () => ra, startRa, (fresh) => (ra = fresh));
         });
 
   return {
@@ -423,6 +446,8 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
       watcher?.close();
       stopFollowing();
       controller.abort();
+      // A reopening under way closes what it opened once it sees the abort.
+      await reopening;
       await Promise.all(closers.map((close) => close()));
       leaseFile?.flush();
       lease6File?.flush();
