@@ -4,7 +4,7 @@
 // Every scenario boots the lab kernel to its marker. Under TCG on 2 cores the file takes ~160 s: BIOS iPXE
 // ~26 s, UEFI iPXE ~29 s, OVMF PXEv6 → ipxe.efi ~48 s, dual stack ~34 s, stateless ~22 s.
 //
-// Where the time goes (measured here, see the report of the commit that added these scenarios):
+// Where the time goes (measured in this lab):
 // - IPv6-only, every iPXE stage waits ~15 s after its DHCPv6 Reply: `autoboot` configures with all
 //   configurators and waits until each has finished, and DHCPv4 only gives up after its timeout.
 // - OVMF's PXEv6, after its DHCPv6 Reply, polls its route table for up to 10 s for a route to the boot server
@@ -198,7 +198,9 @@ describe.skipIf(skipReason !== undefined)(`IPv6 netboot through pxedeck${skipRea
     const marker = 'stateless-v6';
     // The site: RAs with A (SLAAC) and O set, and a DHCPv6 service that ignores every client (tag:!known),
     // so the boot file URL can only come from pxedeck. A site DHCPv6 server that also answered would race
-    // pxedeck: iPXE takes the first Reply to its Information-request.
+    // pxedeck: iPXE takes the first Reply to its Information-request. With the M flag instead (a stateful site
+    // server) iPXE drops pxedeck's address-less Advertise and never sees the URL: stateless mode cannot boot
+    // an IPv6-only iPXE there.
     const site = await lab.addHost({ ip4: '10.77.0.240', ip6: 'fd77::240', label: 'rtr' });
     const router = await startDnsmasq(lab, site, ['--enable-ra', `--dhcp-range=::,constructor:${site.iface},ra-stateless`, '--dhcp-ignore=tag:!known'], 'site-ra');
     const pxedeck = await startPxedeck(lab, { mode: 'proxy', marker });
