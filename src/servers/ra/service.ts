@@ -122,6 +122,7 @@ export async function createRouterAdvertService(options: RouterAdvertOptions): P
   let state: RouterAdvertState = 'listening';
   /** Tells a listen's timers from those of an earlier listen that ended early. */
   let listenRound = 0;
+  let advertRound = 0;
   let lastWithdrawal: string | undefined;
   let periodicSinceEvent = 0;
   let lastPeriodicEventAt = 0;
@@ -181,8 +182,9 @@ export async function createRouterAdvertService(options: RouterAdvertOptions): P
     return sent;
   }
 
-  function periodic(): void {
-    if (state !== 'advertising') return;
+  function periodic(round: number): void {
+    // A timer left from an earlier stretch of advertising must not start a second cadence beside this one.
+    if (state !== 'advertising' || round !== advertRound) return;
     if (advertise(ALL_NODES)) periodicSinceEvent += 1;
     if (now() - lastPeriodicEventAt >= PERIODIC_EVENT_MS) {
       emit({ kind: 'ra.sent', time: now(), ...base, managed, other, routerLifetime: 0, prefixes: prefixTexts, reason: `periodic to ${ALL_NODES} (${periodicSinceEvent} since the last report)` });
@@ -190,14 +192,14 @@ export async function createRouterAdvertService(options: RouterAdvertOptions): P
       lastPeriodicEventAt = now();
     }
     // ±10 % so two advertisers never lock into step (RFC 4861 §6.2.4 asks for jitter).
-    schedule(intervalMs * (0.9 + Math.random() * 0.2), periodic);
+    schedule(intervalMs * (0.9 + Math.random() * 0.2), () => periodic(round));
   }
 
   function startAdvertising(reason: string): void {
     state = 'advertising';
     emit({ kind: 'ra.started', time: now(), ...base, managed, other, routerLifetime: 0, prefixes: prefixTexts, reason });
     lastPeriodicEventAt = now();
-    periodic();
+    periodic(++advertRound);
   }
 
   function stopAdvertising(reason: string): void {

@@ -216,6 +216,34 @@ describe('router advertisement service: taking over when the router leaves (fake
     await service.close();
   });
 
+  it('advertising again soon after stopping keeps one cadence of ~10 s, not two', async () => {
+    const memory = memorySocket();
+    const service = await createRouterAdvertService({
+      interfaceName: 'bench0',
+      mac: ours,
+      prefixes: [],
+      listenMs: 2000,
+      openSocket: () => memory.socket,
+      emit: () => undefined,
+      now: () => Date.now(),
+    });
+    await vi.advanceTimersByTimeAsync(2100);
+    expect(service.state()).toBe('advertising');
+    // A router turns up a second into our interval and withdraws at once: we are back 2 s later.
+    await vi.advanceTimersByTimeAsync(1000);
+    memory.inbox.push({ data: advert(routerMac, 1800), from: 'fe80::1' });
+    await vi.advanceTimersByTimeAsync(150);
+    expect(service.state()).toBe('deferring');
+    memory.inbox.push({ data: advert(routerMac, 0), from: 'fe80::1' });
+    await vi.advanceTimersByTimeAsync(2200);
+    expect(service.state()).toBe('advertising');
+    const before = adverts(memory);
+    await vi.advanceTimersByTimeAsync(100_000);
+    expect(adverts(memory) - before).toBeGreaterThanOrEqual(9);
+    expect(adverts(memory) - before).toBeLessThanOrEqual(12);
+    await service.close();
+  });
+
   it('another pxedeck (lifetime 0) counts for three of our intervals after its last RA', async () => {
     const { memory, events, service } = await deferringTo(0);
     // It advertises every 10 s for a minute, then is switched off.
