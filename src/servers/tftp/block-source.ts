@@ -2,7 +2,7 @@
  * Where a transfer's bytes come from. Reads are sequential and land directly in the transfer's packet
  * buffers (one `readv` fills many blocks), so a file is streamed, never loaded whole.
  */
-import { readv } from 'node:fs';
+import { readv, readvSync } from 'node:fs';
 import { toNetascii } from '../../protocol/tftp/netascii.js';
 
 export interface BlockSource {
@@ -10,6 +10,8 @@ export interface BlockSource {
   readonly size: number | undefined;
   /** Fills `views` in order from byte `position`; returns the bytes read, fewer only at the end. */
   read(views: readonly Buffer[], position: number): Promise<number>;
+  /** The same, blocking the thread; absent where a source can only read asynchronously. */
+  readSync?(views: readonly Buffer[], position: number): number;
   close(): Promise<void>;
 }
 
@@ -34,25 +36,43 @@ export class FdSource implements BlockSource {
   ) {}
 
   async read(views: readonly Buffer[], position: number): Promise<number> {
-    let total = 0;
-    for (let first = 0; first < views.length; first += MAX_IOVECS) {
-      const batch = views.slice(first, first + MAX_IOVECS);
-      const wanted = batch.reduce((sum, view) => sum + view.length, 0);
-      let got = 0;
-      // readv may stop short of the request without reaching the end; only a read of 0 means the end.
-      while (got < wanted) {
-        const count = await readvAt(this.fd, got === 0 ? batch : remainder(batch, got), position + total + got);
-        if (count === 0) return total + got;
-        got += count;
-      }
-      total += got;
-    }
-    return total;
+    const plan = readPlan(views, position);
+    let step = plan.next();
+    while (!step.done) step = plan.next(await readvAt(this.fd, step.value.views, step.value.position));
+    return step.value;
+  }
+
+  readSync(views: readonly Buffer[], position: number): number {
+    const plan = readPlan(views, position);
+    let step = plan.next();
+    while (!step.done) step = plan.next(readvSync(this.fd, step.value.views, step.value.position));
+    return step.value;
   }
 
   close(): Promise<void> {
     return Promise.resolve();
   }
+}
+
+/**
+ * The readv calls that fill `views` from `position`: yields each call's buffers and offset, is given the
+ * bytes it read, returns the total. At most IOV_MAX buffers per call; readv may stop short of the request
+ * without reaching the end, so only a read of 0 means the end.
+ */
+function* readPlan(views: readonly Buffer[], position: number): Generator<{ views: Buffer[]; position: number }, number, number> {
+  let total = 0;
+  for (let first = 0; first < views.length; first += MAX_IOVECS) {
+    const batch = views.slice(first, first + MAX_IOVECS);
+    const wanted = batch.reduce((sum, view) => sum + view.length, 0);
+    let got = 0;
+    while (got < wanted) {
+      const count = yield { views: got === 0 ? batch : remainder(batch, got), position: position + total + got };
+      if (count === 0) return total + got;
+      got += count;
+    }
+    total += got;
+  }
+  return total;
 }
 
 function remainder(views: readonly Buffer[], skip: number): Buffer[] {
@@ -77,12 +97,16 @@ export class MemorySource implements BlockSource {
   }
 
   read(views: readonly Buffer[], position: number): Promise<number> {
+    return Promise.resolve(this.readSync(views, position));
+  }
+
+  readSync(views: readonly Buffer[], position: number): number {
     let at = position;
     for (const view of views) {
       if (at >= this.content.length) break;
       at += this.content.copy(view, 0, at, Math.min(this.content.length, at + view.length));
     }
-    return Promise.resolve(at - position);
+    return at - position;
   }
 
   close(): Promise<void> {

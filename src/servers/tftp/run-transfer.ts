@@ -5,11 +5,11 @@
  */
 import type { Socket } from 'node:dgram';
 import type { TftpOption } from '../../protocol/tftp/packet.js';
-import { directSender } from '../net/direct-send.js';
+import { nativePeer } from '../net/native-peer.js';
 import { FdSource, MemorySource, NetasciiSource, type BlockSource } from './block-source.js';
 import { Transfer, type RetransmitPolicy, type TransferOutcome, type TransferPeer } from './transfer.js';
 import { disableUdpSegmentation, enableUdpSegmentation } from './udp-segmentation.js';
-import { bindUdpSocket, closeUdpSocket, newUdpSocket } from './udp-socket.js';
+import { openTransferSockets, type TransferSockets } from './transfer-sockets.js';
 
 export type SourceSpec =
   | { readonly kind: 'fd'; readonly fd: number; readonly size: number }
@@ -43,6 +43,21 @@ export interface RunningTransfer {
   abort(message: string): void;
 }
 
+/** A transfer running on this thread. */
+export interface LocalTransfer extends RunningTransfer {
+  /**
+   * The thread carries this transfer alone (or no longer does): a windowsize-1 transfer may then serve
+   * itself in synchronous slices (Transfer.runSynchronously). Never set on a thread with other work.
+   */
+  setExclusive(exclusive: boolean): void;
+}
+
+/**
+ * Longest synchronous stretch: what a message from the main thread (a new transfer, an abort) may wait.
+ * Short next to any client's timeout, long next to a round trip (~20–60 µs).
+ */
+const EXCLUSIVE_SLICE_MS = 20;
+
 function sourceFor(spec: TransferSpec): BlockSource {
   const raw =
     spec.source.kind === 'fd'
@@ -51,32 +66,43 @@ function sourceFor(spec: TransferSpec): BlockSource {
   return spec.netascii ? new NetasciiSource(raw) : raw;
 }
 
-export function runTransfer(spec: TransferSpec, callbacks: RunCallbacks): RunningTransfer {
+export function runTransfer(spec: TransferSpec, callbacks: RunCallbacks): LocalTransfer {
   let transfer: Transfer | undefined;
   let abortedWith: string | undefined;
-  let socket: Socket | undefined;
+  let exclusive = false;
+  let sliceScheduled = false;
+
+  const runSlice = (): void => {
+    sliceScheduled = false;
+    if (exclusive && transfer?.runSynchronously(EXCLUSIVE_SLICE_MS)) scheduleSlice();
+  };
+  // setImmediate: after the event loop's poll phase, so messages, timers and reads get their turn first.
+  const scheduleSlice = (): void => {
+    if (!exclusive || sliceScheduled || !transfer) return;
+    sliceScheduled = true;
+    setImmediate(runSlice);
+  };
 
   const start = async (): Promise<void> => {
-    socket = newUdpSocket(spec.localAddress);
-    socket.on('error', () => undefined);
+    let sockets: TransferSockets;
     try {
-      await bindUdpSocket(socket, spec.localAddress, 0);
+      sockets = await openTransferSockets(spec.localAddress, spec.peer);
     } catch (error) {
-      await closeUdpSocket(socket);
       callbacks.onFinish({ kind: 'unstarted', message: `cannot open a transfer socket: ${error instanceof Error ? error.message : String(error)}` });
       return;
     }
     if (abortedWith !== undefined) {
-      await closeUdpSocket(socket);
+      await sockets.close();
       callbacks.onFinish({ kind: 'error', bytes: 0, message: abortedWith, probe: false, byClient: false });
       return;
     }
-    const boundSocket = socket;
+    const boundSocket = sockets.socket;
     const source = sourceFor(spec);
     const segmentation = spec.segmentation && spec.windowsize > 1 && enableUdpSegmentation(boundSocket, 4 + spec.blksize);
-    let lastProgress = performance.now();
+    const native = spec.windowsize === 1 ? nativePeer(boundSocket, spec.peer.address, spec.peer.port, sockets.connected) : undefined;
     transfer = new Transfer({
       socket: boundSocket,
+      connected: sockets.connected,
       peer: spec.peer,
       source,
       blksize: spec.blksize,
@@ -85,21 +111,20 @@ export function runTransfer(spec: TransferSpec, callbacks: RunCallbacks): Runnin
       retransmit: spec.retransmit,
       readaheadBytes: spec.readaheadBytes,
       segmentation,
-      ...(spec.windowsize === 1 ? { directSend: directSender(boundSocket, spec.peer.address, spec.peer.port) } : {}),
+      ...(native ? { native } : {}),
       stopSegmentation: () => disableUdpSegmentation(boundSocket),
-      onProgress: (bytes) => {
-        const now = performance.now();
-        if (now - lastProgress < spec.progressIntervalMs) return;
-        lastProgress = now;
-        callbacks.onProgress(bytes);
-      },
+      onProgress: callbacks.onProgress,
+      progressIntervalMs: spec.progressIntervalMs,
       onFinish: (outcome) => {
-        void closeUdpSocket(boundSocket);
+        void sockets.close();
         void source.close().catch(() => undefined);
         callbacks.onFinish(outcome);
       },
     });
     transfer.start();
+    // Every packet the event loop hands the transfer (the ACK of the OACK, an ACK after a slice ended)
+    // is a chance to go back to synchronous slices. Registered after the transfer's own listener.
+    if (native) boundSocket.on('message', scheduleSlice);
   };
 
   void start();
@@ -107,6 +132,10 @@ export function runTransfer(spec: TransferSpec, callbacks: RunCallbacks): Runnin
     abort(message: string): void {
       if (transfer) transfer.abort(message);
       else abortedWith ??= message;
+    },
+    setExclusive(value: boolean): void {
+      exclusive = value;
+      scheduleSlice();
     },
   };
 }

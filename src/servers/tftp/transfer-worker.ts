@@ -1,13 +1,22 @@
 /** The worker-thread side of the transfer pool: runs the transfers it is handed and reports back. */
 import { parentPort } from 'node:worker_threads';
-import { runTransfer, type RunningTransfer } from './run-transfer.js';
+import { runTransfer, type LocalTransfer } from './run-transfer.js';
 import type { FromWorker, ToWorker } from './transfer-pool.js';
 
 const port = parentPort;
 if (!port) throw new Error('transfer-worker runs only as a worker thread');
 
-const running = new Map<number, RunningTransfer>();
+const running = new Map<number, LocalTransfer>();
 const post = (message: FromWorker): void => port.postMessage(message);
+
+/**
+ * A transfer alone on this thread may block it between packets (RunningTransfer.setExclusive), the way
+ * tftpd-hpa's one process per transfer does; with company, all go back to the event loop.
+ */
+function shareThread(): void {
+  const alone = running.size === 1;
+  for (const transfer of running.values()) transfer.setExclusive(alone);
+}
 
 port.on('message', (message: ToWorker) => {
   if (message.type === 'abort') {
@@ -21,9 +30,11 @@ port.on('message', (message: ToWorker) => {
       onProgress: (bytes) => post({ type: 'progress', id, bytes }),
       onFinish: (outcome) => {
         running.delete(id);
+        shareThread();
         post({ type: 'finish', id, outcome });
       },
     }),
   );
+  shareThread();
 });
 post({ type: 'ready' });

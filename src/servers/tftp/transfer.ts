@@ -17,7 +17,7 @@
  */
 import type { Socket } from 'node:dgram';
 import { encode, ERROR_CODES, OPCODES, type TftpOption } from '../../protocol/tftp/packet.js';
-import type { DirectSend } from '../net/direct-send.js';
+import type { NativePeer } from '../net/native-peer.js';
 import type { BlockSource } from './block-source.js';
 import { MAX_GSO_PAYLOAD, MAX_SEGMENTS } from './udp-segmentation.js';
 
@@ -54,8 +54,15 @@ export type TransferOutcome =
       readonly byClient: boolean;
     };
 
+/** RFC 1350 §4: a packet from another address or port on a transfer's port is answered, not obeyed. */
+export function answerStranger(socket: Socket, remote: TransferPeer): void {
+  socket.send(encode({ type: 'error', code: ERROR_CODES.unknownTransferId, message: 'unknown transfer ID' }), remote.port, remote.address);
+}
+
 export interface TransferInit {
+  /** Connected to the peer when `connected`; otherwise it hears strangers too, and answers them. */
   readonly socket: Socket;
+  readonly connected: boolean;
   readonly peer: TransferPeer;
   readonly source: BlockSource;
   readonly blksize: number;
@@ -68,14 +75,16 @@ export interface TransferInit {
   /** The socket splits multi-packet sends into datagrams of 4 + blksize bytes (UDP_SEGMENT). */
   readonly segmentation: boolean;
   /**
-   * Sends one packet to the peer without going through dgram (see net/direct-send.ts); false when it
-   * could not, and dgram sends it. Only given at windowsize 1, where nothing else is in flight.
+   * System calls straight on the socket (net/native-peer.ts): every packet to the peer goes out through
+   * it (dgram takes over one it refused), and `runSynchronously` receives through it. Only given at
+   * windowsize 1, where nothing else is in flight that dgram could still hold queued.
    */
-  readonly directSend?: DirectSend;
+  readonly native?: NativePeer;
   /** Turns that off on the socket, after a segmented send failed. */
   readonly stopSegmentation?: () => void;
-  /** Acknowledged bytes so far; called after every ACK that moved the window. */
+  /** Acknowledged bytes so far, at most once per `progressIntervalMs`. */
   readonly onProgress: (bytes: number) => void;
+  readonly progressIntervalMs: number;
   readonly onFinish: (outcome: TransferOutcome) => void;
 }
 
@@ -109,6 +118,8 @@ export class Transfer {
   /** Highest block whose data sits in the ring. */
   private loaded = 0;
   private reading = false;
+  /** Inside runSynchronously: reads are synchronous too, since no promise settles until it returns. */
+  private synchronous = false;
   private nextToSend = 1;
   private windowEnd: number;
   private highestSent = 0;
@@ -121,6 +132,7 @@ export class Transfer {
    * handling at windowsize 1.
    */
   private quietSince = 0;
+  private progressAt = 0;
   private retries = 0;
   private waitMs: number;
   /** Times each block in the ring went out, saturating at 2. */
@@ -170,6 +182,7 @@ export class Transfer {
   start(): void {
     this.socket.on('message', this.onMessage);
     this.arm(this.waitMs);
+    this.progressAt = this.quietSince;
     this.fill();
     if (this.oackPacket) this.sendOack();
     else this.startWindow();
@@ -184,8 +197,9 @@ export class Transfer {
 
   private readonly onMessage = (message: Buffer, remote: { address: string; port: number }): void => {
     if (remote.port !== this.peer.port || remote.address !== this.peer.address) {
-      // Another sender on our TID (RFC 1350 §4): tell it, leave the transfer alone.
-      this.sendTo(encode({ type: 'error', code: ERROR_CODES.unknownTransferId, message: 'unknown transfer ID' }), remote);
+      // Another sender on our TID (RFC 1350 §4): tell it, leave the transfer alone. (A connected socket
+      // never hears one; its stranger catcher answers instead.)
+      if (!this.init.connected) answerStranger(this.socket, remote);
       return;
     }
     if (this.phase === 'finished' || message.length < 4 || message[0] !== 0) return;
@@ -234,18 +248,63 @@ export class Transfer {
       }
       this.cleanAck = clean;
       this.base = acked + 1;
-      this.answered();
       if (this.base > this.lastBlock) {
         this.finish({ kind: 'done', bytes: this.ackedBytes });
         return;
       }
-      this.init.onProgress(this.ackedBytes);
+      // The next window first: at windowsize 1 the client waits for it, and the bookkeeping can follow.
       this.startWindow();
+      this.answered();
+      this.reportProgress();
       return;
     }
     if (this.windowsize === 1 || !this.cleanAck || this.duplicateAnswered === acked) return;
     this.duplicateAnswered = acked;
     this.startWindow();
+  }
+
+  /**
+   * Serves the transfer for up to `sliceMs` without returning to the event loop: blocking receives, each
+   * ACK answered at once, file reads done in place. For a thread that carries this one transfer and
+   * nothing else (see transfer-worker.ts); timers, messages and other sockets wait until it returns.
+   * Returns true when it stopped only because the slice ran out (call again soon); false when it found
+   * nothing to wait for or the client went quiet (the retransmission timer and the socket's own events
+   * take over, and the next ACK can start another slice).
+   */
+  runSynchronously(sliceMs: number): boolean {
+    const native = this.init.native;
+    if (!native || this.phase !== 'data' || this.reading || !this.source.readSync) return false;
+    if (!native.beginBlocking()) return false;
+    this.synchronous = true;
+    const started = performance.now();
+    let sliceOver = false;
+    try {
+      while (this.phase === 'data' && !this.reading) {
+        const now = performance.now();
+        const leftMs = sliceMs - (now - started);
+        const untilRetransmitMs = this.quietSince + this.waitMs - now;
+        if (leftMs <= 0) {
+          sliceOver = true;
+          break;
+        }
+        if (untilRetransmitMs <= 0) break;
+        const length = native.receive(Math.min(leftMs, untilRetransmitMs));
+        if (length < 0) break;
+        const inbox = native.inbox;
+        if (length >= 4 && inbox[0] === 0 && inbox[1] === OPCODES.ack && native.lastFromPeer()) this.onAck(inbox.readUInt16BE(2));
+        else this.onMessage(inbox.subarray(0, length), native.lastFromPeer() ? this.peer : native.lastSender());
+      }
+    } finally {
+      this.synchronous = false;
+      // A finished transfer's socket is closed already: its descriptor is no longer ours to touch.
+      if (!this.isFinished()) native.endBlocking();
+    }
+    return sliceOver && !this.isFinished();
+  }
+
+  /** A method, not `phase` read directly: TypeScript keeps a narrowed `phase` across the calls that change it. */
+  private isFinished(): boolean {
+    return this.phase === 'finished';
   }
 
   /** Sends the window that starts at `base`, as far as its data is loaded (the rest follows the read). */
@@ -263,7 +322,8 @@ export class Transfer {
         const last = Math.min(limit, this.nextToSend + this.batchSegments - 1);
         const batch: Buffer[] = [];
         for (let block = this.nextToSend; block <= last; block += 1) batch.push(this.packet(block));
-        this.socket.send(batch, this.peer.port, this.peer.address, this.onBatchSent);
+        if (this.init.connected) this.socket.send(batch, this.onBatchSent);
+        else this.socket.send(batch, this.peer.port, this.peer.address, this.onBatchSent);
         this.nextToSend = last + 1;
       }
     }
@@ -311,8 +371,20 @@ export class Transfer {
         views.push(this.fullViews[index]!);
       }
     }
-    this.reading = true;
     const position = (first - 1) * this.blksize;
+    if (this.synchronous && this.source.readSync) {
+      let count: number;
+      try {
+        count = views.length === 0 ? 0 : this.source.readSync(views, position);
+      } catch (error) {
+        this.readFailed(error);
+        return;
+      }
+      this.loaded = this.place(first, last, count);
+      this.pump();
+      return;
+    }
+    this.reading = true;
     const read = views.length === 0 ? Promise.resolve(0) : this.source.read(views, position);
     read.then(
       (count) => {
@@ -324,11 +396,15 @@ export class Transfer {
       },
       (error: unknown) => {
         this.reading = false;
-        const text = `read error: ${error instanceof Error ? error.message : String(error)}`;
-        this.sendError(ERROR_CODES.notDefined, 'read error on the server');
-        this.finish({ kind: 'error', bytes: this.ackedBytes, message: text, probe: false, byClient: false });
+        this.readFailed(error);
       },
     );
+  }
+
+  private readFailed(error: unknown): void {
+    const text = `read error: ${error instanceof Error ? error.message : String(error)}`;
+    this.sendError(ERROR_CODES.notDefined, 'read error on the server');
+    this.finish({ kind: 'error', bytes: this.ackedBytes, message: text, probe: false, byClient: false });
   }
 
   /** Records how many bytes each block got; a short block is the last one. Returns the new `loaded`. */
@@ -380,6 +456,13 @@ export class Transfer {
     else this.startWindow();
   };
 
+  /** Reuses answered()'s clock reading: one per ACK is enough. */
+  private reportProgress(): void {
+    if (this.quietSince - this.progressAt < this.init.progressIntervalMs) return;
+    this.progressAt = this.quietSince;
+    this.init.onProgress(this.ackedBytes);
+  }
+
   /** The client answered: back to the first retransmission delay. */
   private answered(): void {
     if (this.retries > 0 || this.waitMs !== this.retransmit.initialMs) {
@@ -398,12 +481,9 @@ export class Transfer {
   }
 
   private send(packet: Buffer): void {
-    if (this.init.directSend?.(packet)) return;
-    this.socket.send(packet, this.peer.port, this.peer.address);
-  }
-
-  private sendTo(packet: Buffer, remote: TransferPeer): void {
-    this.socket.send(packet, remote.port, remote.address);
+    if (this.init.native?.send(packet)) return;
+    if (this.init.connected) this.socket.send(packet);
+    else this.socket.send(packet, this.peer.port, this.peer.address);
   }
 
   private sendError(code: number, message: string): void {

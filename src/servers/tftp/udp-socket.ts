@@ -13,10 +13,11 @@ const literalLookup = ((hostname: string, options: unknown, callback: (error: Er
   else dnsLookup(hostname, options as never, callback as never);
 }) as unknown as SocketOptions['lookup'];
 
-export function newUdpSocket(address: string): Socket {
+export function newUdpSocket(address: string, options: { reuseAddr?: boolean } = {}): Socket {
+  const reuseAddr = options.reuseAddr ?? false;
   return isIP(address) === 6
-    ? createSocket({ type: 'udp6', ipv6Only: true, lookup: literalLookup })
-    : createSocket({ type: 'udp4', lookup: literalLookup });
+    ? createSocket({ type: 'udp6', ipv6Only: true, lookup: literalLookup, reuseAddr })
+    : createSocket({ type: 'udp4', lookup: literalLookup, reuseAddr });
 }
 
 export function bindUdpSocket(socket: Socket, address: string, port: number): Promise<void> {
@@ -33,6 +34,12 @@ export function bindUdpSocket(socket: Socket, address: string, port: number): Pr
     socket.once('error', onError);
     socket.once('listening', onListening);
     socket.bind({ address, port, exclusive: true });
+  });
+}
+
+export function connectUdpSocket(socket: Socket, address: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    socket.connect(port, address, (error?: Error) => (error ? reject(error) : resolve()));
   });
 }
 
