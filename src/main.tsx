@@ -45,7 +45,7 @@ import { openLeaseFile } from './state/lease-file.js';
 import { openLease6File } from './state/lease6-file.js';
 import { formatProblem, loadProfileLibrary } from './state/profile-library.js';
 import { ClientRegistry } from './state/registry.js';
-import { openSettings, parsePool, parseTargetSetting, type Settings } from './state/settings.js';
+import { openSettings, parsePool, parseTargetSetting, routerLifetimeOf, type Settings } from './state/settings.js';
 
 /** A startup problem the operator can fix; printed without a stack trace. */
 class StartupError extends Error {}
@@ -113,6 +113,7 @@ function loadSettings(cli: CliOptions): Settings {
     ...(cli.pool && { pool: cli.pool }),
     ...(cli.bootDir && { bootDir: cli.bootDir }),
     ...(cli.httpPort !== undefined && { httpPort: cli.httpPort }),
+    ...(cli.raLifetime !== undefined && { raLifetime: cli.raLifetime }),
   };
 }
 
@@ -134,6 +135,8 @@ export interface Runtime {
 export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent) => void, registry = new ClientRegistry()): Promise<Runtime> {
   const dataDir = dataDirOf(cli);
   const settings = loadSettings(cli);
+  const routerLifetime = routerLifetimeOf(settings);
+  if ('problem' in routerLifetime) throw new StartupError(routerLifetime.problem);
   // Every event, also those emitted while starting, so `pxedeck report MAC` can tell a session afterwards.
   const eventLog = openEventLog(dataDir, {
     onError: (error) => notice('warning', `event log ${join(dataDir, 'events')}: ${error.message}; events are not being saved`),
@@ -385,7 +388,16 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
     // M only when our DHCPv6 hands out addresses: stateful iPXE drops an Advertise without one.
     const prefixes = prefixesFromAddresses(served.ipv6);
     startRa = () =>
-      createRouterAdvertService({ interfaceName: served.name, mac, prefixes, managed: pool6 !== undefined, other: true, emit, signal: controller.signal });
+      createRouterAdvertService({
+        interfaceName: served.name,
+        mac,
+        prefixes,
+        managed: pool6 !== undefined,
+        other: true,
+        routerLifetime: routerLifetime.seconds,
+        emit,
+        signal: controller.signal,
+      });
     try {
       dhcp6 = await startDhcp6();
     } catch (error) {

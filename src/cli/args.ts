@@ -2,6 +2,7 @@
 import { isIPv6 } from 'node:net';
 import { parseArgs } from 'node:util';
 import ipaddr from 'ipaddr.js';
+import { routerLifetimeProblem } from '../servers/ra/router-lifetime.js';
 
 export const usage = `pxedeck — network-boot machines from a terminal console
 
@@ -13,6 +14,10 @@ Usage: pxedeck [options]
   --pool FIRST-LAST    full DHCP address pool, e.g. 10.0.0.100-10.0.0.199
   --pool6 FIRST-LAST   with --mode dhcp: a DHCPv6 address pool, e.g. fd77::100-fd77::1ff
                        (without it DHCPv6 hands out boot options only)
+  --ra-lifetime N      router lifetime in seconds of pxedeck's own RAs (sent only when no
+                       router answers): 0 or 11-9000; default 0 in proxy mode (never a
+                       default router there), 30 in dhcp mode (OVMF's PXEv6 waits ~10 s
+                       for a default router)
   --boot-dir DIR       boot files (iPXE, PXELINUX, kernels); Debian package paths are searched too
   --data-dir DIR       where settings, assignments and leases are kept
   --http-port N        HTTP port for iPXE scripts and boot files (default 80)
@@ -38,6 +43,7 @@ export interface CliOptions {
   readonly mode?: 'proxy' | 'dhcp';
   readonly pool?: string;
   readonly pool6?: { readonly first: string; readonly last: string };
+  readonly raLifetime?: number;
   readonly bootDir?: string;
   readonly dataDir?: string;
   readonly httpPort?: number;
@@ -77,6 +83,13 @@ function pool6(text: string): { first: string; last: string } {
   return { first, last };
 }
 
+function raLifetime(text: string): number {
+  const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  const problem = routerLifetimeProblem(value);
+  if (problem) throw new UsageError(`--ra-lifetime ${text}: ${problem}`);
+  return value;
+}
+
 function compareIpv6(a: string, b: string): number {
   const hex = (address: string) => Buffer.from(ipaddr.IPv6.parse(address).toByteArray()).toString('hex');
   return hex(a).localeCompare(hex(b));
@@ -94,6 +107,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         mode: { type: 'string' },
         pool: { type: 'string' },
         pool6: { type: 'string' },
+        'ra-lifetime': { type: 'string' },
         'boot-dir': { type: 'string' },
         'data-dir': { type: 'string' },
         'http-port': { type: 'string' },
@@ -129,6 +143,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     ...(mode !== undefined && { mode }),
     ...(values.pool !== undefined && { pool: values.pool }),
     ...(values.pool6 !== undefined && { pool6: pool6(values.pool6) }),
+    ...(values['ra-lifetime'] !== undefined && { raLifetime: raLifetime(values['ra-lifetime']) }),
     ...(values['boot-dir'] !== undefined && { bootDir: values['boot-dir'] }),
     ...(values['data-dir'] !== undefined && { dataDir: values['data-dir'] }),
     ...(values.kernel !== undefined && { kernel: values.kernel }),

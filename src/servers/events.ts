@@ -234,7 +234,8 @@ export interface Lease6Event extends EventBase {
 /**
  * Router advertisements on the served segment: another router seen (who, with which flags) or gone (its
  * lifetime ran out, or it withdrew with lifetime 0), or pxedeck advertising itself because nobody else
- * does (router lifetime 0: never a default route).
+ * does (router lifetime 0 in proxy mode: never a default route; a short one in full DHCP mode, withdrawn
+ * with a final RA of lifetime 0 when it stops).
  */
 export interface RouterAdvertEvent extends EventBase {
   readonly kind: 'ra.router-seen' | 'ra.router-gone' | 'ra.sent' | 'ra.started' | 'ra.stopped';

@@ -5,6 +5,7 @@
 import ipaddr from 'ipaddr.js';
 import type { BootTarget } from '../boot/boot-target.js';
 import { parseMac } from '../protocol/mac.js';
+import { routerLifetimeProblem } from '../servers/ra/router-lifetime.js';
 import { ConfigFileError, openConfFile } from './conf-file.js';
 
 export type ServeMode = 'proxy' | 'dhcp';
@@ -28,6 +29,8 @@ export interface Settings {
   /** The control API's port on loopback; 0 turns it off. */
   readonly controlPort: number;
   readonly controlToken?: string;
+  /** Router lifetime of pxedeck's own RAs, seconds; unset: by mode (see routerLifetimeOf). */
+  readonly raLifetime?: number;
 }
 
 export const defaultSettings: Settings = {
@@ -59,6 +62,33 @@ export function parsePool(text: string): { first: string; last: string } | undef
   return { first, last };
 }
 
+/**
+ * The router lifetime pxedeck's RAs carry when it advertises (only when no router answers on the segment).
+ * Proxy mode: always 0. pxedeck sits beside a site network there, and a default route through a machine
+ * that forwards nothing would black-hole the site hosts' IPv6 traffic; a set lifetime is refused.
+ * Full DHCP (an isolated bench pxedeck owns): 30 s by default. OVMF's PXEv6 polls up to 10 s after its
+ * DHCPv6 Reply for a default route before it fetches the boot file (EDK2 PxeBcCheckRouteTable): measured in
+ * the lab, that is ~10 s of every UEFI PXEv6 boot. 30 s is RFC 4861's default (three RA intervals: two RAs may
+ * be lost), short so that hosts forget a pxedeck that ended without its final RA within half a minute;
+ * a clean stop withdraws at once. Bench hosts then send off-link IPv6 to pxedeck, which forwards nothing —
+ * on an isolated bench there is nowhere else it could go.
+ */
+export const BENCH_ROUTER_LIFETIME = 30;
+
+export function routerLifetimeOf(settings: Pick<Settings, 'mode' | 'raLifetime'>): { readonly seconds: number } | { readonly problem: string } {
+  if (settings.mode === 'proxy') {
+    if (settings.raLifetime) {
+      return {
+        problem:
+          `router lifetime ${settings.raLifetime} s in proxy mode: pxedeck sits beside a site network there and must never become anyone's default router; ` +
+          'fix: --ra-lifetime 0 (or remove raLifetime from settings.json), or --mode dhcp on an isolated bench switch',
+      };
+    }
+    return { seconds: 0 };
+  }
+  return { seconds: settings.raLifetime ?? BENCH_ROUTER_LIFETIME };
+}
+
 const checks: Record<keyof Settings, Check> = {
   interface: (value) => (typeof value === 'string' && value.length > 0 && value.length <= 15 ? undefined : 'use an interface name such as "enp3s0" (`ip link` lists them)'),
   mode: (value) => (value === 'proxy' || value === 'dhcp' ? undefined : 'use "proxy" (beside an existing DHCP server) or "dhcp" (full DHCP on an isolated bench switch)'),
@@ -81,6 +111,7 @@ const checks: Record<keyof Settings, Check> = {
   bootApi: (value) => (typeof value === 'string' && /^https?:\/\/[^\s]+$/.test(value) ? undefined : 'use the API\'s base URL, e.g. "http://127.0.0.1:8000"'),
   controlPort: (value) => (Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535 ? undefined : 'use a TCP port number, or 0 to turn the control API off'),
   controlToken: (value) => (typeof value === 'string' && value.length >= 16 ? undefined : 'use a random token of at least 16 characters'),
+  raLifetime: (value) => routerLifetimeProblem(value),
 };
 
 /** Returns one line per bad field: `field: got X; fix: ...`. Unknown fields are reported too. */

@@ -44,3 +44,17 @@ describe('--pool6', () => {
     expect(() => parseCli(['--pool6', 'fd77::100-fd77::1ff-fd77::2ff'])).toThrow(UsageError);
   });
 });
+
+describe('--ra-lifetime', () => {
+  it('reads seconds: 0, or from the longest gap between two RAs (11 s) up to 9000 (RFC 4861 §6.2.1)', () => {
+    expect(parseCli(['--ra-lifetime', '0']).raLifetime).toBe(0);
+    expect(parseCli(['--ra-lifetime', '11']).raLifetime).toBe(11);
+    expect(parseCli(['--ra-lifetime', '9000']).raLifetime).toBe(9000);
+    expect(parseCli([]).raLifetime).toBeUndefined();
+  });
+
+  it.each(['10', '1', '9001', '30s', '1e3', '', '-5'])('refuses %j, naming the range', (text) => {
+    expect(() => parseCli([`--ra-lifetime=${text}`])).toThrow(UsageError);
+    expect(() => parseCli([`--ra-lifetime=${text}`])).toThrow(`--ra-lifetime ${text}: use 0 (hosts never route through pxedeck) or 11–9000 seconds`);
+  });
+});

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigFileError } from '../../src/state/conf-file.js';
 import { openLeaseFile } from '../../src/state/lease-file.js';
-import { openSettings, validateSettings } from '../../src/state/settings.js';
+import { BENCH_ROUTER_LIFETIME, openSettings, routerLifetimeOf, validateSettings } from '../../src/state/settings.js';
 import type { Mac } from '../../src/protocol/mac.js';
 
 const temp = () => mkdtempSync(join(tmpdir(), 'pxedeck-state-'));
@@ -27,6 +27,8 @@ describe('settings', () => {
     [{ reservations: { 'not-a-mac': '10.0.0.5' } }, /"not-a-mac" is not a MAC address/],
     [{ reservations: { '52:54:00:00:00:01': 'ten' } }, /address for 52:54:00:00:00:01 must be an IPv4 address/],
     [{ colour: 'blue' }, /unknown field "colour"; fix: remove it/],
+    [{ raLifetime: 5 }, /field "raLifetime" is 5; fix: use 0 .* or 11–9000 seconds/],
+    [{ raLifetime: '30' }, /field "raLifetime" is "30"; fix: use 0/],
   ])('names the field and the fix for %j', (raw, message) => {
     const problems = validateSettings(raw as Record<string, unknown>, 'settings.json');
     expect(problems).toHaveLength(1);
@@ -45,6 +47,27 @@ describe('settings', () => {
     const dir = temp();
     writeFileSync(join(dir, 'settings.json'), '{ mode: proxy');
     expect(() => openSettings(dir)).toThrow(/settings\.json cannot be read .*fix: correct the JSON or delete the file/);
+  });
+});
+
+describe('router lifetime of pxedeck\'s RAs', () => {
+  it('is 0 in proxy mode and a short one in full DHCP mode unless set', () => {
+    expect(routerLifetimeOf({ mode: 'proxy' })).toEqual({ seconds: 0 });
+    expect(routerLifetimeOf({ mode: 'proxy', raLifetime: 0 })).toEqual({ seconds: 0 });
+    expect(routerLifetimeOf({ mode: 'dhcp' })).toEqual({ seconds: BENCH_ROUTER_LIFETIME });
+    expect(BENCH_ROUTER_LIFETIME).toBe(30);
+    expect(routerLifetimeOf({ mode: 'dhcp', raLifetime: 0 })).toEqual({ seconds: 0 });
+    expect(routerLifetimeOf({ mode: 'dhcp', raLifetime: 1800 })).toEqual({ seconds: 1800 });
+  });
+
+  it('refuses a lifetime in proxy mode: pxedeck must never be a default router beside a site network', () => {
+    expect(routerLifetimeOf({ mode: 'proxy', raLifetime: 30 })).toEqual({ problem: expect.stringMatching(/^router lifetime 30 s in proxy mode: .*fix: --ra-lifetime 0/) });
+  });
+
+  it('keeps a saved lifetime', () => {
+    const dir = temp();
+    openSettings(dir).save({ mode: 'dhcp', raLifetime: 600 });
+    expect(openSettings(dir).load()).toMatchObject({ raLifetime: 600 });
   });
 });
 

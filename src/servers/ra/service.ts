@@ -2,18 +2,31 @@
  * Router advertisements on the served segment. Firmware only starts DHCPv6 after an RA with the M/O flags
  * (OVMF never does without one; iPXE waits ~13 s), and a bench switch often has no router. So: ask first
  * (a router solicitation, then listen ~3 s); if a router answers, report it and stay quiet — its RA is the
- * segment's truth. Otherwise advertise ourselves with router lifetime 0 (nobody routes through us), the
- * managed/other flags and the interface's prefixes, every ~10 s and at once to each solicitation.
- * Should a router show up later, we stop (a zero-lifetime advertiser like another pxedeck yields by MAC, so
- * exactly one of two keeps advertising). We send no "final" RA when we stop: every RA of ours already has
- * router lifetime 0, and one more would only re-assert our M/O flags over the router's (hosts take the
- * flags of the latest RA).
+ * segment's truth. Otherwise advertise ourselves with the managed/other flags and the interface's prefixes,
+ * every ~10 s and at once to each solicitation.
+ *
+ * Router lifetime: 0 by default — nobody routes through us. A non-zero one (full DHCP on an isolated bench)
+ * makes us the hosts' default router, which OVMF's PXEv6 waits up to 10 s for after its DHCPv6 Reply; such
+ * RAs carry the low preference (RFC 4191), so hosts prefer any real router, and when we stop advertising
+ * (pxedeck closing, or yielding to another advertiser) we send one final RA with lifetime 0 (RFC 4861 §6.2.5)
+ * so hosts drop us as their default router at once instead of when the lifetime runs out. The final RA
+ * carries no prefixes, and when we yield the flags of the advertiser we yield to: hosts take the flags of
+ * the latest RA, and ours must not override its. A zero-lifetime stop sends nothing: every RA of ours
+ * already had lifetime 0, and one more would only re-assert our M/O flags over the router's.
+ *
+ * Should another advertiser show up while we advertise, of the two exactly one keeps going, by rank then MAC:
+ * a real router (lifetime > 0, preference medium or high) outranks a pxedeck with a lifetime (lifetime > 0,
+ * low preference), which outranks a zero-lifetime advertiser (another pxedeck in proxy mode); of equal
+ * rank the lower MAC keeps advertising. Both sides apply the same order, so two pxedecks never both stop
+ * (and then both start again) nor both go on. While listening we defer to any advertiser: whoever
+ * advertises first keeps the segment.
  * Should the router leave — its lifetime runs out without a new RA (see router-table.ts for how long a
  * zero-lifetime advertiser counts), or it withdraws with lifetime 0 — we ask again as at the start and take
  * over if nobody answers: a bench router unplugged must not leave the bench without RAs.
  *
  * Events are bounded: ra.router-seen once per router and flag set, ra.router-gone once per departure,
- * ra.sent per answered solicitation (which is rate-limited) and at most once a minute for the periodic ones.
+ * ra.sent per answered solicitation (which is rate-limited), per final RA and at most once a minute for the
+ * periodic ones.
  */
 import ipaddr from 'ipaddr.js';
 import {
@@ -23,10 +36,12 @@ import {
   sourceLinkLayerOf,
   type NdOption,
   type RouterAdvert,
+  type RouterPreference,
 } from '../../protocol/icmpv6/router-discovery.js';
 import type { Mac } from '../../protocol/mac.js';
 import type { Emit } from '../events.js';
 import { ALL_NODES, ALL_ROUTERS, openRouterDiscoverySocket, type Icmp6Socket } from './icmpv6-socket.js';
+import { RA_INTERVAL_MS, RA_JITTER, routerLifetimeProblem } from './router-lifetime.js';
 import { RouterTable, type TrackedRouter } from './router-table.js';
 
 export interface AdvertisedPrefix {
@@ -45,6 +60,8 @@ export interface RouterAdvertOptions {
   readonly managed?: boolean;
   /** O flag: other configuration (boot file URL, DNS) from DHCPv6. Default true. */
   readonly other?: boolean;
+  /** Seconds hosts may use us as default router: 0 (the default) or 11–9000 (see router-lifetime.ts). */
+  readonly routerLifetime?: number;
   readonly listenMs?: number;
   readonly intervalMs?: number;
   readonly pollMs?: number;
@@ -102,8 +119,10 @@ export function prefixesFromAddresses(addresses: readonly { readonly address: st
   return [...seen.values()];
 }
 
-function macLess(a: Mac, b: Mac): boolean {
-  return a < b;
+/** 2 a real router, 1 a pxedeck with a lifetime (low preference), 0 a zero-lifetime advertiser. */
+function rankOf(routerLifetime: number, preference: RouterPreference): number {
+  if (routerLifetime === 0) return 0;
+  return preference === 'low' ? 1 : 2;
 }
 
 export async function createRouterAdvertService(options: RouterAdvertOptions): Promise<RouterAdvertService> {
@@ -112,7 +131,13 @@ export async function createRouterAdvertService(options: RouterAdvertOptions): P
   const managed = options.managed ?? true;
   const other = options.other ?? true;
   const listenMs = options.listenMs ?? 3000;
-  const intervalMs = options.intervalMs ?? 10_000;
+  const intervalMs = options.intervalMs ?? RA_INTERVAL_MS;
+  const routerLifetime = options.routerLifetime ?? 0;
+  const lifetimeProblem = routerLifetimeProblem(routerLifetime, intervalMs);
+  if (lifetimeProblem) throw new RangeError(`router lifetime ${routerLifetime}: ${lifetimeProblem}`);
+  // RFC 4191 §2.2: a zero-lifetime RA must say medium.
+  const preference: RouterPreference = routerLifetime > 0 ? 'low' : 'medium';
+  const ownRank = rankOf(routerLifetime, preference);
   const validLifetime = options.validLifetime ?? 3600;
   const preferredLifetime = options.preferredLifetime ?? Math.min(1800, validLifetime);
   const socket = (options.openSocket ?? openRouterDiscoverySocket)(iface);
@@ -134,8 +159,8 @@ export async function createRouterAdvertService(options: RouterAdvertOptions): P
     curHopLimit: 64,
     managed,
     other,
-    preference: 'medium',
-    routerLifetime: 0,
+    preference,
+    routerLifetime,
     reachableTime: 0,
     retransTimer: 0,
     options: [
@@ -154,6 +179,9 @@ export async function createRouterAdvertService(options: RouterAdvertOptions): P
     ],
   };
   const advertBytes = encode(ourAdvert);
+  /** RFC 4861 §6.2.5: hosts drop us as default router on it; no prefixes, so nothing else of theirs changes. */
+  const finalBytes = (flags: { managed: boolean; other: boolean }) =>
+    encode({ ...ourAdvert, ...flags, preference: 'medium', routerLifetime: 0, options: [{ type: 'source-link-layer', mac: options.mac }] });
   const solicitBytes = encode({ kind: 'router-solicit', options: [{ type: 'source-link-layer', mac: options.mac }] });
   const base = { source: 'ra' as const, interface: iface };
 
@@ -187,24 +215,43 @@ export async function createRouterAdvertService(options: RouterAdvertOptions): P
     if (state !== 'advertising' || round !== advertRound) return;
     if (advertise(ALL_NODES)) periodicSinceEvent += 1;
     if (now() - lastPeriodicEventAt >= PERIODIC_EVENT_MS) {
-      emit({ kind: 'ra.sent', time: now(), ...base, managed, other, routerLifetime: 0, prefixes: prefixTexts, reason: `periodic to ${ALL_NODES} (${periodicSinceEvent} since the last report)` });
+      emit({ kind: 'ra.sent', time: now(), ...base, managed, other, routerLifetime, prefixes: prefixTexts, reason: `periodic to ${ALL_NODES} (${periodicSinceEvent} since the last report)` });
       periodicSinceEvent = 0;
       lastPeriodicEventAt = now();
     }
-    // ±10 % so two advertisers never lock into step (RFC 4861 §6.2.4 asks for jitter).
-    schedule(intervalMs * (0.9 + Math.random() * 0.2), () => periodic(round));
+    // Jitter so two advertisers never lock into step (RFC 4861 §6.2.4).
+    schedule(intervalMs * (1 - RA_JITTER + Math.random() * 2 * RA_JITTER), () => periodic(round));
   }
 
   function startAdvertising(reason: string): void {
     state = 'advertising';
-    emit({ kind: 'ra.started', time: now(), ...base, managed, other, routerLifetime: 0, prefixes: prefixTexts, reason });
+    emit({ kind: 'ra.started', time: now(), ...base, managed, other, routerLifetime, prefixes: prefixTexts, reason });
     lastPeriodicEventAt = now();
     periodic(++advertRound);
   }
 
-  function stopAdvertising(reason: string): void {
+  /**
+   * Hosts took us as their default router (lifetime > 0): one final RA tells them to drop us. `flags`: those
+   * the segment should be left with. Returns what the stop event says about it.
+   */
+  function withdraw(flags: { managed: boolean; other: boolean }, why: string, report: 'server-error' | 'in-reason'): string {
+    if (routerLifetime === 0) return '';
+    try {
+      socket.send(finalBytes(flags), ALL_NODES);
+    } catch (error) {
+      const message = `final router advertisement not sent: ${(error as Error).message}`;
+      if (report === 'server-error') emit({ kind: 'server.error', time: now(), source: 'ra', server: 'ra', message });
+      return `; ${message} (hosts keep pxedeck as default router up to ${routerLifetime} s)`;
+    }
+    stats.sent += 1;
+    emit({ kind: 'ra.sent', time: now(), ...base, ...flags, routerLifetime: 0, prefixes: [], reason: `final to ${ALL_NODES} (${why}): hosts drop pxedeck as default router` });
+    return '; sent a final RA with router lifetime 0';
+  }
+
+  function stopAdvertising(reason: string, flags: { managed: boolean; other: boolean }): void {
     state = 'deferring';
-    emit({ kind: 'ra.stopped', time: now(), ...base, reason });
+    const final = withdraw(flags, 'yielding', 'server-error');
+    emit({ kind: 'ra.stopped', time: now(), ...base, reason: `${reason}${final}` });
   }
 
   function reportGone(routers: readonly TrackedRouter[], reason: string): void {
@@ -260,9 +307,10 @@ export async function createRouterAdvertService(options: RouterAdvertOptions): P
     if (state === 'listening') {
       state = 'deferring';
     } else if (state === 'advertising') {
-      // A real router always wins; of two zero-lifetime advertisers (two pxedecks) the lower MAC keeps going.
-      const yields = message.routerLifetime > 0 || !mac || macLess(mac, options.mac);
-      if (yields) stopAdvertising(`router ${from} advertises on ${iface}`);
+      // See the top of this file: one order on both sides. Without a MAC to compare, the other one wins.
+      const theirRank = rankOf(message.routerLifetime, message.preference);
+      const yields = theirRank > ownRank || (theirRank === ownRank && (!mac || mac < options.mac));
+      if (yields) stopAdvertising(`router ${from} advertises on ${iface}`, { managed: message.managed, other: message.other });
     }
   }
 
@@ -276,7 +324,7 @@ export async function createRouterAdvertService(options: RouterAdvertOptions): P
     const destination = from === '::' ? ALL_NODES : from;
     if (!advertise(destination)) return;
     stats.solicitationsAnswered += 1;
-    emit({ kind: 'ra.sent', time: at, ...base, ...(from !== '::' && { ip: from }), managed, other, routerLifetime: 0, prefixes: prefixTexts, reason: `solicited by ${from}` });
+    emit({ kind: 'ra.sent', time: at, ...base, ...(from !== '::' && { ip: from }), managed, other, routerLifetime, prefixes: prefixTexts, reason: `solicited by ${from}` });
   }
 
   function poll(): void {
@@ -318,8 +366,10 @@ export async function createRouterAdvertService(options: RouterAdvertOptions): P
       clearInterval(poller);
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
+      // A send failure here (the interface already gone) is told in the stop reason, not as a server error.
+      const final = was === 'advertising' ? withdraw({ managed, other }, 'pxedeck is closing', 'in-reason') : '';
       socket.close();
-      if (was === 'advertising') emit({ kind: 'ra.stopped', time: now(), ...base, reason: 'pxedeck is closing' });
+      if (was === 'advertising') emit({ kind: 'ra.stopped', time: now(), ...base, reason: `pxedeck is closing${final}` });
       emit({ kind: 'server.closed', time: now(), source: 'ra', server: 'ra' });
     })();
     return closing;

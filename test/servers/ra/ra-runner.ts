@@ -14,6 +14,7 @@ interface RunnerOptions {
   readonly other?: boolean;
   readonly listenMs?: number;
   readonly intervalMs?: number;
+  readonly routerLifetime?: number;
 }
 
 const options = JSON.parse(process.argv[2] ?? '{}') as RunnerOptions;
@@ -25,6 +26,7 @@ const service = await createRouterAdvertService({
   ...(options.other !== undefined && { other: options.other }),
   ...(options.listenMs !== undefined && { listenMs: options.listenMs }),
   ...(options.intervalMs !== undefined && { intervalMs: options.intervalMs }),
+  ...(options.routerLifetime !== undefined && { routerLifetime: options.routerLifetime }),
   emit: (event) => process.stdout.write(`${JSON.stringify(event)}\n`),
 });
 const keepAlive = setInterval(() => undefined, 1 << 30);

@@ -3,7 +3,8 @@
  * namespace (ra-runner.ts), an observer box on the bridge watches with `tcpdump -v` — an independent
  * decoder — and its Linux kernel acts as the real receiver (SLAAC from our prefix, no default route through
  * us, router solicitations when its link comes up). dnsmasq plays the site router; fake-router.ts a router
- * that leaves with a final RA of lifetime 0. ~45 s.
+ * that leaves with a final RA of lifetime 0; with a router lifetime of our own, the kernel's default route via
+ * us comes and goes with our final RA. ~65 s.
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -43,6 +44,8 @@ class Watch {
   readonly packets: Dumped[] = [];
   readonly process: LabProcess;
 
+  private idle: NodeJS.Timeout | undefined;
+
   constructor(lab: Lab, host: LabHost) {
     this.process = lab.spawn(host.ns, 'tcpdump', ['-l', '-n', '-v', '-i', host.iface, 'icmp6'], {
       onOutput: (text) => {
@@ -51,6 +54,13 @@ class Watch {
         const blocks = this.buffer.split(/\n(?=\d\d:\d\d:\d\d\.\d+ )/);
         this.buffer = blocks.pop() ?? '';
         for (const block of blocks) this.add(block);
+        // The last packet's block ends only where the next one starts: once tcpdump has gone quiet it is whole.
+        clearTimeout(this.idle);
+        this.idle = setTimeout(() => {
+          const last = this.buffer;
+          this.buffer = '';
+          if (last.trim()) this.add(last);
+        }, 300);
       },
     });
   }
@@ -225,6 +235,45 @@ describe.skipIf(skipReason !== undefined)('router advertisements on a lab segmen
     const quietFrom = watch.packets.length;
     await sleep(2500);
     expect(watch.packets.slice(quietFrom).filter((p) => p.text.includes('router advertisement') && p.text.includes(server.mac))).toEqual([]);
+  });
+
+  it('with a router lifetime (full DHCP on a bench): hosts take us as low-preference default router, and drop us on our final RA when we close', async () => {
+    const observer = await lab.addHost({ ip4: '10.77.0.55', ip6: 'fd77::55', label: 'obs5' });
+    const server = linkOf(lab.server);
+    await waitForLinkLocal(lab.server);
+    await waitForLinkLocal(observer);
+    const watch = new Watch(lab, observer);
+    running.push(watch.process);
+    await watch.ready();
+    const runner = new Runner(lab, { interfaceName: lab.server.iface, mac: server.mac, addresses: [{ address: 'fd77::1', prefixLength: 64 }], listenMs: 1500, routerLifetime: 30 });
+    running.push(runner.process);
+    expect(await runner.waitFor('ra.started', 15_000)).toMatchObject({ routerLifetime: 30 });
+    const advert = await watch.waitFor((p) => p.text.includes('router advertisement') && p.text.includes(server.mac), 'our RA', 5000);
+    expect(advert.text).toContain('router lifetime 30s');
+    expect(advert.text).toContain('pref low');
+    // The observer's kernel, a real receiver, routes through us now.
+    const defaultRoute = () => execFileSync('ip', ['-n', observer.ns, '-6', 'route', 'show', 'default'], { encoding: 'utf8' }).trim();
+    let route = '';
+    for (let i = 0; i < 50 && !route; i += 1) {
+      route = defaultRoute();
+      if (!route) await sleep(100);
+    }
+    expect(route).toContain(`via ${server.linkLocal} dev ${observer.iface}`);
+    expect(route).toContain('pref low');
+
+    // Closing: one final RA with lifetime 0, and the observer's kernel drops the route at once, not in 30 s.
+    const from = watch.packets.length;
+    const closedAt = Date.now();
+    await runner.process.stop();
+    expect(runner.events.find((event) => event.kind === 'ra.stopped')).toMatchObject({ reason: 'pxedeck is closing; sent a final RA with router lifetime 0' });
+    const final = await watch.waitFor((p) => p.text.includes('router advertisement') && p.text.includes(server.mac), 'our final RA', 3000, from);
+    expect(final.destination).toBe('ff02::1');
+    expect(final.text).toContain('router lifetime 0s');
+    expect(final.text).not.toContain('prefix info');
+    for (let i = 0; i < 30 && defaultRoute(); i += 1) await sleep(100);
+    expect(defaultRoute()).toBe('');
+    const droppedMs = Date.now() - closedAt;
+    console.log(`RA service with lifetime 30: the observer dropped its default route via us ${droppedMs} ms after we were told to close`);
   });
 
   it('stays quiet and reports the router when one already advertises', async () => {

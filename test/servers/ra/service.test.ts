@@ -14,19 +14,19 @@ const ours = parseMac('52:54:00:00:00:50')!;
 
 function memorySocket() {
   const inbox: Icmp6Datagram[] = [];
-  const sent: Array<{ message: ReturnType<typeof decode>; destination: string }> = [];
+  const sent: Array<{ message: ReturnType<typeof decode>; destination: string; bytes: Buffer }> = [];
   const socket: Icmp6Socket = {
     device: 'bench0',
     interfaceIndex: 2,
-    send: (bytes, destination) => sent.push({ message: decode(bytes), destination }),
+    send: (bytes, destination) => sent.push({ message: decode(bytes), destination, bytes: Buffer.from(bytes) }),
     receive: () => inbox.splice(0),
     close: () => undefined,
   };
   return { socket, inbox, sent };
 }
 
-function advert(mac: Mac, routerLifetime: number): Buffer {
-  const message: RouterAdvert = { kind: 'router-advert', curHopLimit: 64, managed: false, other: true, preference: 'medium', routerLifetime, reachableTime: 0, retransTimer: 0, options: [{ type: 'source-link-layer', mac }] };
+function advert(mac: Mac, routerLifetime: number, preference: RouterAdvert['preference'] = 'medium'): Buffer {
+  const message: RouterAdvert = { kind: 'router-advert', curHopLimit: 64, managed: false, other: true, preference, routerLifetime, reachableTime: 0, retransTimer: 0, options: [{ type: 'source-link-layer', mac }] };
   return encode(message);
 }
 
@@ -282,6 +282,148 @@ describe('router advertisement service: taking over when the router leaves (fake
     expect(service.state()).toBe('advertising');
     expect(kinds(events)).toEqual(['ra.started', 'ra.router-seen', 'ra.router-gone']);
     await service.close();
+  });
+});
+
+describe('router advertisement service with a router lifetime (full DHCP on a bench; fake clock)', () => {
+  beforeEach(() => vi.useFakeTimers({ now: 1_000_000 }));
+  afterEach(() => vi.useRealTimers());
+
+  const adverts = (memory: ReturnType<typeof memorySocket>) => memory.sent.filter((entry) => entry.message.kind === 'router-advert');
+
+  async function advertising(routerLifetime: number, mac = ours) {
+    const memory = memorySocket();
+    const events: PxedeckEvent[] = [];
+    const service = await createRouterAdvertService({
+      interfaceName: 'bench0',
+      mac,
+      prefixes: [{ prefix: 'fd77::', prefixLength: 64, autonomous: true }],
+      routerLifetime,
+      listenMs: 2000,
+      openSocket: () => memory.socket,
+      emit: (event) => events.push(event),
+      now: () => Date.now(),
+    });
+    await vi.advanceTimersByTimeAsync(2100);
+    expect(service.state()).toBe('advertising');
+    return { memory, events, service };
+  }
+
+  it('carries the lifetime and the low preference in every RA, periodic and solicited', async () => {
+    const { memory, events, service } = await advertising(30);
+    const solicit = encode({ kind: 'router-solicit', options: [{ type: 'source-link-layer', mac: parseMac('52:54:00:00:00:07')! }] });
+    memory.inbox.push({ data: solicit, from: 'fe80::7' });
+    await vi.advanceTimersByTimeAsync(60_000);
+    const sent = adverts(memory);
+    expect(sent.length).toBeGreaterThanOrEqual(6);
+    for (const { bytes } of sent) {
+      // RFC 4861 §4.2: flags byte 5 (M, O, then RFC 4191 preference in bits 4–3: 11 = low), router lifetime in bytes 6–7.
+      expect(bytes[5]).toBe(0x80 | 0x40 | (0b11 << 3));
+      expect(bytes.readUInt16BE(6)).toBe(30);
+    }
+    expect(sent.some((entry) => entry.destination === 'fe80::7')).toBe(true);
+    expect(events.find((event) => event.kind === 'ra.started')).toMatchObject({ routerLifetime: 30 });
+    expect(events.filter((event) => event.kind === 'ra.sent').every((event) => event.kind === 'ra.sent' && event.routerLifetime === 30)).toBe(true);
+    await service.close();
+  });
+
+  it('withdraws on close: one final RA to ff02::1 with lifetime 0, our flags and no prefixes', async () => {
+    const { memory, events, service } = await advertising(30);
+    const before = memory.sent.length;
+    await service.close();
+    const after = memory.sent.slice(before);
+    expect(after).toHaveLength(1);
+    expect(after[0]!.destination).toBe('ff02::1');
+    expect(after[0]!.bytes.readUInt16BE(6)).toBe(0);
+    // Zero lifetime: the preference bits must say medium (RFC 4191 §2.2).
+    expect(after[0]!.bytes[5]).toBe(0x80 | 0x40);
+    expect(after[0]!.message).toMatchObject({ kind: 'router-advert', managed: true, other: true, routerLifetime: 0, options: [{ type: 'source-link-layer', mac: ours }] });
+    expect(events.slice(-3).map((event) => event.kind)).toEqual(['ra.sent', 'ra.stopped', 'server.closed']);
+    expect(events.at(-3)).toMatchObject({ routerLifetime: 0, prefixes: [], reason: 'final to ff02::1 (pxedeck is closing): hosts drop pxedeck as default router' });
+    expect(events.at(-2)).toMatchObject({ reason: 'pxedeck is closing; sent a final RA with router lifetime 0' });
+  });
+
+  it('a close that cannot send the final RA says so in the stop reason, not as a server error', async () => {
+    const { memory, events, service } = await advertising(30);
+    memory.socket.send = () => {
+      throw new Error('ENODEV (no such device)');
+    };
+    await service.close();
+    expect(events.some((event) => event.kind === 'server.error')).toBe(false);
+    expect(events.at(-2)).toMatchObject({
+      kind: 'ra.stopped',
+      reason: 'pxedeck is closing; final router advertisement not sent: ENODEV (no such device) (hosts keep pxedeck as default router up to 30 s)',
+    });
+  });
+
+  it('with lifetime 0 nothing more is sent on close', async () => {
+    const { memory, events, service } = await advertising(0);
+    expect(adverts(memory).every(({ bytes }) => bytes.readUInt16BE(6) === 0 && bytes[5] === 0xc0)).toBe(true);
+    const before = memory.sent.length;
+    await service.close();
+    expect(memory.sent.length).toBe(before);
+    expect(events.at(-2)).toMatchObject({ kind: 'ra.stopped', reason: 'pxedeck is closing' });
+  });
+
+  it('yields to a real router with a final RA carrying the router\'s flags, then stays quiet', async () => {
+    const { memory, events, service } = await advertising(30);
+    const before = memory.sent.length;
+    // The router: M off, O on, medium preference, lifetime 1800; a higher MAC does not matter against a real router.
+    memory.inbox.push({ data: advert(parseMac('52:54:00:00:00:99')!, 1800), from: 'fe80::99' });
+    await vi.advanceTimersByTimeAsync(150);
+    expect(service.state()).toBe('deferring');
+    const final = memory.sent.slice(before);
+    expect(final).toHaveLength(1);
+    expect(final[0]!.message).toMatchObject({ kind: 'router-advert', managed: false, other: true, routerLifetime: 0, options: [{ type: 'source-link-layer' }] });
+    expect(final[0]!.bytes.readUInt16BE(6)).toBe(0);
+    expect(events.at(-1)).toMatchObject({ kind: 'ra.stopped', reason: 'router fe80::99 advertises on bench0; sent a final RA with router lifetime 0' });
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(memory.sent.length).toBe(before + 1);
+    // Nothing more on close either: we no longer advertise.
+    await service.close();
+    expect(memory.sent.length).toBe(before + 1);
+  });
+
+  it('a pxedeck with a lifetime outranks a zero-lifetime advertiser of any MAC', async () => {
+    const { memory, service } = await advertising(30);
+    memory.inbox.push({ data: advert(parseMac('52:54:00:00:00:01')!, 0), from: 'fe80::1' });
+    await vi.advanceTimersByTimeAsync(150);
+    expect(service.state()).toBe('advertising');
+    expect(memory.sent.filter((entry) => entry.bytes.readUInt16BE(6) === 0 && entry.message.kind === 'router-advert')).toEqual([]);
+    await service.close();
+  });
+
+  it('a zero-lifetime pxedeck yields to a pxedeck with a lifetime, whatever the MACs, and has nothing to withdraw', async () => {
+    const { memory, service } = await advertising(0, parseMac('52:54:00:00:00:01')!);
+    const before = memory.sent.length;
+    memory.inbox.push({ data: advert(parseMac('52:54:00:00:00:99')!, 30, 'low'), from: 'fe80::99' });
+    await vi.advanceTimersByTimeAsync(150);
+    expect(service.state()).toBe('deferring');
+    expect(memory.sent.length).toBe(before);
+    await service.close();
+  });
+
+  it('of two pxedecks with a lifetime (low preference) the lower MAC keeps advertising, the other withdraws', async () => {
+    const { memory, events, service } = await advertising(30);
+    memory.inbox.push({ data: advert(parseMac('52:54:00:00:00:99')!, 30, 'low'), from: 'fe80::99' });
+    await vi.advanceTimersByTimeAsync(150);
+    expect(service.state()).toBe('advertising');
+    const before = memory.sent.length;
+    memory.inbox.push({ data: advert(parseMac('52:54:00:00:00:01')!, 30, 'low'), from: 'fe80::1' });
+    await vi.advanceTimersByTimeAsync(150);
+    expect(service.state()).toBe('deferring');
+    expect(memory.sent.slice(before).map((entry) => entry.bytes.readUInt16BE(6))).toEqual([0]);
+    expect(events.at(-1)).toMatchObject({ kind: 'ra.stopped', reason: 'router fe80::1 advertises on bench0; sent a final RA with router lifetime 0' });
+    await service.close();
+  });
+
+  it('refuses a lifetime RFC 4861 does not allow', async () => {
+    const memory = memorySocket();
+    const start = (routerLifetime: number) =>
+      createRouterAdvertService({ interfaceName: 'bench0', mac: ours, prefixes: [], routerLifetime, openSocket: () => memory.socket, emit: () => undefined });
+    await expect(start(10)).rejects.toThrow(/router lifetime 10: use 0 .* or 11–9000 seconds/);
+    await expect(start(9001)).rejects.toThrow(RangeError);
+    await expect(start(1.5)).rejects.toThrow(RangeError);
   });
 });
 
