@@ -23,11 +23,14 @@ const F_SETFL = 4;
 const O_NONBLOCK = 0o4000;
 const SOL_SOCKET = 1;
 const SO_RCVTIMEO = 20;
+const MSG_DONTWAIT = 0x40;
+const POLLIN = 0x1;
 
 interface Calls {
   readonly sendto: (fd: number, data: Buffer, length: number, flags: number, address: Buffer | null, addressLength: number) => number;
   readonly recvfrom: (fd: number, data: Buffer, length: number, flags: number, address: Buffer, addressLength: Buffer) => number;
   readonly fcntl: (fd: number, command: number, argument: number) => number;
+  readonly poll: (fds: Buffer, count: number, timeoutMs: number) => number;
   readonly setsockopt: (fd: number, level: number, name: number, value: Buffer, length: number) => number;
 }
 
@@ -43,6 +46,7 @@ function loadCalls(): Calls | null {
       sendto: lib.func('long sendto(int fd, const void *data, unsigned long length, int flags, const void *address, uint32_t addressLength)'),
       recvfrom: lib.func('long recvfrom(int fd, void *data, unsigned long length, int flags, void *address, void *addressLength)'),
       fcntl: lib.func('int fcntl(int fd, int command, int argument)'),
+      poll: lib.func('int poll(void *fds, unsigned long count, int timeout)'),
       setsockopt: lib.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t length)'),
     };
   } catch {
@@ -63,8 +67,11 @@ export interface NativePeer {
    * Returns its length, or -1 on timeout or error.
    */
   receive(timeoutMs: number): number;
+  /** The same without waiting, in either mode: -1 when nothing is queued. */
+  receiveNow(): number;
   /** Where `receive` leaves each datagram; overwritten by the next call. */
   readonly inbox: Buffer;
+  readonly fd: number;
   /** Whether the last received datagram came from the peer's address and port. */
   lastFromPeer(): boolean;
   /** Where the last received datagram came from. */
@@ -123,7 +130,12 @@ export function nativePeer(socket: Socket, address: string, port: number, connec
       fromLength.writeUInt32LE(from.length, 0);
       return native.recvfrom(fd, inbox, inbox.length, 0, from, fromLength);
     },
+    receiveNow() {
+      fromLength.writeUInt32LE(from.length, 0);
+      return native.recvfrom(fd, inbox, inbox.length, MSG_DONTWAIT, from, fromLength);
+    },
     inbox,
+    fd,
     lastFromPeer() {
       // Word by word (family and port, then the address; sockaddr_in6's flowinfo is skipped): this runs
       // between every ACK and the next DATA, where a Buffer.compare costs more than the rest together.
@@ -143,4 +155,33 @@ export function nativePeer(socket: Socket, address: string, port: number, connec
       return { address: ipaddr.fromByteArray([...bytes]).toString(), port: senderPort };
     },
   };
+}
+
+/**
+ * Waits until some of several peers' sockets have a datagram (poll(2)): how one thread serves many
+ * synchronous transfers, one system call for all of them.
+ */
+export class ReadableSet {
+  private fds = Buffer.alloc(0);
+  private count = 0;
+
+  /** Waits up to `timeoutMs`; returns how many are readable (0 on timeout, -1 on error). */
+  wait(peers: readonly NativePeer[], timeoutMs: number): number {
+    const native = loadCalls();
+    if (!native) return -1;
+    if (this.fds.length < peers.length * 8) this.fds = Buffer.alloc(peers.length * 16);
+    this.count = peers.length;
+    // struct pollfd { int fd; short events; short revents; }
+    for (let i = 0; i < peers.length; i += 1) {
+      this.fds.writeInt32LE(peers[i]!.fd, i * 8);
+      this.fds.writeInt16LE(POLLIN, i * 8 + 4);
+      this.fds.writeInt16LE(0, i * 8 + 6);
+    }
+    return native.poll(this.fds, peers.length, Math.max(0, Math.ceil(timeoutMs)));
+  }
+
+  /** After `wait`: whether the i-th peer has something (a datagram, or an error to collect). */
+  readable(index: number): boolean {
+    return index < this.count && this.fds.readInt16LE(index * 8 + 6) !== 0;
+  }
 }

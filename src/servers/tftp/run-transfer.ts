@@ -37,6 +37,11 @@ export interface RunCallbacks {
   /** Acknowledged bytes, at most once per progressIntervalMs. */
   readonly onProgress: (bytes: number) => void;
   readonly onFinish: (outcome: RunOutcome) => void;
+  /**
+   * The event loop handed a packet to a transfer that could be served synchronously (see
+   * synchronous-slices.ts): the thread's owner may start a slice.
+   */
+  readonly onWake?: () => void;
 }
 
 export interface RunningTransfer {
@@ -45,18 +50,9 @@ export interface RunningTransfer {
 
 /** A transfer running on this thread. */
 export interface LocalTransfer extends RunningTransfer {
-  /**
-   * The thread carries this transfer alone (or no longer does): a windowsize-1 transfer may then serve
-   * itself in synchronous slices (Transfer.runSynchronously). Never set on a thread with other work.
-   */
-  setExclusive(exclusive: boolean): void;
+  /** Once its socket is open. */
+  readonly transfer: Transfer | undefined;
 }
-
-/**
- * Longest synchronous stretch: what a message from the main thread (a new transfer, an abort) may wait.
- * Short next to any client's timeout, long next to a round trip (~20–60 µs).
- */
-const EXCLUSIVE_SLICE_MS = 20;
 
 function sourceFor(spec: TransferSpec): BlockSource {
   const raw =
@@ -69,20 +65,6 @@ function sourceFor(spec: TransferSpec): BlockSource {
 export function runTransfer(spec: TransferSpec, callbacks: RunCallbacks): LocalTransfer {
   let transfer: Transfer | undefined;
   let abortedWith: string | undefined;
-  let exclusive = false;
-  let sliceScheduled = false;
-
-  const runSlice = (): void => {
-    sliceScheduled = false;
-    if (exclusive && transfer?.runSynchronously(EXCLUSIVE_SLICE_MS)) scheduleSlice();
-  };
-  // setImmediate: after the event loop's poll phase, so messages, timers and reads get their turn first.
-  const scheduleSlice = (): void => {
-    if (!exclusive || sliceScheduled || !transfer) return;
-    sliceScheduled = true;
-    setImmediate(runSlice);
-  };
-
   const start = async (): Promise<void> => {
     let sockets: TransferSockets;
     try {
@@ -124,7 +106,8 @@ export function runTransfer(spec: TransferSpec, callbacks: RunCallbacks): LocalT
     transfer.start();
     // Every packet the event loop hands the transfer (the ACK of the OACK, an ACK after a slice ended)
     // is a chance to go back to synchronous slices. Registered after the transfer's own listener.
-    if (native) boundSocket.on('message', scheduleSlice);
+    const wake = callbacks.onWake;
+    if (native && wake) boundSocket.on('message', () => wake());
   };
 
   void start();
@@ -133,9 +116,8 @@ export function runTransfer(spec: TransferSpec, callbacks: RunCallbacks): LocalT
       if (transfer) transfer.abort(message);
       else abortedWith ??= message;
     },
-    setExclusive(value: boolean): void {
-      exclusive = value;
-      scheduleSlice();
+    get transfer() {
+      return transfer;
     },
   };
 }

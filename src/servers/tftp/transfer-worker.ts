@@ -1,6 +1,8 @@
 /** The worker-thread side of the transfer pool: runs the transfers it is handed and reports back. */
 import { parentPort } from 'node:worker_threads';
 import { runTransfer, type LocalTransfer } from './run-transfer.js';
+import { serveSlice } from './synchronous-slices.js';
+import type { Transfer } from './transfer.js';
 import type { FromWorker, ToWorker } from './transfer-pool.js';
 
 const port = parentPort;
@@ -9,13 +11,25 @@ if (!port) throw new Error('transfer-worker runs only as a worker thread');
 const running = new Map<number, LocalTransfer>();
 const post = (message: FromWorker): void => port.postMessage(message);
 
+let sliceScheduled = false;
+
 /**
- * A transfer alone on this thread may block it between packets (RunningTransfer.setExclusive), the way
- * tftpd-hpa's one process per transfer does; with company, all go back to the event loop.
+ * When every transfer on this thread is at windowsize 1, the thread serves them synchronously in slices
+ * (synchronous-slices.ts), between which its event loop runs; a windowed transfer keeps them all on the
+ * event loop. setImmediate: after the loop's poll phase, so messages and timers get their turn first.
  */
-function shareThread(): void {
-  const alone = running.size === 1;
-  for (const transfer of running.values()) transfer.setExclusive(alone);
+function wake(): void {
+  if (sliceScheduled) return;
+  sliceScheduled = true;
+  setImmediate(() => {
+    sliceScheduled = false;
+    const transfers: Transfer[] = [];
+    for (const local of running.values()) {
+      if (!local.transfer) return;
+      transfers.push(local.transfer);
+    }
+    if (serveSlice(transfers)) wake();
+  });
 }
 
 port.on('message', (message: ToWorker) => {
@@ -30,11 +44,11 @@ port.on('message', (message: ToWorker) => {
       onProgress: (bytes) => post({ type: 'progress', id, bytes }),
       onFinish: (outcome) => {
         running.delete(id);
-        shareThread();
         post({ type: 'finish', id, outcome });
+        wake();
       },
+      onWake: wake,
     }),
   );
-  shareThread();
 });
 post({ type: 'ready' });

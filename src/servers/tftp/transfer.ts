@@ -118,7 +118,7 @@ export class Transfer {
   /** Highest block whose data sits in the ring. */
   private loaded = 0;
   private reading = false;
-  /** Inside runSynchronously: reads are synchronous too, since no promise settles until it returns. */
+  /** Served synchronously: reads are synchronous too, since no promise settles until the thread returns. */
   private synchronous = false;
   private nextToSend = 1;
   private windowEnd: number;
@@ -263,51 +263,40 @@ export class Transfer {
     this.startWindow();
   }
 
-  /**
-   * Serves the transfer for up to `sliceMs` without returning to the event loop: blocking receives, each
-   * ACK answered at once, file reads done in place. For a thread that carries this one transfer and
-   * nothing else (see transfer-worker.ts); timers, messages and other sockets wait until it returns.
-   * Returns true when it stopped only because the slice ran out (call again soon); false when it found
-   * nothing to wait for or the client went quiet (the retransmission timer and the socket's own events
-   * take over, and the next ACK can start another slice).
-   */
-  runSynchronously(sliceMs: number): boolean {
-    const native = this.init.native;
-    if (!native || this.phase !== 'data' || this.reading || !this.source.readSync) return false;
-    if (!native.beginBlocking()) return false;
-    this.synchronous = true;
-    const started = performance.now();
-    let sliceOver = false;
-    try {
-      while (this.phase === 'data' && !this.reading) {
-        const now = performance.now();
-        const leftMs = sliceMs - (now - started);
-        const untilRetransmitMs = this.quietSince + this.waitMs - now;
-        if (leftMs <= 0) {
-          sliceOver = true;
-          break;
-        }
-        if (untilRetransmitMs <= 0) break;
-        // A timeout that rarely changes (setting it is a system call): the slice, or the retransmission
-        // due sooner, in steps of 5 ms. Running a few ms past the slice's end only delays the thread's
-        // other business (a message from the main thread) that much.
-        const length = native.receive(Math.min(sliceMs, Math.ceil(untilRetransmitMs / 5) * 5));
-        if (length < 0) break;
-        const inbox = native.inbox;
-        const fromPeer = this.init.connected || native.lastFromPeer();
-        if (length >= 4 && inbox[0] === 0 && inbox[1] === OPCODES.ack && fromPeer) this.onAck(inbox.readUInt16BE(2));
-        else this.onMessage(inbox.subarray(0, length), fromPeer ? this.peer : native.lastSender());
-      }
-    } finally {
-      this.synchronous = false;
-      // A finished transfer's socket is closed already: its descriptor is no longer ours to touch.
-      if (!this.isFinished()) native.endBlocking();
-    }
-    return sliceOver && !this.isFinished();
+  // Synchronous service (synchronous-slices.ts): a worker thread whose transfers are all at windowsize 1
+  // serves them without returning to its event loop for a while — blocking receives, each ACK answered
+  // at once, file reads done in place. Timers, messages and other sockets wait until it returns.
+
+  /** The native path, when this transfer can be served synchronously at all. */
+  get nativePeer(): NativePeer | undefined {
+    return this.init.native && this.source.readSync ? this.init.native : undefined;
   }
 
-  /** A method, not `phase` read directly: TypeScript keeps a narrowed `phase` across the calls that change it. */
-  private isFinished(): boolean {
+  /** Whether it can be served synchronously right now: awaiting an ACK, no asynchronous read in flight. */
+  canServeSynchronously(): boolean {
+    return this.nativePeer !== undefined && (this.phase === 'data' || this.phase === 'oack') && !this.reading;
+  }
+
+  /** Milliseconds until the retransmission timer is due (≤ 0: it is, and the event loop must run it). */
+  retransmissionDueInMs(now: number): number {
+    return this.quietSince + this.waitMs - now;
+  }
+
+  /** Reads become synchronous (no promise settles until the thread returns to its event loop). */
+  setSynchronous(on: boolean): void {
+    this.synchronous = on;
+  }
+
+  /** Handles the datagram the native path just received (`length` bytes at the start of its inbox). */
+  handleReceived(length: number): void {
+    const native = this.init.native!;
+    const inbox = native.inbox;
+    const fromPeer = this.init.connected || native.lastFromPeer();
+    if (length >= 4 && inbox[0] === 0 && inbox[1] === OPCODES.ack && fromPeer) this.onAck(inbox.readUInt16BE(2));
+    else this.onMessage(inbox.subarray(0, length), fromPeer ? this.peer : native.lastSender());
+  }
+
+  isFinished(): boolean {
     return this.phase === 'finished';
   }
 
