@@ -5,6 +5,7 @@
 import ipaddr from 'ipaddr.js';
 import type { BootTarget } from '../boot/boot-target.js';
 import { parseMac } from '../protocol/mac.js';
+import { cacheLimitProblem } from '../servers/http/cache-limit.js';
 import { routerLifetimeProblem } from '../servers/ra/router-lifetime.js';
 import { ConfigFileError, openConfFile } from './conf-file.js';
 
@@ -31,6 +32,8 @@ export interface Settings {
   readonly controlToken?: string;
   /** Router lifetime of pxedeck's own RAs, seconds; unset: by mode (see routerLifetimeOf). */
   readonly raLifetime?: number;
+  /** Size cap of the upstream cache directory, GiB; unset: DEFAULT_CACHE_LIMIT_GIB. */
+  readonly upstreamCacheGiB?: number;
 }
 
 export const defaultSettings: Settings = {
@@ -112,6 +115,7 @@ const checks: Record<keyof Settings, Check> = {
   controlPort: (value) => (Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535 ? undefined : 'use a TCP port number, or 0 to turn the control API off'),
   controlToken: (value) => (typeof value === 'string' && value.length >= 16 ? undefined : 'use a random token of at least 16 characters'),
   raLifetime: (value) => routerLifetimeProblem(value),
+  upstreamCacheGiB: (value) => cacheLimitProblem(value),
 };
 
 /** Returns one line per bad field: `field: got X; fix: ...`. Unknown fields are reported too. */
