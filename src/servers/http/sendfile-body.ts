@@ -16,7 +16,7 @@
  *    memory copy that can be read on the spot.
  */
 import koffi from 'koffi';
-import { libc } from '../net/libc.js';
+import { optionalLinuxCalls } from '../net/libc.js';
 import { readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
@@ -37,35 +37,24 @@ const READAHEAD_BYTES = 8 * 2 ** 20;
 /** Node's idle timer only sees its own writes: re-arm it after this many bytes went by sendfile. */
 const IDLE_REFRESH_BYTES = 64 * 2 ** 20;
 
-let native: Native | null | undefined;
-
 function asPromise(call: { async: (...args: unknown[]) => void }, ...args: unknown[]): Promise<number> {
   return new Promise((resolve, reject) => {
     call.async(...args, (error: unknown, result: number) => (error ? reject(error) : resolve(result)));
   });
 }
 
-function loadNative(): Native | null {
-  if (native !== undefined) return native;
-  native = null;
-  if (process.platform !== 'linux') return native;
-  try {
-    const lib = libc();
-    const sendfile = lib.func('intptr_t sendfile(int out_fd, int in_fd, _Inout_ int64_t *offset, size_t count)');
-    const readahead = lib.func('intptr_t readahead(int fd, int64_t offset, size_t count)');
-    const dup = lib.func('int dup(int fd)');
-    const close = lib.func('int close(int fd)');
-    native = {
-      sendfile: (outFd, inFd, offset, count) => asPromise(sendfile, outFd, inFd, offset, count),
-      readahead: (fd, offset, count) => asPromise(readahead, fd, offset, count),
-      dup: (fd) => dup(fd) as number,
-      close: (fd) => close(fd) as number,
-    };
-  } catch {
-    native = null;
-  }
-  return native;
-}
+const loadNative = optionalLinuxCalls((lib): Native => {
+  const sendfile = lib.func('intptr_t sendfile(int out_fd, int in_fd, _Inout_ int64_t *offset, size_t count)');
+  const readahead = lib.func('intptr_t readahead(int fd, int64_t offset, size_t count)');
+  const dup = lib.func('int dup(int fd)');
+  const close = lib.func('int close(int fd)');
+  return {
+    sendfile: (outFd, inFd, offset, count) => asPromise(sendfile, outFd, inFd, offset, count),
+    readahead: (fd, offset, count) => asPromise(readahead, fd, offset, count),
+    dup: (fd) => dup(fd) as number,
+    close: (fd) => close(fd) as number,
+  };
+});
 
 /** The fd of a plain TCP socket (not TLS, not a pipe), or undefined when this path cannot be used. */
 function socketFd(socket: Socket | null): number | undefined {

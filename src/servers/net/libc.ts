@@ -42,3 +42,22 @@ export function libc(): LibcHandle {
   }
   return handle;
 }
+
+/**
+ * A table of libc functions, declared on first use; null where they cannot be had (not Linux, koffi
+ * without its prebuilt binary): callers then keep to Node's own, slower path.
+ */
+export function optionalLinuxCalls<T>(declare: (lib: LibcHandle) => T): () => T | null {
+  let table: T | null | undefined;
+  return () => {
+    if (table !== undefined) return table;
+    table = null;
+    if (process.platform !== 'linux') return null;
+    try {
+      table = declare(libc());
+    } catch {
+      table = null;
+    }
+    return table;
+  };
+}

@@ -15,45 +15,36 @@
  */
 import type { Socket } from 'node:dgram';
 import ipaddr from 'ipaddr.js';
-import { libc } from './libc.js';
+import { optionalLinuxCalls } from './libc.js';
+import { setSocketOption, SOL_SOCKET, SO_RCVTIMEO } from './socket-options.js';
 import { descriptorOf, sockaddr } from './sockaddr.js';
 
 const F_GETFL = 3;
 const F_SETFL = 4;
 const O_NONBLOCK = 0o4000;
-const SOL_SOCKET = 1;
-const SO_RCVTIMEO = 20;
 const MSG_DONTWAIT = 0x40;
 const POLLIN = 0x1;
 
-interface Calls {
-  readonly sendto: (fd: number, data: Buffer, length: number, flags: number, address: Buffer | null, addressLength: number) => number;
-  readonly recvfrom: (fd: number, data: Buffer, length: number, flags: number, address: Buffer, addressLength: Buffer) => number;
-  readonly fcntl: (fd: number, command: number, argument: number) => number;
-  readonly poll: (fds: Buffer, count: number, timeoutMs: number) => number;
-  readonly setsockopt: (fd: number, level: number, name: number, value: Buffer, length: number) => number;
-}
-
-let calls: Calls | null | undefined;
-
-function loadCalls(): Calls | null {
-  if (calls !== undefined) return calls;
-  calls = null;
-  if (process.platform !== 'linux') return null;
-  try {
-    const lib = libc();
-    calls = {
-      sendto: lib.func('long sendto(int fd, const void *data, unsigned long length, int flags, const void *address, uint32_t addressLength)'),
-      recvfrom: lib.func('long recvfrom(int fd, void *data, unsigned long length, int flags, void *address, void *addressLength)'),
-      fcntl: lib.func('int fcntl(int fd, int command, int argument)'),
-      poll: lib.func('int poll(void *fds, unsigned long count, int timeout)'),
-      setsockopt: lib.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t length)'),
-    };
-  } catch {
-    calls = null;
-  }
-  return calls;
-}
+const loadCalls = optionalLinuxCalls((lib) => ({
+  sendto: lib.func('long sendto(int fd, const void *data, unsigned long length, int flags, const void *address, uint32_t addressLength)') as (
+    fd: number,
+    data: Buffer,
+    length: number,
+    flags: number,
+    address: Buffer | null,
+    addressLength: number,
+  ) => number,
+  recvfrom: lib.func('long recvfrom(int fd, void *data, unsigned long length, int flags, void *address, void *addressLength)') as (
+    fd: number,
+    data: Buffer,
+    length: number,
+    flags: number,
+    address: Buffer,
+    addressLength: Buffer,
+  ) => number,
+  fcntl: lib.func('int fcntl(int fd, int command, int argument)') as (fd: number, command: number, argument: number) => number,
+  poll: lib.func('int poll(void *fds, unsigned long count, int timeout)') as (fds: Buffer, count: number, timeoutMs: number) => number,
+}));
 
 export interface NativePeer {
   /** Sends one datagram to the peer; false when the kernel did not take it (send it through dgram then). */
@@ -124,7 +115,7 @@ export function nativePeer(socket: Socket, address: string, port: number, connec
       if (wanted !== timeoutSet) {
         timeout.writeBigInt64LE(BigInt(Math.floor(wanted / 1000)), 0);
         timeout.writeBigInt64LE(BigInt((wanted % 1000) * 1000), 8);
-        if (native.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeout, 16) !== 0) return -1;
+        if (!setSocketOption(fd, SOL_SOCKET, SO_RCVTIMEO, timeout)) return -1;
         timeoutSet = wanted;
       }
       fromLength.writeUInt32LE(from.length, 0);

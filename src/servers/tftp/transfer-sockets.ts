@@ -13,14 +13,11 @@
  * before bind). Binding port 0 with the option on could return a port another transfer already shares.
  */
 import type { Socket } from 'node:dgram';
-import { libc } from '../net/libc.js';
 import { descriptorOf } from '../net/sockaddr.js';
+import { setIntSocketOption, SOL_SOCKET, SO_REUSEADDR } from '../net/socket-options.js';
 import { answerStranger } from './transfer.js';
 import { bindUdpSocket, closeUdpSocket, connectUdpSocket, newUdpSocket } from './udp-socket.js';
 import type { TransferPeer } from './transfer.js';
-
-const SOL_SOCKET = 1;
-const SO_REUSEADDR = 2;
 
 export interface TransferSockets {
   /** Where the transfer sends and receives. */
@@ -30,22 +27,9 @@ export interface TransferSockets {
   close(): Promise<void>;
 }
 
-type SetSockOpt = (fd: number, level: number, name: number, value: Buffer, length: number) => number;
-let setsockopt: SetSockOpt | null | undefined;
-
 function allowPortSharing(socket: Socket): boolean {
-  if (setsockopt === undefined) {
-    try {
-      setsockopt = process.platform === 'linux' ? (libc().func('int setsockopt(int fd, int level, int name, const void *value, uint32_t length)') as SetSockOpt) : null;
-    } catch {
-      setsockopt = null;
-    }
-  }
   const fd = descriptorOf(socket);
-  if (!setsockopt || fd === undefined) return false;
-  const one = Buffer.alloc(4);
-  one.writeInt32LE(1);
-  return setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, one, 4) === 0;
+  return fd !== undefined && setIntSocketOption(fd, SOL_SOCKET, SO_REUSEADDR, 1);
 }
 
 /** Rejects when not even the first socket could be bound (the caller reports it to the client). */

@@ -8,12 +8,10 @@
  * on the descriptor of the dgram socket. Anything missing (not Linux, koffi not loadable, no descriptor)
  * means no segmentation: the caller sends packet by packet, as before.
  */
-import { libc } from '../net/libc.js';
 import type { Socket } from 'node:dgram';
 import { descriptorOf } from '../net/sockaddr.js';
+import { setIntSocketOption, SOL_UDP, UDP_SEGMENT } from '../net/socket-options.js';
 
-const SOL_UDP = 17;
-const UDP_SEGMENT = 103;
 /** The kernel's UDP_MAX_SEGMENTS was 64 before Linux 5.x raised it; stay under the older limit. */
 export const MAX_SEGMENTS = 64;
 /** Largest UDP payload over IPv4 (65535 − 20 − 8); IPv6 allows a little more. */
@@ -24,22 +22,6 @@ export const MAX_GSO_PAYLOAD = 65507;
  * least this long (tiny blocks gain nothing from it anyway).
  */
 export const MIN_SEGMENT_SIZE = 260;
-
-type SetSockOpt = (fd: number, level: number, name: number, value: Buffer, length: number) => number;
-
-let setsockopt: SetSockOpt | null | undefined;
-
-function loadSetSockOpt(): SetSockOpt | null {
-  if (setsockopt !== undefined) return setsockopt;
-  setsockopt = null;
-  if (process.platform !== 'linux') return null;
-  try {
-    setsockopt = libc().func('int setsockopt(int fd, int level, int name, const void *value, uint32_t length)') as SetSockOpt;
-  } catch {
-    setsockopt = null;
-  }
-  return setsockopt;
-}
 
 /** Turns segmentation on for a bound socket; true when every later multi-packet send is split by the kernel. */
 export function enableUdpSegmentation(socket: Socket, segmentSize: number): boolean {
@@ -57,15 +39,6 @@ export function disableUdpSegmentation(socket: Socket): boolean {
 }
 
 function setSegmentSize(socket: Socket, segmentSize: number): boolean {
-  const call = loadSetSockOpt();
-  if (!call) return false;
   const fd = descriptorOf(socket);
-  if (fd === undefined) return false;
-  const value = Buffer.alloc(4);
-  value.writeInt32LE(segmentSize);
-  try {
-    return call(fd, SOL_UDP, UDP_SEGMENT, value, 4) === 0;
-  } catch {
-    return false;
-  }
+  return fd !== undefined && setIntSocketOption(fd, SOL_UDP, UDP_SEGMENT, segmentSize);
 }
