@@ -24,6 +24,7 @@ import { scanBootFiles } from './servers/boot-files.js';
 import { LeasePool } from './servers/dhcp4/lease-pool.js';
 import { DEFAULT_PROBE_MS, probeForDhcpServers } from './servers/dhcp4/probe.js';
 import { createDhcp4Server, type Dhcp4Server } from './servers/dhcp4/server.js';
+import { startReplyObserver } from './servers/dhcp4/reply-observer.js';
 import { Lease6Pool } from './servers/dhcp6/lease-pool6.js';
 import { createDhcp6Server, type Dhcp6Server } from './servers/dhcp6/server.js';
 import { createRouterAdvertService, prefixesFromAddresses, type RouterAdvertService } from './servers/ra/service.js';
@@ -355,6 +356,18 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
     throw error;
   }
   closers.push(() => dhcp.close());
+  // Other servers' broadcast replies on UDP 68, shared with the laptop's DHCP client; loopback has none to overhear.
+  if (served.name !== 'lo') {
+    const observer = await startReplyObserver({
+      openSocket: (port) => openDeviceUdpSocket({ device: served.name, port, reuseAddress: true }),
+      port: cli.dhcpClientPort ?? 68,
+      ownAddresses: [served.serverAddress],
+      interfaceName: served.name,
+      emit,
+      signal: controller.signal,
+    });
+    if (observer) closers.push(() => observer.close());
+  }
 
   // DHCPv6 and router advertisements, when the interface has an IPv6 address to put in boot URLs.
   let dhcp6: Dhcp6Server | undefined;

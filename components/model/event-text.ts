@@ -23,6 +23,8 @@ export function eventSummary(event: PxedeckEvent): string {
       return `${event.kind.replace('lease.', 'lease ')} ${event.ip}`;
     case 'dhcp.foreign-server':
       return `foreign DHCP server ${event.server}${event.offered ? ` offered ${event.offered}` : ''}`;
+    case 'dhcp.foreign-reply':
+      return `${event.messageType} from ${event.server}${event.offered ? ` (address ${event.offered})` : ''}${event.bootFile ? ` boot ${event.bootFile}` : ''}`;
     case 'server.listening':
     case 'server.error':
     case 'server.closed':

@@ -26,6 +26,8 @@ function describe(event: PxedeckEvent): string {
       return `${event.kind.replace('lease.', 'lease ')} ${event.ip}`;
     case 'dhcp.foreign-server':
       return `another DHCP server is on this segment: ${event.server}${event.offered ? ` (offered ${event.offered})` : ''}`;
+    case 'dhcp.foreign-reply':
+      return `${event.messageType} from ${event.server}${event.offered ? ` (address ${event.offered})` : ''}${event.bootFile ? ` boot ${event.bootFile}` : ''}${event.nextServer ? ` next-server ${event.nextServer}` : ''}`;
     case 'server.listening':
       return `${event.server} listening on ${event.address ?? '?'}`;
     case 'server.error':

@@ -70,6 +70,31 @@ export interface ForeignDhcpServerEvent extends EventBase {
   readonly mac?: Mac;
 }
 
+/**
+ * A reply another DHCP server sent to a client, overheard by the passive listener on UDP 68 (only the
+ * broadcast ones: a reply unicast to the client's MAC never reaches us). `server` is its option 54, or the
+ * packet's source address when it has none; `ip` is set on an ACK only (an OFFER may not be taken).
+ */
+export interface ForeignDhcpReplyEvent extends EventBase {
+  readonly kind: 'dhcp.foreign-reply';
+  readonly mac: Mac;
+  readonly server: string;
+  /** OFFER, ACK, NAK, or BOOTREPLY for a plain BOOTP answer. */
+  readonly messageType: string;
+  readonly xid: number;
+  /** `address:port` the reply came from. */
+  readonly peer: string;
+  readonly interface?: string;
+  /** yiaddr, when not 0.0.0.0. */
+  readonly offered?: string;
+  /** siaddr (the TFTP "next server"), when not 0.0.0.0. */
+  readonly nextServer?: string;
+  /** Option 67, or the BOOTP `file` field. */
+  readonly bootFile?: string;
+  /** Option 66, or the BOOTP `sname` field. */
+  readonly tftpServer?: string;
+}
+
 export interface ServerStateEvent extends EventBase {
   readonly kind: 'server.listening' | 'server.error' | 'server.closed';
   readonly server: string;
@@ -257,6 +282,7 @@ export type PxedeckEvent =
   | MalformedEvent
   | LeaseEvent
   | ForeignDhcpServerEvent
+  | ForeignDhcpReplyEvent
   | ServerStateEvent
   | TransferEvent
   | HttpRequestEvent

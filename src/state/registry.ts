@@ -7,6 +7,7 @@ import type { ClientHistory } from '../boot/dhcp-decision.js';
 import { uuidMatchKey } from '../boot/dhcp6-identity.js';
 import type { Mac } from '../protocol/mac.js';
 import type { PxedeckEvent } from '../servers/events.js';
+import { foldForeignServer, type ForeignServers } from './foreign-servers.js';
 import { foldRouterAdvert, noRouterAdverts, type RouterAdvertView } from './router-adverts.js';
 import { diagnose, newDiagnosisState, type DiagnosisOptions, type DiagnosisState, type Verdict } from './diagnosis.js';
 import { isIpxeBinary, stageForFile, stageIndex, type BootStage } from './stages.js';
@@ -60,7 +61,8 @@ export interface RegistrySnapshot {
   readonly version: number;
   readonly clients: ReadonlyMap<Mac, ClientRecord>;
   readonly servers: ReadonlyMap<string, ServerState>;
-  readonly foreignServers: ReadonlyMap<string, { readonly server: string; readonly lastSeen: number; readonly offered?: string }>;
+  /** Other DHCP servers on the segment, with what they offered to which machine. */
+  readonly foreignServers: ForeignServers;
   /** Who advertises as a router on the segment (IPv6). */
   readonly routerAdverts: RouterAdvertView;
   readonly malformed: number;
@@ -76,7 +78,7 @@ type Listener = () => void;
 export class ClientRegistry {
   private readonly clients = new Map<Mac, ClientRecord>();
   private readonly servers = new Map<string, ServerState>();
-  private readonly foreign = new Map<string, { server: string; lastSeen: number; offered?: string }>();
+  private foreign: ForeignServers = new Map();
   private readonly byIp = new Map<string, Mac>();
   /**
    * DHCPv6 names a client by DUID, not MAC: a UUID (keyed across iPXE's and OVMF's byte orders) or DUID seen
@@ -117,17 +119,11 @@ export class ClientRegistry {
       case 'packet.malformed':
         this.malformed += 1;
         break;
-      case 'dhcp.foreign-server':
-        this.foreign.set(event.server, {
-          server: event.server,
-          lastSeen: event.time,
-          ...(event.offered && { offered: event.offered }),
-        });
-        break;
       default:
         break;
     }
     this.routerAdverts = foldRouterAdvert(this.routerAdverts, event);
+    this.foreign = foldForeignServer(this.foreign, event);
     const mac = event.mac ?? (event.ip ? this.byIp.get(event.ip) : undefined) ?? this.macByIdentity(event);
     if (mac) this.foldClient(mac, event);
     this.version += 1;
@@ -271,7 +267,7 @@ export class ClientRegistry {
       version: this.version,
       clients: new Map(this.clients),
       servers: new Map(this.servers),
-      foreignServers: new Map(this.foreign),
+      foreignServers: this.foreign,
       routerAdverts: this.routerAdverts,
       malformed: this.malformed,
     };

@@ -22,7 +22,7 @@ describe('Header', () => {
           { server: 'tftp', state: 'error', message: 'UDP 69 in use by dnsmasq, pid 1234' },
           { server: 'http', state: 'listening', address: '10.77.0.1:80' },
         ])}
-        foreignServers={new Map([['10.77.0.254', { server: '10.77.0.254', lastSeen: 0, offered: '10.77.0.60' }]])}
+        foreignServers={new Map([['10.77.0.254', { server: '10.77.0.254', lastSeen: 0, offered: '10.77.0.60', offers: [] }]])}
         counts={counts}
         selected={3}
         sort="recent"

@@ -8,6 +8,10 @@
  * we learn that dnsmasq already serves there. Two sockets pinned to *different* interfaces may both bind
  * 0.0.0.0:67 (the kernel only calls it a conflict when either is unpinned or both share the device), which
  * is what serving several interfaces needs.
+ *
+ * The one exception is `reuseAddress`, for a socket that only listens on the *client* port 68 (the passive
+ * observer of other servers' replies): there sharing is the point, so the laptop's own DHCP client, which
+ * sets SO_REUSEADDR too (dhclient, systemd-networkd, NetworkManager, dhcpcd), can still bind it. Never on 67.
  */
 import dgram from 'node:dgram';
 import { isIPv4, isIPv6 } from 'node:net';
@@ -23,6 +27,7 @@ const SOCK_DGRAM = 2;
 const SOCK_CLOEXEC = 0o2000000;
 const IPPROTO_UDP = 17;
 const SOL_SOCKET = 1;
+const SO_REUSEADDR = 2;
 const SO_BROADCAST = 6;
 const SO_BINDTODEVICE = 25;
 const IPPROTO_IPV6 = 41;
@@ -165,6 +170,11 @@ export interface DeviceSocketOptions {
   /** 0.0.0.0 (or :: for family 6) by default: a DHCP server must hear broadcasts and address-less clients. */
   readonly address?: string;
   readonly family?: IpFamily;
+  /**
+   * SO_REUSEADDR: share the port with other sockets that set it too. Only for listen-only sockets on the
+   * client port 68, never for a server port (see the comment at the top of this file).
+   */
+  readonly reuseAddress?: boolean;
 }
 
 /**
@@ -193,6 +203,9 @@ export async function openDeviceUdpSocket(options: DeviceSocketOptions): Promise
       family === 6
         ? ['setsockopt(IPV6_V6ONLY)', () => lib.setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, one, 4)]
         : ['setsockopt(SO_BROADCAST)', () => lib.setsockopt(fd, SOL_SOCKET, SO_BROADCAST, one, 4)],
+      ...(options.reuseAddress
+        ? [['setsockopt(SO_REUSEADDR)', () => lib.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, one, 4)] as [string, () => number]]
+        : []),
       [
         'setsockopt(SO_BINDTODEVICE)',
         () => lib.setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, Buffer.from(`${device}\0`), device.length + 1),
