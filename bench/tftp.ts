@@ -15,8 +15,21 @@
  * the others do not cap; dnsmasq caps at the interface MTU by itself). pxedeck keeps its 64 KiB per
  * window, so 8192 × 16 is answered with windowsize 8. tftpd-hpa and dnsmasq do not implement windowsize,
  * so they answer windowsize requests with windowsize 1: exactly what a firmware asking for a window gets
- * from them. ws1 figures swing with the machine's load (a round trip is two wake-ups); compare the ratios
- * of one run, where every repetition visits all servers in turn.
+ * from them.
+ *
+ * Windowsize-1 figures are round trips, and a round trip here is two wake-ups: whether server and client
+ * share a CPU or wake each other across CPUs (an IPI and an idle exit in this VM: ~50 µs against ~20 µs
+ * per round trip) changes a run by 2–3×, for every server alike, and a busy machine makes sharing more
+ * likely. Compare the ratios within one run (every repetition visits all servers in turn), use --reps 7
+ * for ws1 (`--windowsizes 1 --no-parallel`), and prefer a quiet machine. Measured 2026-11-25 (2 cores):
+ *   quiet, 64 MB, median of 3:  ws1 ÷tftpd-hpa 0.96 / 0.99 / 0.96 (atftp 512 / 1468 / 8192),
+ *                               1.02 / 0.77 / 0.99 (curl; the 0.77 was 1.00 at --reps 7, 32 MB);
+ *                               ws16 7.3× / 6.6× / 2.4×; 10 parallel 0.98× (1.00× at --reps 5)
+ *   loaded (VMs beside), reps 5: ws1 1.03 / 1.03 / 1.75 and 1.05 / 1.37 / 0.90; ws16 3.5× / 3.1× / 1.2×;
+ *                               10 parallel 1.10×
+ * At blksize 8192 tftpd-hpa's own figure swings 84–215 MB/s between cases that are identical for it (it
+ * ignores windowsize), and pxedeck's window stops at 64 KiB (8 × 8192: more overflows atftp's receive
+ * buffer), so the ws16 ratio there is the client's limit, not 3×.
  */
 import { createHash } from 'node:crypto';
 import { chmodSync, createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
