@@ -43,6 +43,11 @@ function noteFor(event: PxedeckEvent): SystemNote | undefined {
       return { time: event.time, level: 'warning', text: `another DHCP server answers on this segment: ${event.server}${event.offered ? ` (offered ${event.offered})` : ''}` };
     case 'upstream.error':
       return { time: event.time, level: 'error', text: `upstream ${event.url}: ${event.error ?? 'failed'}` };
+    case 'upstream.stale':
+      return { time: event.time, level: 'warning', text: `upstream ${event.url}: served the cached copy, origin failed: ${event.error ?? 'unknown error'}` };
+    case 'upstream.replaced':
+    case 'upstream.evicted':
+      return { time: event.time, level: 'info', text: `upstream ${event.url}: ${event.kind === 'upstream.replaced' ? 'new version cached' : 'evicted from the cache'}` };
     default:
       return undefined;
   }

@@ -42,6 +42,11 @@ export function eventSummary(event: PxedeckEvent): string {
     case 'upstream.done':
     case 'upstream.error':
       return `${event.kind} ${event.url}${event.error ? `: ${event.error}` : ''}`;
+    case 'upstream.revalidated':
+    case 'upstream.replaced':
+    case 'upstream.stale':
+    case 'upstream.evicted':
+      return `${event.kind} ${event.url} ${formatBytes(event.bytes)}${event.error ? `: ${event.error}` : ''}`;
     case 'transfer.start':
       return `${event.file} start${event.size !== undefined ? ` (${formatBytes(event.size)})` : ''}`;
     case 'transfer.progress':

@@ -47,6 +47,11 @@ function describe(event: PxedeckEvent): string {
     case 'upstream.done':
     case 'upstream.error':
       return `${event.kind} ${event.url} ${event.bytes}${event.size ? `/${event.size}` : ''} bytes${event.error ? `: ${event.error}` : ''}`;
+    case 'upstream.revalidated':
+    case 'upstream.replaced':
+    case 'upstream.stale':
+    case 'upstream.evicted':
+      return `${event.kind} ${event.url} ${event.bytes} bytes${event.error ? `: ${event.error}` : ''}${event.totalBytes !== undefined ? ` (cache ${event.totalBytes}/${event.limitBytes ?? '?'} bytes)` : ''}`;
     case 'syslog.line':
       return `${event.app ?? '-'}${event.hostname ? `@${event.hostname}` : ''} [${event.severity}]: ${event.message}`;
     case 'syslog.dropped':

@@ -185,6 +185,25 @@ export interface UpstreamFetchEvent extends EventBase {
   readonly error?: string;
 }
 
+/**
+ * What the upstream cache did with a file it already holds: `revalidated` (the origin answered 304, the
+ * copy is fresh again), `replaced` (the origin had a new version, now in place; readers of the old one
+ * finished with the old bytes), `stale` (served the old copy because the origin failed: `error` says how),
+ * `evicted` (removed, least recently used, to stay under the size cap).
+ */
+export interface UpstreamCacheEvent extends EventBase {
+  readonly kind: 'upstream.revalidated' | 'upstream.replaced' | 'upstream.stale' | 'upstream.evicted';
+  readonly url: string;
+  /** The size of the file concerned (for `evicted`, the bytes freed). */
+  readonly bytes: number;
+  /** Until when the copy counts as fresh (ms since the epoch), for `revalidated` and `replaced`. */
+  readonly freshUntil?: number;
+  readonly error?: string;
+  /** For `evicted`: the cap, and the cache's total after this eviction. */
+  readonly limitBytes?: number;
+  readonly totalBytes?: number;
+}
+
 /** A diagnosis the registry made of one machine: what is wrong, why, and the fix. */
 export interface DiagnosisEvent extends EventBase {
   readonly kind: 'client.diagnosis';
@@ -288,6 +307,7 @@ export type PxedeckEvent =
   | HttpRequestEvent
   | BootBeaconEvent
   | UpstreamFetchEvent
+  | UpstreamCacheEvent
   | SyslogLineEvent
   | SyslogDroppedEvent
   | Dhcp6PacketEvent

@@ -18,10 +18,13 @@ import { contentTypeFor, fileBody, sendFile, streamBody } from './file-response.
 import { closeAll, listenAll, type HttpBind } from './listen.js';
 import { TransferMeter, DEFAULT_PROGRESS_INTERVAL_MS } from './transfer-meter.js';
 import { decodeRequestPath, prefixSegments, stripPrefix } from './request-path.js';
-import { UpstreamCache, type Download } from './upstream-cache.js';
+import { UpstreamCache, type Download, type UpstreamCacheOptions } from './upstream-cache.js';
 
 export type { HttpBind } from './listen.js';
 export type { ScriptRequest } from './boot-script.js';
+
+/** Where the upstream cache lives and how its sources resolve; the rest tunes it (see UpstreamCacheOptions). */
+export type UpstreamOptions = Omit<UpstreamCacheOptions, 'emit' | 'progressIntervalMs'> & { readonly lookup: (id: string) => string | undefined };
 
 export type RenderResult = { readonly script: string } | { readonly status: number; readonly message: string };
 export type Beacon = 'booted' | 'done';
@@ -41,7 +44,7 @@ export interface HttpServerOptions {
    * (then `<name>` is only the name the client sees, which iPXE uses as the image name), or a URL ending
    * in `/` (then `<name>` is the path under it).
    */
-  readonly upstream?: { readonly cacheDir: string; readonly lookup: (id: string) => string | undefined };
+  readonly upstream?: UpstreamOptions;
   readonly macForIp?: (ip: string) => Mac | undefined;
   readonly onBeacon?: (beacon: Beacon, mac: Mac, ip: string) => void;
   /** Minimum time between progress events of one download. Default 250 ms. */
@@ -108,7 +111,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const roots = options.roots
     .map((root) => ({ prefix: prefixSegments(root.prefix), dir: root.dir }))
     .sort((a, b) => b.prefix.length - a.prefix.length);
-  const cache = options.upstream ? new UpstreamCache({ cacheDir: options.upstream.cacheDir, emit, progressIntervalMs }) : undefined;
+  const upstream = options.upstream;
+  const cache = upstream ? new UpstreamCache({ ...upstream, emit, progressIntervalMs }) : undefined;
 
   const macFor = (exchange: Exchange): Mac | undefined => {
     const fromQuery = exchange.query.get('mac');
@@ -196,16 +200,13 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     if (target.protocol !== 'http:' && target.protocol !== 'https:') return refuse(res, 502, `upstream source ${id} is not http(s)`);
     const file = `/upstream/${rest.join('/')}`;
     const source = await cache.open(target.href);
-    switch (source.kind) {
-      case 'failed':
-        return refuse(res, source.status, source.message);
-      case 'downloading':
-        return serveDownloading(req, res, source.download, file);
-      case 'cached': {
-        const opened = await openRegularFile(source.path);
-        if (!(await serveOpenResult(req, res, opened, file, source.contentType))) refuse(res, 404, 'cache entry vanished');
-        return;
-      }
+    if (source.kind === 'failed') return refuse(res, source.status, source.message);
+    // Until the body is sent the file is being read: eviction passes it by.
+    try {
+      if (source.kind === 'downloading') await serveDownloading(req, res, source.download, file);
+      else await serveOpened(req, res, source.opened, file, source.contentType);
+    } finally {
+      source.release();
     }
   };
 
@@ -353,7 +354,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   try {
     listening = await listenAll(binds, app, { idleTimeoutMs: options.idleTimeoutMs ?? 120_000, configure });
   } catch (error) {
-    cache?.close();
+    await cache?.close();
     emit({ kind: 'server.error', time: Date.now(), source: 'http', server: 'http', message: `cannot listen: ${error instanceof Error ? error.message : String(error)}` });
     throw error;
   }
@@ -364,8 +365,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      cache?.close();
+      const cacheClosed = cache?.close();
       await closeAll(listening.servers);
+      await cacheClosed;
       emit({ kind: 'server.closed', time: Date.now(), source: 'http', server: 'http' });
     })();
     return closing;

@@ -1,28 +1,38 @@
 /**
  * Upstream http(s) files fetched once into a local cache. The origin is read at its own pace into a part
- * file; every client of that URL, the first included, tails the part file from its own position, so a
- * slow client never slows the download and a second client never starts another one. A finished download
- * is renamed into place with a small JSON sidecar; later requests are served from disk like any file.
+ * file; every client of that URL, the first included, tails the part file (see Download), so a second
+ * client never starts another fetch. A finished download is renamed into place and named by its sidecar
+ * (see CacheIndex); later requests are served from disk like any file.
  *
- * Cached files are not revalidated against the origin: the point is booting while the origin is far or
- * gone. Deleting the cache directory forces a fresh fetch.
+ * Freshness follows the origin (Cache-Control / Expires, else a default). A stale copy is revalidated on
+ * its next use with If-None-Match / If-Modified-Since: 304 keeps it, 200 downloads the new version beside
+ * it (readers of the old one keep their descriptor and finish with the old bytes), and an origin that is
+ * unreachable, slow or failing gets the old copy served anyway (stale-if-error): a mirror that blinks
+ * must never fail a boot. Above the size cap, least-recently-used files nobody is reading are evicted.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import type { Emit } from '../events.js';
-import { READ_CHUNK_BYTES } from './file-response.js';
+import { mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import type { Emit, UpstreamCacheEvent } from '../events.js';
+import { openRegularFile, type OpenedFile } from '../files/confined-open.js';
+import { CacheIndex, type CacheEntry } from './cache-index.js';
+import { cacheLimitBytes } from './cache-limit.js';
+import { DEFAULT_FRESH_MS, freshUntil } from './freshness.js';
+import { Download } from './upstream-download.js';
 
+export { Download } from './upstream-download.js';
+
+/** Every source but a failure holds the file against eviction until `release()` (call it once, when done). */
 export interface CachedFile {
   readonly kind: 'cached';
-  readonly path: string;
+  readonly opened: Extract<OpenedFile, { kind: 'file' }>;
   readonly contentType?: string;
+  readonly release: () => void;
 }
 
 export interface Downloading {
   readonly kind: 'downloading';
   readonly download: Download;
+  readonly release: () => void;
 }
 
 export interface UpstreamFailure {
@@ -34,198 +44,281 @@ export interface UpstreamFailure {
 
 export type UpstreamSource = CachedFile | Downloading | UpstreamFailure;
 
-interface Sidecar {
-  readonly url: string;
-  readonly size: number;
-  readonly contentType?: string;
-  readonly etag?: string;
-  readonly lastModified?: string;
-  readonly fetchedAt: number;
-}
-
 export interface UpstreamCacheOptions {
   readonly cacheDir: string;
   readonly emit: Emit;
   readonly progressIntervalMs?: number;
+  /** Size cap of the cache directory. Default 20 GiB. */
+  readonly limitBytes?: number;
+  /** Freshness when the origin gives neither Cache-Control max-age nor Expires. Default 1 h. */
+  readonly defaultFreshMs?: number;
+  /** A revalidation whose answer has not begun by then serves the cached copy. Default 5 s. */
+  readonly revalidateTimeoutMs?: number;
+  /** After a failed revalidation, the stale copy is served without asking again for this long. Default 30 s. */
+  readonly staleRetryMs?: number;
 }
 
-type DownloadState = 'running' | 'complete' | 'failed';
+/** What one lookup decided, shared by every request for the URL that arrives while it is made. */
+type Decision =
+  | { readonly kind: 'entry'; readonly entry: CacheEntry; readonly staleBecause?: string }
+  | { readonly kind: 'downloading'; readonly download: Download }
+  | UpstreamFailure;
 
-/** One origin fetch in progress: how much of it is on disk, and a way to wait for more. */
-export class Download {
-  state: DownloadState = 'running';
-  /** Bytes written to the part file so far: readers may read up to here. */
-  available = 0;
-  error?: string;
-  #wake?: () => void;
-  #changed?: Promise<void>;
-
-  constructor(
-    readonly url: string,
-    /** The body length when the origin said it (and did not compress); undefined otherwise. */
-    readonly size: number | undefined,
-    readonly contentType: string | undefined,
-    public path: string,
-    readonly finalPath: string,
-  ) {}
-
-  changed(): Promise<void> {
-    this.#changed ??= new Promise((resolve) => (this.#wake = resolve));
-    return this.#changed;
-  }
-
-  notify(): void {
-    const wake = this.#wake;
-    this.#changed = this.#wake = undefined;
-    wake?.();
-  }
-
-  /** Bytes [start, end] (end inclusive; undefined: to the end, whatever it turns out to be) as they arrive. */
-  read(start: number, end?: number): Readable {
-    return Readable.from(this.#tail(start, end), { objectMode: false, highWaterMark: READ_CHUNK_BYTES });
-  }
-
-  async *#tail(start: number, end: number | undefined): AsyncGenerator<Buffer> {
-    const handle = await this.#openForReading();
-    try {
-      let position = start;
-      const last = end ?? Number.POSITIVE_INFINITY;
-      while (position <= last) {
-        if (position < this.available) {
-          const length = Math.min(READ_CHUNK_BYTES, this.available - position, last - position + 1);
-          const buffer = Buffer.allocUnsafe(length);
-          const { bytesRead } = await handle.read(buffer, 0, length, position);
-          if (bytesRead === 0) throw new Error('cache part file shrank under a reader');
-          position += bytesRead;
-          yield bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
-          continue;
-        }
-        if (this.state === 'complete') {
-          if (end !== undefined && position <= end) throw new Error('origin sent fewer bytes than announced');
-          return;
-        }
-        if (this.state === 'failed') throw new Error(`upstream download failed: ${this.error ?? 'unknown error'}`);
-        await this.changed();
-      }
-    } finally {
-      await handle.close().catch(() => undefined);
-    }
-  }
-
-  async #openForReading(): Promise<FileHandle> {
-    try {
-      return await open(this.path, 'r');
-    } catch (error) {
-      // Renamed into place between reading `path` and opening it.
-      return open(this.finalPath, 'r').catch(() => Promise.reject(error));
-    }
-  }
-}
+/** usedAt reaches the sidecar at most this often per file on plain hits (it orders eviction after a restart). */
+const USED_AT_PERSIST_MS = 60_000;
 
 export class UpstreamCache {
-  readonly #inFlight = new Map<string, Promise<UpstreamSource>>();
+  readonly #index: CacheIndex;
+  readonly #pending = new Map<string, Promise<Decision>>();
+  readonly #readers = new Map<string, number>();
+  readonly #downloads = new Map<string, Download>();
+  readonly #staleUntil = new Map<string, { readonly until: number; readonly error: string }>();
   readonly #aborts = new Set<AbortController>();
+  readonly #pumps = new Set<Promise<void>>();
+  readonly #limitBytes: number;
+  readonly #defaultFreshMs: number;
   #closed = false;
+  #loadedChecked = false;
 
-  constructor(private readonly options: UpstreamCacheOptions) {}
+  constructor(private readonly options: UpstreamCacheOptions) {
+    this.#defaultFreshMs = options.defaultFreshMs ?? DEFAULT_FRESH_MS;
+    this.#limitBytes = options.limitBytes ?? cacheLimitBytes();
+    this.#index = new CacheIndex(options.cacheDir, this.#defaultFreshMs);
+  }
 
   static keyFor(url: string): string {
     return createHash('sha256').update(url).digest('hex').slice(0, 40);
   }
 
   /**
-   * The cached file, the download in progress, or a failure. Concurrent callers for one URL share one
-   * lookup: the map entry is set before the first await, so a second request can never start a second fetch.
+   * The cached file (opened), the download in progress, or a failure. Concurrent callers for one URL share
+   * one decision: the map entry is set before the first await, so a second request can never start a
+   * second fetch or a second revalidation. The file counts as read from this call on, before any await,
+   * so an eviction running meanwhile passes it by.
    */
-  open(url: string): Promise<UpstreamSource> {
-    if (this.#closed) return Promise.resolve({ kind: 'failed', status: 503, message: 'server shutting down' });
-    const pending = this.#inFlight.get(url);
+  async open(url: string): Promise<UpstreamSource> {
+    if (this.#closed) return { kind: 'failed', status: 503, message: 'server shutting down' };
+    const key = UpstreamCache.keyFor(url);
+    this.#readers.set(key, (this.#readers.get(key) ?? 0) + 1);
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      const left = (this.#readers.get(key) ?? 1) - 1;
+      if (left > 0) this.#readers.set(key, left);
+      else this.#readers.delete(key);
+    };
+    try {
+      // Twice at most: a copy replaced or evicted between the decision and our open is looked up again.
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const decision = await this.#decide(url, key);
+        if (decision.kind === 'failed') {
+          release();
+          return decision;
+        }
+        if (decision.kind === 'downloading') return { kind: 'downloading', download: decision.download, release };
+        const opened = await openRegularFile(this.#index.pathOf(decision.entry.file));
+        if (opened.kind !== 'file') continue;
+        this.#touch(decision.entry);
+        if (decision.staleBecause !== undefined) this.#emitCache('upstream.stale', decision.entry, { error: decision.staleBecause });
+        const { contentType } = decision.entry;
+        return { kind: 'cached', opened, ...(contentType && { contentType }), release };
+      }
+      release();
+      return { kind: 'failed', status: 502, message: `cache entry for ${url} vanished twice while opening it` };
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  /** Aborts origin fetches; settles once every download has stopped writing to the cache directory. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const controller of this.#aborts) controller.abort(new Error('server shutting down'));
+    await Promise.all(this.#pumps);
+  }
+
+  #decide(url: string, key: string): Promise<Decision> {
+    const pending = this.#pending.get(url);
     if (pending) return pending;
-    const started = this.#lookupOrFetch(url);
-    this.#inFlight.set(url, started);
-    void started.then((source) => {
-      if (source.kind !== 'downloading') this.#inFlight.delete(url);
+    const started = this.#lookup(url, key);
+    this.#pending.set(url, started);
+    void started.then((decision) => {
+      // A running download stays shared until it ends (#pump removes it then).
+      if (decision.kind !== 'downloading' && this.#pending.get(url) === started) this.#pending.delete(url);
     });
     return started;
   }
 
-  close(): void {
-    this.#closed = true;
-    for (const controller of this.#aborts) controller.abort(new Error('server shutting down'));
+  async #lookup(url: string, key: string): Promise<Decision> {
+    await this.#index.load();
+    if (!this.#loadedChecked) {
+      // A cap lowered since the last run applies at once (the file asked for now is being read: spared).
+      this.#loadedChecked = true;
+      void this.#evict();
+    }
+    const entry = this.#index.entries.get(key);
+    if (!entry || entry.url !== url || !(await this.#intact(entry))) return this.#fetch(url, key);
+    const now = Date.now();
+    if (now < entry.freshUntil) return { kind: 'entry', entry };
+    const stale = this.#staleUntil.get(key);
+    if (stale && now < stale.until) return { kind: 'entry', entry, staleBecause: stale.error };
+    return this.#revalidate(entry);
   }
 
-  async #lookupOrFetch(url: string): Promise<UpstreamSource> {
-    const key = UpstreamCache.keyFor(url);
-    const dataPath = join(this.options.cacheDir, `${key}.data`);
-    const cached = await this.#readCached(url, key, dataPath);
-    if (cached) return cached;
-    return this.#fetch(url, key, dataPath);
-  }
-
-  async #readCached(url: string, key: string, dataPath: string): Promise<CachedFile | undefined> {
+  async #intact(entry: CacheEntry): Promise<boolean> {
     try {
-      const sidecar = JSON.parse(await readFile(join(this.options.cacheDir, `${key}.json`), 'utf8')) as Sidecar;
-      const stats = await stat(dataPath);
-      if (sidecar.url !== url || stats.size !== sidecar.size) return undefined;
-      return { kind: 'cached', path: dataPath, ...(sidecar.contentType && { contentType: sidecar.contentType }) };
+      return (await stat(this.#index.pathOf(entry.file))).size === entry.size;
     } catch {
-      return undefined;
+      return false;
     }
   }
 
-  async #fetch(url: string, key: string, dataPath: string): Promise<UpstreamSource> {
-    const controller = new AbortController();
-    this.#aborts.add(controller);
-    let response: Response;
-    try {
-      // identity: a compressed body would make Content-Length lie about what lands on disk.
-      response = await fetch(url, { signal: controller.signal, redirect: 'follow', headers: { 'accept-encoding': 'identity', 'user-agent': 'pxedeck' } });
-    } catch (error) {
-      this.#aborts.delete(controller);
-      const message = `cannot reach ${url}: ${describeError(error)}`;
-      this.#emit('upstream.error', url, 0, { error: message });
-      return { kind: 'failed', status: 502, message };
+  async #revalidate(entry: CacheEntry): Promise<Decision> {
+    const headers: Record<string, string> = {
+      ...(entry.etag && { 'if-none-match': entry.etag }),
+      ...(entry.lastModified && { 'if-modified-since': entry.lastModified }),
+    };
+    const answer = await this.#request(entry.url, headers, this.options.revalidateTimeoutMs ?? 5000);
+    if (answer.kind === 'error') return this.#serveStale(entry, answer.message);
+    const { response } = answer;
+    if (response.status === 304) {
+      answer.release();
+      await response.body?.cancel().catch(() => undefined);
+      this.#staleUntil.delete(entry.key);
+      const etag = response.headers.get('etag');
+      const lastModified = response.headers.get('last-modified');
+      const renewed: CacheEntry = {
+        ...entry,
+        ...(etag && { etag }),
+        ...(lastModified && { lastModified }),
+        freshUntil: freshUntil(response.headers, Date.now(), this.#defaultFreshMs),
+      };
+      if (this.#index.entries.get(entry.key) === entry) {
+        this.#index.entries.set(entry.key, renewed);
+        void this.#index.sync(entry.key);
+      }
+      this.#emitCache('upstream.revalidated', renewed, { freshUntil: renewed.freshUntil });
+      return { kind: 'entry', entry: renewed };
     }
     if (!response.ok || !response.body) {
-      this.#aborts.delete(controller);
+      answer.release();
+      await response.body?.cancel().catch(() => undefined);
+      return this.#serveStale(entry, `origin answered ${response.status}`);
+    }
+    this.#staleUntil.delete(entry.key);
+    return this.#startDownload(entry.url, entry.key, answer, entry);
+  }
+
+  #serveStale(entry: CacheEntry, error: string): Decision {
+    this.#staleUntil.set(entry.key, { until: Date.now() + (this.options.staleRetryMs ?? 30_000), error });
+    return { kind: 'entry', entry, staleBecause: error };
+  }
+
+  /** An origin request whose abort controller is tracked until `release()` (or close()). */
+  async #request(
+    url: string,
+    conditional: Record<string, string>,
+    timeoutMs?: number,
+  ): Promise<{ readonly kind: 'response'; readonly response: Response; readonly controller: AbortController; readonly release: () => void } | { readonly kind: 'error'; readonly message: string }> {
+    const controller = new AbortController();
+    this.#aborts.add(controller);
+    const release = (): void => void this.#aborts.delete(controller);
+    const timer = timeoutMs !== undefined ? setTimeout(() => controller.abort(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs) : undefined;
+    try {
+      // identity: a compressed body would make Content-Length lie about what lands on disk.
+      const response = await fetch(url, {
+        signal: controller.signal,
+        redirect: 'follow',
+        headers: { 'accept-encoding': 'identity', 'user-agent': 'pxedeck', ...conditional },
+      });
+      return { kind: 'response', response, controller, release };
+    } catch (error) {
+      release();
+      return { kind: 'error', message: `cannot reach ${url}: ${describeError(error)}` };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #fetch(url: string, key: string): Promise<Decision> {
+    const answer = await this.#request(url, {});
+    if (answer.kind === 'error') {
+      this.#emit('upstream.error', url, 0, { error: answer.message });
+      return { kind: 'failed', status: 502, message: answer.message };
+    }
+    const { response } = answer;
+    if (!response.ok || !response.body) {
+      answer.release();
       await response.body?.cancel().catch(() => undefined);
       const message = `origin answered ${response.status} for ${url}`;
       this.#emit('upstream.error', url, 0, { error: message });
       return { kind: 'failed', status: response.status === 404 || response.status === 410 ? 404 : 502, message };
     }
+    return this.#startDownload(url, key, answer);
+  }
 
+  /** Streams a 200 into a new data file; `previous` is the copy it replaces (still served to those already reading it). */
+  async #startDownload(
+    url: string,
+    key: string,
+    answer: { readonly response: Response; readonly controller: AbortController; readonly release: () => void },
+    previous?: CacheEntry,
+  ): Promise<Decision> {
+    const { response, controller } = answer;
     const encoding = response.headers.get('content-encoding');
     const lengthHeader = response.headers.get('content-length');
     const size = lengthHeader !== null && (!encoding || encoding === 'identity') && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
     const contentType = response.headers.get('content-type') ?? undefined;
+    const generation = randomBytes(4).toString('hex');
+    const partPath = this.#index.pathOf(`${key}.${generation}.part-${randomBytes(4).toString('hex')}`);
+    const file = `${key}.${generation}.data`;
 
     let writer: FileHandle;
-    const partPath = join(this.options.cacheDir, `${key}.part-${randomBytes(4).toString('hex')}`);
     try {
       await mkdir(this.options.cacheDir, { recursive: true });
       writer = await open(partPath, 'w');
     } catch (error) {
-      this.#aborts.delete(controller);
+      answer.release();
       controller.abort();
       const message = `cannot write the cache: ${describeError(error)}`;
       this.#emit('upstream.error', url, 0, { error: message });
-      return { kind: 'failed', status: 502, message };
+      return previous ? this.#serveStale(previous, message) : { kind: 'failed', status: 502, message };
     }
 
-    const download = new Download(url, size, contentType, partPath, dataPath);
+    const download = new Download(url, size, contentType, partPath, this.#index.pathOf(file));
+    this.#downloads.set(key, download);
     this.#emit('upstream.start', url, 0, size !== undefined ? { size } : {});
-    void this.#pump(download, response, writer, controller, {
+    const etag = response.headers.get('etag');
+    const lastModified = response.headers.get('last-modified');
+    const now = Date.now();
+    const entry: CacheEntry = {
       url,
+      key,
+      file,
       size: 0,
       ...(contentType && { contentType }),
-      ...(response.headers.get('etag') && { etag: response.headers.get('etag')! }),
-      ...(response.headers.get('last-modified') && { lastModified: response.headers.get('last-modified')! }),
-      fetchedAt: Date.now(),
-    }, key);
+      ...(etag && { etag }),
+      ...(lastModified && { lastModified }),
+      fetchedAt: now,
+      freshUntil: freshUntil(response.headers, now, this.#defaultFreshMs),
+      usedAt: now,
+    };
+    const pumping = this.#pump(download, response, writer, answer, entry, previous);
+    this.#pumps.add(pumping);
+    void pumping.finally(() => this.#pumps.delete(pumping));
     return { kind: 'downloading', download };
   }
 
-  async #pump(download: Download, response: Response, writer: FileHandle, controller: AbortController, sidecar: Sidecar, key: string): Promise<void> {
+  async #pump(
+    download: Download,
+    response: Response,
+    writer: FileHandle,
+    answer: { readonly controller: AbortController; readonly release: () => void },
+    entry: CacheEntry,
+    previous: CacheEntry | undefined,
+  ): Promise<void> {
     const started = performance.now();
     const interval = this.options.progressIntervalMs ?? 250;
     let lastAt = started;
@@ -249,7 +342,11 @@ export class UpstreamCache {
       await writer.close();
       await rename(download.path, download.finalPath);
       download.path = download.finalPath;
-      await writeFile(join(this.options.cacheDir, `${key}.json`), `${JSON.stringify({ ...sidecar, size: download.available })}\n`);
+      const complete: CacheEntry = { ...entry, size: download.available };
+      // The sidecar's rename is the swap: from here on the new file is the one served.
+      this.#index.entries.set(entry.key, complete);
+      await this.#index.sync(entry.key);
+      if (previous && previous.file !== complete.file) await unlink(this.#index.pathOf(previous.file)).catch(() => undefined);
       download.state = 'complete';
       const durationMs = Math.round(performance.now() - started);
       this.#emit('upstream.done', download.url, download.available, {
@@ -257,22 +354,58 @@ export class UpstreamCache {
         durationMs,
         ...(durationMs > 0 && { rate: Math.round((download.available * 1000) / durationMs) }),
       });
+      if (previous) this.#emitCache('upstream.replaced', complete, { freshUntil: complete.freshUntil });
     } catch (error) {
       download.state = 'failed';
       download.error = describeError(error);
-      controller.abort();
+      answer.controller.abort();
       await writer.close().catch(() => undefined);
       await unlink(download.path).catch(() => undefined);
       this.#emit('upstream.error', download.url, download.available, { error: download.error });
     } finally {
-      this.#aborts.delete(controller);
-      this.#inFlight.delete(download.url);
+      answer.release();
+      if (this.#downloads.get(entry.key) === download) this.#downloads.delete(entry.key);
+      this.#pending.delete(download.url);
       download.notify();
+    }
+    await this.#evict();
+  }
+
+  #touch(entry: CacheEntry): void {
+    const current = this.#index.entries.get(entry.key);
+    if (!current) return;
+    const now = Date.now();
+    const persisted = current.usedAt;
+    current.usedAt = now;
+    if (now - persisted >= USED_AT_PERSIST_MS) void this.#index.sync(entry.key);
+  }
+
+  /** Least recently used first, skipping files being read or written, until the cache fits its cap. */
+  async #evict(): Promise<void> {
+    let total = this.#index.totalBytes();
+    for (const download of this.#downloads.values()) total += download.available;
+    if (total <= this.#limitBytes) return;
+    const candidates = [...this.#index.entries.values()]
+      .filter((entry) => !this.#readers.has(entry.key) && !this.#downloads.has(entry.key))
+      .sort((a, b) => a.usedAt - b.usedAt);
+    for (const entry of candidates) {
+      if (total <= this.#limitBytes) break;
+      if (this.#index.entries.get(entry.key) !== entry || this.#readers.has(entry.key)) continue;
+      this.#index.entries.delete(entry.key);
+      this.#staleUntil.delete(entry.key);
+      total -= entry.size;
+      await this.#index.sync(entry.key);
+      await unlink(this.#index.pathOf(entry.file)).catch(() => undefined);
+      this.#emitCache('upstream.evicted', entry, { limitBytes: this.#limitBytes, totalBytes: total });
     }
   }
 
   #emit(kind: 'upstream.start' | 'upstream.progress' | 'upstream.done' | 'upstream.error', url: string, bytes: number, extra: { size?: number; rate?: number; durationMs?: number; error?: string }): void {
     this.options.emit({ kind, time: Date.now(), source: 'http', url, bytes, ...extra });
+  }
+
+  #emitCache(kind: UpstreamCacheEvent['kind'], entry: CacheEntry, extra: Pick<UpstreamCacheEvent, 'freshUntil' | 'error' | 'limitBytes' | 'totalBytes'>): void {
+    this.options.emit({ kind, time: Date.now(), source: 'http', url: entry.url, bytes: entry.size, ...extra });
   }
 }
 
