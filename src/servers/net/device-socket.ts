@@ -96,6 +96,23 @@ function interfaceNames(): string[] {
   }
 }
 
+/** What usually holds each of our well-known ports, and the way around it. */
+function wayOutOfTakenPort(port: number): string {
+  switch (port) {
+    case 69:
+      return 'Stop the TFTP server that holds it (tftpd-hpa, dnsmasq with enable-tftp), or give pxedeck another port with --tftp-port.';
+    case 514:
+      return 'Another syslog receiver (rsyslog or syslog-ng with UDP input) listens there: give pxedeck another port with --syslog-port, or turn that input off.';
+    case 67:
+    case 68:
+    case 547:
+    case 4011:
+      return 'Stop dnsmasq / NetworkManager shared mode on this interface, or run pxedeck on another interface.';
+    default:
+      return 'Stop that process, or give pxedeck another port with the matching --…-port flag.';
+  }
+}
+
 /** Pure: the operator-facing message for a failed socket call. */
 export function explainSocketError(
   code: string,
@@ -107,10 +124,7 @@ export function explainSocketError(
   switch (code) {
     case 'EADDRINUSE': {
       const holder = holders.length > 0 ? describePortHolders(holders) : 'another process (we could not see which)';
-      return (
-        `Cannot listen on ${target}: the port is already in use by ${holder}. ` +
-        `Stop dnsmasq / NetworkManager shared mode on this interface, or run pxedeck on another interface.`
-      );
+      return `Cannot listen on ${target}: the port is already in use by ${holder}. ${wayOutOfTakenPort(context.port)}`;
     }
     case 'EACCES':
     case 'EPERM':

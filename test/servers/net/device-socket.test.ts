@@ -74,7 +74,7 @@ describe.skipIf(!isLinux)('openDeviceUdpSocket on loopback', () => {
       expect(error.context).toMatchObject({ syscall: 'bind', device: 'lo', port });
       expect(error.holders.map((entry) => entry.pid)).toEqual([process.pid]);
       expect(error.message).toContain(`by node (pid ${process.pid}: `);
-      expect(error.message).toContain('Stop dnsmasq / NetworkManager shared mode on this interface, or run pxedeck on another interface.');
+      expect(error.message).toContain('Stop that process, or give pxedeck another port');
       await rejection(openDeviceUdpSocket({ device: 'pxdnone0', port: 0 }));
     }
     expect(openFds()).toBe(before);
@@ -117,6 +117,15 @@ describe('explainSocketError', () => {
       'Cannot listen on UDP 0.0.0.0:67 on enp3s0: the port is already in use by another process (we could not see which). ' +
         'Stop dnsmasq / NetworkManager shared mode on this interface, or run pxedeck on another interface.',
     );
+  });
+
+  it('fits the advice to the port: TFTP and syslog are not DHCP', () => {
+    expect(explainSocketError('EADDRINUSE', { ...dhcp, port: 69 })).toContain('tftpd-hpa, dnsmasq with enable-tftp), or give pxedeck another port with --tftp-port.');
+    const syslog = explainSocketError('EADDRINUSE', { ...dhcp, port: 514 });
+    expect(syslog).toContain('rsyslog or syslog-ng');
+    expect(syslog).toContain('--syslog-port');
+    expect(syslog).not.toContain('dnsmasq');
+    expect(explainSocketError('EADDRINUSE', { ...dhcp, port: 4011 })).toContain('Stop dnsmasq / NetworkManager shared mode');
   });
 
   it('lists the interfaces that exist on ENODEV, and falls back to the raw code otherwise', () => {
