@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { openDeviceUdpSocket, openUdpSocket } from '../../src/servers/net/device-socket.js';
 
 export type UdpActorCommand =
-  | { op: 'open'; id: string; port: number; address?: string; device?: string }
+  | { op: 'open'; id: string; port: number; address?: string; device?: string; reuseAddress?: boolean }
   | { op: 'send'; id: string; address: string; port: number; hex: string }
   | { op: 'close'; id: string };
 
@@ -29,7 +29,7 @@ async function run(command: UdpActorCommand): Promise<number | undefined> {
   switch (command.op) {
     case 'open': {
       const socket = command.device
-        ? await openDeviceUdpSocket({ device: command.device, port: command.port, ...(command.address && { address: command.address }) })
+        ? await openDeviceUdpSocket({ device: command.device, port: command.port, ...(command.address && { address: command.address }), ...(command.reuseAddress && { reuseAddress: true }) })
         : await openUdpSocket({ port: command.port, ...(command.address && { address: command.address }) });
       // Firmware broadcasts its DISCOVERs.
       socket.setBroadcast(true);

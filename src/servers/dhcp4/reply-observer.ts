@@ -8,8 +8,9 @@
  * NetworkManager, dhcpcd) still binds 68, and Linux hands each *broadcast* datagram to every socket bound to
  * the port, so neither of us takes packets from the other. Limits, by design of UDP: a reply *unicast* to the
  * client (no broadcast flag, sent to its MAC and offered address) reaches only one socket at most and
- * usually is not even addressed to this host: those replies are invisible to us. A client that binds 68
- * without SO_REUSEADDR before us makes our bind fail; then we say so and pxedeck runs on without us.
+ * usually is not even addressed to this host: those replies are invisible to us. Sharing needs both sides:
+ * a client that binds 68 without SO_REUSEADDR before us makes our bind fail (we say so, and pxedeck serves
+ * on without us); one that binds without it after us would fail, so such a client must start first.
  */
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { BOOTREPLY, Option } from '../../protocol/dhcp4/constants.js';
