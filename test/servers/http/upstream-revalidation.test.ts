@@ -2,12 +2,13 @@
 // origin on 127.0.0.1 that each test controls: its validators, its max-age, 304s, a changed body, a 5xx,
 // a hang, and going down.
 import { randomBytes } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpServerOptions } from '../../../src/servers/http/server.js';
+import { UpstreamCache } from '../../../src/servers/http/upstream-cache.js';
 import { ofKind, startServer, tempDir, waitFor, type RunningServer } from './fixtures.js';
 
 const CHUNK = 256 * 1024;
@@ -254,6 +255,26 @@ describe('upstream cache freshness', () => {
     expect((await get(server, 'k')).equals(v1.body)).toBe(true);
     expect(origin.requests).toHaveLength(2);
     expect(ofKind(server.events, 'upstream.stale')).toHaveLength(2);
+  });
+});
+
+describe('upstream cache on disk', () => {
+  it('reads a sidecar written before revalidation existed, and removes data no sidecar names', async () => {
+    const origin = await newOrigin();
+    const body = randomBytes(5000);
+    const url = `${origin.base}/pub/old`;
+    const key = UpstreamCache.keyFor(url);
+    const dir = join(scratch.dir, 'legacy');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, `${key}.data`), body);
+    await writeFile(join(dir, `${key}.json`), JSON.stringify({ url, size: body.length, etag: '"old"', fetchedAt: Date.now() }));
+    await writeFile(join(dir, `${key}.0badc0de.part-12345678`), 'crashed mid-download');
+    await writeFile(join(dir, `${key}.0badc0de.data`), 'crashed mid-swap');
+    const server = await start('legacy', origin);
+    expect((await get(server, 'old')).equals(body)).toBe(true);
+    expect(origin.requests).toEqual([]);
+    expect(await readdir(dir)).toEqual(expect.arrayContaining([`${key}.data`, `${key}.json`]));
+    expect(await readdir(dir)).toHaveLength(2);
   });
 });
 
