@@ -4,6 +4,11 @@
  * Information-request, and to a netboot client's Solicit an Advertise without addresses (status
  * NoAddrsAvail, RFC 8415 §18.3.1) carrying the boot file URL, for firmware that merges boot offers.
  * Every message is an event; a malformed one is counted and dropped, nothing escapes the socket handler.
+ *
+ * Boot URLs name our global/ULA address on the segment. Should the interface lose it, the server has no
+ * address to offer: it says so as its state (server.error, until setServerAddress gives it one again) and
+ * ignores, with that reason, every message whose answer would carry a URL; Confirm, Release and Decline
+ * need no URL and are still answered.
  */
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { describeFirmware } from '../../boot/client-facts.js';
@@ -29,8 +34,8 @@ export type Dhcp6Mode = 'stateless' | 'full';
 
 export interface Dhcp6ServerOptions {
   readonly mode: Dhcp6Mode;
-  /** Our global or ULA address on the segment: what boot URLs name (link-local cannot go in a URL usefully). */
-  readonly serverAddress: string;
+  /** Our global or ULA address on the segment: what boot URLs name (link-local cannot go in a URL usefully); undefined: none. */
+  readonly serverAddress: string | undefined;
   /** Server identifier option value (a DUID, e.g. DUID-LL of the interface MAC). */
   readonly serverDuid: Buffer;
   readonly interfaceName?: string;
@@ -55,6 +60,9 @@ export interface Dhcp6ServerOptions {
 
 export interface Dhcp6Server {
   readonly port: number;
+  /** The address boot URLs name from now on; undefined, with why: the interface has none to offer. */
+  setServerAddress(address: string | undefined, why?: string): void;
+  serverAddress(): string | undefined;
   readonly stats: { received: number; sent: number; malformed: number; ignored: number };
   close(): Promise<void>;
 }
@@ -78,6 +86,9 @@ export async function createDhcp6Server(options: Dhcp6ServerOptions): Promise<Dh
     }
   }
   const serverIdHex = options.serverDuid.toString('hex');
+  const serverName = `dhcp6-${options.mode}`;
+  let serverAddress = options.serverAddress;
+  let noAddressWhy = 'the interface has no global or ULA IPv6 address';
 
   function destination(rinfo: RemoteInfo): string {
     // Replies go to the client's link-local address, which means nothing without the interface.
@@ -167,7 +178,7 @@ export async function createDhcp6Server(options: Dhcp6ServerOptions): Promise<Dh
       policy: state.policy,
       history: state.history,
       now: now(),
-      serverAddress: options.serverAddress,
+      serverAddress: serverAddress!,
       binaries: options.binaries(),
       ...(options.httpPort !== undefined && { httpPort: options.httpPort }),
       ...(options.scriptUrl !== undefined && { scriptUrl: options.scriptUrl }),
@@ -226,6 +237,8 @@ export async function createDhcp6Server(options: Dhcp6ServerOptions): Promise<Dh
     const full = options.mode === 'full';
     const policyIgnores = options.clientState(facts.mac).policy.ignore === true;
     if (policyIgnores) return ignore(facts, 'the operator set this machine to be ignored');
+    const answerNeedsUrl = type === MessageType.SOLICIT || type === MessageType.REQUEST || type === MessageType.RENEW || type === MessageType.REBIND || type === MessageType.INFORMATION_REQUEST;
+    if (serverAddress === undefined && answerNeedsUrl) return ignore(facts, `no IPv6 address to offer in boot URLs: ${noAddressWhy}`);
 
     switch (type) {
       case MessageType.SOLICIT: {
@@ -335,15 +348,31 @@ export async function createDhcp6Server(options: Dhcp6ServerOptions): Promise<Dh
   socket.on('error', (error) => emit({ kind: 'server.error', time: now(), source: 'dhcp6', server: 'dhcp6', message: error.message }));
 
   const port = socket.address().port;
-  emit({ kind: 'server.listening', time: now(), source: 'dhcp6', server: `dhcp6-${options.mode}`, address: `[${options.serverAddress}]:${port}${options.interfaceName ? ` on ${options.interfaceName}` : ''}` });
+  const reportState = () => {
+    if (serverAddress === undefined) {
+      emit({ kind: 'server.error', time: now(), source: 'dhcp6', server: serverName, message: `no IPv6 address to offer in boot URLs: ${noAddressWhy}` });
+    } else {
+      emit({ kind: 'server.listening', time: now(), source: 'dhcp6', server: serverName, address: `[${serverAddress}]:${port}${options.interfaceName ? ` on ${options.interfaceName}` : ''}` });
+    }
+  };
+  if (serverAddress === undefined) emit({ kind: 'server.listening', time: now(), source: 'dhcp6', server: serverName, address: `[::]:${port}${options.interfaceName ? ` on ${options.interfaceName}` : ''}` });
+  reportState();
 
   let closed: Promise<void> | null = null;
   function close(): Promise<void> {
     closed ??= new Promise<void>((resolve) => socket.close(() => resolve())).then(() => {
-      emit({ kind: 'server.closed', time: now(), source: 'dhcp6', server: `dhcp6-${options.mode}` });
+      emit({ kind: 'server.closed', time: now(), source: 'dhcp6', server: serverName });
     });
     return closed;
   }
   options.signal?.addEventListener('abort', () => void close(), { once: true });
-  return { port, stats, close };
+  function setServerAddress(address: string | undefined, why?: string): void {
+    // Reported only when something changed: the address, or why there is none.
+    const unchanged = address === serverAddress && (address !== undefined || why === undefined || why === noAddressWhy);
+    if (closed || unchanged) return;
+    serverAddress = address;
+    if (why !== undefined) noAddressWhy = why;
+    reportState();
+  }
+  return { port, stats, close, setServerAddress, serverAddress: () => serverAddress };
 }

@@ -26,7 +26,7 @@
  *
  * Events are bounded: ra.router-seen once per router and flag set, ra.router-gone once per departure,
  * ra.sent per answered solicitation (which is rate-limited), per final RA and at most once a minute for the
- * periodic ones.
+ * periodic ones; ra.started when we begin, and again (with the new prefixes) when the interface's change.
  */
 import ipaddr from 'ipaddr.js';
 import {
@@ -91,6 +91,8 @@ export interface SeenRouter {
 export interface RouterAdvertService {
   state(): RouterAdvertState;
   routers(): readonly SeenRouter[];
+  /** The interface's prefixes changed: advertise these from now on (at once while advertising). */
+  setPrefixes(prefixes: readonly AdvertisedPrefix[]): void;
   readonly stats: { sent: number; solicitationsAnswered: number; received: number; malformed: number };
   close(): Promise<void>;
 }
@@ -143,7 +145,6 @@ export async function createRouterAdvertService(options: RouterAdvertOptions): P
   const socket = (options.openSocket ?? openRouterDiscoverySocket)(iface);
   const stats = { sent: 0, solicitationsAnswered: 0, received: 0, malformed: 0 };
   const table = new RouterTable({ zeroLifetimeHoldMs: options.zeroLifetimeHoldMs ?? 3 * intervalMs });
-  const prefixTexts = options.prefixes.map((prefix) => `${prefix.prefix}/${prefix.prefixLength}`);
   let state: RouterAdvertState = 'listening';
   /** Tells a listen's timers from those of an earlier listen that ended early. */
   let listenRound = 0;
@@ -154,7 +155,7 @@ export async function createRouterAdvertService(options: RouterAdvertOptions): P
   let solicitedWindow = { start: 0, count: 0 };
   const timers = new Set<NodeJS.Timeout>();
 
-  const ourAdvert: RouterAdvert = {
+  const advertOf = (prefixes: readonly AdvertisedPrefix[]): RouterAdvert => ({
     kind: 'router-advert',
     curHopLimit: 64,
     managed,
@@ -165,7 +166,7 @@ export async function createRouterAdvertService(options: RouterAdvertOptions): P
     retransTimer: 0,
     options: [
       { type: 'source-link-layer', mac: options.mac },
-      ...options.prefixes.map(
+      ...prefixes.map(
         (prefix): NdOption => ({
           type: 'prefix',
           prefix: prefix.prefix,
@@ -177,8 +178,12 @@ export async function createRouterAdvertService(options: RouterAdvertOptions): P
         }),
       ),
     ],
-  };
-  const advertBytes = encode(ourAdvert);
+  });
+  const textsOf = (prefixes: readonly AdvertisedPrefix[]) => prefixes.map((prefix) => `${prefix.prefix}/${prefix.prefixLength}`);
+  // Replaced when the interface's addresses change (setPrefixes).
+  let ourAdvert = advertOf(options.prefixes);
+  let advertBytes = encode(ourAdvert);
+  let prefixTexts = textsOf(options.prefixes);
   /** RFC 4861 §6.2.5: hosts drop us as default router on it; no prefixes, so nothing else of theirs changes. */
   const finalBytes = (flags: { managed: boolean; other: boolean }) =>
     encode({ ...ourAdvert, ...flags, preference: 'medium', routerLifetime: 0, options: [{ type: 'source-link-layer', mac: options.mac }] });
@@ -377,8 +382,21 @@ export async function createRouterAdvertService(options: RouterAdvertOptions): P
   if (options.signal?.aborted) await close();
   else options.signal?.addEventListener('abort', () => void close(), { once: true });
 
+  /** The interface's prefixes changed: advertised from now on, and at once to all nodes while we advertise. */
+  const setPrefixes = (prefixes: readonly AdvertisedPrefix[]): void => {
+    const texts = textsOf(prefixes);
+    if (state === 'closed' || texts.join(' ') === prefixTexts.join(' ')) return;
+    ourAdvert = advertOf(prefixes);
+    advertBytes = encode(ourAdvert);
+    prefixTexts = texts;
+    if (state !== 'advertising') return;
+    advertise(ALL_NODES);
+    emit({ kind: 'ra.started', time: now(), ...base, managed, other, routerLifetime, prefixes: prefixTexts, reason: `the prefixes on ${iface} changed` });
+  };
+
   return {
     state: () => state,
+    setPrefixes,
     routers: () => table.known().map(({ expiresAt: _expiresAt, withdrawn: _withdrawn, ...router }): SeenRouter => router),
     stats,
     close,

@@ -31,14 +31,14 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-async function start(mode: Dhcp6Mode, extra: { store?: Lease6Store; ignore?: boolean } = {}): Promise<Harness> {
+async function start(mode: Dhcp6Mode, extra: { store?: Lease6Store; ignore?: boolean; serverAddress?: string | null } = {}): Promise<Harness> {
   const events: PxedeckEvent[] = [];
   const client = dgram.createSocket({ type: 'udp6', ipv6Only: true });
   await new Promise<void>((done) => client.bind(0, '::1', done));
   const pool = mode === 'full' ? new Lease6Pool({ first: 'fd77::100', last: 'fd77::103', validSeconds: 600, ...(extra.store && { store: extra.store }) }) : undefined;
   const server = await createDhcp6Server({
     mode,
-    serverAddress: 'fd77::1',
+    serverAddress: extra.serverAddress === null ? undefined : (extra.serverAddress ?? 'fd77::1'),
     serverDuid,
     openSocket: (port) => openUdpSocket({ port, address: '::1', family: 6 }),
     ports: { server: 0, client: client.address().port },
@@ -207,6 +207,51 @@ describe('DHCPv6 server, stateless mode', () => {
     expect(reply.msgType).toBe(7);
     expect(urlOf(reply)).toBe('http://[fd77::1]:8080/boot.ipxe');
     expect(findOption(reply, Option.DNS_SERVERS)?.toString('hex')).toBe('fd770000000000000000000000000001');
+  });
+});
+
+describe('DHCPv6 server when the interface loses the address boot URLs name', () => {
+  const states = (events: PxedeckEvent[]) =>
+    events.flatMap((e) => (e.kind === 'server.listening' || e.kind === 'server.error' ? [`${e.kind} ${e.server} ${e.address ?? e.message}`] : []));
+
+  it('says it has no address to offer (state and each ignored message), still releases, and follows a new address', async () => {
+    const { exchange, events, server, pool } = await start('full');
+    const advertise = (await exchange(ipxeSolicit))!;
+    await exchange(requestFor(ipxeSolicit, advertise));
+    server.setServerAddress(undefined, 'fd77::1 was removed from bench0');
+    expect(server.serverAddress()).toBeUndefined();
+    expect(await exchange(ovmfSolicit)).toBeUndefined();
+    expect(await exchange(requestFor(ipxeSolicit, advertise, 5))).toBeUndefined();
+    const info = withOptions(ipxeSolicit, 11, (options) => options.filter((o) => o.code !== Option.IA_NA));
+    expect(await exchange(info)).toBeUndefined();
+    const reasons = events.filter((e) => e.kind === 'dhcp6.ignored').map((e) => (e as { reason: string }).reason);
+    expect(reasons).toEqual(Array(3).fill('no IPv6 address to offer in boot URLs: fd77::1 was removed from bench0'));
+    // A Release needs no URL: the lease is freed as always.
+    const release = (await exchange(requestFor(ipxeSolicit, advertise, 8)))!;
+    expect(statusOf(release.options)).toMatchObject({ code: StatusCode.SUCCESS });
+    expect(pool!.leases()).toEqual([]);
+
+    server.setServerAddress('fd77::2');
+    expect(urlOf((await exchange(ovmfSolicit))!)).toBe('tftp://[fd77::2]/ipxe.efi');
+    expect(states(events)).toEqual([
+      `server.listening dhcp6-full [fd77::1]:${server.port}`,
+      'server.error dhcp6-full no IPv6 address to offer in boot URLs: fd77::1 was removed from bench0',
+      `server.listening dhcp6-full [fd77::2]:${server.port}`,
+    ]);
+    // The same address again reports nothing.
+    server.setServerAddress('fd77::2');
+    expect(states(events)).toHaveLength(3);
+  });
+
+  it('starts without an address: listening, and in error until it gets one', async () => {
+    const { exchange, events, server } = await start('stateless', { serverAddress: null });
+    expect(await exchange(ovmfSolicit)).toBeUndefined();
+    expect(states(events)).toEqual([
+      `server.listening dhcp6-stateless [::]:${server.port}`,
+      'server.error dhcp6-stateless no IPv6 address to offer in boot URLs: the interface has no global or ULA IPv6 address',
+    ]);
+    server.setServerAddress('fd77::1');
+    expect(urlOf((await exchange(ovmfSolicit))!)).toBe('tftp://[fd77::1]/ipxe.efi');
   });
 });
 

@@ -3,12 +3,14 @@ import {
   chooseFrom,
   compareInterfaceStates,
   describeInterface,
+  followUrlAddress6,
   interfaceForAddress,
   InterfaceChoiceError,
   ipv4Subnet,
   listInterfaces,
   parseDefaultRouteInterfaces,
   subnetContains,
+  usableIpv6Addresses,
   type InterfaceState,
   type NetInterface,
 } from '../../../src/servers/net/interfaces.js';
@@ -151,8 +153,8 @@ describe('chooseFrom', () => {
 });
 
 describe('compareInterfaceStates', () => {
-  const present: InterfaceState = { present: true, index: 7, up: true, operstate: 'up', ipv4: ['10.77.1.1/24'] };
-  const absent: InterfaceState = { present: false, up: false, operstate: 'absent', ipv4: [] };
+  const present: InterfaceState = { present: true, index: 7, up: true, operstate: 'up', ipv4: ['10.77.1.1/24'], ipv6: ['fd77::1/64'] };
+  const absent: InterfaceState = { present: false, up: false, operstate: 'absent', ipv4: [], ipv6: [] };
 
   it('reports nothing when nothing changed', () => {
     expect(compareInterfaceStates('bench0', present, { ...present, ipv4: ['10.77.1.1/24'] })).toBeUndefined();
@@ -167,10 +169,52 @@ describe('compareInterfaceStates', () => {
     });
   });
 
+  it('notices an IPv6 address that goes, comes back or changes, on the same socket', () => {
+    const gone = compareInterfaceStates('bench0', present, { ...present, ipv6: [] });
+    expect(gone).toMatchObject({ needsNewSocket: false, previous: { ipv6: ['fd77::1/64'] }, current: { ipv6: [] } });
+    expect(compareInterfaceStates('bench0', { ...present, ipv6: [] }, present)).toMatchObject({ needsNewSocket: false });
+    expect(compareInterfaceStates('bench0', present, { ...present, ipv6: ['fd77::2/64'] })).toBeDefined();
+  });
+
   it('asks for a new socket when the interface comes back (or is swapped) under another index', () => {
     expect(compareInterfaceStates('bench0', present, absent)).toMatchObject({ needsNewSocket: false });
     expect(compareInterfaceStates('bench0', absent, { ...present, index: 9 })).toMatchObject({ needsNewSocket: true });
     expect(compareInterfaceStates('bench0', present, { ...present, index: 9 })).toMatchObject({ needsNewSocket: true });
+  });
+});
+
+describe('usableIpv6Addresses', () => {
+  // /proc/net/if_inet6: address, ifindex, prefix length, scope, flags (all hex), name.
+  const text = [
+    'fd770000000000000000000000000001 03 40 00 80   bench0',
+    'fe80000000000000505400fffe000050 03 40 20 80   bench0',
+    'fd770000000000000000000000000002 03 40 00 c0   bench0',
+    '20010db8000100020000000000000009 03 38 00 00   bench0',
+    'fd770000000000000000000000000003 03 40 00 88   bench0',
+    'fd770005000000000000000000000001 04 40 00 80   wlan0',
+    '00000000000000000000000000000001 01 80 10 80       lo',
+  ].join('\n');
+
+  it('keeps global and ULA addresses a URL can name, in the form Node prints, sorted', () => {
+    expect(usableIpv6Addresses(text, 'bench0')).toEqual(['2001:db8:1:2::9/56', 'fd77::1/64']);
+  });
+
+  it('leaves out link-local, host scope, tentative and failed addresses, and other interfaces', () => {
+    expect(usableIpv6Addresses(text, 'lo')).toEqual([]);
+    expect(usableIpv6Addresses(text, 'wlan0')).toEqual(['fd77:5::1/64']);
+    expect(usableIpv6Addresses('', 'bench0')).toEqual([]);
+  });
+});
+
+describe('followUrlAddress6', () => {
+  it('keeps the address boot URLs name while the interface holds it', () => {
+    expect(followUrlAddress6('fd77::1', ['2001:db8::1/64', 'fd77::1/64'])).toBe('fd77::1');
+  });
+
+  it('moves to an address left when it goes, and to none when none is left', () => {
+    expect(followUrlAddress6('fd77::1', ['fd77::2/64'])).toBe('fd77::2');
+    expect(followUrlAddress6('fd77::1', [])).toBeUndefined();
+    expect(followUrlAddress6(undefined, ['fd77::1/64'])).toBe('fd77::1');
   });
 });
 

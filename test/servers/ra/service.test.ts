@@ -417,6 +417,24 @@ describe('router advertisement service with a router lifetime (full DHCP on a be
     await service.close();
   });
 
+  it('advertises the interface\'s new prefixes at once when they change, and reports them', async () => {
+    const { memory, events, service } = await advertising(30);
+    const before = memory.sent.length;
+    service.setPrefixes([{ prefix: 'fd77:2::', prefixLength: 64, autonomous: true }]);
+    const now = memory.sent.slice(before);
+    expect(now).toHaveLength(1);
+    expect(now[0]).toMatchObject({ destination: 'ff02::1', message: { kind: 'router-advert', routerLifetime: 30, options: [{ type: 'source-link-layer' }, { type: 'prefix', prefix: 'fd77:2::', prefixLength: 64 }] } });
+    expect(events.at(-1)).toMatchObject({ kind: 'ra.started', prefixes: ['fd77:2::/64'], reason: 'the prefixes on bench0 changed' });
+    // The same prefixes again: nothing sent, nothing reported.
+    service.setPrefixes([{ prefix: 'fd77:2::', prefixLength: 64, autonomous: true }]);
+    expect(memory.sent.length).toBe(before + 1);
+    // None left: RAs go on (M/O still send firmware to DHCPv6), without a prefix.
+    service.setPrefixes([]);
+    await vi.advanceTimersByTimeAsync(11_000);
+    expect(adverts(memory).slice(-1)[0]!.message).toMatchObject({ options: [{ type: 'source-link-layer' }] });
+    await service.close();
+  });
+
   it('refuses a lifetime RFC 4861 does not allow', async () => {
     const memory = memorySocket();
     const start = (routerLifetime: number) =>
