@@ -27,15 +27,15 @@ import { createDhcp4Server, type Dhcp4Server } from './servers/dhcp4/server.js';
 import { startReplyObserver } from './servers/dhcp4/reply-observer.js';
 import { Lease6Pool } from './servers/dhcp6/lease-pool6.js';
 import { createDhcp6Server, type Dhcp6Server } from './servers/dhcp6/server.js';
-import { createRouterAdvertService, prefixesFromAddresses, type RouterAdvertService } from './servers/ra/service.js';
+import { createRouterAdvertService, prefixesFromAddresses, type AdvertisedPrefix, type RouterAdvertService } from './servers/ra/service.js';
 import type { Emit, PxedeckEvent } from './servers/events.js';
 import { ControlError, createControlApi, type ControlApi } from './servers/http/control-api.js';
-import { createHttpServer, type HttpServer } from './servers/http/server.js';
+import { createHttpServer, type HttpBind, type HttpServer } from './servers/http/server.js';
 import { openDeviceUdpSocket, openUdpSocket, SocketOpenError } from './servers/net/device-socket.js';
-import { chooseInterface, InterfaceChoiceError, watchInterface, type Ipv6Address } from './servers/net/interfaces.js';
+import { chooseInterface, compareInterfaceStates, followUrlAddress6, InterfaceChoiceError, watchInterface, type Ipv6Address } from './servers/net/interfaces.js';
 import { neighborMac } from './servers/net/neighbors.js';
 import { neighborMac6 } from './servers/net/neighbors6.js';
-import { createTftpServer, type TftpServer } from './servers/tftp/server.js';
+import { createTftpServer, type TftpBind, type TftpServer } from './servers/tftp/server.js';
 import { createSyslogServer, DEFAULT_SYSLOG_PORT, type SyslogServer } from './servers/syslog/server.js';
 import { openEventLog } from './state/event-log.js';
 import { openAssignments } from './state/assignments.js';
@@ -173,13 +173,21 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
     // Installers get it as log_host= / inst.syslog=; both take a bare address and send to 514.
     syslogServer: served.serverAddress,
   });
-  // IPv6: a global/ULA address of the interface names us in URLs (a link-local one cannot go in a URL).
-  const address6 = served.ipv6.find((a) => !a.address.toLowerCase().startsWith('fe80:'))?.address;
-  const httpBase6 = address6 ? `http://[${address6}]${settings.httpPort === 80 ? '' : `:${settings.httpPort}`}` : undefined;
+  // IPv6: a global/ULA address of the interface names us in URLs (a link-local one cannot go in a URL). It
+  // follows the interface while pxedeck runs (followIpv6 below); TFTP and HTTP listen on the first one.
+  const initialAddress6 = served.ipv6.find((a) => !a.address.toLowerCase().startsWith('fe80:'))?.address;
+  let address6 = initialAddress6;
   // Scripts for clients that came over IPv6 name kernels by the IPv6 URL; IPv4 clients keep the IPv4 one.
-  const planner6 = httpBase6
-    ? createBootPlanner({ serverBase: httpBase6, library: () => library, assignments, policies, defaultTarget: defaultTargetOf(cli, settings), syslogServer: served.serverAddress })
-    : undefined;
+  const planner6For = (address: string) =>
+    createBootPlanner({
+      serverBase: `http://[${address}]${settings.httpPort === 80 ? '' : `:${settings.httpPort}`}`,
+      library: () => library,
+      assignments,
+      policies,
+      defaultTarget: defaultTargetOf(cli, settings),
+      syslogServer: served.serverAddress,
+    });
+  let planner6 = address6 ? planner6For(address6) : undefined;
   const plannerFor = (ip: string) => (planner6 && isIPv6(ip) && !ip.startsWith('::ffff:') ? planner6 : planner);
   const macOf = (ip: string) => registry.macForIp(ip) ?? (isIPv6(ip) ? neighborMac6(ip, served.name) : neighborMac(ip));
   let lease6File: ReturnType<typeof openLease6File> | undefined;
@@ -255,9 +263,10 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
     stopFollowing();
     await eventLog.close();
   };
-  try {
-    const tftp: TftpServer = await createTftpServer({
-      bind: [{ address: served.serverAddress, port: cli.tftpPort ?? 69 }, ...(address6 ? [{ address: address6, port: cli.tftpPort ?? 69 }] : [])],
+  const tftpPort = cli.tftpPort ?? 69;
+  const tftpOn = (bind: readonly TftpBind[]): Promise<TftpServer> =>
+    createTftpServer({
+      bind,
       root: [bootDir],
       emit,
       signal: controller.signal,
@@ -271,10 +280,9 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
       macForAddress: macOf,
       blksizeCapFor: (client) => (client.mac ? policies.get(client.mac).blksizeCap : undefined),
     });
-    closers.push(() => tftp.close());
-
-    const http: HttpServer = await createHttpServer({
-      bind: [{ address: served.serverAddress, port: settings.httpPort }, ...(address6 ? [{ address: address6, port: settings.httpPort }] : [])],
+  const httpOn = (bind: readonly HttpBind[]): Promise<HttpServer> =>
+    createHttpServer({
+      bind,
       emit,
       signal: controller.signal,
       renderIpxeScript: async (request) => {
@@ -299,6 +307,10 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
         if (beacon === 'booted') assignments.consumeOnce(mac, Date.now());
       },
     });
+  try {
+    const tftp = await tftpOn([{ address: served.serverAddress, port: tftpPort }, ...(address6 ? [{ address: address6, port: tftpPort }] : [])]);
+    closers.push(() => tftp.close());
+    const http = await httpOn([{ address: served.serverAddress, port: settings.httpPort }, ...(address6 ? [{ address: address6, port: settings.httpPort }] : [])]);
     closers.push(() => http.close());
 
     // A host syslog daemon may already hold UDP 514: pxedeck then runs without it rather than not at all.
@@ -374,11 +386,14 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
   let ra: RouterAdvertService | undefined;
   let startDhcp6: (() => Promise<Dhcp6Server>) | undefined;
   let startRa: (() => Promise<RouterAdvertService>) | undefined;
+  /** What the RAs advertise: the prefixes the interface holds now. */
+  let prefixes: AdvertisedPrefix[] = [];
   if (address6 && served.mac) {
     const mac = served.mac;
     const range6 = settings.mode === 'dhcp' ? cli.pool6 : undefined;
     lease6File = range6 ? openLease6File(dataDir) : undefined;
     const pool6 = range6 ? new Lease6Pool({ first: range6.first, last: range6.last, validSeconds: 3600, excluded: [address6], store: lease6File }) : undefined;
+    // Reopened with the address boot URLs name at that moment, or none.
     startDhcp6 = () =>
       createDhcp6Server({
         mode: pool6 ? 'full' : 'stateless',
@@ -399,7 +414,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
         signal: controller.signal,
       });
     // M only when our DHCPv6 hands out addresses: stateful iPXE drops an Advertise without one.
-    const prefixes = prefixesFromAddresses(served.ipv6);
+    prefixes = prefixesFromAddresses(served.ipv6);
     startRa = () =>
       createRouterAdvertService({
         interfaceName: served.name,
@@ -447,6 +462,65 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
     });
   };
 
+  /** TFTP and HTTP on IPv6 addresses the interface gained after the start, at most a few per run. */
+  const extraListeners6 = new Map<string, Array<{ close(): Promise<void> }>>();
+  closers.push(async () => {
+    await Promise.all([...extraListeners6.values()].flat().map((server) => server.close()));
+  });
+  const listenOn6 = async (address: string): Promise<void> => {
+    if (address === initialAddress6 || extraListeners6.has(address)) return;
+    if (extraListeners6.size >= 4) throw new Error(`TFTP and HTTP already listen on ${extraListeners6.size} IPv6 addresses besides the first; restart pxedeck to serve ${address}`);
+    const tftp6 = await tftpOn([{ address, port: tftpPort }]);
+    try {
+      extraListeners6.set(address, [tftp6, await httpOn([{ address, port: settings.httpPort }])]);
+    } catch (error) {
+      await tftp6.close();
+      throw error;
+    }
+  };
+
+  /**
+   * The interface's global/ULA IPv6 addresses changed (the watcher). Boot URLs keep naming their address while
+   * the interface holds it; should it go, the next one left — TFTP and HTTP listen there too, and DHCPv6 and
+   * iPXE scripts name it — or, with none left, DHCPv6 says it has no address to offer (its state and every
+   * message it leaves unanswered) until one comes back. The RAs advertise the prefixes held now: at once when
+   * `advertiseNow` (the link is up and the RA service is not being reopened anyway, with these prefixes). A
+   * listener on an address that went stays open: it serves again if the address comes back.
+   */
+  const followIpv6 = (addresses: readonly string[], advertiseNow: boolean) => {
+    if (!startDhcp6) {
+      if (addresses.length > 0) notice('info', `${served.name} now has ${addresses.join(', ')}; pxedeck serves IPv6 from its next start`);
+      return;
+    }
+    prefixes = prefixesFromAddresses(addresses.map((entry) => ({ address: entry.replace(/\/\d+$/, ''), prefixLength: Number(entry.replace(/^.*\//, '')) })));
+    if (advertiseNow) ra?.setPrefixes(prefixes);
+    reopening = reopening.then(async () => {
+      const previous = address6;
+      const next = followUrlAddress6(previous, addresses);
+      if (controller.signal.aborted || next === previous) return;
+      if (next === undefined) {
+        address6 = undefined;
+        dhcp6?.setServerAddress(undefined, `${previous} is no longer on ${served.name}`);
+        notice('warning', `${served.name} lost ${previous}, the IPv6 address in boot URLs: DHCPv6 answers no IPv6 machine until ${served.name} has a global or ULA address again`);
+        return;
+      }
+      try {
+        await listenOn6(next);
+      } catch (error) {
+        address6 = undefined;
+        const why = `TFTP/HTTP cannot listen on ${next}: ${(error as Error).message}`;
+        dhcp6?.setServerAddress(undefined, why);
+        notice('warning', `${served.name}: ${why}; DHCPv6 answers no IPv6 machine`);
+        return;
+      }
+      address6 = next;
+      planner6 = planner6For(next);
+      dhcp6?.setServerAddress(next);
+      if (previous) notice('warning', `${served.name} lost ${previous}: IPv6 boot URLs name ${next} now`);
+      else notice('info', `${served.name} has ${next}: IPv6 boot URLs name it`);
+    });
+  };
+
   // SO_BINDTODEVICE pins to the interface index: a replugged adapter needs fresh sockets. A link that comes
   // back (cable replugged, perhaps into another switch) keeps its sockets, but the RA service asks afresh
   // which router advertises there.
@@ -454,15 +528,23 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
     served.name === 'lo'
       ? undefined
       : watchInterface(served.name, (change) => {
-          const state = change.current.present ? `${change.current.operstate}${change.current.up ? '' : ' (down)'}` : 'gone';
-          notice(change.current.present ? 'info' : 'warning', `${served.name} is ${state}`);
+          const { previous, current } = change;
+          const ipv6Changed = previous.ipv6.join(' ') !== current.ipv6.join(' ');
+          const state = current.present ? `${current.operstate}${current.up ? '' : ' (down)'}` : 'gone';
+          // An IPv6 address alone that comes or goes is told by followIpv6, in its own words.
+          if (!ipv6Changed || compareInterfaceStates(served.name, { ...previous, ipv6: [] }, { ...current, ipv6: [] })) {
+            notice(current.present ? 'info' : 'warning', `${served.name} is ${state}`);
+          }
           if (controller.signal.aborted) return;
           const cameUp = change.current.operstate === 'up' && change.previous.operstate !== 'up';
           if (change.needsNewSocket) {
             reopen({ source: 'dhcp4', server: 'dhcp4' }, () => dhcp, startDhcp, (fresh) => (dhcp = fresh));
             if (startDhcp6) reopen({ source: 'dhcp6', server: 'dhcp6' }, () => dhcp6, startDhcp6, (fresh) => (dhcp6 = fresh));
           }
-          if (startRa && (change.needsNewSocket || cameUp)) reopen({ source: 'ra', server: 'ra' }, () => ra, startRa, (fresh) => (ra = fresh));
+          const reopensRa = startRa !== undefined && (change.needsNewSocket || cameUp);
+          if (startRa && reopensRa) reopen({ source: 'ra', server: 'ra' }, () => ra, startRa, (fresh) => (ra = fresh));
+          const linkUp = current.present && current.up && !['down', 'lowerlayerdown', 'notpresent'].includes(current.operstate);
+          if (ipv6Changed) followIpv6(current.ipv6, linkUp && !reopensRa);
         });
 
   return {
