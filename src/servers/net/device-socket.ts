@@ -238,6 +238,15 @@ export async function openDeviceUdpSocket(options: DeviceSocketOptions): Promise
       throw error;
     }
     handedOver = true;
+    // libuv's uv_udp_open turns SO_REUSEADDR on for a descriptor it adopts (measured: with our pinned
+    // socket on :67, a later bind of :67 with SO_REUSEADDR succeeded, as dnsmasq's would). The kernel
+    // checks the flag of sockets already bound, so turning it off again restores "a second server on
+    // this port fails to start" — the rule the header states.
+    if (!options.reuseAddress && lib.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, Buffer.alloc(4), 4) !== 0) {
+      const error = await socketError(errnoName(), context('setsockopt(SO_REUSEADDR, 0)'));
+      socket.close();
+      throw error;
+    }
     return socket;
   } finally {
     if (!handedOver) lib.close(fd);

@@ -2,7 +2,7 @@
  * Loopback only: sockets pinned to `lo` on ephemeral ports. The two-interface behaviour is proven in
  * device-socket.netns.test.ts.
  */
-import type dgram from 'node:dgram';
+import dgram from 'node:dgram';
 import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -56,6 +56,26 @@ describe.skipIf(!isLinux)('openDeviceUdpSocket on loopback', () => {
     const received6 = nextMessage(server6);
     client6.send('hello6', server6.address().port, '::1');
     expect(await received6).toEqual({ text: 'hello6', from: '::1' });
+  });
+
+  it('keeps the port its own: a later bind with SO_REUSEADDR (as dnsmasq binds :67) fails, unless we asked to share', async () => {
+    const ours = await keep(openDeviceUdpSocket({ device: 'lo', port: 0, address: '127.0.0.1' }));
+    const port = ours.address().port;
+    const intruder = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+    const outcome = await new Promise<string>((resolve) => {
+      intruder.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? String(error)));
+      intruder.bind({ address: '127.0.0.1', port }, () => resolve('bound'));
+    });
+    intruder.close();
+    expect(outcome).toBe('EADDRINUSE');
+
+    const shared = await keep(openDeviceUdpSocket({ device: 'lo', port: 0, address: '127.0.0.1', reuseAddress: true }));
+    const neighbour = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+    await new Promise<void>((resolve, reject) => {
+      neighbour.once('error', reject);
+      neighbour.bind({ address: '127.0.0.1', port: shared.address().port }, () => resolve());
+    });
+    neighbour.close();
   });
 
   it('sets IPV6_V6ONLY: an IPv4 socket can take the same port on the same device', async () => {
