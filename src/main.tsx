@@ -29,6 +29,7 @@ import { Lease6Pool } from './servers/dhcp6/lease-pool6.js';
 import { createDhcp6Server, type Dhcp6Server } from './servers/dhcp6/server.js';
 import { createRouterAdvertService, prefixesFromAddresses, type AdvertisedPrefix, type RouterAdvertService } from './servers/ra/service.js';
 import type { Emit, PxedeckEvent } from './servers/events.js';
+import { cacheLimitBytes } from './servers/http/cache-limit.js';
 import { ControlError, createControlApi, type ControlApi } from './servers/http/control-api.js';
 import { createHttpServer, type HttpBind, type HttpServer } from './servers/http/server.js';
 import { openDeviceUdpSocket, openUdpSocket, SocketOpenError } from './servers/net/device-socket.js';
@@ -301,7 +302,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
         { prefix: '/files/kickstart', dir: join(presetsDir, 'files', 'kickstart') },
       ],
       namedFiles: () => new Map([...catalog.files, ...planner.localFiles()]),
-      upstream: { cacheDir: join(dataDir, 'cache'), lookup: (id) => planner.upstreamUrl(id) ?? planner6?.upstreamUrl(id) },
+      upstream: { cacheDir: join(dataDir, 'cache'), limitBytes: cacheLimitBytes(settings.upstreamCacheGiB), lookup: (id) => planner.upstreamUrl(id) ?? planner6?.upstreamUrl(id) },
       macForIp: macOf,
       onBeacon: (beacon, mac) => {
         if (beacon === 'booted') assignments.consumeOnce(mac, Date.now());
