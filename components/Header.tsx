@@ -118,6 +118,27 @@ export function routerAdvertText(view: RouterAdvertView | undefined, width: numb
   return text ? { text, color } : undefined;
 }
 
+type ForeignServerView = HeaderProps['foreignServers'] extends ReadonlyMap<string, infer V> ? V : never;
+
+/**
+ * Another DHCP server is a problem in full mode (two servers, two pools). In proxy mode the site's server
+ * is the partner we expect, worth a quiet line; it becomes a warning only when it hands out a boot file
+ * too, since PXE clients may then boot its program instead of ours (one way a machine ends up looping).
+ */
+export function foreignServerLine(mode: HeaderProps['mode'], foreign: readonly ForeignServerView[]): { text: string; color: 'yellow' | 'gray' } | undefined {
+  if (foreign.length === 0) return undefined;
+  const describe = (server: ForeignServerView): string => `${server.server}${server.offered ? ` (offered ${server.offered})` : ''}`;
+  if (mode === 'dhcp') {
+    return { text: `⚠ other DHCP server${foreign.length > 1 ? 's' : ''} on this segment: ${foreign.map(describe).join(', ')}`, color: 'yellow' };
+  }
+  const booting = foreign.filter((server) => server.bootFile);
+  if (booting.length > 0) {
+    const names = booting.map((server) => `${server.server} hands out boot file ${server.bootFile}`).join(', ');
+    return { text: `⚠ site DHCP ${names}: PXE clients may boot it instead of ours`, color: 'yellow' };
+  }
+  return { text: `site DHCP server${foreign.length > 1 ? 's' : ''} beside us: ${foreign.map(describe).join(', ')}`, color: 'gray' };
+}
+
 export function Header(props: HeaderProps) {
   const mode = props.mode === 'dhcp' ? 'full DHCP' : 'proxyDHCP';
   const clock = formatClock(props.now);
@@ -136,14 +157,12 @@ export function Header(props: HeaderProps) {
   // The title is never cut for the router; what room it leaves (two spaces apart) is the router's.
   const titleRoom = Math.max(0, width - clock.length - 1);
   const ra = title.length < titleRoom ? routerAdvertText(props.routerAdverts, titleRoom - title.length - 2) : undefined;
-  let alert: { text: string; color: 'red' | 'yellow' } | undefined;
+  let alert: { text: string; color: 'red' | 'yellow' | 'gray' } | undefined;
+  const foreignLine = foreignServerLine(props.mode, foreign);
   if (!props.isRunning) alert = { text: 'servers are stopped (restarting or failed to start): see L for the log', color: 'red' };
-  else if (foreign.length > 0) {
-    alert = {
-      text: `⚠ other DHCP server${foreign.length > 1 ? 's' : ''} on this segment: ${foreign.map((server) => `${server.server}${server.offered ? ` (offered ${server.offered})` : ''}`).join(', ')}`,
-      color: 'yellow',
-    };
-  } else if (latestProblem) alert = { text: `${latestProblem.level === 'error' ? '✖' : '!'} ${latestProblem.text}`, color: latestProblem.level === 'error' ? 'red' : 'yellow' };
+  else if (foreignLine?.color === 'yellow') alert = foreignLine;
+  else if (latestProblem) alert = { text: `${latestProblem.level === 'error' ? '✖' : '!'} ${latestProblem.text}`, color: latestProblem.level === 'error' ? 'red' : 'yellow' };
+  else alert = foreignLine;
   return (
     <Box flexDirection="column" width={props.width}>
       <Text wrap="truncate">

@@ -1,6 +1,6 @@
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
-import { Header, routerAdvertText, serverChips } from '../../components/Header.js';
+import { foreignServerLine, Header, routerAdvertText, serverChips } from '../../components/Header.js';
 import type { ServerState } from '../../src/state/registry.js';
 import type { RouterAdvertView } from '../../src/state/router-adverts.js';
 
@@ -38,6 +38,17 @@ describe('Header', () => {
     expect(frame).toMatch(/DHCP ●:67 {2}TFTP ✖ UDP 69 in use by dnsmasq, pid 1234 {2}HTTP ●:80/);
     expect(frame).toMatch(/seen 42 {2}booting 5 {2}booted 30 {2}failed 1 {2}looping 1 {2}held 2 {2}stalled 3 {2}selected 3/);
     expect(frame).toMatch(/other DHCP server on this segment: 10\.77\.0\.254 \(offered 10\.77\.0\.60\)/);
+  });
+
+  it('in proxy mode the site DHCP server is a quiet line, and a warning once it hands out a boot file', () => {
+    const site = { server: '10.77.0.2', lastSeen: 0, offered: '10.77.0.55', offers: [] };
+    expect(foreignServerLine('proxy', [site])).toEqual({ text: 'site DHCP server beside us: 10.77.0.2 (offered 10.77.0.55)', color: 'gray' });
+    expect(foreignServerLine('proxy', [{ ...site, bootFile: 'undionly.kpxe' }])).toEqual({
+      text: '⚠ site DHCP 10.77.0.2 hands out boot file undionly.kpxe: PXE clients may boot it instead of ours',
+      color: 'yellow',
+    });
+    expect(foreignServerLine('dhcp', [site])?.color).toBe('yellow');
+    expect(foreignServerLine('proxy', [])).toBeUndefined();
   });
 
   it('keeps a server error visible even after another socket of the same service reports listening', () => {

@@ -18,6 +18,8 @@ describe('console layout', () => {
     world.feed.apply({ kind: 'server.error', time: NOW - 60_000, source: 'tftp', server: 'tftp', message: 'UDP 69 in use by dnsmasq, pid 1234' });
     world.feed.apply({ kind: 'server.listening', time: NOW - 60_000, source: 'http', server: 'http', address: '10.77.0.1:80' });
     world.feed.apply({ kind: 'dhcp.foreign-server', time: NOW - 50_000, source: 'dhcp4', server: '10.77.0.254', offered: '10.77.0.57' });
+    // The site server also hands out a boot file: in proxy mode that is the warning worth the line.
+    world.feed.apply({ kind: 'dhcp.foreign-reply', time: NOW - 49_000, source: 'dhcp4', server: '10.77.0.254', mac: mac('52:54:00:00:01:00'), messageType: 'OFFER', xid: 1, peer: '10.77.0.254:67', offered: '10.77.0.57', bootFile: 'pxelinux.0' });
     world.feed.apply({ kind: 'server.listening', time: NOW - 60_000, source: 'ra', server: 'ra', address: 'icmpv6 lo' });
     world.feed.apply({ kind: 'ra.router-seen', time: NOW - 59_000, source: 'ra', interface: 'lo', router: 'fe80::1', managed: true, other: true, routerLifetime: 1800, prefixes: ['fd77::/64'] });
     const stages = ['dhcp', 'nbp-half', 'ipxe', 'script', 'kernel-half', 'booted'] as const;
@@ -45,7 +47,7 @@ describe('console layout', () => {
     expect(text).toMatch(/proxyDHCP · lo 127\.0\.0\.1 {2}RA: (router )?fe80::1 (· )?M O/);
     expect(text).toMatch(/DHCP ●:67 {2}4011 ●:4011 {2}TFTP ✖ UDP 69 in use by dnsmasq, pid 1234/);
     expect(text).toMatch(/seen 40 {2}booting \d+ {2}booted \d+ {2}failed \d+ {2}looping \d+ {2}held 1/);
-    expect(text).toMatch(/other DHCP server on this segment: 10\.77\.0\.254 \(offered 10\.77\.0\.57\)/);
+    expect(text).toMatch(/⚠ site DHCP 10\.77\.0\.254 hands out boot/);
     expect(text).toMatch(/MAC +(VENDOR +IP +)?FIRMWARE +STAGE +(PATH +)?PROGRESS +BOOTS +STATUS/);
     expect(text).toMatch(/█+░+ +50%/);
     expect(text).toMatch(/debian-inst/);
