@@ -370,17 +370,21 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
   }
   closers.push(() => dhcp.close());
   // Other servers' broadcast replies on UDP 68, shared with the laptop's DHCP client; loopback has none to overhear.
-  if (served.name !== 'lo') {
-    const observer = await startReplyObserver({
-      openSocket: (port) => openDeviceUdpSocket({ device: served.name, port, reuseAddress: true }),
-      port: cli.dhcpClientPort ?? 68,
-      ownAddresses: [served.serverAddress],
-      interfaceName: served.name,
-      emit,
-      signal: controller.signal,
-    });
-    if (observer) closers.push(() => observer.close());
-  }
+  // Undefined where it could not bind (it said why): nothing to close then.
+  const startObserver =
+    served.name === 'lo'
+      ? undefined
+      : async () =>
+          (await startReplyObserver({
+            openSocket: (port) => openDeviceUdpSocket({ device: served.name, port, reuseAddress: true }),
+            port: cli.dhcpClientPort ?? 68,
+            ownAddresses: [served.serverAddress],
+            interfaceName: served.name,
+            emit,
+            signal: controller.signal,
+          })) ?? { close: () => Promise.resolve() };
+  let observer = startObserver ? await startObserver() : undefined;
+  closers.push(() => observer?.close() ?? Promise.resolve());
 
   // DHCPv6 and router advertisements, when the interface has an IPv6 address to put in boot URLs.
   let dhcp6: Dhcp6Server | undefined;
@@ -541,6 +545,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
           if (change.needsNewSocket) {
             reopen({ source: 'dhcp4', server: 'dhcp4' }, () => dhcp, startDhcp, (fresh) => (dhcp = fresh));
             if (startDhcp6) reopen({ source: 'dhcp6', server: 'dhcp6' }, () => dhcp6, startDhcp6, (fresh) => (dhcp6 = fresh));
+            if (startObserver) reopen({ source: 'dhcp4', server: 'dhcp-watch' }, () => observer, startObserver, (fresh) => (observer = fresh));
           }
           const reopensRa = startRa !== undefined && (change.needsNewSocket || cameUp);
           if (startRa && reopensRa) reopen({ source: 'ra', server: 'ra' }, () => ra, startRa, (fresh) => (ra = fresh));

@@ -149,6 +149,8 @@ describe.skipIf(skipReason !== undefined)('DHCPv6 and RAs after the bench port i
     const slaacMs = Date.now() - replugged;
     // dhcp-watch (the DHCP reply observer) also reports as dhcp4: count the server itself.
     expect(count((event) => listening('dhcp4')(event) && event.kind === 'server.listening' && event.server === 'dhcp4-proxy')).toBe(2);
+    // The observer of other servers' replies on 68 was pinned to the old index too: reopened with them.
+    await pxedeck.waitUntil(() => count((event) => event.kind === 'server.listening' && event.server === 'dhcp-watch') === 2, 'dhcp-watch reopened', 5000);
     expect(pxedeck.events.filter((event) => event.kind === 'server.error' && !noAddress(event))).toEqual([]);
     console.log(`replug: DHCPv6 answered ${answeredAfterFlapMs} ms after a link down/up; sockets reopened ${reopenedMs} ms after the interface came back; the machine had ${slaac} ${slaacMs} ms after`);
   });

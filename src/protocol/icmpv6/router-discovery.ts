@@ -44,7 +44,7 @@ export interface RouterAdvert {
   readonly managed: boolean;
   readonly other: boolean;
   readonly preference: RouterPreference;
-  /** Seconds; 0 = not a default router (what pxedeck always sends: nobody routes through us). */
+  /** Seconds; 0 = not a default router (pxedeck sends 0 in proxy mode, a short lifetime in full mode: see the RA service). */
   readonly routerLifetime: number;
   readonly reachableTime: number;
   readonly retransTimer: number;
