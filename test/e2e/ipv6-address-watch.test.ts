@@ -9,21 +9,17 @@
  * - Replaced by an address in another prefix: URLs, HTTP, TFTP and the RA's prefix follow it.
  * ~15 s.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MessageType, Option } from '../../src/protocol/dhcp6/constants.js';
-import { decodeBootFileUrl } from '../../src/protocol/dhcp6/options.js';
-import { decode, encode, findOption, type Dhcp6ClientServerMessage } from '../../src/protocol/dhcp6/packet.js';
 import type { PxedeckEvent } from '../../src/servers/events.js';
+import { ipxeSolicitor } from './support/ipxe-solicit.js';
 import { NetnsLab, netnsUnavailableReason, sleep, type PxedeckProcess, type UdpActor } from '../support/netns.js';
 
 const skipReason = netnsUnavailableReason(['curl']);
 
 const BENCH_MAC = '02:77:04:00:00:01';
 const MACHINE_MAC = '02:77:04:00:00:10';
-const fixture = resolve(import.meta.dirname, '../fixtures/dhcp6/v6-bios-ipxe-rom.bios-ipxe-rom.solicit.hex');
-const ipxeSolicit = decode(Buffer.from(readFileSync(fixture, 'utf8').replace(/\s+/g, ''), 'hex')) as Dhcp6ClientServerMessage;
 const NO_ADDRESS = 'no IPv6 address to offer in boot URLs: fd77:4::1 is no longer on bench0';
 
 describe.skipIf(skipReason !== undefined)('the IPv6 address in boot URLs follows the bench port (namespaces)', () => {
@@ -31,7 +27,7 @@ describe.skipIf(skipReason !== undefined)('the IPv6 address in boot URLs follows
   const ns = { laptop: '', machine: '' };
   let machine: UdpActor;
   let pxedeck: PxedeckProcess;
-  let transactionId = 0x7800;
+  let sendSolicit: () => Promise<string | undefined>;
 
   /** Until the interface's link-local address has passed duplicate address detection. */
   async function linkLocalReady(namespace: string, name: string): Promise<void> {
@@ -43,18 +39,7 @@ describe.skipIf(skipReason !== undefined)('the IPv6 address in boot URLs follows
     throw new Error(`${name} in ${namespace} has no usable link-local address`);
   }
 
-  /** The lab's iPXE Solicit, multicast from the machine's port 546: the Advertise's boot URL, or undefined (no answer in 1.5 s). */
-  async function solicit(): Promise<string | undefined> {
-    const id = (transactionId += 1);
-    const from = machine.datagrams.length;
-    await machine.must({ op: 'send', id: 'dhcp6', address: 'ff02::1:2%eth0', port: 547, hex: encode({ ...ipxeSolicit, transactionId: id }).toString('hex') });
-    const answer = await machine.datagram((datagram) => machine.datagrams.indexOf(datagram) >= from && (decode(datagram.bytes) as Dhcp6ClientServerMessage).transactionId === id, 1500);
-    if (!answer) return undefined;
-    const reply = decode(answer.bytes) as Dhcp6ClientServerMessage;
-    expect(reply.msgType).toBe(MessageType.ADVERTISE);
-    const url = findOption(reply, Option.BOOTFILE_URL);
-    return url && decodeBootFileUrl(url);
-  }
+  const solicit = () => sendSolicit();
 
   /** What the machine gets from `url` (curl inside its namespace). */
   async function fetch(url: string): Promise<string> {
@@ -78,6 +63,7 @@ describe.skipIf(skipReason !== undefined)('the IPv6 address in boot URLs follows
       await linkLocalReady(ns.machine, 'eth0');
       machine = await lab.udpActor(ns.machine, 'bench machine');
       await machine.must({ op: 'open', id: 'dhcp6', port: 546, address: '::', device: 'eth0' });
+      sendSolicit = ipxeSolicitor(machine, { socketId: 'dhcp6', device: 'eth0', firstTransactionId: 0x7800, timeoutMs: 1500 });
       const bootDir = join(lab.dir, 'boot');
       mkdirSync(bootDir, { recursive: true });
       writeFileSync(join(bootDir, 'hello.txt'), 'hello over IPv6\n');

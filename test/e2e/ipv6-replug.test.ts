@@ -10,13 +10,10 @@
  *   and RA sockets, pinned to the old index, are reopened like DHCPv4's.
  * ~25 s.
  */
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MessageType, Option } from '../../src/protocol/dhcp6/constants.js';
-import { decodeBootFileUrl } from '../../src/protocol/dhcp6/options.js';
-import { decode, encode, findOption, type Dhcp6ClientServerMessage } from '../../src/protocol/dhcp6/packet.js';
 import type { PxedeckEvent } from '../../src/servers/events.js';
+import { ipxeSolicitor } from './support/ipxe-solicit.js';
 import { NetnsLab, netnsUnavailableReason, sleep, type PxedeckProcess, type UdpActor } from '../support/netns.js';
 
 const skipReason = netnsUnavailableReason();
@@ -25,15 +22,13 @@ const SERVER4 = '10.77.3.1';
 const SERVER6 = 'fd77:3::1';
 const BENCH_MAC = '02:77:03:00:00:01';
 const MACHINE_MAC = '02:77:03:00:00:10';
-const fixture = resolve(import.meta.dirname, '../fixtures/dhcp6/v6-bios-ipxe-rom.bios-ipxe-rom.solicit.hex');
-const ipxeSolicit = decode(Buffer.from(readFileSync(fixture, 'utf8').replace(/\s+/g, ''), 'hex')) as Dhcp6ClientServerMessage;
 
 describe.skipIf(skipReason !== undefined)('DHCPv6 and RAs after the bench port is replugged (namespaces)', () => {
   let lab: NetnsLab;
   const ns = { laptop: '', machine: '' };
   let machine: UdpActor;
   let pxedeck: PxedeckProcess;
-  let transactionId = 0x7700;
+  let sendSolicit: () => Promise<string | undefined>;
 
   function plugIn(): void {
     lab.veth({ ns: ns.laptop, name: 'bench0', address: `${SERVER4}/24`, mac: BENCH_MAC }, { ns: ns.machine, name: 'eth0', mac: MACHINE_MAC });
@@ -66,18 +61,7 @@ describe.skipIf(skipReason !== undefined)('DHCPv6 and RAs after the bench port i
     }
   }
 
-  /** The lab's iPXE Solicit, multicast from the machine's port 546: the Advertise's boot URL, or undefined. */
-  async function solicit(): Promise<string | undefined> {
-    const id = (transactionId += 1);
-    const from = machine.datagrams.length;
-    await machine.must({ op: 'send', id: 'dhcp6', address: 'ff02::1:2%eth0', port: 547, hex: encode({ ...ipxeSolicit, transactionId: id }).toString('hex') });
-    const answer = await machine.datagram((datagram) => machine.datagrams.indexOf(datagram) >= from && (decode(datagram.bytes) as Dhcp6ClientServerMessage).transactionId === id, 3000);
-    if (!answer) return undefined;
-    const reply = decode(answer.bytes) as Dhcp6ClientServerMessage;
-    expect(reply.msgType).toBe(MessageType.ADVERTISE);
-    const url = findOption(reply, Option.BOOTFILE_URL);
-    return url && decodeBootFileUrl(url);
-  }
+  const solicit = () => sendSolicit();
 
   const count = (test: (event: PxedeckEvent) => boolean) => pxedeck.events.filter(test).length;
   const listening = (source: string) => (event: PxedeckEvent) => event.kind === 'server.listening' && event.source === source;
@@ -94,6 +78,7 @@ describe.skipIf(skipReason !== undefined)('DHCPv6 and RAs after the bench port i
       await linkLocalReady(ns.machine, 'eth0');
       machine = await lab.udpActor(ns.machine, 'bench machine');
       await machine.must({ op: 'open', id: 'dhcp6', port: 546, address: '::', device: 'eth0' });
+      sendSolicit = ipxeSolicitor(machine, { socketId: 'dhcp6', device: 'eth0', firstTransactionId: 0x7700, timeoutMs: 3000 });
       pxedeck = lab.pxedeck(ns.laptop, ['--interface', 'bench0', '--data-dir', join(lab.dir, 'data'), '--http-port', '8080']);
       await pxedeck.waitForEvent(listening('dhcp6'), 'DHCPv6 listening', 15_000);
       await pxedeck.waitForEvent((event) => event.kind === 'ra.started', 'ra.started', 10_000);
