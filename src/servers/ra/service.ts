@@ -42,7 +42,7 @@ import type { Mac } from '../../protocol/mac.js';
 import type { Emit } from '../events.js';
 import { ALL_NODES, ALL_ROUTERS, openRouterDiscoverySocket, type Icmp6Socket } from './icmpv6-socket.js';
 import { RA_INTERVAL_MS, RA_JITTER, routerLifetimeProblem } from './router-lifetime.js';
-import { RouterTable, type TrackedRouter } from './router-table.js';
+import { RouterTable, type HeardAdvert, type TrackedRouter } from './router-table.js';
 
 export interface AdvertisedPrefix {
   readonly prefix: string;
@@ -78,13 +78,8 @@ export interface RouterAdvertOptions {
 
 export type RouterAdvertState = 'listening' | 'advertising' | 'deferring' | 'closed';
 
-export interface SeenRouter {
-  readonly address: string;
-  readonly mac?: Mac;
-  readonly managed: boolean;
-  readonly other: boolean;
-  readonly routerLifetime: number;
-  readonly prefixes: readonly string[];
+/** A router heard on the segment, as the service reports it. */
+export interface SeenRouter extends HeardAdvert {
   readonly lastSeen: number;
 }
 
