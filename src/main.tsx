@@ -393,7 +393,12 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
   let startRa: (() => Promise<RouterAdvertService>) | undefined;
   /** What the RAs advertise: the prefixes the interface holds now. */
   let prefixes: AdvertisedPrefix[] = [];
-  if (address6 && served.mac) {
+  /**
+   * Opens DHCPv6 and the RA service on `address6`: at the start when the interface has a global/ULA address
+   * then, else when the first one appears (followIpv6). False without a MAC to build the DUID and RAs from.
+   */
+  const startIpv6 = async (): Promise<boolean> => {
+    if (!address6 || !served.mac) return false;
     const mac = served.mac;
     const range6 = settings.mode === 'dhcp' ? cli.pool6 : undefined;
     lease6File = range6 ? openLease6File(dataDir) : undefined;
@@ -419,7 +424,6 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
         signal: controller.signal,
       });
     // M only when our DHCPv6 hands out addresses: stateful iPXE drops an Advertise without one.
-    prefixes = prefixesFromAddresses(served.ipv6);
     startRa = () =>
       createRouterAdvertService({
         interfaceName: served.name,
@@ -445,6 +449,11 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
     closers.push(async () => {
       await Promise.all([dhcp6?.close(), ra?.close()]);
     });
+    return true;
+  };
+  if (address6) {
+    prefixes = prefixesFromAddresses(served.ipv6);
+    await startIpv6();
   }
 
   /**
@@ -493,10 +502,6 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
    * listener on an address that went stays open: it serves again if the address comes back.
    */
   const followIpv6 = (addresses: readonly string[], advertiseNow: boolean) => {
-    if (!startDhcp6) {
-      if (addresses.length > 0) notice('info', `${served.name} now has ${addresses.join(', ')}; pxedeck serves IPv6 from its next start`);
-      return;
-    }
     prefixes = prefixesFromAddresses(addresses.map((entry) => ({ address: entry.replace(/\/\d+$/, ''), prefixLength: Number(entry.replace(/^.*\//, '')) })));
     if (advertiseNow) ra?.setPrefixes(prefixes);
     reopening = reopening.then(async () => {
@@ -520,7 +525,12 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
       }
       address6 = next;
       planner6 = planner6For(next);
-      dhcp6?.setServerAddress(next);
+      if (startDhcp6) dhcp6?.setServerAddress(next);
+      // The interface had no global/ULA address at the start: DHCPv6 and RAs open now, as they would have then.
+      else if (!(await startIpv6())) {
+        notice('info', `${served.name} has ${next}, but no MAC address to send router advertisements from: pxedeck serves no DHCPv6 there`);
+        return;
+      }
       if (previous) notice('warning', `${served.name} lost ${previous}: IPv6 boot URLs name ${next} now`);
       else notice('info', `${served.name} has ${next}: IPv6 boot URLs name it`);
     });
