@@ -56,6 +56,13 @@ export interface UpstreamCacheOptions {
   readonly revalidateTimeoutMs?: number;
   /** After a failed revalidation, the stale copy is served without asking again for this long. Default 30 s. */
   readonly staleRetryMs?: number;
+  /**
+   * A first fetch whose answer has not begun by then fails (the machine gets a 502 and the operator an
+   * event) instead of hanging the boot. Default 30 s: mirrors can be slow to start, never that slow.
+   */
+  readonly fetchTimeoutMs?: number;
+  /** A download that receives nothing for this long is abandoned. Default 60 s. */
+  readonly stallTimeoutMs?: number;
 }
 
 /** What one lookup decided, shared by every request for the URL that arrives while it is made. */
@@ -243,7 +250,7 @@ export class UpstreamCache {
   }
 
   async #fetch(url: string, key: string): Promise<Decision> {
-    const answer = await this.#request(url, {});
+    const answer = await this.#request(url, {}, this.options.fetchTimeoutMs ?? 30_000);
     if (answer.kind === 'error') {
       this.#emit('upstream.error', url, 0, { error: answer.message });
       return { kind: 'failed', status: 502, message: answer.message };
@@ -323,8 +330,12 @@ export class UpstreamCache {
     const interval = this.options.progressIntervalMs ?? 250;
     let lastAt = started;
     let lastBytes = 0;
+    // A stalled origin would otherwise hold every machine waiting on this file, and the cache slot, forever.
+    const stallMs = this.options.stallTimeoutMs ?? 60_000;
+    const stall = setTimeout(() => answer.controller.abort(new Error(`origin sent nothing for ${stallMs >= 1000 ? `${Math.round(stallMs / 1000)} s` : `${stallMs} ms`}`)), stallMs);
     try {
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        stall.refresh();
         await writer.write(chunk, 0, chunk.length, download.available);
         download.available += chunk.length;
         download.notify();
@@ -363,6 +374,7 @@ export class UpstreamCache {
       await unlink(download.path).catch(() => undefined);
       this.#emit('upstream.error', download.url, download.available, { error: download.error });
     } finally {
+      clearTimeout(stall);
       answer.release();
       if (this.#downloads.get(entry.key) === download) this.#downloads.delete(entry.key);
       this.#pending.delete(download.url);

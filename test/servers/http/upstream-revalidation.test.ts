@@ -329,3 +329,38 @@ describe('upstream cache eviction', () => {
     expect(origin.requests.slice(before).map((request) => request.path)).toEqual(['/pub/c']);
   }, 30_000);
 });
+
+describe('upstream cache, an origin that never finishes', () => {
+  it('a first fetch whose answer never begins fails with a 502 and an event instead of hanging the boot', async () => {
+    const origin = await newOrigin();
+    origin.set('/pub/kernel', randomBytes(1000), 'v1');
+    origin.mode = 'hang';
+    const server = await start('first-hang', origin, { fetchTimeoutMs: 300 });
+    const started = Date.now();
+    const response = await fetch(`${server.base}/upstream/kernel/file`);
+    expect(response.status).toBe(502);
+    await response.arrayBuffer();
+    expect(Date.now() - started).toBeLessThan(5000);
+    const [error] = ofKind(server.events, 'upstream.error');
+    expect(error?.error).toMatch(/cannot reach .*\/pub\/kernel/);
+  });
+
+  it('a download that stalls mid-body is abandoned: the client is cut off, an event says why, the next request fetches afresh', async () => {
+    const origin = await newOrigin();
+    const body = randomBytes(3 * CHUNK);
+    origin.set('/pub/initrd', body, 'v1');
+    origin.hold = new Promise(() => undefined); // the origin sends its first chunk, then nothing
+    const server = await start('stall', origin, { stallTimeoutMs: 300 });
+    const response = await fetch(`${server.base}/upstream/initrd/file`);
+    expect(response.status).toBe(200);
+    await expect(response.arrayBuffer()).rejects.toThrow();
+    await waitFor(() => ofKind(server.events, 'upstream.error').length === 1);
+    expect(ofKind(server.events, 'upstream.error')[0]).toMatchObject({ bytes: CHUNK });
+    expect(ofKind(server.events, 'upstream.error')[0]?.error).toMatch(/^origin sent nothing for/);
+    expect(await dataFiles('stall')).toEqual([]);
+
+    origin.hold = undefined;
+    expect((await get(server, 'initrd')).equals(body)).toBe(true);
+    expect(origin.requests).toHaveLength(2);
+  });
+});
