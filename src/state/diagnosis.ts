@@ -47,6 +47,8 @@ export interface DiagnosisState {
   sessionGifts: Map<number, 'script' | 'nbp'>;
   /** A server the machine's REQUEST chose instead of pxedeck in this cycle. */
   otherServer?: string;
+  /** The last boot file another server was overheard handing this machine (its reply on UDP 68). */
+  overheardGift?: { readonly server: string; readonly file: string; readonly at: number };
   lastNbpGift?: NbpGift;
   /** UEFI proxy offers without a boot file (steered to 4011), by xid, and how often the same xid came back. */
   steeredXids: Map<number, number>;
@@ -122,18 +124,24 @@ export function diagnose(
     const gift = state.lastNbpGift;
     const ours = !notOurs && gift !== undefined && event.time - gift.at < 30_000 && (file === undefined || gift.file === file);
     const elsewhere = state.otherServer ?? (foreignServers.length ? foreignServers.join(', ') : undefined);
+    const overheard = state.overheardGift && event.time - state.overheardGift.at < 60_000 ? state.overheardGift : undefined;
     const cause = ours
       ? `pxedeck's ${gift.messageType} (xid ${gift.xid.toString(16)}, ${gift.source === 'pxe4011' ? 'boot server on 4011' : 'DHCP on 67'}) handed ${gift.file} to a machine that was already running iPXE`
-      : state.otherServer
-        ? `the DHCP server ${state.otherServer} answered it (its REQUEST names ${state.otherServer}, not pxedeck) and handed iPXE a boot program again`
-        : `pxedeck did not hand ${file ?? 'a boot program'} to this iPXE: another DHCP server did${elsewhere ? ` (seen on this segment: ${elsewhere})` : ''}`;
+      : overheard
+        ? `the DHCP server ${overheard.server} handed this machine ${overheard.file} (its reply was overheard on UDP 68), and the machine came back for another`
+        : state.otherServer
+          ? `the DHCP server ${state.otherServer} answered it (its REQUEST names ${state.otherServer}, not pxedeck) and handed iPXE a boot program again`
+          : `pxedeck did not hand ${file ?? 'a boot program'} to this iPXE: another DHCP server did${elsewhere ? ` (seen on this segment: ${elsewhere})` : ''}`;
     const fix = ours
       ? 'pxedeck now answers this machine’s iPXE with its script (the loop is broken on its next request); if the loop persists, look for another DHCP server on the segment'
-      : `make ${state.otherServer ?? 'that server'} give iPXE (user class "iPXE" or option 175) the script URL instead of the binary — or stop it answering PXE clients, or use pxedeck in full DHCP mode on an isolated switch`;
+      : `make ${state.otherServer ?? overheard?.server ?? 'that server'} give iPXE (user class "iPXE" or option 175) the script URL instead of the binary — or stop it answering PXE clients, or use pxedeck in full DHCP mode on an isolated switch`;
     return raise({ kind: 'loop', severity: 'error', summary: what, cause, fix });
   };
 
   switch (event.kind) {
+    case 'dhcp.foreign-reply':
+      if (event.bootFile) state.overheardGift = { server: event.server, file: event.bootFile, at: event.time };
+      return undefined;
     case 'dhcp.received': {
       const isIpxe = event.client?.startsWith('iPXE') ?? false;
       const firmware = !isIpxe && event.client !== 'DHCP client';

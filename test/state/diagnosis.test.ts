@@ -61,6 +61,20 @@ describe('diagnosis', () => {
     expect(record.verdicts).toHaveLength(1);
   });
 
+  it('names the boot file another server was overheard handing the machine (its reply on UDP 68)', () => {
+    const { verdicts } = run([
+      discover(1, 'iPXE x86 BIOS'), offer(1, SCRIPT_URL),
+      { kind: 'dhcp.foreign-reply', time: at(), source: 'dhcp4', mac, server: '10.77.0.2', messageType: 'OFFER', xid: 1, peer: '10.77.0.2:67', offered: '10.77.0.50', bootFile: 'undionly.kpxe' },
+      { kind: 'dhcp.ignored', time: at(), source: 'dhcp4', mac, xid: 1, reason: 'REQUEST is for another server (10.77.0.2)', otherServer: '10.77.0.2' },
+      discover(2, 'iPXE x86 BIOS'),
+    ]);
+    expect(verdicts[0]).toMatchObject({
+      kind: 'loop',
+      cause: 'the DHCP server 10.77.0.2 handed this machine undionly.kpxe (its reply was overheard on UDP 68), and the machine came back for another',
+      fix: expect.stringMatching(/make 10\.77\.0\.2 give iPXE/),
+    });
+  });
+
   it('flags repeated DHCP → boot program cycles (3 in 60 s)', () => {
     const events: PxedeckEvent[] = [];
     for (let turn = 1; turn <= 3; turn += 1) {

@@ -16,7 +16,7 @@ import type { UdpActorCommand, UdpActorOutput } from './udp-actor.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const pxedeckBin = join(repoRoot, 'bin', 'pxedeck.js');
-const udpActorPath = join(repoRoot, 'test', 'support', 'udp-actor.ts');
+const udpActorCommand = [process.execPath, '--import', 'tsx', join(repoRoot, 'test', 'support', 'udp-actor.ts')] as const;
 
 /** Why namespace tests cannot run here, or undefined when they can. */
 export function netnsUnavailableReason(tools: readonly string[] = []): string | undefined {
@@ -174,10 +174,17 @@ export interface Datagram {
   readonly fromPort: number;
 }
 
-/** test/support/udp-actor.ts inside a namespace: raw UDP sockets the test drives by command. */
+export type UdpActorReply = Extract<UdpActorOutput, { op: 'ok' | 'error' }>;
+export type InterfaceChange = Extract<UdpActorOutput, { op: 'ifchange' }>;
+
+/**
+ * test/support/udp-actor.ts inside a namespace: UDP sockets the test opens, sends on and closes by command.
+ * From a NetnsLab (lab.udpActor), or UdpActor.start for a test that builds its namespaces itself.
+ */
 export class UdpActor extends NsProcess {
   readonly datagrams: Datagram[] = [];
-  private readonly replies = new Map<number, Extract<UdpActorOutput, { op: 'ok' | 'error' }>>();
+  readonly interfaceChanges: InterfaceChange[] = [];
+  private readonly replies = new Map<number, UdpActorReply>();
   private seq = 0;
   ready = false;
 
@@ -188,16 +195,34 @@ export class UdpActor extends NsProcess {
       if (output.op === 'ready') this.ready = true;
       else if (output.op === 'datagram') {
         this.datagrams.push({ id: output.id, bytes: Buffer.from(output.hex, 'hex'), from: output.from, fromPort: output.fromPort });
-      } else this.replies.set(output.seq, output);
+      } else if (output.op === 'ifchange') this.interfaceChanges.push(output);
+      else this.replies.set(output.seq, output);
     });
   }
 
-  /** Runs one command; a failure is a test failure. Resolves with the bound port for `open`. */
-  async must(command: UdpActorCommand): Promise<number | undefined> {
+  /** Spawns the actor in `ns` (not tracked by any lab: the caller closes it) and waits until it takes commands. */
+  static async start(ns: string, label: string): Promise<UdpActor> {
+    const child = spawn('ip', ['netns', 'exec', ns, ...udpActorCommand], { stdio: ['pipe', 'pipe', 'pipe'], cwd: repoRoot });
+    const actor = new UdpActor(label, child);
+    await actor.untilReady();
+    return actor;
+  }
+
+  untilReady(): Promise<void> {
+    return this.waitUntil(() => this.ready, 'ready', 15_000);
+  }
+
+  /** Runs one command and resolves with its reply, success or failure. */
+  async request(command: UdpActorCommand): Promise<UdpActorReply> {
     const seq = ++this.seq;
     this.child.stdin!.write(`${JSON.stringify({ ...command, seq })}\n`);
     await this.waitUntil(() => this.replies.has(seq), `a reply to ${command.op}`, 5000);
-    const reply = this.replies.get(seq)!;
+    return this.replies.get(seq)!;
+  }
+
+  /** Like request, but a failure is a test failure. Resolves with the bound port for `open`. */
+  async must(command: UdpActorCommand): Promise<number | undefined> {
+    const reply = await this.request(command);
     if (reply.op === 'error') throw new Error(`${this.label} ${command.op}: ${reply.message}`);
     return reply.port;
   }
@@ -210,6 +235,25 @@ export class UdpActor extends NsProcess {
       if (found || Date.now() > deadline) return found;
       await sleep(10);
     }
+  }
+
+  /** The payloads received on socket `id` (on any, without), as text. */
+  texts(id?: string): string[] {
+    return this.datagrams.filter((datagram) => id === undefined || datagram.id === id).map((datagram) => datagram.bytes.toString());
+  }
+
+  /** The datagram carrying `text` on socket `id`, already received or yet to come; not arriving is a test failure. */
+  async waitForText(id: string, text: string, timeoutMs = 3000): Promise<Datagram> {
+    const found = await this.datagram((datagram) => datagram.id === id && datagram.bytes.toString() === text, timeoutMs);
+    if (found) return found;
+    throw new Error(`${this.label}: no "${text}" on ${id} within ${timeoutMs} ms; ${this.tail()}`);
+  }
+
+  /** Waits for an interface change (after a `watch`) satisfying `test`, already reported or yet to come. */
+  async interfaceChange(test: (change: InterfaceChange) => boolean, timeoutMs = 3000): Promise<InterfaceChange> {
+    let found: InterfaceChange | undefined;
+    await this.waitUntil(() => (found = this.interfaceChanges.find(test)) !== undefined, 'an interface change', timeoutMs);
+    return found!;
   }
 
   /** Closes stdin (the actor exits by itself) and waits; killed by PID if it lingers. */
@@ -326,8 +370,9 @@ export class NetnsLab {
 
   /** A UDP actor in `ns`, ready for commands. */
   async udpActor(ns: string, label: string): Promise<UdpActor> {
-    const actor = this.track(new UdpActor(label, this.spawnChild(ns, process.execPath, ['--import', 'tsx', udpActorPath], 'pipe', 'pipe')));
-    await actor.waitUntil(() => actor.ready, 'ready', 15_000);
+    const [node, ...args] = udpActorCommand;
+    const actor = this.track(new UdpActor(label, this.spawnChild(ns, node, args, 'pipe', 'pipe')));
+    await actor.untilReady();
     return actor;
   }
 

@@ -7,7 +7,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Actor } from './fixtures/actor-client.js';
+import { UdpActor } from '../../support/netns.js';
 
 function missingPrerequisite(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root to create network namespaces';
@@ -73,30 +73,33 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const SETTLE_MS = 250;
 
 describe.skipIf(skipReason !== undefined)('device-pinned sockets on a two-interface laptop (namespaces)', () => {
-  const actors: Actor[] = [];
+  const actors: UdpActor[] = [];
   /** Deleting a namespace does not end the processes inside it: every one we start is ended by pid. */
   const daemons: ChildProcess[] = [];
-  let laptop: Actor;
+  let laptop: UdpActor;
   let laptopPid: number;
-  let bench: Actor;
-  let wifi: Actor;
+  let bench: UdpActor;
+  let wifi: UdpActor;
 
   beforeAll(async () => {
     try {
       createLab();
-      const started = await Promise.all([
-        Actor.start('laptop', ns.laptop),
-        Actor.start('bench peer', ns.bench),
-        Actor.start('wifi peer', ns.wifi),
+      const started = await Promise.allSettled([
+        UdpActor.start(ns.laptop, 'laptop'),
+        UdpActor.start(ns.bench, 'bench peer'),
+        UdpActor.start(ns.wifi, 'wifi peer'),
       ]);
-      actors.push(...started.map((entry) => entry.actor));
-      [{ actor: laptop, pid: laptopPid }, { actor: bench }, { actor: wifi }] = started;
+      for (const entry of started) if (entry.status === 'fulfilled') actors.push(entry.value);
+      for (const entry of started) if (entry.status === 'rejected') throw entry.reason;
+      [laptop, bench, wifi] = actors as [UdpActor, UdpActor, UdpActor];
+      // `ip netns exec` execs in place: the spawned pid is the actor's, the one holding its sockets.
+      laptopPid = laptop.pid;
       // The firmware side: clients listen on 68 and send from it.
       await bench.must({ op: 'open', id: 'client', port: 68 });
       await wifi.must({ op: 'open', id: 'client', port: 68 });
       await laptop.must({ op: 'open', id: 'bench', device: 'bench0', port: 67 });
     } catch (error) {
-      await Promise.all(actors.map((actor) => actor.stop()));
+      await Promise.all(actors.map((actor) => actor.close()));
       deleteLab();
       throw error;
     }
@@ -105,7 +108,7 @@ describe.skipIf(skipReason !== undefined)('device-pinned sockets on a two-interf
   afterAll(async () => {
     try {
       for (const daemon of daemons) if (daemon.exitCode === null && daemon.signalCode === null) daemon.kill();
-      await Promise.all(actors.map((actor) => actor.stop()));
+      await Promise.all(actors.map((actor) => actor.close()));
     } finally {
       deleteLab();
     }
@@ -113,19 +116,19 @@ describe.skipIf(skipReason !== undefined)('device-pinned sockets on a two-interf
 
   it('a broadcast from the bench-pinned socket reaches the bench and not the Wi-Fi side', async () => {
     await laptop.must({ op: 'send', id: 'bench', address: '255.255.255.255', port: 68, text: 'offer via bench' });
-    const received = await bench.waitForMessage('client', 'offer via bench');
+    const received = await bench.waitForText('client', 'offer via bench');
     expect(received).toMatchObject({ from: '10.77.1.1', fromPort: 67 });
 
     // Control: the same broadcast from an unpinned socket leaves by the default route (Wi-Fi). This is the
     // failure pinning prevents, and it proves the Wi-Fi listener would have seen a leak.
     await laptop.must({ op: 'open', id: 'unpinned', port: 0 });
     await laptop.must({ op: 'send', id: 'unpinned', address: '255.255.255.255', port: 68, text: 'offer unpinned' });
-    await wifi.waitForMessage('client', 'offer unpinned');
+    await wifi.waitForText('client', 'offer unpinned');
     await laptop.must({ op: 'close', id: 'unpinned' });
     await sleep(SETTLE_MS);
 
-    expect(wifi.messages().map((message) => message.text)).not.toContain('offer via bench');
-    expect(bench.messages().map((message) => message.text)).not.toContain('offer unpinned');
+    expect(wifi.texts()).not.toContain('offer via bench');
+    expect(bench.texts()).not.toContain('offer unpinned');
   });
 
   it('the bench-pinned socket hears broadcasts from the bench only, and a Wi-Fi-pinned one shares :67', async () => {
@@ -133,18 +136,18 @@ describe.skipIf(skipReason !== undefined)('device-pinned sockets on a two-interf
     // and the proof that the Wi-Fi broadcast did reach the laptop.
     await laptop.must({ op: 'open', id: 'wifi', device: 'wifi0', port: 67 });
     await wifi.must({ op: 'send', id: 'client', address: '255.255.255.255', port: 67, text: 'discover from wifi' });
-    await laptop.waitForMessage('wifi', 'discover from wifi');
+    await laptop.waitForText('wifi', 'discover from wifi');
     await bench.must({ op: 'send', id: 'client', address: '255.255.255.255', port: 67, text: 'discover from bench' });
-    await laptop.waitForMessage('bench', 'discover from bench');
+    await laptop.waitForText('bench', 'discover from bench');
     await sleep(SETTLE_MS);
 
-    expect(laptop.messages('bench').map((message) => message.text)).toEqual(['discover from bench']);
-    expect(laptop.messages('wifi').map((message) => message.text)).toEqual(['discover from wifi']);
+    expect(laptop.texts('bench')).toEqual(['discover from bench']);
+    expect(laptop.texts('wifi')).toEqual(['discover from wifi']);
     await laptop.must({ op: 'close', id: 'wifi' });
   });
 
   it('a second bind on :67 fails with EADDRINUSE naming our process; non-root and unknown devices fail clearly', async () => {
-    const { actor: intruder } = await Actor.start('intruder', ns.laptop);
+    const intruder = await UdpActor.start(ns.laptop, 'intruder');
     actors.push(intruder);
 
     const plain = await intruder.request({ op: 'open', id: 'plain', port: 67 });
@@ -163,7 +166,7 @@ describe.skipIf(skipReason !== undefined)('device-pinned sockets on a two-interf
     const unprivileged = await intruder.request({ op: 'open', id: 'tftp', device: 'bench0', port: 69 });
     expect(unprivileged).toMatchObject({ op: 'error', code: 'EACCES' });
     expect(unprivileged.op === 'error' && unprivileged.message).toContain('CAP_NET_BIND_SERVICE');
-    await intruder.stop();
+    await intruder.close();
   });
 
   it('IPv6: a V6ONLY pinned socket shares :67 with the IPv4 one and hears only its interface', async () => {
@@ -174,11 +177,11 @@ describe.skipIf(skipReason !== undefined)('device-pinned sockets on a two-interf
     await wifi.must({ op: 'open', id: 'client6', port: 0, family: 6 });
     // Both aim at the bench address; the Wi-Fi packet reaches the laptop through wifi0.
     await wifi.must({ op: 'send', id: 'client6', address: 'fd77:1::1', port: 67, text: 'v6 from wifi' });
-    await laptop.waitForMessage('wifi6', 'v6 from wifi');
+    await laptop.waitForText('wifi6', 'v6 from wifi');
     await bench.must({ op: 'send', id: 'client6', address: 'fd77:1::1', port: 67, text: 'v6 from bench' });
-    await laptop.waitForMessage('bench6', 'v6 from bench');
+    await laptop.waitForText('bench6', 'v6 from bench');
     await sleep(SETTLE_MS);
-    expect(laptop.messages('bench6').map((message) => message.text)).toEqual(['v6 from bench']);
+    expect(laptop.texts('bench6')).toEqual(['v6 from bench']);
     await laptop.must({ op: 'close', id: 'bench6' });
     await laptop.must({ op: 'close', id: 'wifi6' });
   });
@@ -187,24 +190,24 @@ describe.skipIf(skipReason !== undefined)('device-pinned sockets on a two-interf
     await laptop.must({ op: 'watch', name: 'bench0', intervalMs: 100 });
 
     ip('-n', ns.laptop, 'link', 'set', 'bench0', 'down');
-    await laptop.waitFor((output) => output.op === 'ifchange' && output.present && !output.needsNewSocket);
+    await laptop.interfaceChange((change) => change.present && !change.needsNewSocket);
     ip('-n', ns.laptop, 'link', 'set', 'bench0', 'up');
     await sleep(300);
     await bench.must({ op: 'send', id: 'client', address: '255.255.255.255', port: 67, text: 'after down/up' });
-    await laptop.waitForMessage('bench', 'after down/up');
+    await laptop.waitForText('bench', 'after down/up');
 
     // Unplugging a USB adapter deletes the interface; plugging it back creates one with a new index.
     ip('-n', ns.laptop, 'link', 'del', 'bench0');
-    await laptop.waitFor((output) => output.op === 'ifchange' && !output.present);
+    await laptop.interfaceChange((change) => !change.present);
     addBenchLink();
-    await laptop.waitFor((output) => output.op === 'ifchange' && output.present && output.needsNewSocket);
+    await laptop.interfaceChange((change) => change.present && change.needsNewSocket);
 
     // The old socket still holds the stale index, yet a new one binds beside it and is the one that hears.
     await laptop.must({ op: 'open', id: 'bench-new', device: 'bench0', port: 67 });
     await bench.must({ op: 'send', id: 'client', address: '255.255.255.255', port: 67, text: 'after replug' });
-    await laptop.waitForMessage('bench-new', 'after replug');
+    await laptop.waitForText('bench-new', 'after replug');
     await sleep(SETTLE_MS);
-    expect(laptop.messages('bench').map((message) => message.text)).not.toContain('after replug');
+    expect(laptop.texts('bench')).not.toContain('after replug');
   });
   it('names dnsmasq when it already serves DHCP on the interface', async (context) => {
     try {
