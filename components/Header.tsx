@@ -103,8 +103,13 @@ export function routerAdvertText(view: RouterAdvertView | undefined, width: numb
   } else if (who.kind === 'pxedeck') {
     const flags = flagsText(who.ours);
     const more = who.others > 0 ? ` (+${who.others} other)` : '';
+    const lifetime = `lifetime ${who.ours.routerLifetime} s`;
+    const prefixes = who.ours.prefixes.join(', ');
+    // As a router's, prefixes go before the lifetime; a narrower header still keeps the prefixes over nothing.
     forms = [
-      ...(who.ours.prefixes.length > 0 ? [`RA: pxedeck${more} · ${flags} · ${who.ours.prefixes.join(', ')}`] : []),
+      ...(prefixes ? [`RA: pxedeck${more} · ${flags} · ${lifetime} · ${prefixes}`] : []),
+      `RA: pxedeck${more} · ${flags} · ${lifetime}`,
+      ...(prefixes ? [`RA: pxedeck${more} · ${flags} · ${prefixes}`] : []),
       `RA: pxedeck${more} · ${flags}`,
       `RA: pxedeck ${flags}`,
       'RA: pxedeck',

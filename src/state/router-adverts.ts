@@ -20,6 +20,8 @@ export interface AdvertisingRouter {
 export interface OwnAdverts {
   readonly managed: boolean;
   readonly other: boolean;
+  /** Seconds pxedeck advertises (0 in proxy mode: nobody's default router). */
+  readonly routerLifetime: number;
   readonly prefixes: readonly string[];
   readonly since: number;
 }
@@ -49,7 +51,7 @@ export function foldRouterAdvert(view: RouterAdvertView, event: PxedeckEvent): R
         ...view,
         service: 'advertising',
         interface: event.interface,
-        ours: { managed: event.managed ?? false, other: event.other ?? false, prefixes: event.prefixes ?? [], since: event.time },
+        ours: { managed: event.managed ?? false, other: event.other ?? false, routerLifetime: event.routerLifetime ?? 0, prefixes: event.prefixes ?? [], since: event.time },
       };
     case 'ra.stopped': {
       const { ours: _ours, ...rest } = view;

@@ -71,7 +71,7 @@ describe('Header', () => {
     const props = { mode: 'proxy', interfaceName: 'enp3s0', serverAddress: '10.77.0.1', servers: new Map(), foreignServers: new Map(), counts, selected: 0, sort: 'recent', filter: '', notes: [], now: Date.UTC(2026, 0, 1, 12, 0, 0), isRunning: true } as const;
     const router = { address: 'fe80::5054:ff:fe12:3456', managed: false, other: true, routerLifetime: 1800, prefixes: ['fd77::/64', '2001:db8:77::/64'], since: 0 };
     const foreign: RouterAdvertView = { service: 'deferring', interface: 'enp3s0', routers: [router] };
-    const ours: RouterAdvertView = { service: 'advertising', interface: 'enp3s0', ours: { managed: true, other: true, prefixes: ['fd77::/64'], since: 0 }, routers: [] };
+    const ours: RouterAdvertView = { service: 'advertising', interface: 'enp3s0', ours: { managed: true, other: true, routerLifetime: 30, prefixes: ['fd77::/64'], since: 0 }, routers: [] };
     const frame = (routerAdverts: RouterAdvertView | undefined, width: number) => {
       const text = render(<Header {...props} {...(routerAdverts && { routerAdverts })} width={width} />).lastFrame()!;
       for (const line of text.split('\n')) expect(line.length).toBeLessThanOrEqual(width);
@@ -84,11 +84,19 @@ describe('Header', () => {
       expect(frame({ ...foreign, routers: [{ ...router, prefixes: ['fd77::/64'] }] }, 120)).toMatch(
         /^pxedeck · proxyDHCP · enp3s0 10\.77\.0\.1 {2}RA: router fe80::5054:ff:fe12:3456 · O · lifetime 1800 s · fd77::\/64 +12:00:00$/,
       );
-      expect(frame(ours, 120)).toMatch(/10\.77\.0\.1 {2}RA: pxedeck · M O · fd77::\/64 +12:00:00$/);
+      expect(frame(ours, 120)).toMatch(/^pxedeck · proxyDHCP · enp3s0 10\.77\.0\.1 {2}RA: pxedeck · M O · lifetime 30 s · fd77::\/64 +12:00:00$/);
+      // Proxy mode's lifetime 0 is shown too: pxedeck advertises, but is nobody's default router.
+      const proxyOurs: RouterAdvertView = { ...ours, ours: { ...ours.ours!, managed: false, routerLifetime: 0 } };
+      expect(frame(proxyOurs, 120)).toMatch(/10\.77\.0\.1 {2}RA: pxedeck · O · lifetime 0 s · fd77::\/64 +12:00:00$/);
+      // Two prefixes do not fit beside the title: they go first, the lifetime stays.
+      expect(frame({ ...ours, ours: { ...ours.ours!, prefixes: ['fd77:1234:5678:9abc::/64', '2001:db8:77:1234::/64'] } }, 120)).toMatch(
+        /10\.77\.0\.1 {2}RA: pxedeck · M O · lifetime 30 s +12:00:00$/,
+      );
     });
 
-    it('80 columns: who and the flags, the lifetime and prefixes left out', () => {
+    it('80 columns: who and the flags, the lifetime and prefixes left out (our own prefix kept when it fits)', () => {
       expect(frame(foreign, 80)).toMatch(/^pxedeck · proxyDHCP · enp3s0 10\.77\.0\.1 {2}RA: fe80::5054:ff:fe12:3456 O +12:00:00$/);
+      expect(frame({ ...ours, ours: { ...ours.ours!, prefixes: [] } }, 80)).toMatch(/^pxedeck · proxyDHCP · enp3s0 10\.77\.0\.1 {2}RA: pxedeck · M O +12:00:00$/);
       expect(frame(ours, 80)).toMatch(/^pxedeck · proxyDHCP · enp3s0 10\.77\.0\.1 {2}RA: pxedeck · M O · fd77::\/64 +12:00:00$/);
       expect(frame({ service: 'deferring', routers: [] }, 80)).toMatch(/10\.77\.0\.1 {2}RA: none +12:00:00$/);
       expect(frame({ service: 'listening', routers: [] }, 80)).toMatch(/10\.77\.0\.1 {2}RA: asking for routers… +12:00:00$/);
@@ -104,6 +112,8 @@ describe('Header', () => {
     it('a router without M and O is flagged: firmware would never ask DHCPv6', () => {
       const text = routerAdvertText({ ...foreign, routers: [{ ...router, other: false }] }, 40);
       expect(text).toEqual({ text: 'RA: fe80::5054:ff:fe12:3456 no M/O', color: 'yellow' });
+      expect(routerAdvertText(ours, 45)).toEqual({ text: 'RA: pxedeck · M O · lifetime 30 s · fd77::/64', color: 'green' });
+      expect(routerAdvertText(ours, 33)).toEqual({ text: 'RA: pxedeck · M O · lifetime 30 s', color: 'green' });
       expect(routerAdvertText(ours, 20)).toEqual({ text: 'RA: pxedeck · M O', color: 'green' });
       expect(routerAdvertText(ours, 16)).toEqual({ text: 'RA: pxedeck M O', color: 'green' });
       expect(routerAdvertText(foreign, 5)).toBeUndefined();

@@ -31,7 +31,7 @@ describe('router advertisements on the segment', () => {
   it('pxedeck while it advertises; the router again once it is back; nobody after it left and before we resume', () => {
     const started: PxedeckEvent = { kind: 'ra.started', time: 200, ...base, managed: true, other: true, routerLifetime: 0, prefixes: ['fd77::/64'], reason: 'no router answered within 3000 ms' };
     const ours = fold([listening, started]);
-    expect(segmentAdvertiser(ours)).toEqual({ kind: 'pxedeck', others: 0, ours: { managed: true, other: true, prefixes: ['fd77::/64'], since: 200 } });
+    expect(segmentAdvertiser(ours)).toEqual({ kind: 'pxedeck', others: 0, ours: { managed: true, other: true, routerLifetime: 0, prefixes: ['fd77::/64'], since: 200 } });
     const back = fold([listening, started, seen(300, 'fe80::1', 1800), { kind: 'ra.stopped', time: 300, ...base, reason: 'router fe80::1 advertises on bench0' }]);
     expect(segmentAdvertiser(back)).toMatchObject({ kind: 'router', router: { address: 'fe80::1' } });
     const left = fold([listening, seen(100, 'fe80::1', 1800), { kind: 'ra.router-gone', time: 400, ...base, router: 'fe80::1', reason: 'it advertised router lifetime 0' }]);
