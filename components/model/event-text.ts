@@ -1,8 +1,10 @@
 /**
  * One line per event for the timeline, plus the decoded detail (DHCP options, negotiated TFTP options,
  * HTTP status and user agent) on demand. The console may not import the CLI's printer; this one is
- * written for a narrow pane rather than a log file.
+ * written for a narrow pane rather than a log file, and shares with it (src/state/event-words.ts) only the
+ * texts that read the same in both.
  */
+import { foreignReplyText, leaseText } from '../../src/state/event-words.js';
 import type { PxedeckEvent } from '../../src/state/events.js';
 import { formatBytes, formatDuration, formatRate } from './format.js';
 
@@ -20,11 +22,14 @@ export function eventSummary(event: PxedeckEvent): string {
     case 'lease.released':
     case 'lease.declined':
     case 'lease.expired':
-      return `${event.kind.replace('lease.', 'lease ')} ${event.ip}`;
+    case 'lease6.granted':
+    case 'lease6.released':
+    case 'lease6.declined':
+      return leaseText(event);
     case 'dhcp.foreign-server':
       return `foreign DHCP server ${event.server}${event.offered ? ` offered ${event.offered}` : ''}`;
     case 'dhcp.foreign-reply':
-      return `${event.messageType} from ${event.server}${event.offered ? ` (address ${event.offered})` : ''}${event.bootFile ? ` boot ${event.bootFile}` : ''}`;
+      return foreignReplyText(event);
     case 'server.listening':
     case 'server.error':
     case 'server.closed':

@@ -1,5 +1,6 @@
 /** The two ways events reach a terminal before (and besides) the console: JSON lines, or readable lines. */
 import type { PxedeckEvent } from '../servers/events.js';
+import { foreignReplyText, leaseText } from '../state/event-words.js';
 
 export function formatEventJson(event: PxedeckEvent): string {
   return JSON.stringify(event);
@@ -23,11 +24,14 @@ function describe(event: PxedeckEvent): string {
     case 'lease.released':
     case 'lease.declined':
     case 'lease.expired':
-      return `${event.kind.replace('lease.', 'lease ')} ${event.ip}`;
+    case 'lease6.granted':
+    case 'lease6.released':
+    case 'lease6.declined':
+      return leaseText(event);
     case 'dhcp.foreign-server':
       return `another DHCP server is on this segment: ${event.server}${event.offered ? ` (offered ${event.offered})` : ''}`;
     case 'dhcp.foreign-reply':
-      return `${event.messageType} from ${event.server}${event.offered ? ` (address ${event.offered})` : ''}${event.bootFile ? ` boot ${event.bootFile}` : ''}${event.nextServer ? ` next-server ${event.nextServer}` : ''}`;
+      return `${foreignReplyText(event)}${event.nextServer ? ` next-server ${event.nextServer}` : ''}`;
     case 'server.listening':
       return `${event.server} listening on ${event.address ?? '?'}`;
     case 'server.error':
@@ -69,10 +73,6 @@ function describe(event: PxedeckEvent): string {
       return `→ ${event.messageType}${event.addresses?.length ? ` ${event.addresses.join(' ')}` : ''}${event.bootFileUrl ? ` boot ${event.bootFileUrl}` : ''} to ${event.peer}: ${event.summary}`;
     case 'dhcp6.ignored':
       return `ignored (txn ${event.transactionId.toString(16)}): ${event.reason}`;
-    case 'lease6.granted':
-    case 'lease6.released':
-    case 'lease6.declined':
-      return `${event.kind.replace('lease6.', 'lease ')} ${event.ip}`;
     case 'ra.router-seen':
       return `router ${event.router ?? '?'} advertises on ${event.interface} (M=${event.managed ? 1 : 0} O=${event.other ? 1 : 0}, lifetime ${event.routerLifetime ?? '?'} s)`;
     case 'ra.router-gone':
