@@ -5,7 +5,7 @@
  * the server control; `SettingsBody` only renders.
  */
 import { Box, Text } from 'ink';
-import type { Settings } from '../src/state/settings.js';
+import { BENCH_ROUTER_LIFETIME, type Settings } from '../src/state/settings.js';
 import { fit } from './model/format.js';
 import { editableSettings, type EditableSetting, type RuntimeConfig, type ServerControl } from './model/server-control.js';
 import { TextField } from './TextField.js';
@@ -20,6 +20,7 @@ const descriptions: Record<EditableSetting, string> = {
   httpPort: 'HTTP port for scripts and files',
   defaultTarget: 'what unknown machines get: menu:ID profile:ID local hold ignore',
   leaseSeconds: 'full DHCP lease time',
+  raLifetime: `pxedeck's RA router lifetime, s (unset: proxy 0, dhcp ${BENCH_ROUTER_LIFETIME})`,
   controlPort: 'control API port on loopback (0: off)',
 };
 

@@ -39,7 +39,7 @@ export function settingsReducer(state: SettingsState, action: SettingsAction): S
   }
 }
 
-const numeric = new Set<EditableSetting>(['httpPort', 'leaseSeconds', 'controlPort']);
+const numeric = new Set<EditableSetting>(['httpPort', 'leaseSeconds', 'raLifetime', 'controlPort']);
 
 /** Typed text to a settings value: numbers where the field is a number, "" removes the field (its default applies). */
 export function settingValue(field: EditableSetting, text: string): unknown {

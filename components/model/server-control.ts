@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { BootTarget } from '../../src/boot/boot-target.js';
-import { openSettings, validateSettings, type Settings } from '../../src/state/settings.js';
+import { defaultSettings, openSettings, routerLifetimeOf, validateSettings, type Settings } from '../../src/state/settings.js';
 
 export interface RunningServers {
   close(): Promise<void>;
@@ -29,7 +29,7 @@ export interface RuntimeConfig {
 export type Configure = (savedWins: ReadonlySet<string>) => RuntimeConfig;
 
 /** The settings the console edits, in display order. */
-export const editableSettings = ['interface', 'mode', 'pool', 'bootDir', 'httpPort', 'defaultTarget', 'leaseSeconds', 'controlPort'] as const;
+export const editableSettings = ['interface', 'mode', 'pool', 'bootDir', 'httpPort', 'defaultTarget', 'leaseSeconds', 'raLifetime', 'controlPort'] as const;
 export type EditableSetting = (typeof editableSettings)[number];
 
 export interface ApplyResult {
@@ -88,6 +88,10 @@ export function createServerControl(options: ServerControlOptions): ServerContro
     if (fields.length === 0) return { ok: true, message: 'nothing changed' };
     const problems = validateSettings(changes as Record<string, unknown>, 'settings');
     if (problems.length > 0) return { ok: false, message: problems.join('; ') };
+    // A lifetime is valid alone yet refused in proxy mode, as the servers' start refuses it: say so before restarting.
+    const merged: Partial<Settings> = { ...config.settings, ...(changes as Partial<Settings>) };
+    const lifetime = routerLifetimeOf({ mode: merged.mode ?? defaultSettings.mode, ...(merged.raLifetime !== undefined && { raLifetime: merged.raLifetime }) });
+    if ('problem' in lifetime) return { ok: false, message: `not applied: ${lifetime.problem}` };
     const before = readRaw(store.path);
     const previousWins = savedWins;
     const rollback = () => {

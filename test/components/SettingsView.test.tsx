@@ -4,6 +4,7 @@ import { render } from 'ink-testing-library';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SettingsView } from '../../components/SettingsView.js';
 import { settingValue } from '../../components/use-settings-state.js';
+import { routerLifetimeProblem } from '../../src/servers/ra/router-lifetime.js';
 import { createConsoleFixture, type ConsoleFixture } from './support/console-fixture.js';
 import { keys, press, waitForFrame } from './support/ink.js';
 
@@ -25,6 +26,44 @@ describe('SettingsView', () => {
     expect(frame).toMatch(/pool +10\.77\.0\.100-10\.77\.0\.199/);
     expect(frame).toMatch(/httpPort +80/);
     expect(frame).toMatch(/defaultTarget +menu:default/);
+    expect(frame).toMatch(/raLifetime +\(not set\) +pxedeck's RA router lifetime, s \(unset: proxy 0, dhcp 30\)$/m);
+  });
+
+  it('raLifetime: refused as the flag refuses it, and refused in proxy mode before anything restarts', async () => {
+    const results: Array<[boolean, string]> = [];
+    const app = render(<SettingsView control={world.control} isActive height={20} width={100} onClose={() => undefined} onApplied={(ok, message) => results.push([ok, message])} />);
+    const editRaLifetime = async (text: string) => {
+      await press(app.stdin, keys.enter, keys.backspace.repeat(10), text);
+      await waitForFrame(app.lastFrame, (frame) => new RegExp(`› raLifetime +${text}`).test(frame));
+      await press(app.stdin, keys.enter, 'w');
+    };
+    await press(app.stdin, ...Array.from({ length: 7 }, () => keys.down));
+    await waitForFrame(app.lastFrame, (frame) => /› raLifetime/.test(frame));
+    // Shorter than the gap between two RAs: the fix --ra-lifetime 5 gets.
+    await editRaLifetime('5');
+    await waitForFrame(() => String(results.length), (count) => count === '1');
+    expect(results[0]).toEqual([false, `settings: field "raLifetime" is 5; fix: ${routerLifetimeProblem(5)}`]);
+    // Valid alone, but pxedeck must never become a default router beside a site network.
+    await editRaLifetime('30');
+    await waitForFrame(() => String(results.length), (count) => count === '2');
+    expect(results[1]?.[0]).toBe(false);
+    expect(results[1]?.[1]).toMatch(/^not applied: router lifetime 30 s in proxy mode: .*fix: --ra-lifetime 0/);
+    expect(world.starts).toHaveLength(1);
+    expect(saved().raLifetime).toBeUndefined();
+    // 0 is what proxy mode sends anyway: applied, the servers restart with it.
+    await editRaLifetime('0');
+    await waitForFrame(app.lastFrame, (frame) => frame.includes('applied raLifetime; servers restarted'));
+    expect(saved().raLifetime).toBe(0);
+    expect(world.starts.map((settings) => settings.raLifetime)).toEqual([undefined, 0]);
+  });
+
+  it('raLifetime in full DHCP mode: a lifetime is applied', async () => {
+    world.close();
+    world = createConsoleFixture({ settings: { interface: 'enp3s0', mode: 'dhcp', pool: '10.77.0.100-10.77.0.199' } });
+    const app = render(<SettingsView control={world.control} isActive height={20} width={100} onClose={() => undefined} onApplied={() => undefined} />);
+    await press(app.stdin, ...Array.from({ length: 7 }, () => keys.down), keys.enter, '1800', keys.enter, 'w');
+    await waitForFrame(app.lastFrame, (frame) => frame.includes('applied raLifetime; servers restarted'));
+    expect(saved().raLifetime).toBe(1800);
   });
 
   it('keeps edits until applied; a bad value is refused with the fix and nothing restarts', async () => {
@@ -65,6 +104,7 @@ describe('SettingsView', () => {
 
   it('turns typed text into setting values', () => {
     expect(settingValue('httpPort', '8080')).toBe(8080);
+    expect(settingValue('raLifetime', '30')).toBe(30);
     expect(settingValue('httpPort', 'eighty')).toBe('eighty');
     expect(settingValue('interface', ' eth1 ')).toBe('eth1');
     expect(settingValue('pool', '')).toBeUndefined();
