@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PxedeckEvent } from '../../src/servers/events.js';
 import { ipxeSolicitor } from './support/ipxe-solicit.js';
-import { NetnsLab, netnsUnavailableReason, sleep, type PxedeckProcess, type UdpActor } from '../support/netns.js';
+import { NetnsLab, netnsUnavailableReason, type PxedeckProcess, type UdpActor } from '../support/netns.js';
 
 const skipReason = netnsUnavailableReason(['curl']);
 
@@ -29,24 +29,10 @@ describe.skipIf(skipReason !== undefined)('the IPv6 address in boot URLs follows
   let pxedeck: PxedeckProcess;
   let sendSolicit: () => Promise<string | undefined>;
 
-  /** Until the interface's link-local address has passed duplicate address detection. */
-  async function linkLocalReady(namespace: string, name: string): Promise<void> {
-    for (let i = 0; i < 100; i += 1) {
-      const text = lab.ip(namespace, '-6', 'addr', 'show', 'dev', name, 'scope', 'link');
-      if (text.includes('fe80') && !text.includes('tentative')) return;
-      await sleep(100);
-    }
-    throw new Error(`${name} in ${namespace} has no usable link-local address`);
-  }
 
   const solicit = () => sendSolicit();
 
-  /** What the machine gets from `url` (curl inside its namespace). */
-  async function fetch(url: string): Promise<string> {
-    const result = await lab.exec(ns.machine, 'curl', ['-sS', '-g', '--max-time', '5', url]);
-    if (result.code !== 0) throw new Error(`curl ${url}: exit ${result.code}: ${result.stderr}\n${pxedeck.tail()}`);
-    return result.stdout;
-  }
+  const fetch = (url: string) => lab.curl(ns.machine, url, () => pxedeck.tail());
 
   const dhcp6State = (test: (event: PxedeckEvent) => boolean) => (event: PxedeckEvent) => event.source === 'dhcp6' && (event.kind === 'server.listening' || event.kind === 'server.error') && test(event);
 
@@ -59,8 +45,8 @@ describe.skipIf(skipReason !== undefined)('the IPv6 address in boot URLs follows
       // nodad: usable at once, as a static address is after NetworkManager's own wait.
       lab.ip(ns.laptop, 'addr', 'add', 'fd77:4::1/64', 'dev', 'bench0', 'nodad');
       for (const address of ['fd77:4::10/64', 'fd77:5::10/64']) lab.ip(ns.machine, 'addr', 'add', address, 'dev', 'eth0', 'nodad');
-      await linkLocalReady(ns.laptop, 'bench0');
-      await linkLocalReady(ns.machine, 'eth0');
+      await lab.linkLocalReady(ns.laptop, 'bench0');
+      await lab.linkLocalReady(ns.machine, 'eth0');
       machine = await lab.udpActor(ns.machine, 'bench machine');
       await machine.must({ op: 'open', id: 'dhcp6', port: 546, address: '::', device: 'eth0' });
       sendSolicit = ipxeSolicitor(machine, { socketId: 'dhcp6', device: 'eth0', firstTransactionId: 0x7800, timeoutMs: 1500 });

@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ipxeSolicitor } from './support/ipxe-solicit.js';
-import { NetnsLab, netnsUnavailableReason, sleep, type PxedeckProcess, type UdpActor } from '../support/netns.js';
+import { NetnsLab, netnsUnavailableReason, type PxedeckProcess, type UdpActor } from '../support/netns.js';
 
 const skipReason = netnsUnavailableReason(['curl']);
 
@@ -23,22 +23,8 @@ describe.skipIf(skipReason !== undefined)('DHCPv6 and RAs open when the bench po
   let pxedeck: PxedeckProcess;
   let solicit: () => Promise<string | undefined>;
 
-  /** Until the interface's link-local address has passed duplicate address detection. */
-  async function linkLocalReady(namespace: string, name: string): Promise<void> {
-    for (let i = 0; i < 100; i += 1) {
-      const text = lab.ip(namespace, '-6', 'addr', 'show', 'dev', name, 'scope', 'link');
-      if (text.includes('fe80') && !text.includes('tentative')) return;
-      await sleep(100);
-    }
-    throw new Error(`${name} in ${namespace} has no usable link-local address`);
-  }
 
-  /** What the machine gets from `url` (curl inside its namespace). */
-  async function fetch(url: string): Promise<string> {
-    const result = await lab.exec(ns.machine, 'curl', ['-sS', '-g', '--max-time', '5', url]);
-    if (result.code !== 0) throw new Error(`curl ${url}: exit ${result.code}: ${result.stderr}\n${pxedeck.tail()}`);
-    return result.stdout;
-  }
+  const fetch = (url: string) => lab.curl(ns.machine, url, () => pxedeck.tail());
 
   beforeAll(async () => {
     lab = new NetnsLab('N');
@@ -47,8 +33,8 @@ describe.skipIf(skipReason !== undefined)('DHCPv6 and RAs open when the bench po
       ns.machine = lab.namespace('machine');
       lab.veth({ ns: ns.laptop, name: 'bench0', address: '10.77.6.1/24', mac: BENCH_MAC }, { ns: ns.machine, name: 'eth0', mac: MACHINE_MAC });
       lab.ip(ns.machine, 'addr', 'add', 'fd77:6::10/64', 'dev', 'eth0', 'nodad');
-      await linkLocalReady(ns.laptop, 'bench0');
-      await linkLocalReady(ns.machine, 'eth0');
+      await lab.linkLocalReady(ns.laptop, 'bench0');
+      await lab.linkLocalReady(ns.machine, 'eth0');
       machine = await lab.udpActor(ns.machine, 'bench machine');
       await machine.must({ op: 'open', id: 'dhcp6', port: 546, address: '::', device: 'eth0' });
       solicit = ipxeSolicitor(machine, { socketId: 'dhcp6', device: 'eth0', firstTransactionId: 0x7a00, timeoutMs: 1500 });

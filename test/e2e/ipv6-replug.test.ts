@@ -36,15 +36,6 @@ describe.skipIf(skipReason !== undefined)('DHCPv6 and RAs after the bench port i
     lab.ip(ns.laptop, 'addr', 'add', `${SERVER6}/64`, 'dev', 'bench0', 'nodad');
   }
 
-  /** Until the interface's link-local address has passed duplicate address detection. */
-  async function linkLocalReady(namespace: string, name: string): Promise<void> {
-    for (let i = 0; i < 100; i += 1) {
-      const text = lab.ip(namespace, '-6', 'addr', 'show', 'dev', name, 'scope', 'link');
-      if (text.includes('fe80') && !text.includes('tentative')) return;
-      await sleep(100);
-    }
-    throw new Error(`${name} in ${namespace} has no usable link-local address`);
-  }
 
   const slaacAddresses = () =>
     (JSON.parse(lab.ip(ns.machine, '-j', '-6', 'addr', 'show', 'dev', 'eth0')) as Array<{ addr_info: Array<{ local: string; scope: string; dynamic?: boolean }> }>)[0]!.addr_info
@@ -74,8 +65,8 @@ describe.skipIf(skipReason !== undefined)('DHCPv6 and RAs after the bench port i
       ns.laptop = lab.namespace('laptop');
       ns.machine = lab.namespace('machine');
       plugIn();
-      await linkLocalReady(ns.laptop, 'bench0');
-      await linkLocalReady(ns.machine, 'eth0');
+      await lab.linkLocalReady(ns.laptop, 'bench0');
+      await lab.linkLocalReady(ns.machine, 'eth0');
       machine = await lab.udpActor(ns.machine, 'bench machine');
       await machine.must({ op: 'open', id: 'dhcp6', port: 546, address: '::', device: 'eth0' });
       sendSolicit = ipxeSolicitor(machine, { socketId: 'dhcp6', device: 'eth0', firstTransactionId: 0x7700, timeoutMs: 3000 });
@@ -105,8 +96,8 @@ describe.skipIf(skipReason !== undefined)('DHCPv6 and RAs after the bench port i
     lab.ip(ns.laptop, 'link', 'set', 'bench0', 'up');
     lab.ip(ns.laptop, 'addr', 'add', `${SERVER6}/64`, 'dev', 'bench0', 'nodad');
     lab.waitForCarrier(ns.laptop, 'bench0');
-    await linkLocalReady(ns.laptop, 'bench0');
-    await linkLocalReady(ns.machine, 'eth0');
+    await lab.linkLocalReady(ns.laptop, 'bench0');
+    await lab.linkLocalReady(ns.machine, 'eth0');
     const flapped = Date.now();
     expect(await solicit()).toBe(url);
     const answeredAfterFlapMs = Date.now() - flapped;
@@ -124,7 +115,7 @@ describe.skipIf(skipReason !== undefined)('DHCPv6 and RAs after the bench port i
     const replugged = Date.now();
     await pxedeck.waitUntil(() => count(closed('dhcp6')) === 1 && count(listening('ra')) === 3, 'DHCPv6 and RA reopened', 10_000);
     const reopenedMs = Date.now() - replugged;
-    await linkLocalReady(ns.machine, 'eth0');
+    await lab.linkLocalReady(ns.machine, 'eth0');
     // The machine's own socket was pinned to the eth0 that went with the veth.
     await machine.must({ op: 'close', id: 'dhcp6' });
     await machine.must({ op: 'open', id: 'dhcp6', port: 546, address: '::', device: 'eth0' });

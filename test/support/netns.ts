@@ -313,6 +313,23 @@ export class NetnsLab {
     return execFileSync('ip', ['-n', ns, ...args], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
   }
 
+  /** Until the interface's IPv6 link-local address has passed duplicate address detection. */
+  async linkLocalReady(ns: string, name: string): Promise<void> {
+    for (let i = 0; i < 100; i += 1) {
+      const text = this.ip(ns, '-6', 'addr', 'show', 'dev', name, 'scope', 'link');
+      if (text.includes('fe80') && !text.includes('tentative')) return;
+      await sleep(100);
+    }
+    throw new Error(`${name} in ${ns} has no usable link-local address`);
+  }
+
+  /** What curl gets from `url` inside the namespace (HTTP or TFTP, bracketed IPv6 literals allowed). */
+  async curl(ns: string, url: string, context?: () => string): Promise<string> {
+    const result = await this.exec(ns, 'curl', ['-sS', '-g', '--max-time', '5', url]);
+    if (result.code !== 0) throw new Error(`curl ${url}: exit ${result.code}: ${result.stderr}${context ? `\n${context()}` : ''}`);
+    return result.stdout;
+  }
+
   /**
    * A veth between two of our namespaces. Interface names live inside the namespaces, so fixed names
    * (bench0, eth0) cannot collide with another run; the pair is created inside `a.ns`, never in ours.
