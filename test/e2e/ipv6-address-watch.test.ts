@@ -13,8 +13,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PxedeckEvent } from '../../src/servers/events.js';
-import { ipxeSolicitor } from './support/ipxe-solicit.js';
-import { NetnsLab, netnsUnavailableReason, type PxedeckProcess, type UdpActor } from '../support/netns.js';
+import { dhcp6BenchMachine } from './support/ipxe-solicit.js';
+import { NetnsLab, netnsUnavailableReason, type PxedeckProcess } from '../support/netns.js';
 
 const skipReason = netnsUnavailableReason(['curl']);
 
@@ -25,7 +25,6 @@ const NO_ADDRESS = 'no IPv6 address to offer in boot URLs: fd77:4::1 is no longe
 describe.skipIf(skipReason !== undefined)('the IPv6 address in boot URLs follows the bench port (namespaces)', () => {
   let lab: NetnsLab;
   const ns = { laptop: '', machine: '' };
-  let machine: UdpActor;
   let pxedeck: PxedeckProcess;
   let sendSolicit: () => Promise<string | undefined>;
 
@@ -45,11 +44,7 @@ describe.skipIf(skipReason !== undefined)('the IPv6 address in boot URLs follows
       // nodad: usable at once, as a static address is after NetworkManager's own wait.
       lab.ip(ns.laptop, 'addr', 'add', 'fd77:4::1/64', 'dev', 'bench0', 'nodad');
       for (const address of ['fd77:4::10/64', 'fd77:5::10/64']) lab.ip(ns.machine, 'addr', 'add', address, 'dev', 'eth0', 'nodad');
-      await lab.linkLocalReady(ns.laptop, 'bench0');
-      await lab.linkLocalReady(ns.machine, 'eth0');
-      machine = await lab.udpActor(ns.machine, 'bench machine');
-      await machine.must({ op: 'open', id: 'dhcp6', port: 546, address: '::', device: 'eth0' });
-      sendSolicit = ipxeSolicitor(machine, { socketId: 'dhcp6', device: 'eth0', firstTransactionId: 0x7800, timeoutMs: 1500 });
+      ({ solicit: sendSolicit } = await dhcp6BenchMachine(lab, ns, { firstTransactionId: 0x7800, timeoutMs: 1500 }));
       const bootDir = join(lab.dir, 'boot');
       mkdirSync(bootDir, { recursive: true });
       writeFileSync(join(bootDir, 'hello.txt'), 'hello over IPv6\n');

@@ -8,8 +8,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ipxeSolicitor } from './support/ipxe-solicit.js';
-import { NetnsLab, netnsUnavailableReason, type PxedeckProcess, type UdpActor } from '../support/netns.js';
+import { dhcp6BenchMachine } from './support/ipxe-solicit.js';
+import { NetnsLab, netnsUnavailableReason, type PxedeckProcess } from '../support/netns.js';
 
 const skipReason = netnsUnavailableReason(['curl']);
 
@@ -19,7 +19,6 @@ const MACHINE_MAC = '02:77:06:00:00:10';
 describe.skipIf(skipReason !== undefined)('DHCPv6 and RAs open when the bench port gains its first IPv6 address (namespaces)', () => {
   let lab: NetnsLab;
   const ns = { laptop: '', machine: '' };
-  let machine: UdpActor;
   let pxedeck: PxedeckProcess;
   let solicit: () => Promise<string | undefined>;
 
@@ -33,11 +32,7 @@ describe.skipIf(skipReason !== undefined)('DHCPv6 and RAs open when the bench po
       ns.machine = lab.namespace('machine');
       lab.veth({ ns: ns.laptop, name: 'bench0', address: '10.77.6.1/24', mac: BENCH_MAC }, { ns: ns.machine, name: 'eth0', mac: MACHINE_MAC });
       lab.ip(ns.machine, 'addr', 'add', 'fd77:6::10/64', 'dev', 'eth0', 'nodad');
-      await lab.linkLocalReady(ns.laptop, 'bench0');
-      await lab.linkLocalReady(ns.machine, 'eth0');
-      machine = await lab.udpActor(ns.machine, 'bench machine');
-      await machine.must({ op: 'open', id: 'dhcp6', port: 546, address: '::', device: 'eth0' });
-      solicit = ipxeSolicitor(machine, { socketId: 'dhcp6', device: 'eth0', firstTransactionId: 0x7a00, timeoutMs: 1500 });
+      ({ solicit: solicit } = await dhcp6BenchMachine(lab, ns, { firstTransactionId: 0x7a00, timeoutMs: 1500 }));
       const bootDir = join(lab.dir, 'boot');
       mkdirSync(bootDir, { recursive: true });
       writeFileSync(join(bootDir, 'hello.txt'), 'hello over late IPv6\n');

@@ -8,7 +8,7 @@ import { expect } from 'vitest';
 import { MessageType, Option } from '../../../src/protocol/dhcp6/constants.js';
 import { decodeBootFileUrl } from '../../../src/protocol/dhcp6/options.js';
 import { decode, encode, findOption, type Dhcp6ClientServerMessage } from '../../../src/protocol/dhcp6/packet.js';
-import type { UdpActor } from '../../support/netns.js';
+import type { NetnsLab, UdpActor } from '../../support/netns.js';
 
 const fixture = resolve(import.meta.dirname, '../../fixtures/dhcp6/v6-bios-ipxe-rom.bios-ipxe-rom.solicit.hex');
 const ipxeSolicit = decode(Buffer.from(readFileSync(fixture, 'utf8').replace(/\s+/g, ''), 'hex')) as Dhcp6ClientServerMessage;
@@ -33,4 +33,20 @@ export function ipxeSolicitor(machine: UdpActor, options: { socketId: string; de
     const url = findOption(reply, Option.BOOTFILE_URL);
     return url && decodeBootFileUrl(url);
   };
+}
+
+/**
+ * The machine's end of a bench-port test (a veth `bench0` in `laptop`, `eth0` in `machine`): both link-local
+ * addresses usable, a UDP actor on the machine's DHCPv6 client port, and its Solicit sender.
+ */
+export async function dhcp6BenchMachine(
+  lab: NetnsLab,
+  ns: { readonly laptop: string; readonly machine: string },
+  options: { firstTransactionId: number; timeoutMs: number },
+): Promise<{ machine: UdpActor; solicit: () => Promise<string | undefined> }> {
+  await lab.linkLocalReady(ns.laptop, 'bench0');
+  await lab.linkLocalReady(ns.machine, 'eth0');
+  const machine = await lab.udpActor(ns.machine, 'bench machine');
+  await machine.must({ op: 'open', id: 'dhcp6', port: 546, address: '::', device: 'eth0' });
+  return { machine, solicit: ipxeSolicitor(machine, { socketId: 'dhcp6', device: 'eth0', ...options }) };
 }
