@@ -76,8 +76,8 @@ export interface TransferInit {
   readonly segmentation: boolean;
   /**
    * System calls straight on the socket (net/native-peer.ts): every packet to the peer goes out through
-   * it (dgram takes over one it refused), and `runSynchronously` receives through it. Only given at
-   * windowsize 1, where nothing else is in flight that dgram could still hold queued.
+   * it (dgram takes over one it refused), and synchronous slices (synchronous-slices.ts) receive through
+   * it. Only given at windowsize 1, where nothing else is in flight that dgram could still hold queued.
    */
   readonly native?: NativePeer;
   /** Turns that off on the socket, after a segmented send failed. */
