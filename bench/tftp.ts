@@ -27,6 +27,8 @@
  *                               ws16 7.3× / 6.6× / 2.4×; 10 parallel 0.98× (1.00× at --reps 5)
  *   loaded (VMs beside), reps 5: ws1 1.03 / 1.03 / 1.75 and 1.05 / 1.37 / 0.90; ws16 3.5× / 3.1× / 1.2×;
  *                               10 parallel 1.10×
+ *   quiet, 32 MB, reps 5 (final): ws1 0.97 / 0.97 / 0.99 and 1.00 / 1.01 / 1.02; ws16 7.5× / 6.4× / 2.6×;
+ *                               10 parallel 1.16× tftpd-hpa, 0.96× dnsmasq
  * At blksize 8192 tftpd-hpa's own figure swings 84–215 MB/s between cases that are identical for it (it
  * ignores windowsize), and pxedeck's window stops at 64 KiB (8 × 8192: more overflows atftp's receive
  * buffer), so the ws16 ratio there is the client's limit, not 3×.
