@@ -113,16 +113,22 @@ export interface IaAddress {
   readonly options: readonly Dhcp6Option[];
 }
 
-export function decodeIaAddress(bytes: Uint8Array, base = 0): IaAddress {
+/** An option made of a fixed head and then options of its own (IAADDR, IA_NA): both, the nested ones checked. */
+function withNestedOptions(bytes: Uint8Array, base: number, headLength: number, name: string): { value: Buffer; options: Dhcp6Option[] } {
   const value = asBuffer(bytes);
-  if (value.length < 24) throw new Dhcp6DecodeError(base, `IAADDR needs at least 24 bytes, has ${value.length}`);
-  const options = scanOptions(value, 24, value.length, base, 'IAADDR options');
+  if (value.length < headLength) throw new Dhcp6DecodeError(base, `${name} needs at least ${headLength} bytes, has ${value.length}`);
+  const options = scanOptions(value, headLength, value.length, base, `${name} options`);
   for (const nested of options) validateNested(nested.code, nested.data, nested.offset);
+  return { value, options: options.map(({ code, data }) => ({ code, data })) };
+}
+
+export function decodeIaAddress(bytes: Uint8Array, base = 0): IaAddress {
+  const { value, options } = withNestedOptions(bytes, base, 24, 'IAADDR');
   return {
     address: ipv6FromBytes(value, 0),
     preferredLifetime: value.readUInt32BE(16),
     validLifetime: value.readUInt32BE(20),
-    options: options.map(({ code, data }) => ({ code, data })),
+    options,
   };
 }
 
@@ -142,15 +148,12 @@ export interface IaNa {
 }
 
 export function decodeIaNa(bytes: Uint8Array, base = 0): IaNa {
-  const value = asBuffer(bytes);
-  if (value.length < 12) throw new Dhcp6DecodeError(base, `IA_NA needs at least 12 bytes, has ${value.length}`);
-  const options = scanOptions(value, 12, value.length, base, 'IA_NA options');
-  for (const nested of options) validateNested(nested.code, nested.data, nested.offset);
+  const { value, options } = withNestedOptions(bytes, base, 12, 'IA_NA');
   return {
     iaid: value.readUInt32BE(0),
     t1: value.readUInt32BE(4),
     t2: value.readUInt32BE(8),
-    options: options.map(({ code, data }) => ({ code, data })),
+    options,
   };
 }
 
