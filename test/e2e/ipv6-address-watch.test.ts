@@ -26,10 +26,7 @@ describe.skipIf(skipReason !== undefined)('the IPv6 address in boot URLs follows
   let lab: NetnsLab;
   const ns = { laptop: '', machine: '' };
   let pxedeck: PxedeckProcess;
-  let sendSolicit: () => Promise<string | undefined>;
-
-
-  const solicit = () => sendSolicit();
+  let solicit: () => Promise<string | undefined>;
 
   const fetch = (url: string) => lab.curl(ns.machine, url, () => pxedeck.tail());
 
@@ -44,7 +41,7 @@ describe.skipIf(skipReason !== undefined)('the IPv6 address in boot URLs follows
       // nodad: usable at once, as a static address is after NetworkManager's own wait.
       lab.ip(ns.laptop, 'addr', 'add', 'fd77:4::1/64', 'dev', 'bench0', 'nodad');
       for (const address of ['fd77:4::10/64', 'fd77:5::10/64']) lab.ip(ns.machine, 'addr', 'add', address, 'dev', 'eth0', 'nodad');
-      ({ solicit: sendSolicit } = await dhcp6BenchMachine(lab, ns, { firstTransactionId: 0x7800, timeoutMs: 1500 }));
+      ({ solicit } = await dhcp6BenchMachine(lab, ns, { firstTransactionId: 0x7800, timeoutMs: 1500 }));
       const bootDir = join(lab.dir, 'boot');
       mkdirSync(bootDir, { recursive: true });
       writeFileSync(join(bootDir, 'hello.txt'), 'hello over IPv6\n');

@@ -32,7 +32,7 @@ describe.skipIf(skipReason !== undefined)('DHCPv6 and RAs open when the bench po
       ns.machine = lab.namespace('machine');
       lab.veth({ ns: ns.laptop, name: 'bench0', address: '10.77.6.1/24', mac: BENCH_MAC }, { ns: ns.machine, name: 'eth0', mac: MACHINE_MAC });
       lab.ip(ns.machine, 'addr', 'add', 'fd77:6::10/64', 'dev', 'eth0', 'nodad');
-      ({ solicit: solicit } = await dhcp6BenchMachine(lab, ns, { firstTransactionId: 0x7a00, timeoutMs: 1500 }));
+      ({ solicit } = await dhcp6BenchMachine(lab, ns, { firstTransactionId: 0x7a00, timeoutMs: 1500 }));
       const bootDir = join(lab.dir, 'boot');
       mkdirSync(bootDir, { recursive: true });
       writeFileSync(join(bootDir, 'hello.txt'), 'hello over late IPv6\n');

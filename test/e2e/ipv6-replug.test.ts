@@ -13,7 +13,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PxedeckEvent } from '../../src/servers/events.js';
-import { ipxeSolicitor } from './support/ipxe-solicit.js';
+import { dhcp6BenchMachine } from './support/ipxe-solicit.js';
 import { NetnsLab, netnsUnavailableReason, sleep, type PxedeckProcess, type UdpActor } from '../support/netns.js';
 
 const skipReason = netnsUnavailableReason();
@@ -28,7 +28,7 @@ describe.skipIf(skipReason !== undefined)('DHCPv6 and RAs after the bench port i
   const ns = { laptop: '', machine: '' };
   let machine: UdpActor;
   let pxedeck: PxedeckProcess;
-  let sendSolicit: () => Promise<string | undefined>;
+  let solicit: () => Promise<string | undefined>;
 
   function plugIn(): void {
     lab.veth({ ns: ns.laptop, name: 'bench0', address: `${SERVER4}/24`, mac: BENCH_MAC }, { ns: ns.machine, name: 'eth0', mac: MACHINE_MAC });
@@ -52,7 +52,6 @@ describe.skipIf(skipReason !== undefined)('DHCPv6 and RAs after the bench port i
     }
   }
 
-  const solicit = () => sendSolicit();
 
   const count = (test: (event: PxedeckEvent) => boolean) => pxedeck.events.filter(test).length;
   const listening = (source: string) => (event: PxedeckEvent) => event.kind === 'server.listening' && event.source === source;
@@ -65,11 +64,7 @@ describe.skipIf(skipReason !== undefined)('DHCPv6 and RAs after the bench port i
       ns.laptop = lab.namespace('laptop');
       ns.machine = lab.namespace('machine');
       plugIn();
-      await lab.linkLocalReady(ns.laptop, 'bench0');
-      await lab.linkLocalReady(ns.machine, 'eth0');
-      machine = await lab.udpActor(ns.machine, 'bench machine');
-      await machine.must({ op: 'open', id: 'dhcp6', port: 546, address: '::', device: 'eth0' });
-      sendSolicit = ipxeSolicitor(machine, { socketId: 'dhcp6', device: 'eth0', firstTransactionId: 0x7700, timeoutMs: 3000 });
+      ({ machine, solicit } = await dhcp6BenchMachine(lab, ns, { firstTransactionId: 0x7700, timeoutMs: 3000 }));
       pxedeck = lab.pxedeck(ns.laptop, ['--interface', 'bench0', '--data-dir', join(lab.dir, 'data'), '--http-port', '8080']);
       await pxedeck.waitForEvent(listening('dhcp6'), 'DHCPv6 listening', 15_000);
       await pxedeck.waitForEvent((event) => event.kind === 'ra.started', 'ra.started', 10_000);
