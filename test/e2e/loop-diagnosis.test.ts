@@ -2,13 +2,9 @@
 // pxedeck must flag it within the second turn and name the server that caused it.
 import { describe, expect, it } from 'vitest';
 import type { DiagnosisEvent } from '../../src/servers/events.js';
-import { ensureLabArtifacts } from './lab/artifacts.js';
-import { labTempDir } from './lab/network.js';
-import { startDnsmasq } from './lab/services.js';
+import { startLoopingSiteServer } from './lab/services.js';
 import { labMac, labUuid, startVm } from './lab/vm.js';
 import { labSkipReason, sharedLab, startPxedeck } from './support/pxedeck-lab.js';
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 
 const skipReason = labSkipReason();
 
@@ -17,17 +13,7 @@ describe.skipIf(skipReason !== undefined)(`loop diagnosis in the lab${skipReason
 
   it('flags LOOP and names the foreign server that hands iPXE undionly.kpxe', async () => {
     const { lab } = shared;
-    const { bootBinaries } = await ensureLabArtifacts();
-    const tftpRoot = labTempDir(lab, 'foreign-tftp');
-    mkdirSync(tftpRoot, { recursive: true });
-    copyFileSync(bootBinaries.undionlyKpxe, join(tftpRoot, 'undionly.kpxe'));
-    const site = await lab.addHost({ ip4: '10.77.0.2', label: 'foreign' });
-    const foreign = await startDnsmasq(
-      lab,
-      site,
-      ['--dhcp-range=10.77.0.50,10.77.0.59,255.255.255.0,10m', '--no-ping', '--dhcp-boot=undionly.kpxe', '--enable-tftp', `--tftp-root=${tftpRoot}`],
-      'foreign-dhcp',
-    );
+    const foreign = await startLoopingSiteServer(lab);
     const mac = labMac(40);
     // pxedeck (proxy) ignores this machine, so only the foreign server answers it and the loop runs.
     const pxedeck = await startPxedeck(lab, { mode: 'proxy', assignments: { [mac]: { target: { kind: 'ignore' } } } });

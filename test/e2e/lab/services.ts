@@ -159,3 +159,21 @@ export async function makeBootTree(lab: Lab, opts: { httpBase: string; marker: s
   );
   return { dir, scriptName };
 }
+
+/**
+ * A site DHCP server at 10.77.0.2 that hands `undionly.kpxe` (and serves it over TFTP) to every machine,
+ * iPXE included: the classic chainboot loop, for the loop-diagnosis test and its event recording.
+ */
+export async function startLoopingSiteServer(lab: Lab): Promise<Dnsmasq> {
+  const { bootBinaries } = await ensureLabArtifacts();
+  const tftpRoot = labTempDir(lab, 'foreign-tftp');
+  mkdirSync(tftpRoot, { recursive: true });
+  copyFileSync(bootBinaries.undionlyKpxe, join(tftpRoot, 'undionly.kpxe'));
+  const site = await lab.addHost({ ip4: '10.77.0.2', label: 'foreign' });
+  return startDnsmasq(
+    lab,
+    site,
+    ['--dhcp-range=10.77.0.50,10.77.0.59,255.255.255.0,10m', '--no-ping', '--dhcp-boot=undionly.kpxe', '--enable-tftp', `--tftp-root=${tftpRoot}`],
+    'foreign-dhcp',
+  );
+}
