@@ -54,9 +54,15 @@ const readable = new ReadableSet();
 function serveMany(transfers: readonly Transfer[], sliceMs: number): boolean {
   for (const transfer of transfers) transfer.setSynchronous(true);
   const started = performance.now();
+  // Rebuilt only when a transfer finishes, not on every wake-up: this loop runs once per datagram.
+  let live = transfers;
+  let peers = live.map((transfer) => transfer.nativePeer!);
   try {
     for (;;) {
-      const live = transfers.filter((transfer) => !transfer.isFinished());
+      if (live.some((transfer) => transfer.isFinished())) {
+        live = live.filter((transfer) => !transfer.isFinished());
+        peers = live.map((transfer) => transfer.nativePeer!);
+      }
       if (live.length === 0 || !live.every((transfer) => transfer.canServeSynchronously())) return false;
       const now = performance.now();
       const leftMs = sliceMs - (now - started);
@@ -64,7 +70,6 @@ function serveMany(transfers: readonly Transfer[], sliceMs: number): boolean {
       let dueMs = leftMs;
       for (const transfer of live) dueMs = Math.min(dueMs, transfer.retransmissionDueInMs(now));
       if (dueMs <= 0) return false;
-      const peers = live.map((transfer) => transfer.nativePeer!);
       if (readable.wait(peers, dueMs) < 0) return false;
       for (let i = 0; i < live.length; i += 1) {
         // An earlier one's handling cannot close this one's socket; but it may have finished itself.
