@@ -1,6 +1,6 @@
 /**
- * Everything a negotiated transfer needs once the server has decided to serve it: its socket, its source,
- * the Transfer itself and throttled progress. The spec is plain data so that the same function runs in
+ * Everything a negotiated transfer needs once the server has decided to serve it: its sockets, its source
+ * and the Transfer itself. The spec is plain data so that the same function runs in
  * the server's thread or in a worker thread.
  */
 import type { Socket } from 'node:dgram';

@@ -27,9 +27,9 @@ export interface TransferSockets {
   close(): Promise<void>;
 }
 
-function allowPortSharing(socket: Socket): boolean {
+function setPortSharing(socket: Socket, on: boolean): boolean {
   const fd = descriptorOf(socket);
-  return fd !== undefined && setIntSocketOption(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+  return fd !== undefined && setIntSocketOption(fd, SOL_SOCKET, SO_REUSEADDR, on ? 1 : 0);
 }
 
 /** Rejects when not even the first socket could be bound (the caller reports it to the client). */
@@ -43,7 +43,7 @@ export async function openTransferSockets(localAddress: string, peer: TransferPe
     throw error;
   }
   const alone: TransferSockets = { socket: first, connected: false, close: () => closeUdpSocket(first) };
-  if (!allowPortSharing(first)) return alone;
+  if (!setPortSharing(first, true)) return alone;
 
   const connected = newUdpSocket(localAddress, { reuseAddr: true });
   connected.on('error', () => undefined);
@@ -52,6 +52,8 @@ export async function openTransferSockets(localAddress: string, peer: TransferPe
     await connectUdpSocket(connected, peer.address, peer.port);
   } catch {
     await closeUdpSocket(connected);
+    // Alone after all: its port stays its own, as an unshared socket's is.
+    setPortSharing(first, false);
     return alone;
   }
   const catcher = first;
