@@ -4,10 +4,9 @@
  * the server's thread or in a worker thread.
  */
 import type { Socket } from 'node:dgram';
-import type { TftpOption } from '../../protocol/tftp/packet.js';
 import { nativePeer } from '../net/native-peer.js';
 import { FdSource, MemorySource, NetasciiSource, type BlockSource } from './block-source.js';
-import { Transfer, type RetransmitPolicy, type TransferOutcome, type TransferPeer } from './transfer.js';
+import { Transfer, type TransferInit, type TransferOutcome } from './transfer.js';
 import { disableUdpSegmentation, enableUdpSegmentation } from './udp-segmentation.js';
 import { openTransferSockets, type TransferSockets } from './transfer-sockets.js';
 
@@ -15,19 +14,15 @@ export type SourceSpec =
   | { readonly kind: 'fd'; readonly fd: number; readonly size: number }
   | { readonly kind: 'memory'; readonly content: Uint8Array };
 
-export interface TransferSpec {
+/** What the server negotiated; the rest of a TransferInit is made here. */
+export interface TransferSpec
+  extends Pick<TransferInit, 'peer' | 'blksize' | 'windowsize' | 'oack' | 'retransmit' | 'readaheadBytes' | 'progressIntervalMs'> {
   /** The address the request came to: the transfer's socket binds there. */
   readonly localAddress: string;
-  readonly peer: TransferPeer;
   readonly source: SourceSpec;
   readonly netascii: boolean;
-  readonly blksize: number;
-  readonly windowsize: number;
-  readonly oack: readonly TftpOption[];
-  readonly retransmit: RetransmitPolicy;
-  readonly readaheadBytes: number;
+  /** UDP segmentation may be tried (it is turned on only where the socket accepts it). */
   readonly segmentation: boolean;
-  readonly progressIntervalMs: number;
 }
 
 /** 'unstarted': no socket could be opened; the server answers the client from its listening socket. */
