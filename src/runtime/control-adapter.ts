@@ -1,0 +1,71 @@
+/**
+ * The control API's handlers: JSON bodies turned into assignment-store commands, and the client list the
+ * API returns. The API server (src/servers/http/control-api.ts) owns HTTP, auth and the routes.
+ */
+import type { BootTarget } from '../boot/boot-target.js';
+import { ControlError, type ControlHandlers } from '../servers/http/control-api.js';
+import type { AssignmentStore } from '../state/assignments.js';
+import type { BootPlanner } from '../state/boot-plans.js';
+import type { ProfileLibrary } from '../state/profile-library.js';
+import type { ClientRegistry } from '../state/registry.js';
+
+export interface ControlAdapterOptions {
+  readonly registry: ClientRegistry;
+  readonly assignments: AssignmentStore;
+  readonly planner: BootPlanner;
+  /** The library as it is now: it is reloaded when profiles change. */
+  readonly library: () => ProfileLibrary;
+}
+
+export function controlHandlers({ registry, assignments, planner, library }: ControlAdapterOptions): ControlHandlers {
+  return {
+    listClients: () =>
+      [...registry.getSnapshot().clients.values()].map((record) => ({
+        ...record,
+        timeline: undefined,
+        assignment: assignments.get(record.mac) ?? null,
+        target: planner.target(record.mac),
+      })),
+    assign: (mac, body) => {
+      try {
+        return { mac, assignment: assignments.assign(mac, controlTarget(body, library()), controlOptions(body)) };
+      } catch (error) {
+        throw new ControlError(400, (error as Error).message);
+      }
+    },
+    hold: (mac) => ({ mac, assignment: assignments.hold(mac) }),
+    release: (mac) => ({ mac, assignment: assignments.release(mac) }),
+  };
+}
+
+function fieldsOf(body: unknown): Record<string, unknown> {
+  return (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+}
+
+/** The assign body: { profile } | { menu } | { kernel, initrds, cmdline } | { target: "local" | "ignore" | "hold" }. */
+export function controlTarget(body: unknown, library: ProfileLibrary): BootTarget {
+  const value = fieldsOf(body);
+  if (typeof value.profile === 'string') {
+    if (!library.profiles.has(value.profile)) throw new Error(`profile "${value.profile}" does not exist`);
+    return { kind: 'profile', profile: value.profile };
+  }
+  if (typeof value.menu === 'string') {
+    if (!library.menus.has(value.menu)) throw new Error(`menu "${value.menu}" does not exist`);
+    return { kind: 'menu', menu: value.menu };
+  }
+  if (typeof value.kernel === 'string') {
+    const initrds = Array.isArray(value.initrds) ? value.initrds.filter((item): item is string => typeof item === 'string') : [];
+    return { kind: 'inline', kernel: value.kernel, initrds, cmdline: typeof value.cmdline === 'string' ? value.cmdline : '' };
+  }
+  if (value.target === 'local' || value.target === 'ignore' || value.target === 'hold') return { kind: value.target };
+  throw new Error('give "profile", "menu", "kernel" (with "initrds", "cmdline") or "target": "local" | "ignore" | "hold"');
+}
+
+function controlOptions(body: unknown): { once?: boolean; variables?: Record<string, string> } {
+  const value = fieldsOf(body);
+  const variables =
+    typeof value.variables === 'object' && value.variables !== null
+      ? (Object.fromEntries(Object.entries(value.variables).filter(([, item]) => typeof item === 'string')) as Record<string, string>)
+      : undefined;
+  return { ...(value.once === true && { once: true }), ...(variables && { variables }) };
+}

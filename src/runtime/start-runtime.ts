@@ -1,0 +1,268 @@
+/**
+ * One start of pxedeck's servers on the bench interface, as the settings and flags describe it: the stores,
+ * the boot planners, TFTP, HTTP, syslog, the control API, DHCP (and the reply observer on 68), IPv6, and the
+ * interface watcher that reopens sockets when the adapter is replugged. The console calls it again to apply
+ * settings; headless runs call it once.
+ */
+import type { BootTarget } from '../boot/boot-target.js';
+import type { CliOptions } from '../cli/args.js';
+import { askBootApi } from '../servers/boot-api-client.js';
+import { startReplyObserver } from '../servers/dhcp4/reply-observer.js';
+import { createDhcp4Server, type Dhcp4Server } from '../servers/dhcp4/server.js';
+import type { PxedeckEvent } from '../servers/events.js';
+import { cacheLimitBytes } from '../servers/http/cache-limit.js';
+import { createControlApi } from '../servers/http/control-api.js';
+import { createHttpServer, type HttpBind, type HttpServer } from '../servers/http/server.js';
+import { openDeviceUdpSocket, SocketOpenError } from '../servers/net/device-socket.js';
+import { compareInterfaceStates, watchInterface } from '../servers/net/interfaces.js';
+import { neighborMac } from '../servers/net/neighbors.js';
+import { neighborMac6 } from '../servers/net/neighbors6.js';
+import { createSyslogServer, DEFAULT_SYSLOG_PORT } from '../servers/syslog/server.js';
+import { createTftpServer, type TftpBind, type TftpServer } from '../servers/tftp/server.js';
+import { openAssignments } from '../state/assignments.js';
+import { openClientPolicies } from '../state/client-policies.js';
+import { openLeaseFile } from '../state/lease-file.js';
+import { formatProblem, loadProfileLibrary } from '../state/profile-library.js';
+import { ClientRegistry } from '../state/registry.js';
+import { routerLifetimeOf } from '../state/settings.js';
+import { isIPv6 } from 'node:net';
+import { join, resolve } from 'node:path';
+import { createBootFileResolver } from './boot-file-resolver.js';
+import { controlHandlers } from './control-adapter.js';
+import { openEventSink } from './event-sink.js';
+import { openLeasePool, refuseBesideForeignServer } from './full-dhcp.js';
+import { firstUrlAddress, startIpv6Services } from './ipv6-services.js';
+import { StartupError } from './operator-error.js';
+import { createPlannerSet } from './planners.js';
+import { dataDirOf, defaultTargetOf, loadSettings, presetsDir } from './runtime-settings.js';
+import { httpBaseOf, servedInterface } from './served-interface.js';
+import { ServerSet } from './server-set.js';
+
+export interface Runtime {
+  readonly registry: ClientRegistry;
+  close(): Promise<void>;
+}
+
+/** `registry`: the console passes its own, so events are folded once and a settings restart keeps every machine's history. */
+export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent) => void, registry = new ClientRegistry()): Promise<Runtime> {
+  const dataDir = dataDirOf(cli);
+  const settings = loadSettings(cli);
+  const routerLifetime = routerLifetimeOf(settings);
+  if ('problem' in routerLifetime) throw new StartupError(routerLifetime.problem);
+  // Every event, also those emitted while starting, so `pxedeck report MAC` can tell a session afterwards.
+  const { emit, notice, close: closeEventLog } = openEventSink(dataDir, registry, print);
+  const served = servedInterface(settings.interface);
+  const servers = new ServerSet(emit, served.name);
+  const signal = servers.signal;
+  const policies = openClientPolicies(dataDir);
+  const assignments = openAssignments(dataDir);
+  let library = loadProfileLibrary(presetsDir, [dataDir]);
+  for (const problem of library.problems) notice('warning', formatProblem(problem));
+  const planners = createPlannerSet({
+    address4: served.serverAddress,
+    address6: firstUrlAddress(served),
+    httpPort: settings.httpPort,
+    library: () => library,
+    assignments,
+    policies,
+    defaultTarget: defaultTargetOf(cli, settings),
+    syslogServer: served.serverAddress,
+  });
+  const planner = planners.v4;
+  const bootFiles = createBootFileResolver({ bootDir: resolve(settings.bootDir ?? join(dataDir, 'boot')), presetsDir, planner, warn: (message) => notice('warning', message) });
+  const httpBase = httpBaseOf(served.serverAddress, settings.httpPort);
+  const macOf = (ip: string) => registry.macForIp(ip) ?? (isIPv6(ip) ? neighborMac6(ip, served.name) : neighborMac(ip));
+
+  const leaseFile = settings.mode === 'dhcp' ? openLeaseFile(dataDir) : undefined;
+  const pool = leaseFile ? openLeasePool(settings, served, leaseFile) : undefined;
+  if (leaseFile) servers.afterClose(() => leaseFile.flush());
+  if (pool) await refuseBesideForeignServer(cli, served, emit);
+
+  // Option 7: iPXE sends its console lines to the syslog receiver (to port 514, always); set once it listens.
+  let syslogAddress: string | undefined;
+  const startDhcp = () =>
+    createDhcp4Server({
+      mode: pool ? 'full' : 'proxy',
+      serverAddress: served.serverAddress,
+      interfaceName: served.name,
+      openSocket: served.openSocket,
+      ports: {
+        ...(cli.dhcpPort !== undefined && { dhcp: cli.dhcpPort }),
+        ...(cli.bootServerPort !== undefined && { bootServer: cli.bootServerPort }),
+        ...(cli.dhcpClientPort !== undefined && { client: cli.dhcpClientPort }),
+      },
+      broadcastAddress: served.replyBroadcast,
+      targets: {
+        scriptUrl: `${httpBase}/boot.ipxe`,
+        httpUrl: (file) => `${httpBase}/${file}`,
+        binaries: bootFiles.binaries,
+      },
+      clientState: (mac) => ({ policy: planner.dhcpPolicy(mac), history: registry.history(mac) }),
+      ...(pool && {
+        pool,
+        lease: {
+          subnetMask: served.netmask,
+          broadcastAddress: served.broadcast,
+          leaseSeconds: settings.leaseSeconds,
+          ...(settings.routers && { routers: settings.routers }),
+          ...(settings.dnsServers && { dnsServers: settings.dnsServers }),
+        },
+      }),
+      ...(syslogAddress && { logServers: [syslogAddress] }),
+      emit,
+      signal,
+    });
+
+  // Started only once nothing before it can refuse to start: a live watcher keeps the process running.
+  const stopFollowing = assignments.follow((mac) => {
+    library = loadProfileLibrary(presetsDir, [dataDir]);
+    if (mac) notice('info', `${mac}: assignment changed (${JSON.stringify(assignments.get(mac)?.target ?? 'default')})`);
+  });
+  const tftpPort = cli.tftpPort ?? 69;
+  const tftpOn = (bind: readonly TftpBind[]): Promise<TftpServer> =>
+    createTftpServer({
+      bind,
+      root: [bootFiles.bootDir],
+      emit,
+      signal,
+      resolveVirtual: bootFiles.resolveTftp,
+      macForAddress: macOf,
+      blksizeCapFor: (client) => (client.mac ? policies.get(client.mac).blksizeCap : undefined),
+    });
+  const httpOn = (bind: readonly HttpBind[]): Promise<HttpServer> =>
+    createHttpServer({
+      bind,
+      emit,
+      signal,
+      renderIpxeScript: async (request) => {
+        let external: BootTarget | undefined;
+        if (settings.bootApi && !request.profile) {
+          const answer = await askBootApi(settings.bootApi, request);
+          if (answer.kind === 'target') external = answer.target;
+          else if (answer.kind === 'unavailable') notice('warning', `${request.mac}: boot API ${answer.reason}; using the local assignment`);
+        }
+        const result = planners.forIp(request.ip).renderIpxe({ ...request, ...(external && { external }) });
+        return result.ok ? { script: result.text } : { status: result.status, message: result.message };
+      },
+      roots: bootFiles.httpRoots,
+      namedFiles: bootFiles.namedFiles,
+      upstream: { cacheDir: join(dataDir, 'cache'), limitBytes: cacheLimitBytes(settings.upstreamCacheGiB), lookup: planners.upstreamUrl },
+      macForIp: macOf,
+      onBeacon: (beacon, mac) => {
+        if (beacon === 'booted') assignments.consumeOnce(mac, Date.now());
+      },
+    });
+  const initialAddress6 = firstUrlAddress(served);
+
+  let dhcp: Dhcp4Server;
+  try {
+    servers.add(await tftpOn([{ address: served.serverAddress, port: tftpPort }, ...(initialAddress6 ? [{ address: initialAddress6, port: tftpPort }] : [])]));
+    servers.add(await httpOn([{ address: served.serverAddress, port: settings.httpPort }, ...(initialAddress6 ? [{ address: initialAddress6, port: settings.httpPort }] : [])]));
+    // A host syslog daemon may already hold UDP 514: pxedeck then runs without it rather than not at all.
+    try {
+      servers.add(
+        await createSyslogServer({
+          bind: { address: served.serverAddress, port: cli.syslogPort ?? DEFAULT_SYSLOG_PORT },
+          emit,
+          signal,
+          macForIp: (ip) => registry.macForIp(ip) ?? neighborMac(ip),
+        }),
+      );
+      syslogAddress = served.serverAddress;
+    } catch (error) {
+      if (!(error instanceof SocketOpenError)) throw error;
+      notice('warning', `no syslog receiver: ${error.message}; machines' log lines will not be shown (DHCP option 7 left out)`);
+    }
+    if (settings.controlPort !== 0) {
+      servers.add(
+        await createControlApi({
+          port: settings.controlPort,
+          ...(settings.controlToken && { token: settings.controlToken }),
+          emit,
+          signal,
+          handlers: controlHandlers({ registry, assignments, planner, library: () => library }),
+        }),
+      );
+    }
+    dhcp = await startDhcp();
+  } catch (error) {
+    // A start that fails half-way closes what it opened, so a refused start exits instead of lingering.
+    await servers.close();
+    stopFollowing();
+    await closeEventLog();
+    throw error;
+  }
+  const dhcpSlot = servers.slot({ source: 'dhcp4', server: 'dhcp4' }, dhcp, startDhcp);
+  // Other servers' broadcast replies on UDP 68, shared with the laptop's DHCP client; loopback has none to
+  // overhear. A placeholder where it could not bind (it said why).
+  const startObserver = async () =>
+    (await startReplyObserver({
+      openSocket: (port) => openDeviceUdpSocket({ device: served.name, port, reuseAddress: true }),
+      port: cli.dhcpClientPort ?? 68,
+      ownAddresses: [served.serverAddress],
+      interfaceName: served.name,
+      emit,
+      signal,
+    })) ?? { close: () => Promise.resolve() };
+  const observerSlot = served.name === 'lo' ? undefined : servers.slot({ source: 'dhcp4', server: 'dhcp-watch' }, await startObserver(), startObserver);
+
+  const ipv6 = await startIpv6Services({
+    served,
+    settings,
+    pool6: cli.pool6,
+    dataDir,
+    routerLifetimeSeconds: routerLifetime.seconds,
+    binaries: bootFiles.binaries,
+    planners,
+    registry,
+    servers,
+    emit,
+    notice,
+    listenOn: async (address) => {
+      const tftp6 = await tftpOn([{ address, port: tftpPort }]);
+      try {
+        return [tftp6, await httpOn([{ address, port: settings.httpPort }])];
+      } catch (error) {
+        await tftp6.close();
+        throw error;
+      }
+    },
+  });
+
+  // SO_BINDTODEVICE pins to the interface index: a replugged adapter needs fresh sockets. A link that comes
+  // back (cable replugged, perhaps into another switch) keeps its sockets, but the RA service asks afresh
+  // which router advertises there.
+  const watcher =
+    served.name === 'lo'
+      ? undefined
+      : watchInterface(served.name, (change) => {
+          const { previous, current } = change;
+          const ipv6Changed = previous.ipv6.join(' ') !== current.ipv6.join(' ');
+          const state = current.present ? `${current.operstate}${current.up ? '' : ' (down)'}` : 'gone';
+          // An IPv6 address alone that comes or goes is told by the IPv6 service, in its own words.
+          if (!ipv6Changed || compareInterfaceStates(served.name, { ...previous, ipv6: [] }, { ...current, ipv6: [] })) {
+            notice(current.present ? 'info' : 'warning', `${served.name} is ${state}`);
+          }
+          if (servers.stopping) return;
+          const cameUp = current.operstate === 'up' && previous.operstate !== 'up';
+          if (change.needsNewSocket) {
+            dhcpSlot.reopen();
+            ipv6.reopenSockets();
+            observerSlot?.reopen();
+          }
+          const reopensRa = ipv6.canReopenAdverts && (change.needsNewSocket || cameUp);
+          if (reopensRa) ipv6.reopenAdverts();
+          const linkUp = current.present && current.up && !['down', 'lowerlayerdown', 'notpresent'].includes(current.operstate);
+          if (ipv6Changed) ipv6.follow(current.ipv6, linkUp && !reopensRa);
+        });
+
+  return {
+    registry,
+    async close() {
+      watcher?.close();
+      stopFollowing();
+      await servers.close();
+      await closeEventLog();
+    },
+  };
+}
