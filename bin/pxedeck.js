@@ -1,9 +1,13 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly so `npx pxedeck` works in a checkout right after `npm ci`.
-import { register } from 'tsx/esm/api';
+// Runs the compiled build (dist/, made by `npm run build`; `npm ci` and `npm pack` build it through `prepare`).
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('../src/main.tsx');
+const entry = new URL('../dist/src/main.js', import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write(`pxedeck: the build is missing (${entry.pathname}); fix: run "npm run build" in ${new URL('..', import.meta.url).pathname}\n`);
+  process.exit(1);
+}
+const { main } = await import(entry.href);
 const code = await main(process.argv.slice(2));
 process.exitCode = code;
 // Servers are closed by now; should a handle still linger, do not hang a script waiting on us.
