@@ -27,6 +27,10 @@ Usage: pxedeck [options]
   --cmdline "..."      the kernel command line for quick mode
   --headless           no console: one JSON object per event on stdout
   --force              start full DHCP even though another DHCP server answered the probe
+  --allow-dhcp-on-uplink
+                       start full DHCP on an interface that holds the default route (only
+                       when that network is yours and isolated: elsewhere it is a rogue
+                       DHCP server handing out wrong addresses to everyone)
   --help               this text
 
 Subcommands:
@@ -48,6 +52,8 @@ export interface CliOptions {
   readonly dataDir?: string;
   readonly httpPort?: number;
   readonly headless: boolean;
+  /** Full DHCP on the interface with the default route, confirmed by the operator. */
+  readonly allowDhcpOnUplink?: boolean;
   readonly force: boolean;
   readonly help: boolean;
   readonly dhcpPort?: number;
@@ -113,6 +119,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         'http-port': { type: 'string' },
         headless: { type: 'boolean', default: false },
         force: { type: 'boolean', default: false },
+        'allow-dhcp-on-uplink': { type: 'boolean' },
         help: { type: 'boolean', short: 'h', default: false },
         'dhcp-port': { type: 'string' },
         'boot-server-port': { type: 'string' },
@@ -139,6 +146,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     headless: values.headless ?? false,
     force: values.force ?? false,
     help: values.help ?? false,
+    ...(values['allow-dhcp-on-uplink'] && { allowDhcpOnUplink: true }),
     ...(values.interface !== undefined && { interface: values.interface }),
     ...(mode !== undefined && { mode }),
     ...(values.pool !== undefined && { pool: values.pool }),

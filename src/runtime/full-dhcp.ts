@@ -35,6 +35,21 @@ export function openLeasePool(settings: Settings, served: Served, store: Persist
   }
 }
 
+/**
+ * Full DHCP where the laptop's default route goes is, nine times out of ten, a rogue DHCP server on the
+ * office or home LAN: every machine there could take pxedeck's lease and lose its network. Only an explicit
+ * confirmation lets it start (proxy mode, which hands out no addresses, is always allowed).
+ */
+export function refuseOnUplink(served: Served, confirmed: boolean): void {
+  if (!served.defaultRoute || confirmed) return;
+  throw new StartupError(
+    `refusing full DHCP on ${served.name}: it holds this machine's default route, so it is most likely a shared network ` +
+      `(office, home, lab LAN) where a second DHCP server hands wrong addresses to everyone. Fix: plug the bench switch ` +
+      `into another port and pass --interface NAME, or use --mode proxy to boot machines beside the network's own DHCP ` +
+      `server, or — only if ${served.name} is an isolated network of yours — add --allow-dhcp-on-uplink`,
+  );
+}
+
 /** Asks the segment for DHCP servers (as a client would) and refuses to start beside one unless --force. */
 export async function refuseBesideForeignServer(cli: CliOptions, served: Served, emit: Emit): Promise<void> {
   if (!served.mac) return;

@@ -20,6 +20,8 @@ export interface Served {
   readonly openSocket: (port: number) => Promise<Socket>;
   /** Loopback has no broadcast: replies go back to 127.0.0.1 (development and tests). */
   readonly replyBroadcast: string;
+  /** The interface holds the default route: most likely the office or home network, not a bench switch. */
+  readonly defaultRoute: boolean;
 }
 
 export function servedInterface(name: string | undefined): Served {
@@ -33,6 +35,7 @@ export function servedInterface(name: string | undefined): Served {
       ipv6: [],
       openSocket: (port) => openUdpSocket({ address: '127.0.0.1', port }),
       replyBroadcast: '127.0.0.1',
+      defaultRoute: false,
     };
   }
   const iface = chooseInterface(name);
@@ -48,6 +51,7 @@ export function servedInterface(name: string | undefined): Served {
     ipv6: iface.ipv6,
     openSocket: (port) => openDeviceUdpSocket({ device: iface.name, port }),
     replyBroadcast: '255.255.255.255',
+    defaultRoute: iface.defaultRoute,
   };
 }
 

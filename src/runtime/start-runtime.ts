@@ -30,7 +30,7 @@ import { join, resolve } from 'node:path';
 import { createBootFileResolver } from './boot-file-resolver.js';
 import { controlHandlers } from './control-adapter.js';
 import { openEventSink } from './event-sink.js';
-import { openLeasePool, refuseBesideForeignServer } from './full-dhcp.js';
+import { openLeasePool, refuseBesideForeignServer, refuseOnUplink } from './full-dhcp.js';
 import { firstUrlAddress, startIpv6Services } from './ipv6-services.js';
 import { StartupError } from './operator-error.js';
 import { createPlannerSet } from './planners.js';
@@ -73,6 +73,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
   const httpBase = httpBaseOf(served.serverAddress, settings.httpPort);
   const macOf = (ip: string) => registry.macForIp(ip) ?? (isIPv6(ip) ? neighborMac6(ip, served.name) : neighborMac(ip));
 
+  if (settings.mode === 'dhcp') refuseOnUplink(served, cli.allowDhcpOnUplink === true);
   const leaseFile = settings.mode === 'dhcp' ? openLeaseFile(dataDir) : undefined;
   const pool = leaseFile ? openLeasePool(settings, served, leaseFile) : undefined;
   if (leaseFile) servers.afterClose(() => leaseFile.flush());

@@ -5,23 +5,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ForeignDhcpServerEvent } from '../../src/servers/events.js';
-import { NetnsLab, netnsUnavailableReason, sleep, type NsProcess } from '../support/netns.js';
+import { NetnsLab, netnsUnavailableReason, type NsProcess } from '../support/netns.js';
 
 const skipReason = netnsUnavailableReason(['dnsmasq']);
 
 const SERVER = '10.77.0.1';
 const SITE = '10.77.0.2';
 const POOL = '10.77.0.100-10.77.0.199';
-
-/** The process's exit, or a failure saying it printed its error and then hung (a handle left open). */
-async function exitWithin(proc: NsProcess, ms: number): Promise<{ code: number | null; signal: string | null }> {
-  const outcome = await Promise.race([proc.exited, sleep(ms).then(() => 'timeout' as const)]);
-  if (outcome === 'timeout') {
-    await proc.stop('SIGKILL');
-    throw new Error(`${proc.label} did not exit within ${ms} ms:\n${proc.tail()}`);
-  }
-  return outcome;
-}
 
 describe.skipIf(skipReason !== undefined)('full DHCP beside another DHCP server (namespaces, dnsmasq)', () => {
   let lab: NetnsLab;
@@ -60,7 +50,7 @@ describe.skipIf(skipReason !== undefined)('full DHCP beside another DHCP server 
     site = await lab.dnsmasq(siteNs, 'eth0', ['--dhcp-range=10.77.0.50,10.77.0.59,255.255.255.0,1h'], { label: 'site-dnsmasq' });
     // dnsmasq pings a new client's address for 3 s before it offers; the probe has to outlast that.
     const pxedeck = fullMode(['--probe-ms', '4000']);
-    const { code } = await exitWithin(pxedeck, 15_000);
+    const { code } = await pxedeck.exitWithin(15_000);
     expect(code, pxedeck.tail()).toBe(1);
 
     const offered = offeredToProbe(site.stderr);
@@ -81,7 +71,7 @@ describe.skipIf(skipReason !== undefined)('full DHCP beside another DHCP server 
     lab.setMac(serverNs, 'srv0', '02:77:00:00:01:01');
     site = await lab.dnsmasq(siteNs, 'eth0', ['--dhcp-range=10.77.0.50,10.77.0.59,255.255.255.0,1h'], { label: 'site-dnsmasq-2' });
     const pxedeck = fullMode();
-    const { code } = await exitWithin(pxedeck, 15_000);
+    const { code } = await pxedeck.exitWithin(15_000);
     expect(code, pxedeck.tail()).toBe(1);
     expect(pxedeck.stderr).toContain(`another DHCP server already answers on srv0: ${SITE}`);
     expect(pxedeck.events.filter((event) => event.kind === 'server.listening')).toEqual([]);
@@ -104,12 +94,12 @@ describe.skipIf(skipReason !== undefined)('full DHCP beside another DHCP server 
     const expectation = [`dnsmasq (pid ${local.pid}`, 'Cannot listen on UDP 0.0.0.0:67 on srv0', 'Stop dnsmasq / NetworkManager shared mode'];
 
     const proxy = lab.pxedeck(serverNs, ['--interface', 'srv0', '--mode', 'proxy', '--data-dir', lab.dir]);
-    expect((await exitWithin(proxy, 10_000)).code, proxy.tail()).toBe(1);
+    expect((await proxy.exitWithin(10_000)).code, proxy.tail()).toBe(1);
     for (const text of expectation) expect(proxy.stderr).toContain(text);
 
     // Full mode gets there too (--force past the probe, which may or may not see the local dnsmasq in time).
     const full = fullMode(['--probe-ms', '300', '--force']);
-    expect((await exitWithin(full, 10_000)).code, full.tail()).toBe(1);
+    expect((await full.exitWithin(10_000)).code, full.tail()).toBe(1);
     for (const text of expectation) expect(full.stderr).toContain(text);
     expect(full.stderr).not.toMatch(/TypeError|at .*\.ts:\d+/);
 

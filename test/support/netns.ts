@@ -135,6 +135,16 @@ export class NsProcess {
     }
     return this.exited;
   }
+
+  /** The process's own exit, or a failure saying it printed its error and then hung (a handle left open). */
+  async exitWithin(ms: number): Promise<{ code: number | null; signal: string | null }> {
+    const outcome = await Promise.race([this.exited, sleep(ms).then(() => 'timeout' as const)]);
+    if (outcome === 'timeout') {
+      await this.stop('SIGKILL');
+      throw new Error(`${this.label} did not exit within ${ms} ms:\n${this.tail()}`);
+    }
+    return outcome;
+  }
 }
 
 /** pxedeck --headless: stdout is one JSON event a line, kept in order. */

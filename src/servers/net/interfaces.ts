@@ -34,7 +34,7 @@ export interface NetInterface {
   readonly operstate: string;
   readonly loopback: boolean;
   readonly wireless: boolean;
-  /** Holds an IPv4 default route: most likely the uplink (office / home network), not the bench. */
+  /** Holds an IPv4 or IPv6 default route: most likely the uplink (office / home network), not the bench. */
   readonly defaultRoute: boolean;
   readonly ipv4: readonly Ipv4Subnet[];
   readonly ipv6: readonly Ipv6Address[];
@@ -86,6 +86,24 @@ export function parseDefaultRouteInterfaces(procNetRoute: string): Set<string> {
     if (!name || !flags || destination !== '00000000' || mask !== '00000000') continue;
     const RTF_UP = 0x1;
     if (Number.parseInt(flags, 16) & RTF_UP) names.add(name);
+  }
+  return names;
+}
+
+/** Interfaces holding an IPv6 default route (::/0), from the text of /proc/net/ipv6_route. */
+export function parseDefaultRoute6Interfaces(procNetIpv6Route: string): Set<string> {
+  const names = new Set<string>();
+  for (const line of procNetIpv6Route.split('\n')) {
+    // destination, its prefix length, source, its length, next hop, metric, refcnt, use, flags, device
+    const fields = line.trim().split(/\s+/);
+    const [destination, prefixLength] = fields;
+    const flags = fields[8];
+    const name = fields[9];
+    if (!name || !flags || prefixLength !== '00' || !/^0{32}$/.test(destination ?? '') || name === 'lo') continue;
+    const RTF_UP = 0x1;
+    const RTF_REJECT = 0x200;
+    const bits = Number.parseInt(flags, 16);
+    if (bits & RTF_UP && !(bits & RTF_REJECT)) names.add(name);
   }
   return names;
 }
@@ -203,11 +221,14 @@ function readSys(name: string, file: string): string | undefined {
 }
 
 function readDefaultRouteInterfaces(): Set<string> {
-  try {
-    return parseDefaultRouteInterfaces(readFileSync('/proc/net/route', 'utf8'));
-  } catch {
-    return new Set();
-  }
+  const read = (path: string, parse: (text: string) => Set<string>): Set<string> => {
+    try {
+      return parse(readFileSync(path, 'utf8'));
+    } catch {
+      return new Set();
+    }
+  };
+  return new Set([...read('/proc/net/route', parseDefaultRouteInterfaces), ...read('/proc/net/ipv6_route', parseDefaultRoute6Interfaces)]);
 }
 
 /** Every interface of this network namespace, including loopback and down ones. */

@@ -8,6 +8,7 @@ import {
   InterfaceChoiceError,
   ipv4Subnet,
   listInterfaces,
+  parseDefaultRoute6Interfaces,
   parseDefaultRouteInterfaces,
   subnetContains,
   usableIpv6Addresses,
@@ -88,6 +89,22 @@ describe('parseDefaultRouteInterfaces', () => {
       '',
     ].join('\n');
     expect([...parseDefaultRouteInterfaces(text)]).toEqual(['wlp2s0']);
+  });
+});
+
+describe('parseDefaultRoute6Interfaces', () => {
+  it('finds the interfaces with an up ::/0 route in /proc/net/ipv6_route, not loopback\'s unreachable one', () => {
+    const zero = '0'.repeat(32);
+    const text = [
+      // A default route learnt from an RA (flags RTF_UP | RTF_GATEWAY | RTF_ADDRCONF | RTF_DEFAULT).
+      `${zero} 00 ${zero} 00 fe80000000000000021122fffe334455 00000400 00000002 00000000 00450003     wlp2s0`,
+      `fd770000000000000000000000000000 40 ${zero} 00 ${zero} 00000100 00000001 00000000 00000001   enp3s0`,
+      // The kernel's "unreachable" default on lo (RTF_REJECT) is no uplink.
+      `${zero} 00 ${zero} 00 ${zero} ffffffff 00000001 00000000 00200200       lo`,
+      `${zero} 00 ${zero} 00 ${zero} ffffffff 00000001 00000000 00200200   tun0`,
+      '',
+    ].join('\n');
+    expect([...parseDefaultRoute6Interfaces(text)]).toEqual(['wlp2s0']);
   });
 });
 
