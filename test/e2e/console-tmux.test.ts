@@ -2,40 +2,20 @@
 // dir) while a scripted client made of our own codecs boots: DHCP, a paced TFTP download of the boot
 // program, iPXE's DHCP, the script, the "booted" beacon. The screen must show the machine appear, walk
 // the stages with a moving progress bar, and take the profile assigned through the keyboard.
-import { spawnSync } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decode as decodeTftp, encode as encodeTftp } from '../../src/protocol/tftp/packet.js';
 import { buildRequest, openTestClient, type TestDhcpClient } from '../support/dhcp-client.js';
+import { TmuxConsole, tmuxUnavailableReason as skipReason } from '../support/tmux-console.js';
 
 const repo = resolve(import.meta.dirname, '../..');
-const hasTmux = spawnSync('tmux', ['-V']).status === 0;
-const skipReason = hasTmux ? undefined : 'tmux is not installed (apt install tmux)';
 
 const MAC = '52:54:00:7e:57:01';
 const NBP_SIZE = 1_200_000;
-
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((done) => socket.bind(0, '127.0.0.1', done));
-  const { port } = socket.address();
-  await new Promise<void>((done) => socket.close(() => done()));
-  return port;
-}
-
-async function freeTcpPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const address = server.address();
-  await new Promise<void>((done) => server.close(() => done()));
-  return typeof address === 'object' && address ? address.port : 0;
-}
 
 /**
  * A TFTP read that acknowledges each block after `pauseMs`, so the download lasts seconds and the
@@ -82,71 +62,30 @@ async function pacedTftpRead(port: number, file: string, pauseMs: number): Promi
 }
 
 describe.skipIf(skipReason !== undefined)(`the console in tmux${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
-  const socketName = `pxd${process.pid}${randomBytes(2).toString('hex')}`;
-  const session = 'console';
-  let work: string;
-  let dataDir: string;
+  let term: TmuxConsole;
   let client: TestDhcpClient;
-  const ports = { dhcp: 0, boot: 0, tftp: 0, http: 0, syslog: 0 };
-
-  const tmux = (...args: string[]) => {
-    const result = spawnSync('tmux', ['-L', socketName, ...args], { encoding: 'utf8' });
-    if (result.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${result.stderr}`);
-    return result.stdout;
-  };
-  const screen = () => tmux('capture-pane', '-p', '-t', session);
   const rowOf = (text: string) => text.split('\n').find((line) => line.includes(MAC)) ?? '';
-  const waitForScreen = async (what: string, test: (text: string) => boolean, timeoutMs = 15_000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const text = screen();
-      if (test(text)) return text;
-      if (Date.now() > deadline) throw new Error(`the screen never showed ${what}; it shows:\n${text}`);
-      await sleep(100);
-    }
-  };
-  const keys = async (...list: string[]) => {
-    for (const key of list) {
-      tmux('send-keys', '-t', session, key);
-      await sleep(60);
-    }
-  };
+  const waitForScreen = (what: string, test: (text: string) => boolean, timeoutMs?: number) => term.waitForScreen(what, test, timeoutMs);
+  const keys = (...list: string[]) => term.keys(...list);
 
   beforeAll(async () => {
-    work = mkdtempSync(join(tmpdir(), 'pxd-console-tmux-'));
-    dataDir = join(work, 'data');
-    const bootDir = join(work, 'boot');
-    mkdirSync(dataDir);
-    mkdirSync(bootDir);
-    // No control API: two test runs must not fight over 127.0.0.1:7411.
-    writeFileSync(join(dataDir, 'settings.json'), JSON.stringify({ controlPort: 0 }));
-    writeFileSync(join(bootDir, 'undionly.kpxe'), randomBytes(NBP_SIZE));
     client = await openTestClient();
-    ports.dhcp = await freeUdpPort();
-    ports.boot = await freeUdpPort();
-    ports.tftp = await freeUdpPort();
-    ports.syslog = await freeUdpPort();
-    ports.http = await freeTcpPort();
-    const command = [
-      // Ink draws nothing until exit when it believes it runs in CI.
-      'env -u CI -u CONTINUOUS_INTEGRATION',
-      `node ${join(repo, 'bin/pxedeck.js')} --interface lo`,
-      `--dhcp-port ${ports.dhcp} --boot-server-port ${ports.boot} --dhcp-client-port ${client.port}`,
-      `--tftp-port ${ports.tftp} --http-port ${ports.http} --syslog-port ${ports.syslog}`,
-      `--data-dir ${dataDir} --boot-dir ${bootDir}`,
-      `2>${join(work, 'stderr.txt')}; echo "pxedeck exited $?"; sleep 120`,
-    ].join(' ');
-    tmux('new-session', '-d', '-x', '120', '-y', '40', '-s', session, command);
+    term = await TmuxConsole.start({
+      pxedeck: `node ${join(repo, 'bin/pxedeck.js')}`,
+      clientPort: client.port,
+      cwd: repo,
+      bootFiles: { 'undionly.kpxe': randomBytes(NBP_SIZE) },
+    });
   });
 
   afterAll(() => {
-    spawnSync('tmux', ['-L', socketName, 'kill-server']);
+    term?.close();
     client?.close();
-    rmSync(work, { recursive: true, force: true });
   });
 
   it('shows a machine appear, walk its stages with a moving bar, take the profile assigned by keyboard, and quits cleanly', async () => {
-    await waitForScreen('the servers listening', (text) => /DHCP ●:\d+ {2}4011 ●:\d+ {2}TFTP ●:\d+ {2}HTTP ●:\d+/.test(text), 20_000);
+    await term.waitForServers();
+    const ports = term.ports;
 
     // Firmware DHCP (BIOS PXE). Loopback has no neighbour table: ciaddr tells pxedeck which MAC 127.0.0.1 is.
     const discover = buildRequest({ type: 'DISCOVER', mac: MAC, profile: 'bios-pxe', ciaddr: '127.0.0.1' });
@@ -160,7 +99,7 @@ describe.skipIf(skipReason !== undefined)(`the console in tmux${skipReason ? ` (
     const download = pacedTftpRead(ports.tftp, 'undionly.kpxe', 4);
     const seen: number[] = [];
     while (seen.length === 0 || seen.at(-1)! < 100) {
-      const match = /NBP +(█*)(░*) +(\d+)%/.exec(rowOf(screen()));
+      const match = /NBP +(█*)(░*) +(\d+)%/.exec(rowOf(term.screen()));
       if (match) {
         const percent = Number(match[3]);
         if (seen.at(-1) !== percent) seen.push(percent);
@@ -190,7 +129,7 @@ describe.skipIf(skipReason !== undefined)(`the console in tmux${skipReason ? ` (
     await keys('Enter');
     text = await waitForScreen('the assignment in the table', (screenText) => /memtest +booting/.test(rowOf(screenText)));
     expect(text).toMatch(/1 machine → memtest/);
-    const assignments = JSON.parse(readFileSync(join(dataDir, 'assignments.json'), 'utf8')) as Record<string, { target: unknown }>;
+    const assignments = JSON.parse(readFileSync(join(term.dataDir, 'assignments.json'), 'utf8')) as Record<string, { target: unknown }>;
     expect(assignments[MAC]?.target).toEqual({ kind: 'profile', profile: 'memtest' });
 
     // The running server hands the machine that profile on its next request.
