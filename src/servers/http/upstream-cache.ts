@@ -8,7 +8,8 @@
  * its next use with If-None-Match / If-Modified-Since: 304 keeps it, 200 downloads the new version beside
  * it (readers of the old one keep their descriptor and finish with the old bytes), and an origin that is
  * unreachable, slow or failing gets the old copy served anyway (stale-if-error): a mirror that blinks
- * must never fail a boot. Above the size cap, least-recently-used files nobody is reading are evicted.
+ * must never fail a boot. The size cap holds at every moment, downloads included (see CacheSpace), and
+ * origins are asked through OriginClient (redirects checked hop by hop).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
@@ -16,7 +17,9 @@ import type { Emit, UpstreamCacheEvent } from '../events.js';
 import { openRegularFile, type OpenedFile } from '../files/confined-open.js';
 import { CacheIndex, type CacheEntry } from './cache-index.js';
 import { cacheLimitBytes } from './cache-limit.js';
+import { CacheSpace, formatSize } from './cache-space.js';
 import { DEFAULT_FRESH_MS, freshUntil } from './freshness.js';
+import { describeError, OriginClient, type OriginAnswer } from './origin-request.js';
 import { Download } from './upstream-download.js';
 
 export { Download } from './upstream-download.js';
@@ -48,8 +51,10 @@ export interface UpstreamCacheOptions {
   readonly cacheDir: string;
   readonly emit: Emit;
   readonly progressIntervalMs?: number;
-  /** Size cap of the cache directory. Default 20 GiB. */
+  /** Size cap of the cache directory, downloads in progress included. Default 20 GiB. */
   readonly limitBytes?: number;
+  /** The largest file the cache takes (a larger one is a 502 naming the limit). Default half the cap. */
+  readonly maxFileBytes?: number;
   /** Freshness when the origin gives neither Cache-Control max-age nor Expires. Default 1 h. */
   readonly defaultFreshMs?: number;
   /** A revalidation whose answer has not begun by then serves the cached copy. Default 5 s. */
@@ -80,17 +85,26 @@ export class UpstreamCache {
   readonly #readers = new Map<string, number>();
   readonly #downloads = new Map<string, Download>();
   readonly #staleUntil = new Map<string, { readonly until: number; readonly error: string }>();
-  readonly #aborts = new Set<AbortController>();
+  readonly #origin = new OriginClient();
   readonly #pumps = new Set<Promise<void>>();
-  readonly #limitBytes: number;
+  readonly #space: CacheSpace;
   readonly #defaultFreshMs: number;
   #closed = false;
   #loadedChecked = false;
 
   constructor(private readonly options: UpstreamCacheOptions) {
     this.#defaultFreshMs = options.defaultFreshMs ?? DEFAULT_FRESH_MS;
-    this.#limitBytes = options.limitBytes ?? cacheLimitBytes();
+    const limitBytes = options.limitBytes ?? cacheLimitBytes();
     this.#index = new CacheIndex(options.cacheDir, this.#defaultFreshMs);
+    this.#space = new CacheSpace(
+      this.#index,
+      { limitBytes, maxFileBytes: Math.min(limitBytes, options.maxFileBytes ?? Math.floor(limitBytes / 2)) },
+      (key) => this.#readers.has(key) || this.#downloads.has(key),
+      (entry, totalBytes) => {
+        this.#staleUntil.delete(entry.key);
+        this.#emitCache('upstream.evicted', entry, { limitBytes, totalBytes });
+      },
+    );
   }
 
   static keyFor(url: string): string {
@@ -142,7 +156,7 @@ export class UpstreamCache {
   /** Aborts origin fetches; settles once every download has stopped writing to the cache directory. */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const controller of this.#aborts) controller.abort(new Error('server shutting down'));
+    this.#origin.abortAll(new Error('server shutting down'));
     await Promise.all(this.#pumps);
   }
 
@@ -163,7 +177,7 @@ export class UpstreamCache {
     if (!this.#loadedChecked) {
       // A cap lowered since the last run applies at once (the file asked for now is being read: spared).
       this.#loadedChecked = true;
-      void this.#evict();
+      void this.#space.trim();
     }
     const entry = this.#index.entries.get(key);
     if (!entry || entry.url !== url || !(await this.#intact(entry))) return this.#fetch(url, key);
@@ -187,7 +201,7 @@ export class UpstreamCache {
       ...(entry.etag && { 'if-none-match': entry.etag }),
       ...(entry.lastModified && { 'if-modified-since': entry.lastModified }),
     };
-    const answer = await this.#request(entry.url, headers, this.options.revalidateTimeoutMs ?? 5000);
+    const answer = await this.#origin.request(entry.url, headers, this.options.revalidateTimeoutMs ?? 5000);
     if (answer.kind === 'error') return this.#serveStale(entry, answer.message);
     const { response } = answer;
     if (response.status === 304) {
@@ -223,34 +237,8 @@ export class UpstreamCache {
     return { kind: 'entry', entry, staleBecause: error };
   }
 
-  /** An origin request whose abort controller is tracked until `release()` (or close()). */
-  async #request(
-    url: string,
-    conditional: Record<string, string>,
-    timeoutMs?: number,
-  ): Promise<{ readonly kind: 'response'; readonly response: Response; readonly controller: AbortController; readonly release: () => void } | { readonly kind: 'error'; readonly message: string }> {
-    const controller = new AbortController();
-    this.#aborts.add(controller);
-    const release = (): void => void this.#aborts.delete(controller);
-    const timer = timeoutMs !== undefined ? setTimeout(() => controller.abort(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs) : undefined;
-    try {
-      // identity: a compressed body would make Content-Length lie about what lands on disk.
-      const response = await fetch(url, {
-        signal: controller.signal,
-        redirect: 'follow',
-        headers: { 'accept-encoding': 'identity', 'user-agent': 'pxedeck', ...conditional },
-      });
-      return { kind: 'response', response, controller, release };
-    } catch (error) {
-      release();
-      return { kind: 'error', message: `cannot reach ${url}: ${describeError(error)}` };
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   async #fetch(url: string, key: string): Promise<Decision> {
-    const answer = await this.#request(url, {}, this.options.fetchTimeoutMs ?? 30_000);
+    const answer = await this.#origin.request(url, {}, this.options.fetchTimeoutMs ?? 30_000);
     if (answer.kind === 'error') {
       this.#emit('upstream.error', url, 0, { error: answer.message });
       return { kind: 'failed', status: 502, message: answer.message };
@@ -270,7 +258,7 @@ export class UpstreamCache {
   async #startDownload(
     url: string,
     key: string,
-    answer: { readonly response: Response; readonly controller: AbortController; readonly release: () => void },
+    answer: Extract<OriginAnswer, { kind: 'response' }>,
     previous?: CacheEntry,
   ): Promise<Decision> {
     const { response, controller } = answer;
@@ -279,22 +267,27 @@ export class UpstreamCache {
     const size = lengthHeader !== null && (!encoding || encoding === 'identity') && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
     const contentType = response.headers.get('content-type') ?? undefined;
     const generation = randomBytes(4).toString('hex');
-    const partPath = this.#index.pathOf(`${key}.${generation}.part-${randomBytes(4).toString('hex')}`);
     const file = `${key}.${generation}.data`;
+    const download = new Download(url, size, contentType, this.#index.pathOf(`${key}.${generation}.part-${randomBytes(4).toString('hex')}`), this.#index.pathOf(file));
+    const refuse = (message: string): Decision => {
+      this.#space.release(download);
+      answer.release();
+      controller.abort();
+      this.#emit('upstream.error', url, 0, { error: message });
+      return previous ? this.#serveStale(previous, message) : { kind: 'failed', status: 502, message };
+    };
+    // A known length takes all its room up front; a body without one claims room as it arrives.
+    const noRoom = size === undefined ? undefined : await this.#space.reserve(download, size);
+    if (noRoom !== undefined) return refuse(`origin file ${url} is ${formatSize(size!)}, ${noRoom}`);
 
     let writer: FileHandle;
     try {
       await mkdir(this.options.cacheDir, { recursive: true });
-      writer = await open(partPath, 'w');
+      writer = await open(download.path, 'w');
     } catch (error) {
-      answer.release();
-      controller.abort();
-      const message = `cannot write the cache: ${describeError(error)}`;
-      this.#emit('upstream.error', url, 0, { error: message });
-      return previous ? this.#serveStale(previous, message) : { kind: 'failed', status: 502, message };
+      return refuse(`cannot write the cache: ${describeError(error)}`);
     }
 
-    const download = new Download(url, size, contentType, partPath, this.#index.pathOf(file));
     this.#downloads.set(key, download);
     this.#emit('upstream.start', url, 0, size !== undefined ? { size } : {});
     const etag = response.headers.get('etag');
@@ -327,35 +320,23 @@ export class UpstreamCache {
     previous: CacheEntry | undefined,
   ): Promise<void> {
     const started = performance.now();
-    const interval = this.options.progressIntervalMs ?? 250;
-    let lastAt = started;
-    let lastBytes = 0;
-    // A stalled origin would otherwise hold every machine waiting on this file, and the cache slot, forever.
-    const stallMs = this.options.stallTimeoutMs ?? 60_000;
-    const stall = setTimeout(() => answer.controller.abort(new Error(`origin sent nothing for ${stallMs >= 1000 ? `${Math.round(stallMs / 1000)} s` : `${stallMs} ms`}`)), stallMs);
     try {
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        stall.refresh();
-        await writer.write(chunk, 0, chunk.length, download.available);
-        download.available += chunk.length;
-        download.notify();
-        const now = performance.now();
-        if (now - lastAt >= interval) {
-          const rate = Math.round(((download.available - lastBytes) * 1000) / (now - lastAt));
-          lastAt = now;
-          lastBytes = download.available;
-          this.#emit('upstream.progress', download.url, download.available, { rate, ...(download.size !== undefined && { size: download.size }) });
-        }
-      }
-      if (download.size !== undefined && download.available !== download.size) {
-        throw new Error(`origin sent ${download.available} of ${download.size} bytes`);
-      }
+      await download.receive(response.body as unknown as AsyncIterable<Uint8Array>, writer, {
+        reserve: (bytes, ahead) => this.#space.reserve(download, bytes, ahead),
+        // A stalled origin would otherwise hold every machine waiting on this file, and its room, forever.
+        stallMs: this.options.stallTimeoutMs ?? 60_000,
+        stalled: (message) => answer.controller.abort(new Error(message)),
+        progressIntervalMs: this.options.progressIntervalMs ?? 250,
+        progress: (rate) => this.#emit('upstream.progress', download.url, download.available, { rate, ...(download.size !== undefined && { size: download.size }) }),
+      });
       await writer.close();
       await rename(download.path, download.finalPath);
       download.path = download.finalPath;
       const complete: CacheEntry = { ...entry, size: download.available };
-      // The sidecar's rename is the swap: from here on the new file is the one served.
+      // The sidecar's rename is the swap: from here on the new file is the one served. Its room moves
+      // from the reservation to the index in one step.
       this.#index.entries.set(entry.key, complete);
+      this.#space.release(download);
       await this.#index.sync(entry.key);
       if (previous && previous.file !== complete.file) await unlink(this.#index.pathOf(previous.file)).catch(() => undefined);
       download.state = 'complete';
@@ -372,15 +353,14 @@ export class UpstreamCache {
       answer.controller.abort();
       await writer.close().catch(() => undefined);
       await unlink(download.path).catch(() => undefined);
+      this.#space.release(download);
       this.#emit('upstream.error', download.url, download.available, { error: download.error });
     } finally {
-      clearTimeout(stall);
       answer.release();
       if (this.#downloads.get(entry.key) === download) this.#downloads.delete(entry.key);
       this.#pending.delete(download.url);
       download.notify();
     }
-    await this.#evict();
   }
 
   #touch(entry: CacheEntry): void {
@@ -392,26 +372,6 @@ export class UpstreamCache {
     if (now - persisted >= USED_AT_PERSIST_MS) void this.#index.sync(entry.key);
   }
 
-  /** Least recently used first, skipping files being read or written, until the cache fits its cap. */
-  async #evict(): Promise<void> {
-    let total = this.#index.totalBytes();
-    for (const download of this.#downloads.values()) total += download.available;
-    if (total <= this.#limitBytes) return;
-    const candidates = [...this.#index.entries.values()]
-      .filter((entry) => !this.#readers.has(entry.key) && !this.#downloads.has(entry.key))
-      .sort((a, b) => a.usedAt - b.usedAt);
-    for (const entry of candidates) {
-      if (total <= this.#limitBytes) break;
-      if (this.#index.entries.get(entry.key) !== entry || this.#readers.has(entry.key)) continue;
-      this.#index.entries.delete(entry.key);
-      this.#staleUntil.delete(entry.key);
-      total -= entry.size;
-      await this.#index.sync(entry.key);
-      await unlink(this.#index.pathOf(entry.file)).catch(() => undefined);
-      this.#emitCache('upstream.evicted', entry, { limitBytes: this.#limitBytes, totalBytes: total });
-    }
-  }
-
   #emit(kind: 'upstream.start' | 'upstream.progress' | 'upstream.done' | 'upstream.error', url: string, bytes: number, extra: { size?: number; rate?: number; durationMs?: number; error?: string }): void {
     this.options.emit({ kind, time: Date.now(), source: 'http', url, bytes, ...extra });
   }
@@ -419,12 +379,4 @@ export class UpstreamCache {
   #emitCache(kind: UpstreamCacheEvent['kind'], entry: CacheEntry, extra: Pick<UpstreamCacheEvent, 'freshUntil' | 'error' | 'limitBytes' | 'totalBytes'>): void {
     this.options.emit({ kind, time: Date.now(), source: 'http', url: entry.url, bytes: entry.size, ...extra });
   }
-}
-
-function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    return `${error.message}${cause}`;
-  }
-  return String(error);
 }

@@ -5,7 +5,21 @@
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { formatSize } from './cache-space.js';
 import { READ_CHUNK_BYTES } from './file-response.js';
+
+/** A body without Content-Length claims cache room this far ahead of its bytes (fewer checks per chunk). */
+const RESERVE_AHEAD_BYTES = 2 ** 20;
+
+export interface ReceiveHooks {
+  /** Room for at least `bytes` of this file (`ahead` where it fits); resolves with why not. */
+  readonly reserve: (bytes: number, ahead: number) => Promise<string | undefined>;
+  readonly stallMs: number;
+  readonly stalled: (message: string) => void;
+  readonly progressIntervalMs: number;
+  /** Bytes per second since the previous report. */
+  readonly progress: (rate: number) => void;
+}
 
 type DownloadState = 'running' | 'complete' | 'failed';
 
@@ -67,6 +81,42 @@ export class Download {
     } finally {
       await handle.close().catch(() => undefined);
     }
+  }
+
+  /**
+   * Writes the origin's body into the part file as it arrives. Room is reserved ahead of each write
+   * (`reserve` resolves with why there is none, and the download fails with that); `stalled` aborts the
+   * origin request after `stallMs` without a byte. Throws on any failure; the caller cleans up.
+   */
+  async receive(body: AsyncIterable<Uint8Array>, writer: FileHandle, hooks: ReceiveHooks): Promise<void> {
+    const started = performance.now();
+    let lastAt = started;
+    let lastBytes = 0;
+    let reserved = this.size ?? 0;
+    const stall = setTimeout(() => hooks.stalled(`origin sent nothing for ${hooks.stallMs >= 1000 ? `${Math.round(hooks.stallMs / 1000)} s` : `${hooks.stallMs} ms`}`), hooks.stallMs);
+    try {
+      for await (const chunk of body) {
+        stall.refresh();
+        const needed = this.available + chunk.length;
+        if (needed > reserved) {
+          const problem = await hooks.reserve(needed, needed + RESERVE_AHEAD_BYTES);
+          if (problem) throw new Error(this.size === undefined ? `origin sent over ${formatSize(needed - chunk.length)}: ${problem}` : problem);
+          reserved = needed;
+        }
+        await writer.write(chunk, 0, chunk.length, this.available);
+        this.available = needed;
+        this.notify();
+        const now = performance.now();
+        if (now - lastAt >= hooks.progressIntervalMs) {
+          hooks.progress(Math.round(((this.available - lastBytes) * 1000) / (now - lastAt)));
+          lastAt = now;
+          lastBytes = this.available;
+        }
+      }
+    } finally {
+      clearTimeout(stall);
+    }
+    if (this.size !== undefined && this.available !== this.size) throw new Error(`origin sent ${this.available} of ${this.size} bytes`);
   }
 
   async #openForReading(): Promise<FileHandle> {
