@@ -1,14 +1,17 @@
 // The install command's preflight (scripts/preflight.sh): ready on this machine's Node, and for a Node that is
 // missing or too old, the exact way to get one on that distribution. Versions come in through its test seams.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const script = resolve(import.meta.dirname, '../../scripts/preflight.sh');
+const work = mkdtempSync(join(tmpdir(), 'pxd-preflight-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+let releases = 0;
 const osRelease = (prettyName: string) => {
-  const path = join(mkdtempSync(join(tmpdir(), 'pxd-os-')), 'os-release');
+  const path = join(work, `os-release-${(releases += 1)}`);
   writeFileSync(path, `PRETTY_NAME="${prettyName}"\nID=x\n`);
   return path;
 };
