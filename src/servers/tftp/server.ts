@@ -50,6 +50,12 @@ export interface TftpServerOptions {
   readonly signal?: AbortSignal;
   /** Concurrent transfers; requests beyond get an error. Default 256. */
   readonly maxTransfers?: number;
+  /**
+   * Concurrent transfers from one client address; requests beyond get an error, so one host (a flood of
+   * requests it never acknowledges: each holds its slot through 31 s of retransmissions) cannot take every
+   * slot. Default 16: a PXE ROM or iPXE fetches one file at a time.
+   */
+  readonly maxTransfersPerClient?: number;
   /** Largest blksize offered. Default 1468 (Ethernet MTU). */
   readonly blksizeCap?: number;
   readonly windowsizeCap?: number;
@@ -89,6 +95,7 @@ interface Entry {
 }
 
 const DEFAULT_MAX_TRANSFERS = 256;
+export const DEFAULT_MAX_TRANSFERS_PER_CLIENT = 16;
 const DEFAULT_READAHEAD = 256 * 1024;
 
 export async function createTftpServer(options: TftpServerOptions): Promise<TftpServer> {
@@ -96,6 +103,9 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
   const roots = typeof options.root === 'string' ? [options.root] : [...(options.root as readonly string[])];
   const emit = options.emit;
   const maxTransfers = options.maxTransfers ?? DEFAULT_MAX_TRANSFERS;
+  const maxPerClient = options.maxTransfersPerClient ?? DEFAULT_MAX_TRANSFERS_PER_CLIENT;
+  /** Transfers per client address, beside `entries` (keyed by address and port). */
+  const perClient = new Map<string, number>();
   const retransmit: RetransmitPolicy = { ...DEFAULT_RETRANSMIT, ...options.retransmit };
   const progressInterval = options.progressIntervalMs ?? 250;
   const entries = new Map<string, Entry>();
@@ -169,14 +179,26 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
       previous.transfer?.abort('superseded by a new request from the same port');
       entries.delete(key);
     }
+    const fromClient = perClient.get(remote.address) ?? 0;
+    if (fromClient >= maxPerClient) {
+      refuse(ERROR_CODES.notDefined, `too many transfers from ${remote.address} (${maxPerClient} in progress), try again later`, packet.filename);
+      return;
+    }
     if (entries.size >= maxTransfers) {
       refuse(ERROR_CODES.notDefined, `server busy: ${maxTransfers} transfers in progress, try again later`, packet.filename);
       return;
     }
     const entry: Entry = { request: Buffer.from(raw), superseded: false };
     entries.set(key, entry);
+    perClient.set(remote.address, fromClient + 1);
+    let released = false;
     const release = (): void => {
       if (entries.get(key) === entry) entries.delete(key);
+      if (released) return;
+      released = true;
+      const left = (perClient.get(remote.address) ?? 1) - 1;
+      if (left > 0) perClient.set(remote.address, left);
+      else perClient.delete(remote.address);
     };
 
     const normalized = normalizeRequestPath(packet.filename, { absolutePaths: options.absolutePaths ?? 'refuse' });

@@ -12,7 +12,7 @@ import type { Mac } from '../../../src/protocol/mac.js';
 import { fromNetascii } from '../../../src/protocol/tftp/netascii.js';
 import { encode } from '../../../src/protocol/tftp/packet.js';
 import type { PxedeckEvent, TransferEvent } from '../../../src/servers/events.js';
-import { createTftpServer, type TftpServer, type TftpServerOptions } from '../../../src/servers/tftp/server.js';
+import { createTftpServer, DEFAULT_MAX_TRANSFERS_PER_CLIENT, type TftpServer, type TftpServerOptions } from '../../../src/servers/tftp/server.js';
 import { RawClient, receiveFile, type Address, type Received } from './raw-client.js';
 
 let root: string;
@@ -495,6 +495,36 @@ describe('requests and events', () => {
       expect((await receiveFile(clients[3]!, h.address, '1000.bin')).bytes.equals(files['1000.bin']!)).toBe(true);
     } finally {
       await Promise.all(clients.map((client) => client.close()));
+    }
+  });
+});
+
+describe('per-client bound', () => {
+  it('one address flooding requests it never acknowledges gets ERRORs past 16; every other address is still served', async () => {
+    const h = await start({ maxTransfers: 32 });
+    const flood = await Promise.all(Array.from({ length: 40 }, () => RawClient.open()));
+    try {
+      for (const client of flood) client.send({ type: 'rrq', filename: '3m.bin', mode: 'octet', options: [] }, h.address);
+      const first = await Promise.all(flood.map((client) => client.next()));
+      const refused = first.filter((reply) => reply?.packet.type === 'error');
+      expect(first.filter((reply) => reply?.packet.type === 'data')).toHaveLength(DEFAULT_MAX_TRANSFERS_PER_CLIENT);
+      expect(refused).toHaveLength(40 - DEFAULT_MAX_TRANSFERS_PER_CLIENT);
+      expect(refused[0]?.packet).toMatchObject({ code: 0, message: 'too many transfers from 127.0.0.1 (16 in progress), try again later' });
+      expect(h.server.activeTransfers).toBe(DEFAULT_MAX_TRANSFERS_PER_CLIENT);
+      await h.waitFor((event) => event.kind === 'transfer.refused' && /too many transfers from 127\.0\.0\.1/.test((event as TransferEvent).error ?? ''));
+
+      // Another machine is served at once, while the flood's transfers still wait for their ACKs.
+      const other = await withClient((client) => receiveFile(client, h.address, '10k.bin'), '127.0.0.2');
+      expect(other.bytes.equals(files['10k.bin']!)).toBe(true);
+
+      // The flooding host gets its slots back as its transfers end.
+      for (const client of flood.slice(0, 4)) client.send({ type: 'error', code: 0, message: 'enough' }, client.log[0]!.from);
+      const deadline = performance.now() + 2000;
+      while (h.server.activeTransfers > DEFAULT_MAX_TRANSFERS_PER_CLIENT - 4 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect((await withClient((client) => receiveFile(client, h.address, '1000.bin'))).bytes.equals(files['1000.bin']!)).toBe(true);
+    } finally {
+      await Promise.all(flood.map((client) => client.close()));
+      await h.close();
     }
   });
 });
