@@ -5,16 +5,12 @@
 import { effectiveTarget, type Assignment, type BootTarget } from './boot-target.js';
 import { expandVariables, type Profile, type Source } from './profile.js';
 import { machineQuery, variablesFor, type MachineContext, type RenderContext } from './render-context.js';
+import { oneLine } from './script-value.js';
 
 export type RenderResult = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly status: number; readonly message: string };
 
 /** Seconds between polls of a held machine: "within seconds of the operator assigning it". */
 export const HOLD_POLL_SECONDS = 3;
-
-/** iPXE takes a command line as one line: a stray newline would run the rest as a command. */
-function oneLine(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ').trim();
-}
 
 function selfUrl(machine: MachineContext, context: RenderContext, extra = ''): string {
   return `${context.serverBase}/ipxe?${machineQuery(machine)}${extra}`;
@@ -46,8 +42,8 @@ function kernelScript(
     '#!ipxe',
     `# pxedeck: ${oneLine(title)} for ${machine.mac}`,
     `echo pxedeck: ${oneLine(title)}`,
-    `kernel ${context.sourceUrl(kernel)}${args ? ` ${args}` : ''} || goto failed`,
-    ...initrds.map((initrd, index) => `initrd --name ${names[index]} ${context.sourceUrl(initrd)} || goto failed`),
+    `kernel ${oneLine(context.sourceUrl(kernel))}${args ? ` ${args}` : ''} || goto failed`,
+    ...initrds.map((initrd, index) => `initrd --name ${names[index]} ${oneLine(context.sourceUrl(initrd))} || goto failed`),
     // The beacon tells the console "booted"; a failed beacon must never stop the boot.
     `imgfetch --name pxedeck-booted ${variables.booted_url} && imgfree pxedeck-booted ||`,
     'boot || goto failed',

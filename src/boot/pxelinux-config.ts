@@ -6,14 +6,11 @@ import { effectiveTarget, type Assignment, type BootTarget } from './boot-target
 import { expandVariables, type Profile, type Source } from './profile.js';
 import { variablesFor, type MachineContext, type RenderContext } from './render-context.js';
 import type { RenderResult } from './ipxe-script.js';
+import { oneLine } from './script-value.js';
 
 export interface PxelinuxContext extends RenderContext {
   /** Local sources are fetched by path over TFTP; upstream ones need lpxelinux.0 (it speaks HTTP). */
   readonly tftpPath: (source: Source) => string;
-}
-
-function oneLine(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ').trim();
 }
 
 function chainIpxe(context: PxelinuxContext, title = 'chain to iPXE'): string[] {
@@ -28,9 +25,9 @@ function chainIpxe(context: PxelinuxContext, title = 'chain to iPXE'): string[] 
 
 function directLabel(label: string, title: string, profile: Profile, assignment: Assignment | undefined, machine: MachineContext, context: PxelinuxContext): string[] {
   const variables = variablesFor(profile, assignment, machine, context);
-  const initrds = profile.initrds.map((initrd) => context.tftpPath(initrd)).join(',');
+  const initrds = profile.initrds.map((initrd) => oneLine(context.tftpPath(initrd))).join(',');
   const append = oneLine([initrds ? `initrd=${initrds}` : '', expandVariables(profile.cmdline, variables)].join(' '));
-  return [`LABEL ${label}`, `  MENU LABEL ${oneLine(title)}`, `  KERNEL ${context.tftpPath(profile.kernel!)}`, `  APPEND ${append}`, '  IPAPPEND 2'];
+  return [`LABEL ${label}`, `  MENU LABEL ${oneLine(title)}`, `  KERNEL ${oneLine(context.tftpPath(profile.kernel!))}`, `  APPEND ${append}`, '  IPAPPEND 2'];
 }
 
 function header(machine: MachineContext, fallback: string, timeoutTenths = 0, menu?: string): string[] {

@@ -3,6 +3,7 @@ import type { Mac } from '../protocol/mac.js';
 import { macToHexHyphen } from '../protocol/mac.js';
 import type { Assignment } from './boot-target.js';
 import { expandVariables, type Menu, type Profile, type Source } from './profile.js';
+import { machineWord, oneLine } from './script-value.js';
 
 export interface MachineContext {
   readonly mac: Mac;
@@ -27,13 +28,17 @@ export interface RenderContext {
 
 export function machineQuery(machine: MachineContext): string {
   const params = new URLSearchParams({ mac: machine.mac });
-  if (machine.uuid) params.set('uuid', machine.uuid);
-  if (machine.arch) params.set('arch', machine.arch);
-  if (machine.platform) params.set('platform', machine.platform);
+  for (const name of ['uuid', 'arch', 'platform'] as const) {
+    const value = machineWord(machine[name]);
+    if (value) params.set(name, value);
+  }
   return params.toString();
 }
 
-/** Built-ins, then the profile's defaults, then the machine's own variables. */
+/**
+ * Built-ins, then the profile's defaults, then the machine's own variables. Every value passes the script-value
+ * rule here, so no renderer can expand a raw one: what the machine sent only as one safe word, the rest as one line.
+ */
 export function variablesFor(
   profile: Pick<Profile, 'id' | 'variables'> | undefined,
   assignment: Assignment | undefined,
@@ -46,19 +51,19 @@ export function variablesFor(
     server: context.serverBase,
     mac: machine.mac,
     mac_hyphen: macToHexHyphen(machine.mac),
-    ip: machine.ip ?? '',
-    uuid: machine.uuid ?? '',
-    arch: machine.arch ?? '',
+    ip: machineWord(machine.ip) ?? '',
+    uuid: machineWord(machine.uuid) ?? '',
+    arch: machineWord(machine.arch) ?? '',
     profile: profile?.id ?? '',
     booted_url: `${context.serverBase}/booted?mac=${mac}`,
     done_url: `${context.serverBase}/done?mac=${mac}`,
     syslog_server: context.syslogServer ?? '',
     extra_args: '',
     ...profile?.variables,
-    hostname: own.hostname ?? machine.hostname ?? profile?.variables.hostname ?? `pxe-${macToHexHyphen(machine.mac)}`,
+    hostname: own.hostname ?? machineWord(machine.hostname) ?? profile?.variables.hostname ?? `pxe-${macToHexHyphen(machine.mac)}`,
     ...own,
   };
   // Defaults may name built-ins ("{{server}}/files/preseed.cfg"): one more pass resolves them.
-  for (const [name, value] of Object.entries(merged)) if (value.includes('{{')) merged[name] = expandVariables(value, merged);
+  for (const [name, value] of Object.entries(merged)) merged[name] = oneLine(value.includes('{{') ? expandVariables(value, merged) : value);
   return merged;
 }

@@ -6,6 +6,7 @@
  * `netX` is the device iPXE opened last, i.e. the one that just did DHCP: on a multi-NIC machine `net0` may
  * be another port. `sleep` is in every iPXE build we ship; `inc` is not, so the retries are unrolled.
  */
+import { machineWord, machineWordRule } from '../../boot/script-value.js';
 import { parseMac, type Mac } from '../../protocol/mac.js';
 
 /**
@@ -82,7 +83,8 @@ export interface ScriptRequest {
 }
 
 export type ScriptQuery =
-  | { readonly kind: 'ok'; readonly request: ScriptRequest }
+  /** `unused` names the fields left out because they could not land in a script safely (see script-value.ts). */
+  | { readonly kind: 'ok'; readonly request: ScriptRequest; readonly unused?: string }
   | { readonly kind: 'invalid'; readonly reason: string };
 
 const MAX_FIELD = 256;
@@ -117,19 +119,30 @@ export function parseScriptQuery(params: URLSearchParams, ip: string, macForIp?:
   const uuidText = field(params, 'uuid');
   // QEMU without -uuid, and boards that never set one, report all zeros (or all ones): shared, so no identity.
   const uuid = uuidText !== undefined && UUID.test(uuidText) && !/^[0-]+$|^[f-]+$/i.test(uuidText) ? uuidText.toLowerCase() : undefined;
-  const arch = field(params, 'arch') ?? field(params, 'buildarch');
+  // What reaches a script or config must be one safe word; the rest (SMBIOS text) is only shown.
+  const unused: string[] = [];
+  const word = (name: string, text: string | undefined): string | undefined => {
+    const value = machineWord(text);
+    if (text !== undefined && value === undefined) unused.push(`${name} ${JSON.stringify(text.slice(0, 40))}`);
+    return value;
+  };
+  const arch = word('arch', field(params, 'arch') ?? field(params, 'buildarch'));
   const optional = {
     uuid,
     arch,
     buildarch: arch,
-    platform: field(params, 'platform'),
+    platform: word('platform', field(params, 'platform')),
     manufacturer: field(params, 'manufacturer'),
     product: field(params, 'product'),
     serial: field(params, 'serial'),
-    hostname: field(params, 'hostname'),
+    hostname: word('hostname', field(params, 'hostname')),
     // A menu selection coming back: the rendered menu chains /ipxe?...&profile=<id>.
     profile: field(params, 'profile'),
   };
   const present = Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined));
-  return { kind: 'ok', request: { mac, ip, ...present } };
+  return {
+    kind: 'ok',
+    request: { mac, ip, ...present },
+    ...(unused.length > 0 && { unused: `not used, each must be ${machineWordRule}: ${unused.join(', ')}` }),
+  };
 }

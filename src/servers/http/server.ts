@@ -295,6 +295,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     const parsed = parseScriptQuery(exchange.query, exchange.ip, options.macForIp);
     if (parsed.kind === 'invalid') return refuse(res, 400, parsed.reason);
     exchange.mac = parsed.request.mac;
+    if (parsed.unused) exchange.reason = parsed.unused;
     let result: RenderResult;
     try {
       result = await options.renderIpxeScript(parsed.request);

@@ -111,6 +111,15 @@ describe('parseScriptQuery', () => {
     if (parsed.kind !== 'ok') return;
     expect(parsed.request.uuid).toBeUndefined();
     expect(parsed.request.serial).toBe('abc');
-    expect(parsed.request.hostname).toHaveLength(256);
+    expect(parsed.request.hostname).toBeUndefined();
+  });
+
+  it.each(['node1 || shell', '${net0/ip}', '#x', 'a b', 'x;y'])('leaves out hostname, arch and platform %j, and says so', (value) => {
+    const text = encodeURIComponent(value);
+    const parsed = parseScriptQuery(query(`mac=525400000001&arch=${text}&platform=${text}&enc=hex&hostname=${hex(value)}&product=${hex(value)}`), '::1');
+    expect(parsed.kind).toBe('ok');
+    if (parsed.kind !== 'ok') return;
+    expect(parsed.request).toEqual({ mac: '52:54:00:00:00:01', ip: '::1', product: value });
+    expect(parsed.unused).toMatch(/^not used, each must be one word .*: arch ".*", platform ".*", hostname ".*"$/);
   });
 });
