@@ -276,6 +276,7 @@ export function ConsoleApp(props: ConsoleAppProps) {
         foreignServers={snapshot.foreignServers}
         routerAdverts={snapshot.routerAdverts}
         counts={counts}
+        evicted={snapshot.evicted}
         selected={state.marks.size}
         sort={state.sort}
         filter={state.filter}

@@ -20,6 +20,8 @@ export interface HeaderProps {
   /** Absent or `off` (no IPv6 on the interface): nothing about routers is shown. */
   readonly routerAdverts?: RouterAdvertView;
   readonly counts: ClientCounts;
+  /** Machines the registry forgot to stay within its bounds (seen least recently first). */
+  readonly evicted?: number;
   readonly selected: number;
   readonly sort: SortOrder;
   readonly filter: string;
@@ -153,7 +155,7 @@ export function Header(props: HeaderProps) {
   const latestProblem = [...props.notes].reverse().find((note) => note.level !== 'info');
   const { counts } = props;
   const countText =
-    `seen ${counts.seen}  booting ${counts.booting}  booted ${counts.booted}  failed ${counts.failed}  looping ${counts.looping}` +
+    `seen ${counts.seen}${props.evicted ? ` (+${props.evicted} older forgotten)` : ''}  booting ${counts.booting}  booted ${counts.booted}  failed ${counts.failed}  looping ${counts.looping}` +
     `  held ${counts.held}  stalled ${counts.stalled}`;
   const extra = [props.range, props.selected > 0 && `selected ${props.selected}`, props.filter && `filter "${props.filter}"`, props.sort !== 'recent' && `sort ${props.sort}`]
     .filter(Boolean)

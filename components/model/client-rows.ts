@@ -39,11 +39,14 @@ export interface ClientCounts {
 }
 
 const vendors = new Map<Mac, string>();
+/** Beyond the registry's own bound, so a steady table never misses; a flood of made-up MACs only empties it. */
+const VENDOR_CACHE_LIMIT = 4096;
 
 function vendorCached(mac: Mac): string {
   let vendor = vendors.get(mac);
   if (vendor === undefined) {
     vendor = vendorOf(mac);
+    if (vendors.size >= VENDOR_CACHE_LIMIT) vendors.clear();
     vendors.set(mac, vendor);
   }
   return vendor;

@@ -76,7 +76,9 @@ function cycleOf(record: ClientRecord, lastEventAt: number): BootCycle {
 
 export async function scanMachine(dataDir: string, mac: Mac): Promise<ReportScan> {
   const files = (await eventLogFiles(dataDir)).length;
-  const registry = new ClientRegistry();
+  // A replay of the whole log for one machine: forgetting it halfway would split its history, and the log itself
+  // is bounded (its files rotate), so the running registry's bounds are off here.
+  const registry = new ClientRegistry({ limits: { maxClients: Infinity, maxEvents: Infinity } });
   const events: PxedeckEvent[] = [];
   const cycles: BootCycle[] = [];
   const macsSeen = new Set<Mac>();

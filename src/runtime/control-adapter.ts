@@ -19,13 +19,24 @@ export interface ControlAdapterOptions {
 
 export function controlHandlers({ registry, assignments, planner, library }: ControlAdapterOptions): ControlHandlers {
   return {
-    listClients: () =>
-      [...registry.getSnapshot().clients.values()].map((record) => ({
-        ...record,
-        timeline: undefined,
-        assignment: assignments.get(record.mac) ?? null,
-        target: planner.target(record.mac),
-      })),
+    listClients: ({ limit, after }) => {
+      const { clients, evicted, limits } = registry.getSnapshot();
+      const macs = [...clients.keys()].sort();
+      const start = after === undefined ? 0 : macs.findIndex((mac) => mac > after);
+      const page = start === -1 ? [] : macs.slice(start, start + limit);
+      const more = start !== -1 && start + limit < macs.length;
+      return {
+        // Timelines and syslog lines stay out (up to 400 events a machine): `pxedeck report MAC` has them.
+        clients: page.map((mac) => {
+          const { timeline: _timeline, log: _log, ...record } = clients.get(mac)!;
+          return { ...record, assignment: assignments.get(mac) ?? null, target: planner.target(mac) };
+        }),
+        total: macs.length,
+        ...(more && { next: page.at(-1) }),
+        evicted,
+        limits,
+      };
+    },
     assign: (mac, body) => {
       try {
         return { mac, assignment: assignments.assign(mac, controlTarget(body, library()), controlOptions(body)) };

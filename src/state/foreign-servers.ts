@@ -33,6 +33,9 @@ export type ForeignServers = ReadonlyMap<string, ForeignServer>;
 /** A busy site server answers every machine on the segment: keep the latest ones. */
 export const OFFERS_PER_SERVER = 32;
 
+/** A segment has one or two DHCP servers; replies spoofed from many addresses must not grow the list without end. */
+export const FOREIGN_SERVER_LIMIT = 32;
+
 /** Pure: the list after `event`; the same map when the event is not about a foreign server. */
 export function foldForeignServer(servers: ForeignServers, event: PxedeckEvent, limit = OFFERS_PER_SERVER): ForeignServers {
   if (event.kind !== 'dhcp.foreign-server' && event.kind !== 'dhcp.foreign-reply') return servers;
@@ -63,5 +66,9 @@ export function foldForeignServer(servers: ForeignServers, event: PxedeckEvent, 
   };
   const result = new Map(servers);
   result.set(event.server, next);
+  if (result.size > FOREIGN_SERVER_LIMIT) {
+    const quietest = [...result.values()].reduce((oldest, entry) => (entry.lastSeen < oldest.lastSeen ? entry : oldest));
+    result.delete(quietest.server);
+  }
   return result;
 }

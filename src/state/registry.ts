@@ -7,6 +7,7 @@ import type { ClientHistory } from '../boot/dhcp-decision.js';
 import { uuidMatchKey } from '../boot/dhcp6-identity.js';
 import type { Mac } from '../protocol/mac.js';
 import type { PxedeckEvent } from '../servers/events.js';
+import { ClientKeys } from './client-keys.js';
 import { foldForeignServer, type ForeignServers } from './foreign-servers.js';
 import { foldRouterAdvert, noRouterAdverts, type RouterAdvertView } from './router-adverts.js';
 import { diagnose, newDiagnosisState, type DiagnosisOptions, type DiagnosisState, type Verdict } from './diagnosis.js';
@@ -66,11 +67,28 @@ export interface RegistrySnapshot {
   /** Who advertises as a router on the segment (IPv6). */
   readonly routerAdverts: RouterAdvertView;
   readonly malformed: number;
+  /** Machines forgotten to stay within the bounds (least recently seen first); the event log still has them. */
+  readonly evicted: number;
+  readonly limits: RegistryLimits;
 }
+
+export interface RegistryLimits {
+  /** Records kept; past it the machine seen least recently is forgotten. */
+  readonly maxClients: number;
+  /** Timeline and log events kept over all records; past it, likewise. */
+  readonly maxEvents: number;
+}
+
+/**
+ * A bench or a rack is tens to hundreds of machines; a record holds at most 2 × timelineLimit events of
+ * ~1 KB. These keep a flood of made-up MACs to a few tens of MB (docs/security.md has the measurement).
+ */
+export const DEFAULT_REGISTRY_LIMITS: RegistryLimits = { maxClients: 1000, maxEvents: 50_000 };
 
 export interface RegistryOptions {
   readonly timelineLimit?: number;
   readonly diagnosis?: DiagnosisOptions;
+  readonly limits?: Partial<RegistryLimits>;
 }
 
 type Listener = () => void;
@@ -79,24 +97,27 @@ export class ClientRegistry {
   private readonly clients = new Map<Mac, ClientRecord>();
   private readonly servers = new Map<string, ServerState>();
   private foreign: ForeignServers = new Map();
-  private readonly byIp = new Map<string, Mac>();
   /**
-   * DHCPv6 names a client by DUID, not MAC: a UUID (keyed across iPXE's and OVMF's byte orders) or DUID seen
-   * once beside a MAC folds later MAC-less DHCPv6 events of that machine into the same record.
+   * IP → MAC for HTTP, TFTP and syslog. DHCPv6 names a client by DUID, not MAC: a UUID (keyed across iPXE's and
+   * OVMF's byte orders) or DUID seen once beside a MAC folds later MAC-less DHCPv6 events into the same record.
    */
-  private readonly byUuid = new Map<string, Mac>();
-  private readonly byDuid = new Map<string, Mac>();
+  private readonly keys = new ClientKeys();
   private readonly diagnoses = new Map<Mac, DiagnosisState>();
   private readonly newVerdicts: Array<{ mac: Mac; verdict: Verdict }> = [];
   private readonly listeners = new Set<Listener>();
   private readonly timelineLimit: number;
+  private readonly limits: RegistryLimits;
   private routerAdverts = noRouterAdverts;
   private malformed = 0;
+  private evicted = 0;
+  /** Timeline and log events over all records. */
+  private events = 0;
   private version = 0;
   private snapshot: RegistrySnapshot | null = null;
 
   constructor(private readonly options: RegistryOptions = {}) {
     this.timelineLimit = options.timelineLimit ?? 200;
+    this.limits = { ...DEFAULT_REGISTRY_LIMITS, ...options.limits };
   }
 
   /** Verdicts found since the last call, for the caller to report as `client.diagnosis` events. */
@@ -124,7 +145,7 @@ export class ClientRegistry {
     }
     this.routerAdverts = foldRouterAdvert(this.routerAdverts, event);
     this.foreign = foldForeignServer(this.foreign, event);
-    const mac = event.mac ?? (event.ip ? this.byIp.get(event.ip) : undefined) ?? this.macByIdentity(event);
+    const mac = event.mac ?? (event.ip ? this.keys.find(`ip ${event.ip}`) : undefined) ?? this.macByIdentity(event);
     if (mac) this.foldClient(mac, event);
     this.version += 1;
     this.snapshot = null;
@@ -133,13 +154,13 @@ export class ClientRegistry {
 
   private macByIdentity(event: PxedeckEvent): Mac | undefined {
     const { uuid, duid } = identityOf(event);
-    return (uuid ? this.byUuid.get(uuidMatchKey(uuid)) : undefined) ?? (duid ? this.byDuid.get(duid) : undefined);
+    return (uuid ? this.keys.find(`uuid ${uuidMatchKey(uuid)}`) : undefined) ?? (duid ? this.keys.find(`duid ${duid}`) : undefined);
   }
 
   private foldClient(mac: Mac, event: PxedeckEvent): void {
     const { uuid, duid } = identityOf(event);
-    if (uuid) this.byUuid.set(uuidMatchKey(uuid), mac);
-    if (duid) this.byDuid.set(duid, mac);
+    if (uuid) this.keys.link(mac, `uuid ${uuidMatchKey(uuid)}`);
+    if (duid) this.keys.link(mac, `duid ${duid}`);
     const previous = this.clients.get(mac);
     let record: ClientRecord = previous ?? {
       mac,
@@ -153,12 +174,14 @@ export class ClientRegistry {
       log: [],
     };
     const isLogLine = event.kind === 'syslog.line';
-    const ring = [...(isLogLine ? record.log : record.timeline), event];
+    const before = isLogLine ? record.log : record.timeline;
+    const ring = [...before, event];
     if (ring.length > this.timelineLimit) ring.splice(0, ring.length - this.timelineLimit);
+    this.events += ring.length - before.length;
     record = { ...record, lastSeen: event.time, ...(isLogLine ? { log: ring } : { timeline: ring }) };
     if (event.ip && event.kind !== 'lease.released' && event.kind !== 'lease6.released') {
       record = { ...record, ip: event.ip };
-      this.byIp.set(event.ip, mac);
+      this.keys.link(mac, `ip ${event.ip}`);
     }
 
     switch (event.kind) {
@@ -234,7 +257,23 @@ export class ClientRegistry {
         this.newVerdicts.push({ mac, verdict });
       }
     }
+    // Re-inserted, so the map's order is least recently seen first.
+    this.clients.delete(mac);
     this.clients.set(mac, record);
+    this.evictBeyondLimits(mac);
+  }
+
+  /** Forgets the machines seen least recently until the records and their events fit; never `current`. */
+  private evictBeyondLimits(current: Mac): void {
+    for (const [mac, record] of this.clients) {
+      if (this.clients.size <= this.limits.maxClients && this.events <= this.limits.maxEvents) return;
+      if (mac === current) return;
+      this.clients.delete(mac);
+      this.diagnoses.delete(mac);
+      this.keys.forget(mac);
+      this.events -= record.timeline.length + record.log.length;
+      this.evicted += 1;
+    }
   }
 
   /** What the boot core needs to know of this machine's recent past. */
@@ -250,7 +289,7 @@ export class ClientRegistry {
   }
 
   macForIp(ip: string): Mac | undefined {
-    return this.byIp.get(ip);
+    return this.keys.find(`ip ${ip}`);
   }
 
   get(mac: Mac): ClientRecord | undefined {
@@ -270,6 +309,8 @@ export class ClientRegistry {
       foreignServers: this.foreign,
       routerAdverts: this.routerAdverts,
       malformed: this.malformed,
+      evicted: this.evicted,
+      limits: this.limits,
     };
     return this.snapshot;
   };

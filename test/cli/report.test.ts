@@ -31,10 +31,10 @@ afterEach(() => {
 });
 
 /** A data dir whose event log holds these events, in files of at most 16 KiB (so reading crosses files). */
-async function dataDirWith(events: readonly PxedeckEvent[]): Promise<string> {
+async function dataDirWith(events: readonly PxedeckEvent[], maxFileBytes = 16 * 1024): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'pxd-report-'));
   dirs.push(dir);
-  const log = openEventLog(dir, { maxFileBytes: 16 * 1024, keepFiles: 8 });
+  const log = openEventLog(dir, { maxFileBytes, keepFiles: 8 });
   for (const [index, event] of events.entries()) {
     log.append(event);
     if (index % 10 === 9) await log.flush();
@@ -130,6 +130,23 @@ describe('pxedeck report', () => {
     const report = await json(await dataDirWith(events), CHAIN);
     expect(report.events).toHaveLength(fixture('bios-undionly-chain').filter((event) => event.mac === CHAIN).length);
     expect(report.cycles[0]!.stages.map((step) => step.stage)).toEqual(['dhcp', 'ipxe', 'script', 'kernel', 'initrd', 'booted']);
+  });
+
+  it("keeps a machine's whole history even when more machines than the console keeps were seen in between", async () => {
+    const chain = fixture('bios-undionly-chain').map((event) => {
+      if (event.source !== 'http') return event;
+      const { mac: _mac, ...rest } = event;
+      return rest as PxedeckEvent;
+    });
+    const split = chain.findIndex((event) => event.source === 'http' && event.kind === 'http.request');
+    const at = chain[split - 1]!.time;
+    const flood: PxedeckEvent[] = Array.from({ length: 1200 }, (_, n) => ({
+      kind: 'dhcp.received', time: at, source: 'dhcp4', mac: parseMac(`02:00:00:00:${(n >>> 8).toString(16).padStart(2, '0')}:${(n & 0xff).toString(16).padStart(2, '0')}`)!,
+      xid: n, messageType: 'DISCOVER', peer: '0.0.0.0:68', summary: '', options: {}, client: 'BIOS PXE',
+    }));
+    const report = await json(await dataDirWith([...chain.slice(0, split), ...flood, ...chain.slice(split)], 256 * 1024), CHAIN);
+    expect(report.events).toHaveLength(fixture('bios-undionly-chain').filter((event) => event.mac === CHAIN).length);
+    expect(report.cycles.map((cycle) => cycle.stages.map((step) => step.stage))).toEqual([['dhcp', 'ipxe', 'script', 'kernel', 'initrd', 'booted']]);
   });
 
   it.skipIf(!existsSync('/usr/bin/logger'))('syslog lines sent to the receiver land in the machine’s timeline', async () => {

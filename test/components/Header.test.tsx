@@ -67,6 +67,12 @@ describe('Header', () => {
     expect(warned.lastFrame()).toMatch(/! undionly\.kpxe not found; fix: apt install ipxe/);
   });
 
+  it('says how many older machines the registry forgot to stay within its bound', () => {
+    const props = { mode: 'proxy', interfaceName: 'lo', serverAddress: '127.0.0.1', servers: new Map(), foreignServers: new Map(), counts, selected: 0, sort: 'recent', filter: '', now: 0, width: 120, notes: [], isRunning: true } as const;
+    expect(render(<Header {...props} evicted={99_000} />).lastFrame()).toMatch(/seen 42 \(\+99000 older forgotten\) {2}booting 5/);
+    expect(render(<Header {...props} evicted={0} />).lastFrame()).toMatch(/seen 42 {2}booting 5/);
+  });
+
   describe('who advertises as IPv6 router, on the title line', () => {
     const props = { mode: 'proxy', interfaceName: 'enp3s0', serverAddress: '10.77.0.1', servers: new Map(), foreignServers: new Map(), counts, selected: 0, sort: 'recent', filter: '', notes: [], now: Date.UTC(2026, 0, 1, 12, 0, 0), isRunning: true } as const;
     const router = { address: 'fe80::5054:ff:fe12:3456', managed: false, other: true, routerLifetime: 1800, prefixes: ['fd77::/64', '2001:db8:77::/64'], since: 0 };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Mac } from '../../src/protocol/mac.js';
 import type { ForeignDhcpReplyEvent, PxedeckEvent } from '../../src/servers/events.js';
-import { foldForeignServer, type ForeignServers } from '../../src/state/foreign-servers.js';
+import { FOREIGN_SERVER_LIMIT, foldForeignServer, type ForeignServers } from '../../src/state/foreign-servers.js';
 import { ClientRegistry } from '../../src/state/registry.js';
 
 const SITE = '10.77.0.2';
@@ -43,6 +43,15 @@ describe('foldForeignServer', () => {
     ]);
     expect(servers.get(SITE)).toMatchObject({ lastSeen: 6, offered: '10.77.0.105', bootFile: 'pxelinux.0', offers: [{ mac: mac(1) }] });
     expect(servers.get('10.77.0.9')).toEqual({ server: '10.77.0.9', lastSeen: 7, offered: '10.77.0.77', offers: [] });
+  });
+
+  it('keeps the servers heard most recently when replies come from more addresses than a segment has servers', () => {
+    const spoofed = Array.from({ length: FOREIGN_SERVER_LIMIT + 10 }, (_, index) => reply(index + 1, mac(1), { server: `10.77.1.${index}` }));
+    const servers = fold([reply(0, mac(2)), ...spoofed, reply(1000, mac(2))]);
+    expect(servers.size).toBe(FOREIGN_SERVER_LIMIT);
+    expect(servers.has(SITE)).toBe(true);
+    expect(servers.has('10.77.1.0')).toBe(false);
+    expect(servers.has(`10.77.1.${FOREIGN_SERVER_LIMIT + 9}`)).toBe(true);
   });
 
   it('returns the very same map for any other event', () => {

@@ -15,8 +15,18 @@ import type { Emit } from '../events.js';
 import { hostPort, isLoopback, normalizeIp } from './addresses.js';
 import { closeAll, listenAll, type HttpBind } from './listen.js';
 
+/** One page of `GET /v1/clients`, in MAC order: `after` is the last MAC of the page before. */
+export interface ClientPage {
+  readonly limit: number;
+  readonly after?: Mac;
+}
+
+/** Per page unless `?limit=` asks for fewer or more (up to the most). */
+export const CLIENT_PAGE_DEFAULT = 100;
+export const CLIENT_PAGE_MOST = 1000;
+
 export interface ControlHandlers {
-  listClients(): unknown;
+  listClients(page: ClientPage): unknown;
   assign(mac: Mac, body: unknown): Promise<unknown> | unknown;
   hold(mac: Mac): Promise<unknown> | unknown;
   release(mac: Mac): Promise<unknown> | unknown;
@@ -68,6 +78,20 @@ function hostIsLoopback(host: string | undefined): boolean {
   if (!host) return false;
   const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
   return isLoopback(name);
+}
+
+function clientPage(query: Request['query']): ClientPage | string {
+  const limitText = query['limit'];
+  const afterText = query['after'];
+  let limit = CLIENT_PAGE_DEFAULT;
+  if (limitText !== undefined) {
+    limit = typeof limitText === 'string' && /^\d{1,7}$/.test(limitText) ? Number(limitText) : NaN;
+    if (!(limit >= 1 && limit <= CLIENT_PAGE_MOST)) return `limit must be a number from 1 to ${CLIENT_PAGE_MOST}`;
+  }
+  if (afterText === undefined) return { limit };
+  const after = typeof afterText === 'string' ? parseMac(afterText) : null;
+  if (!after) return 'after must be a MAC address (the "next" of the page before)';
+  return { limit, after };
 }
 
 export async function createControlApi(options: ControlApiOptions): Promise<ControlApi> {
@@ -140,9 +164,11 @@ export async function createControlApi(options: ControlApiOptions): Promise<Cont
     }
   };
 
-  app.get('/v1/clients', async (_req: Request, res: Response) => {
+  app.get('/v1/clients', async (req: Request, res: Response) => {
+    const page = clientPage(req.query);
+    if (typeof page === 'string') return fail(res, 400, page);
     try {
-      res.json(await handlers.listClients());
+      res.json(await handlers.listClients(page));
     } catch (error) {
       fail(res, statusOf(error), error instanceof Error ? error.message : String(error));
     }

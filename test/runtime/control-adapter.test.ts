@@ -1,0 +1,71 @@
+// GET /v1/clients over the real control API and a real registry: bounded pages, in MAC order, and the
+// registry's evictions said in every page.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Mac } from '../../src/protocol/mac.js';
+import { controlHandlers } from '../../src/runtime/control-adapter.js';
+import { CLIENT_PAGE_DEFAULT, createControlApi, type ControlApi } from '../../src/servers/http/control-api.js';
+import { openAssignments } from '../../src/state/assignments.js';
+import { createBootPlanner } from '../../src/state/boot-plans.js';
+import { openClientPolicies } from '../../src/state/client-policies.js';
+import { loadProfileLibrary } from '../../src/state/profile-library.js';
+import { ClientRegistry } from '../../src/state/registry.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'pxd-control-'));
+const macOf = (n: number) => `52:54:00:00:${(n >>> 8).toString(16).padStart(2, '0')}:${(n & 0xff).toString(16).padStart(2, '0')}` as Mac;
+let api: ControlApi;
+let base: string;
+
+beforeAll(async () => {
+  const library = loadProfileLibrary(resolve(import.meta.dirname, '../../presets'));
+  const assignments = openAssignments(dir);
+  const planner = createBootPlanner({ serverBase: 'http://127.0.0.1', library: () => library, assignments, policies: openClientPolicies(dir), defaultTarget: { kind: 'local' } });
+  const registry = new ClientRegistry({ limits: { maxClients: 250 } });
+  for (let n = 0; n < 400; n += 1) {
+    registry.apply({ kind: 'dhcp.received', time: n, source: 'dhcp4', mac: macOf(n), xid: n, messageType: 'DISCOVER', peer: '0.0.0.0:68', summary: '', options: {}, client: 'BIOS PXE' });
+  }
+  api = await createControlApi({ port: 0, emit: () => {}, handlers: controlHandlers({ registry, assignments, planner, library: () => library }) });
+  base = `http://127.0.0.1:${api.port}`;
+});
+
+afterAll(async () => {
+  await api?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Page {
+  clients: Array<{ mac: string; timeline?: unknown; log?: unknown; target: unknown }>;
+  total: number;
+  next?: string;
+  evicted: number;
+  limits: { maxClients: number };
+}
+
+describe('GET /v1/clients', () => {
+  it('pages through the machines in MAC order, each once, without their timelines, saying how many were forgotten', async () => {
+    const first = (await (await fetch(`${base}/v1/clients`)).json()) as Page;
+    expect(first.clients).toHaveLength(CLIENT_PAGE_DEFAULT);
+    expect(first).toMatchObject({ total: 250, evicted: 150, limits: { maxClients: 250 }, next: macOf(249) });
+    expect(first.clients[0]).toMatchObject({ mac: macOf(150), target: { kind: 'local' } });
+    expect(first.clients[0]).not.toHaveProperty('timeline');
+    expect(first.clients[0]).not.toHaveProperty('log');
+    const seen: string[] = [];
+    let after: string | undefined;
+    do {
+      const page = (await (await fetch(`${base}/v1/clients?limit=64${after ? `&after=${after}` : ''}`)).json()) as Page;
+      seen.push(...page.clients.map((client) => client.mac));
+      after = page.next;
+    } while (after);
+    expect(seen).toEqual(Array.from({ length: 250 }, (_, index) => macOf(150 + index)));
+  });
+
+  it('refuses a limit or cursor it cannot use, naming the fix', async () => {
+    for (const query of ['limit=0', 'limit=1001', 'limit=ten', 'after=nope']) {
+      const response = await fetch(`${base}/v1/clients?${query}`);
+      expect(response.status, query).toBe(400);
+      expect(((await response.json()) as { error: string }).error).toMatch(/limit must be a number from 1 to 1000|after must be a MAC/);
+    }
+  });
+});
