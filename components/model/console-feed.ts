@@ -6,6 +6,7 @@
  */
 import type { Mac } from '../../src/protocol/mac.js';
 import type { PxedeckEvent } from '../../src/state/events.js';
+import { syslogDroppedText } from '../../src/state/event-words.js';
 import { ClientRegistry } from '../../src/state/registry.js';
 
 export interface SystemNote {
@@ -45,6 +46,9 @@ function noteFor(event: PxedeckEvent): SystemNote | undefined {
       return { time: event.time, level: 'error', text: `upstream ${event.url}: ${event.error ?? 'failed'}` };
     case 'upstream.stale':
       return { time: event.time, level: 'warning', text: `upstream ${event.url}: served the cached copy, origin failed: ${event.error ?? 'unknown error'}` };
+    case 'syslog.dropped':
+      // One machine's chatter shows on its own timeline; a bound over all sources is a flood worth a warning.
+      return event.budget === 'source' ? undefined : { time: event.time, level: 'warning', text: `syslog: ${syslogDroppedText(event)}` };
     case 'upstream.replaced':
     case 'upstream.evicted':
       return { time: event.time, level: 'info', text: `upstream ${event.url}: ${event.kind === 'upstream.replaced' ? 'new version cached' : 'evicted from the cache'}` };

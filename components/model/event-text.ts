@@ -4,7 +4,7 @@
  * written for a narrow pane rather than a log file, and shares with it (src/state/event-words.ts) only the
  * texts that read the same in both.
  */
-import { foreignReplyText, leaseText } from '../../src/state/event-words.js';
+import { foreignReplyText, leaseText, syslogDroppedText } from '../../src/state/event-words.js';
 import type { PxedeckEvent } from '../../src/state/events.js';
 import { formatBytes, formatDuration, formatRate } from './format.js';
 
@@ -64,6 +64,8 @@ export function eventSummary(event: PxedeckEvent): string {
       return `${event.file} refused: ${event.error ?? ''}`;
     case 'transfer.not-found':
       return `${event.file} not found`;
+    case 'syslog.dropped':
+      return syslogDroppedText(event);
     default:
       // Kinds added to events.ts later still show up, by name.
       return (event as { readonly kind: string }).kind;

@@ -1,6 +1,6 @@
 /** The two ways events reach a terminal before (and besides) the console: JSON lines, or readable lines. */
 import type { PxedeckEvent } from '../servers/events.js';
-import { foreignReplyText, leaseText } from '../state/event-words.js';
+import { foreignReplyText, leaseText, syslogDroppedText } from '../state/event-words.js';
 
 export function formatEventJson(event: PxedeckEvent): string {
   return JSON.stringify(event);
@@ -59,7 +59,7 @@ function describe(event: PxedeckEvent): string {
     case 'syslog.line':
       return `${event.app ?? '-'}${event.hostname ? `@${event.hostname}` : ''} [${event.severity}]: ${event.message}`;
     case 'syslog.dropped':
-      return `dropped ${event.dropped} log lines from ${event.ip} (more than ${event.limit} in ${event.windowMs} ms)`;
+      return syslogDroppedText(event);
     case 'transfer.start':
     case 'transfer.progress':
     case 'transfer.done':

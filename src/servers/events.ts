@@ -227,10 +227,14 @@ export interface SyslogLineEvent extends EventBase {
   readonly message: string;
 }
 
-/** Lines from one address beyond the rate bound, summed over one window instead of one event each. */
+/**
+ * Lines beyond a rate bound, summed over one window instead of one event each. `budget` says which bound:
+ * one source address (`ip` set), all sources together, or the share of addresses no known machine has.
+ */
 export interface SyslogDroppedEvent extends EventBase {
   readonly kind: 'syslog.dropped';
-  readonly ip: string;
+  readonly budget: 'source' | 'all' | 'unknown';
+  readonly ip?: string;
   readonly dropped: number;
   readonly limit: number;
   readonly windowMs: number;

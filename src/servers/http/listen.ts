@@ -1,6 +1,7 @@
 /** Listening sockets for an HTTP app on one or more addresses (IPv4 and IPv6 alike), and closing them. */
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
+import { DEFAULT_CONNECTION_LIMITS, limitConnections, type ConnectionLimits, type RefusedConnections } from './connection-limits.js';
 
 export interface HttpBind {
   readonly address: string;
@@ -16,6 +17,10 @@ export interface Listening {
 export interface ListenOptions {
   /** Socket inactivity (no bytes either way, e.g. a client that stopped reading) after which it is closed. */
   readonly idleTimeoutMs: number;
+  /** Default DEFAULT_CONNECTION_LIMITS. */
+  readonly limits?: ConnectionLimits;
+  /** A sum of refused connections, at most one per few seconds per listener. */
+  readonly onRefused?: (refused: RefusedConnections, limits: ConnectionLimits) => void;
   readonly configure?: (server: Server) => void;
 }
 
@@ -38,8 +43,11 @@ export async function listenAll(binds: readonly HttpBind[], app: RequestListener
   try {
     let sharedPort: number | undefined;
     for (const bind of binds) {
-      const server = createServer({ keepAlive: true }, app);
+      // Header and request timeouts are checked on this interval (Node's default, 30 s, would stretch them).
+      const server = createServer({ keepAlive: true, connectionsCheckingInterval: 1000 }, app);
       server.timeout = options.idleTimeoutMs;
+      const limits = options.limits ?? DEFAULT_CONNECTION_LIMITS;
+      limitConnections(server, limits, (refused) => options.onRefused?.(refused, limits));
       options.configure?.(server);
       servers.push(server);
       const port = await listenOne(server, { address: bind.address, port: bind.port === 0 && sharedPort !== undefined ? sharedPort : bind.port });

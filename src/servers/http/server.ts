@@ -13,6 +13,7 @@ import type { Emit, HttpRoute } from '../events.js';
 import { hostPort, isSafeHostHeader, normalizeIp, urlAuthority } from './addresses.js';
 import { parseScriptQuery, renderBootScript, type ScriptRequest } from './boot-script.js';
 import { parseRange } from './conditional.js';
+import { refusedText, type ConnectionLimits } from './connection-limits.js';
 import { openInRoot, openRegularFile, type OpenedFile } from '../files/confined-open.js';
 import { contentTypeFor, fileBody, sendFile, streamBody } from './file-response.js';
 import { closeAll, listenAll, type HttpBind } from './listen.js';
@@ -51,6 +52,8 @@ export interface HttpServerOptions {
   readonly progressIntervalMs?: number;
   /** A connection with no traffic either way for this long is closed. Default 120 s. */
   readonly idleTimeoutMs?: number;
+  /** Connections and request timeouts; default DEFAULT_CONNECTION_LIMITS (connection-limits.ts). */
+  readonly connectionLimits?: ConnectionLimits;
   /** sendfile(2) for file bodies where the platform allows (Linux). Default true; false streams through buffers. */
   readonly zeroCopy?: boolean;
 }
@@ -346,14 +349,20 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
         route: 'unknown',
         reason: `malformed request (${error.code ?? error.message})`,
       });
-      if (socket.writable && !(socket as { _httpMessage?: unknown })._httpMessage) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      // Closed once the answer is out, not half-closed: a client that never reads (slowloris) must not keep the socket.
+      if (socket.writable && !(socket as { _httpMessage?: unknown })._httpMessage) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n', () => socket.destroy());
       else socket.destroy();
     });
   };
 
   let listening;
   try {
-    listening = await listenAll(binds, app, { idleTimeoutMs: options.idleTimeoutMs ?? 120_000, configure });
+    listening = await listenAll(binds, app, {
+      idleTimeoutMs: options.idleTimeoutMs ?? 120_000,
+      ...(options.connectionLimits && { limits: options.connectionLimits }),
+      onRefused: (refused, limits) => emit({ kind: 'notice', time: Date.now(), source: 'http', level: 'warning', message: refusedText(refused, limits) }),
+      configure,
+    });
   } catch (error) {
     await cache?.close();
     emit({ kind: 'server.error', time: Date.now(), source: 'http', server: 'http', message: `cannot listen: ${error instanceof Error ? error.message : String(error)}` });

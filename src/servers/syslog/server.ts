@@ -1,9 +1,11 @@
 /**
  * The syslog receiver: machines being booted send their log here (iPXE learns the address from DHCP
  * option 7, installers from `log_host=`/`inst.syslog=`), and every line becomes a `syslog.line` event on
- * that machine's timeline. Lines per source address are bounded: beyond the limit in a window they are
- * counted and reported once (`syslog.dropped`) when the window ends, so a chatty installer cannot drown
- * the console or the event log.
+ * that machine's timeline. Lines are bounded per window three ways: per source address (a chatty installer
+ * cannot drown the others), over all sources together, and over the addresses no known machine has (source
+ * addresses are the sender's to choose: a spoofed flood from many of them must not fill the event log until its
+ * rotation erases the history). Lines beyond a bound are counted and reported once (`syslog.dropped`) when the
+ * window ends. A known machine is one the registry or the neighbour table has a MAC for.
  */
 import type { Socket } from 'node:dgram';
 import type { Mac } from '../../protocol/mac.js';
@@ -26,6 +28,10 @@ export interface SyslogServerOptions {
   readonly macForIp?: (ip: string) => Mac | undefined;
   /** Lines accepted per source address per window. Default 200. */
   readonly maxLines?: number;
+  /** Lines accepted from all sources together per window. Default 1000. */
+  readonly maxTotalLines?: number;
+  /** Of those, lines from addresses with no known MAC. Default 50. */
+  readonly maxUnknownLines?: number;
   /** Default 1000 ms. */
   readonly windowMs?: number;
   /** Characters kept per line. Default 2048. */
@@ -46,14 +52,18 @@ export interface SyslogServer {
 }
 
 interface Budget {
-  readonly ip: string;
+  readonly budget: 'source' | 'all' | 'unknown';
+  /** Set for a source's own budget. */
+  readonly ip?: string;
+  readonly limit: number;
   readonly windowStart: number;
   lines: number;
   dropped: number;
   timer?: NodeJS.Timeout;
 }
 
-const DEFAULT_MAX_LINES = 200;
+export const DEFAULT_SYSLOG_LIMITS = { perSource: 200, total: 1000, unknown: 50 } as const;
+const DEFAULT_MAX_LINES = DEFAULT_SYSLOG_LIMITS.perSource;
 const DEFAULT_WINDOW_MS = 1000;
 /** Past this many tracked sources, expired windows are swept (source addresses are the client's to choose). */
 const SWEEP_AT = 1024;
@@ -76,6 +86,8 @@ export async function createSyslogServer(options: SyslogServerOptions): Promise<
   const binds = Array.isArray(options.bind) ? (options.bind as readonly SyslogBind[]) : [options.bind as SyslogBind];
   const { emit } = options;
   const maxLines = options.maxLines ?? DEFAULT_MAX_LINES;
+  const maxTotalLines = options.maxTotalLines ?? DEFAULT_SYSLOG_LIMITS.total;
+  const maxUnknownLines = options.maxUnknownLines ?? DEFAULT_SYSLOG_LIMITS.unknown;
   const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
   const decodeOptions = options.maxMessageLength === undefined ? {} : { maxMessageLength: options.maxMessageLength };
   const stats: SyslogStats = { datagrams: 0, lines: 0, malformed: 0, dropped: 0 };
@@ -95,33 +107,49 @@ export async function createSyslogServer(options: SyslogServerOptions): Promise<
     if (budget.timer) clearTimeout(budget.timer);
     budget.timer = undefined;
     if (budget.dropped === 0) return;
-    const mac = macOf(budget.ip);
+    const mac = budget.ip === undefined ? undefined : macOf(budget.ip);
     emit({
       kind: 'syslog.dropped',
       time: Date.now(),
       source: 'syslog',
-      ip: budget.ip,
+      budget: budget.budget,
+      ...(budget.ip !== undefined && { ip: budget.ip }),
       ...(mac && { mac }),
       dropped: budget.dropped,
-      limit: maxLines,
+      limit: budget.limit,
       windowMs,
     });
     budget.dropped = 0;
   };
 
-  const budgetFor = (ip: string, now: number): Budget => {
-    const current = budgets.get(ip);
-    if (current && now - current.windowStart < windowMs) return current;
-    if (current) reportDropped(current);
-    if (budgets.size >= SWEEP_AT) {
-      for (const [key, budget] of budgets) {
-        if (now - budget.windowStart >= windowMs && budget.dropped === 0) budgets.delete(key);
-      }
-    }
-    const fresh: Budget = { ip, windowStart: now, lines: 0, dropped: 0 };
-    budgets.set(ip, fresh);
-    return fresh;
+  /** The budget itself while its window is open, else a fresh one (the old one's drops reported). */
+  const current = (budget: Budget | undefined, now: number, fresh: () => Budget): Budget => {
+    if (budget && now - budget.windowStart < windowMs) return budget;
+    if (budget) reportDropped(budget);
+    return fresh();
   };
+
+  let total: Budget | undefined;
+  let unknown: Budget | undefined;
+
+  const budgetFor = (ip: string, now: number): Budget => {
+    const previous = budgets.get(ip);
+    const budget = current(previous, now, () => {
+      if (budgets.size >= SWEEP_AT) {
+        for (const [key, entry] of budgets) {
+          if (now - entry.windowStart >= windowMs && entry.dropped === 0) budgets.delete(key);
+        }
+      }
+      return { budget: 'source', ip, limit: maxLines, windowStart: now, lines: 0, dropped: 0 };
+    });
+    if (budget !== previous) budgets.set(ip, budget);
+    return budget;
+  };
+
+  const totalBudget = (now: number): Budget =>
+    (total = current(total, now, () => ({ budget: 'all', limit: maxTotalLines, windowStart: now, lines: 0, dropped: 0 })));
+  const unknownBudget = (now: number): Budget =>
+    (unknown = current(unknown, now, () => ({ budget: 'unknown', limit: maxUnknownLines, windowStart: now, lines: 0, dropped: 0 })));
 
   const drop = (budget: Budget, lines: number): void => {
     budget.dropped += lines;
@@ -132,24 +160,38 @@ export async function createSyslogServer(options: SyslogServerOptions): Promise<
     }
   };
 
+  /** Counts one line against every budget, or drops it on the first that is full. */
+  const admit = (budgets: readonly Budget[]): boolean => {
+    const full = budgets.find((budget) => budget.lines >= budget.limit);
+    if (full) {
+      drop(full, 1);
+      return false;
+    }
+    for (const budget of budgets) budget.lines += 1;
+    return true;
+  };
+
   const onMessage = (message: Buffer, remote: { address: string; port: number }): void => {
     if (closed) return;
     stats.datagrams += 1;
     const now = Date.now();
     const ip = remote.address;
-    const budget = budgetFor(ip, now);
-    if (budget.lines >= maxLines) {
-      drop(budget, countLines(message));
-      return;
-    }
+    // Cheapest first: a flood that has used the shared budget costs no MAC lookup and no per-source entry.
+    const all = totalBudget(now);
+    if (all.lines >= all.limit) return drop(all, countLines(message));
+    const mac = macOf(ip);
+    const stranger = mac ? undefined : unknownBudget(now);
+    if (stranger && stranger.lines >= stranger.limit) return drop(stranger, countLines(message));
+    const own = budgetFor(ip, now);
+    if (own.lines >= own.limit) return drop(own, countLines(message));
+    const budgets = stranger ? [own, all, stranger] : [own, all];
     const peer = `${ip}:${remote.port}`;
     let lines;
     try {
       lines = decodeSyslog(message, decodeOptions);
     } catch (error) {
-      budget.lines += 1;
+      admit(budgets);
       stats.malformed += 1;
-      const mac = macOf(ip);
       emit({
         kind: 'packet.malformed',
         time: now,
@@ -163,14 +205,8 @@ export async function createSyslogServer(options: SyslogServerOptions): Promise<
       });
       return;
     }
-    const mac = macOf(ip);
-    let over = 0;
     for (const line of lines) {
-      if (budget.lines >= maxLines) {
-        over += 1;
-        continue;
-      }
-      budget.lines += 1;
+      if (!admit(budgets)) continue;
       stats.lines += 1;
       emit({
         kind: 'syslog.line',
@@ -186,7 +222,6 @@ export async function createSyslogServer(options: SyslogServerOptions): Promise<
         message: line.message,
       });
     }
-    if (over > 0) drop(budget, over);
   };
 
   try {
@@ -209,7 +244,7 @@ export async function createSyslogServer(options: SyslogServerOptions): Promise<
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
-    for (const budget of budgets.values()) reportDropped(budget);
+    for (const budget of [...budgets.values(), total, unknown]) if (budget) reportDropped(budget);
     budgets.clear();
     await Promise.all(listeners.map(({ socket }) => new Promise<void>((resolve) => socket.close(() => resolve()))));
     emit({ kind: 'server.closed', time: Date.now(), source: 'syslog', server: 'syslog' });

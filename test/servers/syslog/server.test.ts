@@ -55,6 +55,15 @@ function send(socket: Socket, port: number, datagram: string | Buffer): Promise<
   return new Promise((resolve, reject) => socket.send(datagram, port, '127.0.0.1', (error) => (error ? reject(error) : resolve())));
 }
 
+/** Ten datagrams from each socket, a socket at a time, letting the server read them (a loopback burst overflows its buffer). */
+async function sendEach(server: SyslogServer, sockets: readonly Socket[], port: number, text: (line: number) => string): Promise<void> {
+  for (const socket of sockets) {
+    const expected = server.stats.datagrams + 10;
+    await Promise.all(Array.from({ length: 10 }, (_, line) => send(socket, port, text(line))));
+    await waitFor(() => (server.stats.datagrams >= expected ? true : undefined));
+  }
+}
+
 describe('syslog server', () => {
   it('says where it listens and closes', async () => {
     const { server, port, events } = await start();
@@ -165,6 +174,31 @@ describe('syslog server', () => {
     // The next window has a fresh budget.
     await send(flood, port, '<13>flood: again');
     await waitFor(() => linesOf(events).find((event) => event.message === 'again'));
+  });
+
+  it('bounds lines from addresses of no known machine together, so spoofed sources cannot crowd out a known one', async () => {
+    const { server, port, events } = await start({ maxTotalLines: 300, maxUnknownLines: 100, windowMs: 60_000 });
+    // 60 made-up sources on loopback, 10 lines each: 600 lines, none from a machine pxedeck knows.
+    const spoofed = await Promise.all(Array.from({ length: 60 }, (_, index) => sender(`127.0.1.${index + 1}`)));
+    await sendEach(server, spoofed, port, (line) => `<13>spoof: ${line}`);
+    const known = await sender('127.0.0.1');
+    await send(known, port, '<13>installer: still heard');
+    await waitFor(() => linesOf(events).find((event) => event.message === 'still heard'));
+    expect(linesOf(events).filter((event) => event.ip !== '127.0.0.1')).toHaveLength(100);
+    await server.close();
+    const dropped = events.filter((event): event is SyslogDroppedEvent => event.kind === 'syslog.dropped');
+    expect(dropped).toEqual([expect.objectContaining({ budget: 'unknown', dropped: 500, limit: 100, windowMs: 60_000 })]);
+    expect(dropped[0]).not.toHaveProperty('ip');
+  });
+
+  it('bounds lines from all sources together, reported once for the window', async () => {
+    const { server, port, events } = await start({ maxTotalLines: 150, windowMs: 60_000, macForIp: () => MAC });
+    const sources = await Promise.all(Array.from({ length: 20 }, (_, index) => sender(`127.0.2.${index + 1}`)));
+    await sendEach(server, sources, port, (line) => `<13>known: ${line}`);
+    expect(linesOf(events)).toHaveLength(150);
+    await server.close();
+    expect(events.filter((event) => event.kind === 'syslog.dropped')).toEqual([expect.objectContaining({ budget: 'all', dropped: 50, limit: 150 })]);
+    expect(server.stats).toMatchObject({ lines: 150, dropped: 50 });
   });
 
   it('close() reports drops still pending in an open window', async () => {
