@@ -18,6 +18,7 @@ import { messageTypeOf, readAddressOption } from '../../protocol/dhcp4/options.j
 import { decode, type DhcpPacket } from '../../protocol/dhcp4/packet.js';
 import { macFromBytes } from '../../protocol/mac.js';
 import type { Emit, ForeignDhcpReplyEvent } from '../events.js';
+import { onDatagram } from '../net/datagram-guard.js';
 import { SocketOpenError } from '../net/device-socket.js';
 import { describePortHolders } from '../net/port-holder.js';
 
@@ -124,7 +125,7 @@ export async function createReplyObserver(options: ReplyObserverOptions): Promis
     stats.reported += 1;
     emit({ kind: 'dhcp.foreign-reply', time: at, source: 'dhcp4', ...reply, ...(options.interfaceName && { interface: options.interfaceName }) });
   };
-  socket.on('message', onMessage);
+  const detach = onDatagram(socket, { source: 'dhcp4', emit, now, countDropped: () => (stats.malformed += 1) }, onMessage);
   // A socket error after binding (ENOBUFS…) must not take the process down; the observer is an extra.
   socket.on('error', (error) => emit({ kind: 'server.error', time: now(), source: 'dhcp4', server: OBSERVER_NAME, message: error.message }));
 
@@ -134,7 +135,7 @@ export async function createReplyObserver(options: ReplyObserverOptions): Promis
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closed ??= new Promise<void>((resolve) => {
-      socket.off('message', onMessage);
+      detach();
       socket.close(() => resolve());
     }).then(() => emit({ kind: 'server.closed', time: now(), source: 'dhcp4', server: OBSERVER_NAME })));
   options.signal?.addEventListener('abort', () => void close(), { once: true });

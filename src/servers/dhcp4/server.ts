@@ -11,6 +11,7 @@ import { describeOptions } from '../../protocol/dhcp4/describe.js';
 import { decode, encode, type DhcpPacket } from '../../protocol/dhcp4/packet.js';
 import type { Mac } from '../../protocol/mac.js';
 import type { Emit, EventSource } from '../events.js';
+import { onDatagram, sendDatagram } from '../net/datagram-guard.js';
 import type { LeaseParameters } from './reply.js';
 import { buildReply } from './reply.js';
 import type { LeasePool } from './lease-pool.js';
@@ -103,9 +104,8 @@ export async function createDhcp4Server(options: Dhcp4ServerOptions): Promise<Dh
   function send(source: EventSource, socket: Socket, reply: DhcpPacket, request: DhcpPacket, facts: DhcpClientFacts, to: Destination, decision?: DhcpBootDecision): void {
     const maxSize = request.options.get(Option.MAX_MESSAGE_SIZE);
     const bytes = encode(reply, { maxMessageSize: maxSize?.length === 2 ? maxSize.readUInt16BE(0) : undefined });
-    socket.send(bytes, to.port, to.address, (error) => {
-      if (error) emit({ kind: 'server.error', time: now(), source, server: source, message: `sending to ${to.address}:${to.port}: ${error.message}` });
-    });
+    const sent = sendDatagram(socket, bytes, to, (message) => emit({ kind: 'server.error', time: now(), source, server: source, message }));
+    if (!sent) return;
     stats.sent += 1;
     const type = reply.options.get(Option.MESSAGE_TYPE)![0]!;
     const bootFile = reply.options.get(Option.BOOTFILE_NAME)?.toString('latin1');
@@ -327,8 +327,9 @@ export async function createDhcp4Server(options: Dhcp4ServerOptions): Promise<Dh
     }
   }
 
-  dhcpSocket.on('message', (bytes, rinfo) => onMessage('dhcp4', dhcpSocket, bytes, rinfo));
-  bootSocket?.on('message', (bytes, rinfo) => onMessage('pxe4011', bootSocket!, bytes, rinfo));
+  const guard = (source: EventSource) => ({ source, emit, now, countDropped: () => (stats.malformed += 1) });
+  onDatagram(dhcpSocket, guard('dhcp4'), (bytes, rinfo) => onMessage('dhcp4', dhcpSocket, bytes, rinfo));
+  if (bootSocket) onDatagram(bootSocket, guard('pxe4011'), (bytes, rinfo) => onMessage('pxe4011', bootSocket, bytes, rinfo));
   for (const socket of sockets) {
     socket.on('error', (error) => emit({ kind: 'server.error', time: now(), source: 'dhcp4', server: 'dhcp4', message: error.message }));
   }

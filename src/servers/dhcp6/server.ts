@@ -28,6 +28,7 @@ import {
 import { decode, encode, findOption, option, type Dhcp6ClientServerMessage, type Dhcp6Option } from '../../protocol/dhcp6/packet.js';
 import type { Mac } from '../../protocol/mac.js';
 import type { Emit } from '../events.js';
+import { onDatagram, sendDatagram } from '../net/datagram-guard.js';
 import type { Lease6Pool } from './lease-pool6.js';
 
 export type Dhcp6Mode = 'stateless' | 'full';
@@ -135,9 +136,8 @@ export async function createDhcp6Server(options: Dhcp6ServerOptions): Promise<Dh
   function send(message: Dhcp6ClientServerMessage, rinfo: RemoteInfo, facts: Dhcp6ClientFacts, summary: string, extra: { addresses?: string[]; decision?: Dhcp6BootDecision }): void {
     const bytes = encode(message);
     const to = destination(rinfo);
-    socket.send(bytes, clientPort, to, (error) => {
-      if (error) emit({ kind: 'server.error', time: now(), source: 'dhcp6', server: 'dhcp6', message: `sending to [${to}]:${clientPort}: ${error.message}` });
-    });
+    const sent = sendDatagram(socket, bytes, { address: to, port: clientPort }, (message) => emit({ kind: 'server.error', time: now(), source: 'dhcp6', server: 'dhcp6', message }));
+    if (!sent) return;
     stats.sent += 1;
     emit({
       kind: 'dhcp6.sent',
@@ -321,7 +321,7 @@ export async function createDhcp6Server(options: Dhcp6ServerOptions): Promise<Dh
     return options.preference === undefined ? [] : [option(Option.PREFERENCE, Buffer.from([options.preference]))];
   }
 
-  socket.on('message', (bytes: Buffer, rinfo: RemoteInfo) => {
+  onDatagram(socket, { source: 'dhcp6', emit, now, countDropped: () => (stats.malformed += 1) }, (bytes: Buffer, rinfo: RemoteInfo) => {
     stats.received += 1;
     try {
       const message = decode(bytes);

@@ -40,6 +40,7 @@ import {
 } from '../../protocol/icmpv6/router-discovery.js';
 import type { Mac } from '../../protocol/mac.js';
 import type { Emit } from '../events.js';
+import { handleGuarded, reportDropped } from '../net/datagram-guard.js';
 import { ALL_NODES, ALL_ROUTERS, openRouterDiscoverySocket, type Icmp6Socket } from './icmpv6-socket.js';
 import { RA_INTERVAL_MS, RA_JITTER, routerLifetimeProblem } from './router-lifetime.js';
 import { RouterTable, type HeardAdvert, type TrackedRouter } from './router-table.js';
@@ -184,6 +185,7 @@ export async function createRouterAdvertService(options: RouterAdvertOptions): P
     encode({ ...ourAdvert, ...flags, preference: 'medium', routerLifetime: 0, options: [{ type: 'source-link-layer', mac: options.mac }] });
   const solicitBytes = encode({ kind: 'router-solicit', options: [{ type: 'source-link-layer', mac: options.mac }] });
   const base = { source: 'ra' as const, interface: iface };
+  const guard = { source: 'ra' as const, emit, now, countDropped: () => (stats.malformed += 1) };
 
   function schedule(ms: number, run: () => void): void {
     const timer = setTimeout(() => {
@@ -337,16 +339,17 @@ export async function createRouterAdvertService(options: RouterAdvertOptions): P
     }
     for (const { data, from } of datagrams) {
       stats.received += 1;
-      let message;
-      try {
-        message = decode(data);
-      } catch (error) {
-        stats.malformed += 1;
-        emit({ kind: 'packet.malformed', time: now(), source: 'ra', peer: from, error: (error as Error).message, length: data.length, count: stats.malformed });
-        continue;
-      }
-      if (message.kind === 'router-advert') onAdvert(message, from);
-      else if (sourceLinkLayerOf(message) !== options.mac) onSolicit(from);
+      handleGuarded(guard, from, data.length, () => {
+        let message;
+        try {
+          message = decode(data);
+        } catch (error) {
+          reportDropped(guard, from, data.length, (error as Error).message);
+          return;
+        }
+        if (message.kind === 'router-advert') onAdvert(message, from);
+        else if (sourceLinkLayerOf(message) !== options.mac) onSolicit(from);
+      });
     }
   }
 

@@ -11,6 +11,7 @@ import type { Socket } from 'node:dgram';
 import type { Mac } from '../../protocol/mac.js';
 import { decodeSyslog, SyslogDecodeError } from '../../protocol/syslog/decode.js';
 import type { Emit } from '../events.js';
+import { onDatagram } from '../net/datagram-guard.js';
 import { openUdpSocket } from '../net/device-socket.js';
 
 export const DEFAULT_SYSLOG_PORT = 514;
@@ -230,7 +231,7 @@ export async function createSyslogServer(options: SyslogServerOptions): Promise<
       const bound = socket.address();
       const listener = { socket, address: { address: address.address, port: bound.port } };
       listeners.push(listener);
-      socket.on('message', onMessage);
+      onDatagram(socket, { source: 'syslog', emit, countDropped: () => (stats.malformed += 1) }, onMessage);
       socket.on('error', (error) => emit({ kind: 'server.error', time: Date.now(), source: 'syslog', server: 'syslog', message: error.message }));
     }
   } catch (error) {

@@ -4,6 +4,7 @@
  * the server's thread or in a worker thread.
  */
 import type { Socket } from 'node:dgram';
+import { unanswerableReason } from '../net/datagram-guard.js';
 import { nativePeer } from '../net/native-peer.js';
 import { FdSource, MemorySource, NetasciiSource, type BlockSource } from './block-source.js';
 import { Transfer, type TransferInit, type TransferOutcome } from './transfer.js';
@@ -105,7 +106,17 @@ export function runTransfer(spec: TransferSpec, callbacks: RunCallbacks): LocalT
     if (native && wake) boundSocket.on('message', () => wake());
   };
 
-  void start();
+  const unanswerable = unanswerableReason(spec.peer);
+  if (unanswerable !== undefined) {
+    // Nothing could reach this peer: say so before any socket is opened (the server drops its request).
+    queueMicrotask(() => callbacks.onFinish({ kind: 'unstarted', message: unanswerable }));
+  } else {
+    start().catch((error: unknown) => {
+      const message = `transfer failed: ${error instanceof Error ? error.message : String(error)}`;
+      if (transfer) transfer.fail(message);
+      else callbacks.onFinish({ kind: 'unstarted', message });
+    });
+  }
   return {
     abort(message: string): void {
       if (transfer) transfer.abort(message);

@@ -18,6 +18,7 @@ import { decode, encode, ERROR_CODES, type RequestPacket } from '../../protocol/
 import { normalizeRequestPath, type AbsolutePathPolicy } from '../../protocol/tftp/path.js';
 import type { Emit, TransferEvent } from '../events.js';
 import { openInRoot, openRegularFile, type OpenedFile } from '../files/confined-open.js';
+import { onDatagram, sendDatagram } from '../net/datagram-guard.js';
 import type { RunOutcome, RunningTransfer, SourceSpec } from './run-transfer.js';
 import { createWorkerRunner, inThreadRunner, type TransferRunner } from './transfer-pool.js';
 import { DEFAULT_RETRANSMIT, type RetransmitPolicy } from './transfer.js';
@@ -113,6 +114,7 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
   const runner: TransferRunner = threads > 0 ? createWorkerRunner(threads) : inThreadRunner;
   const listeners: { socket: Socket; address: TftpBind }[] = [];
   let malformedCount = 0;
+  const datagramReport = { source: 'tftp' as const, emit, countDropped: () => (malformedCount += 1) };
   let closed = false;
 
   const baseEvent = (client: TftpClient) => ({
@@ -129,7 +131,9 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
 
   const replyError = (socket: Socket, to: { address: string; port: number }, code: number, message: string): void => {
     if (closed) return;
-    socket.send(encode({ type: 'error', code, message }), to.port, to.address);
+    sendDatagram(socket, encode({ type: 'error', code, message }), to, (problem) => {
+      emit({ kind: 'server.error', time: Date.now(), source: 'tftp', server: 'tftp', message: problem });
+    });
   };
 
   async function openSource(path: string, client: TftpClient): Promise<OpenedFile | { kind: 'memory'; content: Buffer }> {
@@ -358,7 +362,7 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
       const local = socket.address();
       const listener = { socket, address: { address: bind.address, port: local.port } };
       listeners.push(listener);
-      socket.on('message', (message, remote) => onListenerMessage(listener, message, remote));
+      onDatagram(socket, datagramReport, (message, remote) => onListenerMessage(listener, message, remote));
       socket.on('error', (error) => {
         emit({ kind: 'server.error', time: Date.now(), source: 'tftp', server: 'tftp', address: `${bind.address}:${local.port}`, message: error.message });
       });

@@ -38,17 +38,23 @@ port.on('message', (message: ToWorker) => {
     return;
   }
   const { id } = message;
-  running.set(
-    id,
-    runTransfer(message.spec, {
-      onProgress: (bytes) => post({ type: 'progress', id, bytes }),
-      onFinish: (outcome) => {
-        running.delete(id);
-        post({ type: 'finish', id, outcome });
-        wake();
-      },
-      onWake: wake,
-    }),
-  );
+  try {
+    running.set(
+      id,
+      runTransfer(message.spec, {
+        onProgress: (bytes) => post({ type: 'progress', id, bytes }),
+        onFinish: (outcome) => {
+          running.delete(id);
+          post({ type: 'finish', id, outcome });
+          wake();
+        },
+        onWake: wake,
+      }),
+    );
+  } catch (error) {
+    // One transfer's fault is that transfer's error; the thread goes on serving the others.
+    running.delete(id);
+    post({ type: 'finish', id, outcome: { kind: 'unstarted', message: `transfer failed: ${error instanceof Error ? error.message : String(error)}` } });
+  }
 });
 post({ type: 'ready' });

@@ -17,6 +17,7 @@
  */
 import type { Socket } from 'node:dgram';
 import { encode, ERROR_CODES, OPCODES, type TftpOption } from '../../protocol/tftp/packet.js';
+import { sendDatagram } from '../net/datagram-guard.js';
 import type { NativePeer } from '../net/native-peer.js';
 import type { BlockSource } from './block-source.js';
 import { MAX_GSO_PAYLOAD, MAX_SEGMENTS } from './udp-segmentation.js';
@@ -56,8 +57,11 @@ export type TransferOutcome =
 
 /** RFC 1350 §4: a packet from another address or port on a transfer's port is answered, not obeyed. */
 export function answerStranger(socket: Socket, remote: TransferPeer): void {
-  socket.send(encode({ type: 'error', code: ERROR_CODES.unknownTransferId, message: 'unknown transfer ID' }), remote.port, remote.address);
+  // A stranger no reply can reach (source port 0) gets none; the transfer carries on either way.
+  sendDatagram(socket, encode({ type: 'error', code: ERROR_CODES.unknownTransferId, message: 'unknown transfer ID' }), remote, ignoreSendError);
 }
+
+const ignoreSendError = (): void => undefined;
 
 export interface TransferInit {
   /** Connected to the peer when `connected`; otherwise it hears strangers too, and answers them. */
@@ -195,7 +199,21 @@ export class Transfer {
     this.finish({ kind: 'error', bytes: this.ackedBytes, message, probe: false, byClient: false });
   }
 
+  /** Ends the transfer after a fault of our own, without another send (that may be what failed). */
+  fail(message: string): void {
+    this.finish({ kind: 'error', bytes: this.ackedBytes, message, probe: false, byClient: false });
+  }
+
+  /** One datagram's fault ends this transfer, never the thread it runs on (a worker's death fails its neighbours). */
   private readonly onMessage = (message: Buffer, remote: { address: string; port: number }): void => {
+    try {
+      this.handleMessage(message, remote);
+    } catch (error) {
+      this.fail(`transfer failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+
+  private handleMessage(message: Buffer, remote: { address: string; port: number }): void {
     if (remote.port !== this.peer.port || remote.address !== this.peer.address) {
       // Another sender on our TID (RFC 1350 §4): tell it, leave the transfer alone. (A connected socket
       // never hears one; its stranger catcher answers instead.)
@@ -211,7 +229,7 @@ export class Transfer {
       this.sendError(ERROR_CODES.illegalOperation, text);
       this.finish({ kind: 'error', bytes: this.ackedBytes, message: text, probe: false, byClient: false });
     }
-  };
+  }
 
   private onClientError(message: Buffer): void {
     const code = message.readUInt16BE(2);
