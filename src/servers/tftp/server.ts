@@ -80,11 +80,15 @@ export interface TftpServerOptions {
    * 4. Many concurrent transfers need them to go as fast as tftpd-hpa, which forks per transfer.
    */
   readonly threads?: number;
+  /** A worker thread with no transfer for this long ends (they start again on demand). Default 30 s. */
+  readonly workerIdleMs?: number;
 }
 
 export interface TftpServer {
   readonly addresses: readonly TftpBind[];
   readonly activeTransfers: number;
+  /** Worker threads running now: none while idle. */
+  readonly workerThreads: number;
   close(): Promise<void>;
 }
 
@@ -111,7 +115,7 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
   const progressInterval = options.progressIntervalMs ?? 250;
   const entries = new Map<string, Entry>();
   const threads = options.threads ?? Math.min(4, availableParallelism());
-  const runner: TransferRunner = threads > 0 ? createWorkerRunner(threads) : inThreadRunner;
+  const runner: TransferRunner = threads > 0 ? createWorkerRunner(threads, options.workerIdleMs) : inThreadRunner;
   const listeners: { socket: Socket; address: TftpBind }[] = [];
   let malformedCount = 0;
   const datagramReport = { source: 'tftp' as const, emit, countDropped: () => (malformedCount += 1) };
@@ -404,6 +408,9 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
     addresses: listeners.map((listener) => listener.address),
     get activeTransfers() {
       return entries.size;
+    },
+    get workerThreads() {
+      return runner.threads;
     },
     close,
   };

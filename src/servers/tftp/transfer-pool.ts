@@ -21,11 +21,14 @@ export type FromWorker =
 
 export interface TransferRunner {
   run(spec: TransferSpec, callbacks: RunCallbacks): RunningTransfer;
+  /** Worker threads running now. */
+  readonly threads: number;
   close(): Promise<void>;
 }
 
 export const inThreadRunner: TransferRunner = {
   run: runTransfer,
+  threads: 0,
   close: () => Promise.resolve(),
 };
 
@@ -55,28 +58,54 @@ load.then(() => import(workerData.entry)).catch((error) => { throw error; });
 interface Slot {
   readonly worker: Worker;
   readonly active: Map<number, RunCallbacks>;
-  broken: boolean;
+  /** Ends an idle worker; set while it has nothing to do. */
+  idle?: NodeJS.Timeout;
 }
 
-export function createWorkerRunner(threads: number): TransferRunner {
+/** A worker with no transfer for this long ends: each costs ~15 MB of memory while it lives. */
+export const DEFAULT_WORKER_IDLE_MS = 30_000;
+
+/**
+ * The young generation of a worker's heap. A transfer allocates little per packet; V8's default lets the
+ * nursery grow to 16 MB per worker under any churn, which is memory and no speed here.
+ */
+const WORKER_YOUNG_GENERATION_MB = 2;
+
+/**
+ * Up to `threads` workers, started when a transfer finds every running one busy and ended after `idleMs`
+ * without a transfer: an idle pxedeck holds none.
+ */
+export function createWorkerRunner(threads: number, idleMs = DEFAULT_WORKER_IDLE_MS): TransferRunner {
   const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
   const entry = new URL(`./transfer-worker${extension}`, import.meta.url).href;
   const tsx = extension === '.ts' ? tsxApiUrl() : undefined;
-  const slots: Slot[] = [];
+  const slots = new Set<Slot>();
   let nextId = 1;
+  let closed = false;
 
-  const fail = (slot: Slot, message: string): void => {
-    if (slot.broken) return;
-    slot.broken = true;
+  /** The worker is gone (it failed, exited or was ended): its transfers end with `message`. */
+  const drop = (slot: Slot, message: string): void => {
+    if (!slots.delete(slot)) return;
+    clearTimeout(slot.idle);
     for (const callbacks of slot.active.values()) {
       callbacks.onFinish({ kind: 'error', bytes: 0, message, probe: false, byClient: false });
     }
     slot.active.clear();
   };
 
-  for (let i = 0; i < threads; i += 1) {
-    const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { entry, tsx } });
-    const slot: Slot = { worker, active: new Map(), broken: false };
+  const retire = (slot: Slot): void => {
+    drop(slot, 'transfer thread ended');
+    void slot.worker.terminate();
+  };
+
+  const spawn = (): Slot | undefined => {
+    let worker: Worker;
+    try {
+      worker = new Worker(BOOTSTRAP, { eval: true, workerData: { entry, tsx }, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+    } catch {
+      return undefined;
+    }
+    const slot: Slot = { worker, active: new Map() };
     worker.unref();
     worker.on('message', (message: FromWorker) => {
       if (message.type === 'ready') return;
@@ -85,23 +114,28 @@ export function createWorkerRunner(threads: number): TransferRunner {
       if (message.type === 'progress') callbacks.onProgress(message.bytes);
       else {
         slot.active.delete(message.id);
+        if (slot.active.size === 0 && slots.has(slot)) slot.idle = setTimeout(() => retire(slot), idleMs).unref();
         callbacks.onFinish(message.outcome);
       }
     });
-    worker.on('error', (error) => fail(slot, `transfer thread failed: ${error.message}`));
-    worker.on('exit', (code) => fail(slot, `transfer thread exited (${code})`));
-    slots.push(slot);
-  }
+    worker.on('error', (error) => drop(slot, `transfer thread failed: ${error.message}`));
+    worker.on('exit', (code) => drop(slot, `transfer thread exited (${code})`));
+    slots.add(slot);
+    return slot;
+  };
 
   return {
     run(spec, callbacks) {
       let chosen: Slot | undefined;
       for (const slot of slots) {
-        if (!slot.broken && (!chosen || slot.active.size < chosen.active.size)) chosen = slot;
+        if (!chosen || slot.active.size < chosen.active.size) chosen = slot;
       }
-      // Every worker gone (it should not happen): keep serving from this thread rather than fail boots.
+      if ((!chosen || chosen.active.size > 0) && slots.size < threads && !closed) chosen = spawn() ?? chosen;
+      // No worker to be had (it should not happen): keep serving from this thread rather than fail boots.
       if (!chosen) return runTransfer(spec, callbacks);
       const slot = chosen;
+      clearTimeout(slot.idle);
+      slot.idle = undefined;
       const id = nextId++;
       slot.active.set(id, callbacks);
       slot.worker.postMessage({ type: 'run', id, spec } satisfies ToWorker);
@@ -111,14 +145,19 @@ export function createWorkerRunner(threads: number): TransferRunner {
         },
       };
     },
+    get threads() {
+      return slots.size;
+    },
     async close() {
+      closed = true;
       // Give aborts already posted a moment to reach their clients as ERROR packets.
       const deadline = Date.now() + 500;
-      while (slots.some((slot) => !slot.broken && slot.active.size > 0) && Date.now() < deadline) {
+      while ([...slots].some((slot) => slot.active.size > 0) && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
-      for (const slot of slots) fail(slot, 'server closed');
-      await Promise.all(slots.map((slot) => slot.worker.terminate()));
+      const workers = [...slots].map((slot) => slot.worker);
+      for (const slot of [...slots]) drop(slot, 'server closed');
+      await Promise.all(workers.map((worker) => worker.terminate()));
     },
   };
 }

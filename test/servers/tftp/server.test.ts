@@ -560,6 +560,31 @@ describe('large files', () => {
   });
 });
 
+describe('worker threads', () => {
+  it('start when transfers need them (one per concurrent transfer, up to `threads`) and end once idle', async () => {
+    const h = await start({ threads: 2, workerIdleMs: 300 });
+    try {
+      expect(h.server.workerThreads).toBe(0);
+      const one = await withClient((client) => receiveFile(client, h.address, '10k.bin'));
+      expect(one.bytes.equals(files['10k.bin']!)).toBe(true);
+      expect(h.server.workerThreads).toBe(1);
+      let most = 0;
+      const sampler = setInterval(() => (most = Math.max(most, h.server.workerThreads)), 5);
+      const three = await Promise.all([1, 2, 3].map(() => withClient((client) => receiveFile(client, h.address, '3m.bin', { options: [['blksize', '1468']] }))));
+      clearInterval(sampler);
+      for (const result of three) expect(result.bytes.equals(files['3m.bin']!)).toBe(true);
+      expect(most).toBe(2);
+      const deadline = performance.now() + 3000;
+      while (h.server.workerThreads > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(h.server.workerThreads).toBe(0);
+      // And they come back for the next machine.
+      expect((await withClient((client) => receiveFile(client, h.address, '1000.bin'))).bytes.equals(files['1000.bin']!)).toBe(true);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('lifecycle', () => {
   it('close() ends running transfers with an ERROR and reports the server closed', async () => {
     const h = await start({ threads: 1 });

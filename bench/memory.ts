@@ -1,0 +1,176 @@
+/**
+ * `npm run bench:memory`: pxedeck's resident memory as it runs — the compiled CLI (`node bin/pxedeck.js
+ * --headless`, stdout to /dev/null), proxy mode on a veth inside network namespaces this script creates
+ * and deletes — at idle, then under the loads of issue 17: 10 curl TFTP clients fetching 30 MB each at once
+ * (blksize 1468), and 32 curl HTTP clients fetching 200 MB each at once. RSS is sampled every 50 ms; each
+ * load prints its peak and what stays after it. With --references, tftpd-hpa and nginx serve the same files
+ * under the same loads beside it, for scale.
+ *
+ *   npm run bench:memory -- [--idle-seconds 5] [--tftp-mb 30] [--tftp-clients 10] [--http-mb 200]
+ *                           [--http-clients 32] [--references] [--node-args "--max-semi-space-size=1"]
+ *
+ * Bounded: every client runs under curl's own --max-time, and the script stops what it started by PID.
+ */
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { NetnsLab, netnsUnavailableReason, sleep, type NsProcess } from '../test/support/netns.js';
+
+const { values } = parseArgs({
+  options: {
+    'idle-seconds': { type: 'string', default: '5' },
+    'tftp-mb': { type: 'string', default: '30' },
+    'tftp-clients': { type: 'string', default: '10' },
+    'http-mb': { type: 'string', default: '200' },
+    'http-clients': { type: 'string', default: '32' },
+    references: { type: 'boolean', default: false },
+    'node-args': { type: 'string', default: '' },
+  },
+});
+
+const SERVER_IP = '10.79.0.1';
+const CLIENT_IP = '10.79.0.2';
+
+interface Memory {
+  readonly rssKiB: number;
+  readonly threads: number;
+}
+
+/** RSS of a process and, for a master (nginx), its children. */
+function memoryOf(pids: readonly number[]): Memory {
+  let rssKiB = 0;
+  let threads = 0;
+  for (const pid of pids) {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      rssKiB += Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+      threads += Number(/Threads:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    } catch {
+      // gone
+    }
+  }
+  return { rssKiB, threads };
+}
+
+function processTree(root: number): number[] {
+  try {
+    const children = readFileSync(`/proc/${root}/task/${root}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return [root, ...children.flatMap(processTree)];
+  } catch {
+    return [root];
+  }
+}
+
+const mib = (kib: number): string => `${(kib / 1024).toFixed(1)} MiB`;
+
+interface LoadResult {
+  readonly seconds: number;
+  readonly failures: number;
+  readonly peakKiB: number;
+}
+
+/** Runs `clients` curls at once in the client namespace while sampling the server's RSS. */
+async function load(lab: NetnsLab, ns: string, pids: () => number[], clients: number, args: (i: number) => string[]): Promise<LoadResult> {
+  let peakKiB = memoryOf(pids()).rssKiB;
+  const sampler = setInterval(() => (peakKiB = Math.max(peakKiB, memoryOf(pids()).rssKiB)), 50);
+  const started = performance.now();
+  const results = await Promise.all(Array.from({ length: clients }, (_, i) => lab.exec(ns, 'curl', ['-sS', '--max-time', '300', '-o', '/dev/null', ...args(i)], { timeoutMs: 320_000 })));
+  clearInterval(sampler);
+  return { seconds: (performance.now() - started) / 1000, failures: results.filter((result) => result.code !== 0).length, peakKiB: Math.max(peakKiB, memoryOf(pids()).rssKiB) };
+}
+
+async function main(): Promise<void> {
+  const missing = netnsUnavailableReason(['curl'].concat(values.references ? ['in.tftpd', 'nginx'] : []));
+  if (missing) {
+    console.error(`bench:memory: ${missing}`);
+    process.exit(2);
+  }
+  const idleSeconds = Number(values['idle-seconds']);
+  const tftpMb = Number(values['tftp-mb']);
+  const tftpClients = Number(values['tftp-clients']);
+  const httpMb = Number(values['http-mb']);
+  const httpClients = Number(values['http-clients']);
+  const nodeArgs = values['node-args'] ? values['node-args'].split(' ').filter(Boolean) : [];
+
+  const lab = new NetnsLab('i');
+  const started: NsProcess[] = [];
+  try {
+    const boot = join(lab.dir, 'boot');
+    mkdirSync(boot, { recursive: true });
+    chmodSync(lab.dir, 0o755);
+    chmodSync(boot, 0o755);
+    const block = randomBytes(1_000_000);
+    writeFileSync(join(boot, 'medium.bin'), Buffer.concat(Array.from({ length: tftpMb }, () => block)));
+    writeFileSync(join(boot, 'initrd.img'), Buffer.concat(Array.from({ length: httpMb }, () => block)));
+    for (const name of ['medium.bin', 'initrd.img']) chmodSync(join(boot, name), 0o644);
+
+    const srv = lab.namespace('srv');
+    const cli = lab.namespace('cli');
+    lab.veth({ ns: srv, name: 'srv0', address: `${SERVER_IP}/24` }, { ns: cli, name: 'eth0', address: `${CLIENT_IP}/24` });
+
+    const out = openSync('/dev/null', 'w');
+    const pxedeck = lab.pxedeckToFile(srv, ['--interface', 'srv0', '--mode', 'proxy', '--data-dir', join(lab.dir, 'data'), '--boot-dir', boot, '--http-port', '80'], out, { nodeArgs });
+    closeSync(out);
+    started.push(pxedeck);
+    const deadline = Date.now() + 20_000;
+    while (!(await lab.exec(srv, 'ss', ['-ltn'])).stdout.includes(`${SERVER_IP}:80`)) {
+      if (pxedeck.hasExited || Date.now() > deadline) throw new Error(`pxedeck did not start: ${pxedeck.tail()}`);
+      await sleep(100);
+    }
+    const ours = (): number[] => [pxedeck.pid];
+    const atStart = memoryOf(ours());
+    await sleep(idleSeconds * 1000);
+    const idle = memoryOf(ours());
+    console.log(`pxedeck (compiled CLI, headless, proxy mode${nodeArgs.length ? `, node ${nodeArgs.join(' ')}` : ''}): RSS at start ${mib(atStart.rssKiB)}, after ${idleSeconds} s idle ${mib(idle.rssKiB)} (${idle.threads} threads)`);
+
+    const references: { name: string; pids: () => number[]; tftp: boolean }[] = [];
+    if (values.references) {
+      const tftpd = lab.spawn(srv, 'in.tftpd', ['-L', '-a', `${SERVER_IP}:1069`, '-s', boot], 'tftpd-hpa');
+      started.push(tftpd);
+      const conf = join(lab.dir, 'nginx.conf');
+      writeFileSync(
+        conf,
+        `daemon off; master_process on; worker_processes auto; pid ${join(lab.dir, 'nginx.pid')}; error_log ${join(lab.dir, 'nginx-error.log')} warn;
+events { worker_connections 1024; }
+http { access_log off; sendfile on; tcp_nopush on; client_body_temp_path ${join(lab.dir, 'nginx-body')};
+  server { listen ${SERVER_IP}:8080; root ${boot}; } }
+`,
+      );
+      const nginx = lab.spawn(srv, 'nginx', ['-p', lab.dir, '-c', conf], 'nginx');
+      started.push(nginx);
+      await sleep(500);
+      references.push({ name: 'tftpd-hpa', pids: () => processTree(tftpd.pid), tftp: true }, { name: 'nginx', pids: () => processTree(nginx.pid), tftp: false });
+    }
+
+    const report = (name: string, before: Memory, result: LoadResult, after: Memory, gb: number): void => {
+      console.log(
+        `  ${name.padEnd(10)} ${result.seconds.toFixed(2)} s (${((gb * 1000) / result.seconds).toFixed(0)} MB/s${result.failures ? `, ${result.failures} FAILED` : ''}): ` +
+          `RSS before ${mib(before.rssKiB)}, peak ${mib(result.peakKiB)}, 2 s after ${mib(after.rssKiB)}`,
+      );
+    };
+    const tftpGb = (tftpClients * tftpMb) / 1000;
+    const httpGb = (httpClients * httpMb) / 1000;
+    console.log(`TFTP: ${tftpClients} × curl --tftp-blksize 1468, ${tftpMb} MB each at once`);
+    for (const server of [{ name: 'pxedeck', pids: ours, port: 69 }, ...references.filter((r) => r.tftp).map((r) => ({ ...r, port: 1069 }))]) {
+      const before = memoryOf(server.pids());
+      const result = await load(lab, cli, server.pids, tftpClients, () => ['--tftp-blksize', '1468', `tftp://${SERVER_IP}:${server.port}/medium.bin`]);
+      await sleep(2000);
+      report(server.name, before, result, memoryOf(server.pids()), tftpGb);
+    }
+    console.log(`HTTP: ${httpClients} × curl, ${httpMb} MB each at once`);
+    for (const server of [{ name: 'pxedeck', pids: ours, port: 80 }, ...references.filter((r) => !r.tftp).map((r) => ({ ...r, port: 8080 }))]) {
+      const before = memoryOf(server.pids());
+      const result = await load(lab, cli, server.pids, httpClients, () => [`http://${SERVER_IP}:${server.port}${server.port === 80 ? '/files' : ''}/initrd.img`]);
+      await sleep(2000);
+      report(server.name, before, result, memoryOf(server.pids()), httpGb);
+    }
+    const end = memoryOf(ours());
+    console.log(`pxedeck at the end: ${mib(end.rssKiB)} (${end.threads} threads)`);
+  } finally {
+    for (const proc of started.reverse()) await proc.stop('SIGTERM', 5000);
+    await lab.destroy();
+  }
+}
+
+await main();
