@@ -144,6 +144,8 @@ export type HttpRoute =
   | 'file'
   | 'named-file'
   | 'upstream'
+  /** The whole image or a file inside it (`/iso/...`). */
+  | 'iso'
   | 'beacon'
   | 'control'
   | 'unknown';

@@ -19,6 +19,7 @@ import { contentTypeFor, fileBody, sendFile, streamBody } from './file-response.
 import { closeAll, listenAll, type HttpBind } from './listen.js';
 import { TransferMeter, DEFAULT_PROGRESS_INTERVAL_MS } from './transfer-meter.js';
 import { decodeRequestPath, prefixSegments, stripPrefix } from './request-path.js';
+import { sliceBody, type SliceAnswer } from './slice-body.js';
 import { UpstreamCache, type Download, type UpstreamCacheOptions } from './upstream-cache.js';
 
 export type { HttpBind } from './listen.js';
@@ -46,6 +47,8 @@ export interface HttpServerOptions {
    * in `/` (then `<name>` is the path under it).
    */
   readonly upstream?: UpstreamOptions;
+  /** `/iso/<rest>`: ISO images and the files inside them, as byte ranges of the image (src/servers/iso). */
+  readonly isoFiles?: (rest: readonly string[]) => Promise<SliceAnswer>;
   readonly macForIp?: (ip: string) => Mac | undefined;
   readonly onBeacon?: (beacon: Beacon, mac: Mac, ip: string) => void;
   /** Minimum time between progress events of one download. Default 250 ms. */
@@ -213,6 +216,29 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     }
   };
 
+  const serveIso = async (req: Request, res: Response, rest: readonly string[]): Promise<void> => {
+    const exchange = exchangeOf(res);
+    exchange.route = 'iso';
+    const answer = await options.isoFiles!(rest);
+    if (answer.kind === 'missing') return refuse(res, 404, 'not found in any ISO');
+    if (answer.kind === 'refused') return refuse(res, answer.status, answer.reason);
+    const { slice } = answer;
+    const opened = await openRegularFile(slice.path);
+    if (opened.kind !== 'file') return refuse(res, 503, `${slice.path} cannot be opened now`);
+    try {
+      // The extents were read from the image as it was; a replaced image would send wrong bytes.
+      if (opened.stats.size !== slice.image.size || opened.stats.mtimeMs !== slice.image.mtimeMs) return refuse(res, 503, 'the ISO changed on disk since pxedeck read it');
+      const file = `/iso/${rest.join('/')}`;
+      const outcome = sendFile(req, res, { size: slice.size, mtimeMs: opened.stats.mtimeMs, name: slice.name }, (span) =>
+        sliceBody(res, opened.handle, slice, span, meterFor(req, exchange, file, span), options.zeroCopy ?? true),
+      );
+      if (outcome.reason) exchange.reason = outcome.reason;
+      await outcome.streaming;
+    } finally {
+      await opened.handle.close().catch(() => undefined);
+    }
+  };
+
   const serveFiles = async (req: Request, res: Response): Promise<void> => {
     const exchange = exchangeOf(res);
     exchange.route = 'file';
@@ -224,6 +250,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     }
     const segments = decoded.segments;
     if (segments[0] === 'upstream') return serveUpstream(req, res, segments.slice(1));
+    if (segments[0] === 'iso' && options.isoFiles) return serveIso(req, res, segments.slice(1));
 
     const named = segments.length === 1 ? options.namedFiles?.().get(segments[0]!) : undefined;
     if (named !== undefined) {
