@@ -129,6 +129,8 @@ function scan(record: ClientRecord): TimelineFacts {
 /** "BIOS", "UEFI x64", "ARM64", "UEFI HTTP", "iPXE", "PXELINUX": what runs on the machine now. */
 export function firmwareNow(record: ClientRecord): string {
   if (record.stage === 'pxelinux') return 'PXELINUX';
+  if (record.stage === 'shim') return 'shim';
+  if (record.stage === 'grub') return 'GRUB';
   if (record.firmware?.startsWith('iPXE')) return 'iPXE';
   return shortFirmware(record.firmware ?? scan(record).baseFirmware);
 }

@@ -68,6 +68,8 @@ export function tableColumns(width: number): Column[] {
 export const stageLabels: Record<BootStage, string> = {
   dhcp: 'DHCP',
   nbp: 'NBP',
+  shim: 'shim',
+  grub: 'GRUB',
   pxelinux: 'PXELINUX',
   ipxe: 'iPXE',
   script: 'script',
@@ -77,10 +79,15 @@ export const stageLabels: Record<BootStage, string> = {
   installed: 'installed',
 };
 
+/** The strip keeps nine marks: the Secure Boot chain's shim and GRUB take the first and second loader's places. */
+const stripStages = bootStages.filter((stage) => stage !== 'shim' && stage !== 'grub');
+const stripSlot = (stage: BootStage): BootStage => (stage === 'shim' ? 'nbp' : stage === 'grub' ? 'pxelinux' : stage);
+
 /** One mark per stage on the path: reached ●, skipped or ahead ·. */
 export function pathStrip(row: ClientRow): string {
-  const reached = new Set(row.record.path.map((step) => step.stage));
-  return bootStages.map((stage) => (reached.has(stage) ? '●' : stageIndex(stage) < stageIndex(row.record.stage) ? '◦' : '·')).join('');
+  const reached = new Set(row.record.path.map((step) => stripSlot(step.stage)));
+  const now = stageIndex(stripSlot(row.record.stage));
+  return stripStages.map((stage) => (reached.has(stage) ? '●' : stageIndex(stage) < now ? '◦' : '·')).join('');
 }
 
 /** "██████░░░░  45%  1.2M/s 0:03": bar first, the figures dropped from the right when the cell is narrow. */

@@ -10,6 +10,23 @@ export const bootBinaryPackages: Readonly<Record<string, string>> = {
   'ldlinux.c32': 'syslinux-common',
   'menu.c32': 'syslinux-common',
   'libutil.c32': 'syslinux-common',
+  'shimx64.efi': 'shim-signed',
+  'mmx64.efi': 'shim-signed',
+  'grubx64.efi': 'grub-efi-amd64-signed',
+};
+
+/**
+ * The Secure Boot chain for x64 UEFI: shim (signed by Microsoft's UEFI CA, which firmware trusts) loads
+ * `grubx64.efi` from the directory it came from, and GRUB (signed by the distribution, which shim trusts)
+ * loads the signed kernel. The names are what shim and the firmware ask for, whatever the package calls them.
+ */
+export const signedChain = { shim: 'shimx64.efi', grub: 'grubx64.efi', mokManager: 'mmx64.efi' } as const;
+
+/** Where Debian and Ubuntu install each signed binary, served under the chain's names. */
+export const signedChainPackagePaths: Readonly<Record<string, readonly string[]>> = {
+  [signedChain.shim]: ['/usr/lib/shim/shimx64.efi.signed'],
+  [signedChain.grub]: ['/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed'],
+  [signedChain.mokManager]: ['/usr/lib/shim/mmx64.efi.signed'],
 };
 
 /** What to tell the operator when a binary is not there. */

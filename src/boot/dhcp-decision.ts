@@ -4,9 +4,12 @@
  */
 import { clientArchNames } from '../protocol/dhcp4/constants.js';
 import { isNetbootClient, type DhcpClientFacts } from './client-facts.js';
-import { missingBinaryHint } from './boot-binaries.js';
+import { missingBinaryHint, signedChain } from './boot-binaries.js';
 
 export type EfiBinary = 'ipxe.efi' | 'snponly.efi';
+
+/** What x64 UEFI firmware starts: iPXE (unsigned), or the Secure Boot chain shim → signed GRUB. */
+export type UefiBootProgram = 'ipxe' | 'signed';
 
 /** Per-machine choices the operator can make; every field optional. */
 export interface ClientPolicy {
@@ -18,6 +21,8 @@ export interface ClientPolicy {
   readonly replaceIpxe?: boolean;
   /** BIOS firmware: start iPXE (default) or PXELINUX (which then chains iPXE or boots a kernel itself). */
   readonly bootProgram?: 'ipxe' | 'pxelinux';
+  /** x64 UEFI firmware: iPXE or the signed chain; unset follows the default (and the Secure Boot self-repair). */
+  readonly uefiBootProgram?: UefiBootProgram;
 }
 
 /** What the registry remembers of this machine that changes the answer. */
@@ -27,6 +32,8 @@ export interface ClientHistory {
   readonly nbpFile?: string;
   /** The registry diagnosed a chainboot loop in this boot cycle: never hand this iPXE a binary again. */
   readonly looping?: boolean;
+  /** Secure Boot refused the iPXE this machine downloaded (diagnosed in this boot cycle). */
+  readonly secureBootRefused?: boolean;
 }
 
 export interface DhcpDecisionInput {
@@ -42,6 +49,13 @@ export interface DhcpDecisionInput {
   readonly binaries: ReadonlySet<string>;
   /** How long a finished NBP download means "the iPXE asking now is the one we just sent". */
   readonly nbpMemoryMs?: number;
+  /** What x64 UEFI machines without a choice of their own start. Default iPXE. */
+  readonly defaultUefiBootProgram?: UefiBootProgram;
+  /**
+   * The signed GRUB on hand can read its config over HTTP (an `http` module built in). Debian 12's cannot
+   * (and cannot load one under Secure Boot): UEFI HTTP Boot clients then cannot be given the signed chain.
+   */
+  readonly signedChainOverHttp?: boolean;
 }
 
 export type DhcpBootDecision =
@@ -88,9 +102,59 @@ function archName(arch: number): string {
   return `arch ${arch} (${clientArchNames[arch] ?? 'unknown'})`;
 }
 
+/** x64 UEFI: PXE (7, and 9 which firmware sends for x64 too) and HTTP Boot (16). */
+const x64Uefi = new Set([7, 9, 16]);
+
+function wantsSignedChain(input: DhcpDecisionInput): 'operator' | 'default' | 'self-repair' | undefined {
+  const { policy, history } = input;
+  if (!x64Uefi.has(input.facts.arch ?? 0)) return undefined;
+  if (policy.uefiBootProgram !== undefined) return policy.uefiBootProgram === 'signed' ? 'operator' : undefined;
+  if (history.secureBootRefused) return 'self-repair';
+  return input.defaultUefiBootProgram === 'signed' ? 'default' : undefined;
+}
+
+const signedBecause = {
+  operator: 'this machine is set to the Secure Boot chain',
+  default: 'the default for UEFI machines is the Secure Boot chain',
+  'self-repair': 'Secure Boot refused ipxe.efi on this machine',
+} as const;
+
+function signedChainDecision(input: DhcpDecisionInput, why: keyof typeof signedBecause): DhcpBootDecision {
+  const arch = input.facts.arch ?? 0;
+  const missing = [signedChain.shim, signedChain.grub].filter((file) => !input.binaries.has(file));
+  if (missing.length > 0) return { action: 'ignore', reason: `${archName(arch)} needs the Secure Boot chain: ${missing.map(missingBinaryHint).join('; ')}` };
+  const chain = `${signedChain.shim} → ${signedChain.grub}`;
+  if (arch === 16) {
+    if (!input.signedChainOverHttp) {
+      return {
+        action: 'ignore',
+        reason: `${signedBecause[why]}, but over UEFI HTTP Boot the signed GRUB here cannot read its config (no http module, and Secure Boot forbids loading one): left to the firmware's PXE boot entries, which get ${chain} over TFTP`,
+      };
+    }
+    return {
+      action: 'boot',
+      step: 'nbp',
+      bootFile: input.httpUrl(signedChain.shim),
+      transport: 'http',
+      vendorClass: 'HTTPClient',
+      reason: `${signedBecause[why]}: UEFI HTTP Boot ${archName(arch)} gets ${chain} over HTTP`,
+    };
+  }
+  return {
+    action: 'boot',
+    step: 'nbp',
+    bootFile: signedChain.shim,
+    transport: 'tftp',
+    vendorClass: 'PXEClient',
+    reason: `${signedBecause[why]}: ${archName(arch)} gets ${chain} over TFTP`,
+  };
+}
+
 function nbpDecision(input: DhcpDecisionInput, why: string): DhcpBootDecision {
   const { facts, policy } = input;
   const arch = facts.arch ?? 0;
+  const signed = wantsSignedChain(input);
+  if (signed) return signedChainDecision(input, signed);
   const nbp = nbpForArch(arch, policy);
   if (!nbp) return { action: 'ignore', reason: `${archName(arch)} has no network boot program pxedeck can offer` };
   if (!input.binaries.has(nbp.file)) return { action: 'ignore', reason: `${archName(arch)} needs ${missingBinaryHint(nbp.file)}` };

@@ -30,3 +30,14 @@ export const machineWordRule = 'one word of letters, digits and ". _ : -" (at mo
 export function oneLine(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
 }
+
+/**
+ * GRUB's shell reads `; | & < > { } $ # \` and quotes as syntax. Inside single quotes nothing is special
+ * (no escape either), so a value is closed, escaped and reopened around each quote of its own: one word,
+ * read back exactly as given. Words of plain characters stay bare so the config reads naturally.
+ */
+export function grubWord(text: string): string {
+  const value = oneLine(text);
+  if (/^[A-Za-z0-9._,:/=+@%-]+$/.test(value)) return value;
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}

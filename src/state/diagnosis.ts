@@ -1,12 +1,12 @@
 /**
- * Per-machine diagnosis: the chainboot loop, UEFI firmware that never asks the boot server, TFTP stalls
- * after the OACK, spanning-tree delays. Fed one event at a time by the registry; each finding names its
+ * Per-machine diagnosis: the chainboot loop, Secure Boot refusing iPXE, UEFI firmware that never asks the
+ * boot server, TFTP stalls after the OACK, spanning-tree delays. Fed one event at a time by the registry; each finding names its
  * cause and the fix, and is raised once per boot cycle.
  */
 import type { PxedeckEvent } from '../servers/events.js';
 import { isIpxeBinary, isPxelinuxBinary } from './stages.js';
 
-export type VerdictKind = 'loop' | 'uefi-no-boot-server' | 'tftp-stall' | 'spanning-tree' | 'offers-unanswered';
+export type VerdictKind = 'loop' | 'secure-boot-refused' | 'uefi-no-boot-server' | 'tftp-stall' | 'spanning-tree' | 'offers-unanswered';
 
 export interface Verdict {
   readonly kind: VerdictKind;
@@ -23,6 +23,8 @@ export interface DiagnosisOptions {
   readonly loopWindowMs?: number;
   /** A first DISCOVER whose `secs` is at least this says the machine asked long before we heard it. */
   readonly lateFirstDiscoverSeconds?: number;
+  /** Firmware asking again this soon after an EFI iPXE download, iPXE never heard: Secure Boot refused it (default 120 s). */
+  readonly secureBootWindowMs?: number;
 }
 
 interface NbpGift {
@@ -60,6 +62,11 @@ export interface DiagnosisState {
   /** The firmware's current DHCP session: a retransmission (same xid) does not start a new cycle. */
   firmwareXid?: number;
   reachedKernel: boolean;
+  /**
+   * The EFI iPXE binary this machine finished downloading, until iPXE speaks: kept across boot cycles,
+   * because the firmware's next attempt (PXEv6, HTTP Boot) is exactly what starts a new one.
+   */
+  efiIpxeDownload?: { readonly file: string; readonly at: number };
   raised: Set<VerdictKind>;
 }
 
@@ -81,6 +88,39 @@ export function newDiagnosisState(): DiagnosisState {
 }
 
 const isNbp = (file: string) => isIpxeBinary(file) || isPxelinuxBinary(file);
+
+/** The firmware itself asking for a boot answer (not iPXE, not an installed OS's DHCP client). */
+function firmwareAsks(event: PxedeckEvent): boolean {
+  if (event.kind === 'dhcp.received') return event.messageType === 'DISCOVER' && event.client !== undefined && !event.client.startsWith('iPXE') && event.client !== 'DHCP client';
+  if (event.kind === 'dhcp6.received') return event.messageType === 'SOLICIT' && (event.client === 'uefi-pxe' || event.client === 'uefi-http');
+  return false;
+}
+
+function ipxeSpoke(event: PxedeckEvent): boolean {
+  return (event.kind === 'dhcp.received' && (event.client?.startsWith('iPXE') ?? false)) || (event.kind === 'dhcp6.received' && event.client === 'ipxe');
+}
+
+/**
+ * Secure Boot firmware downloads ipxe.efi, refuses it (unsigned: "Access Denied") and goes on to its next
+ * boot entry (PXEv6, HTTP Boot): the machine asks again as firmware without iPXE ever having spoken.
+ */
+function secureBootRefusal(state: DiagnosisState, event: PxedeckEvent, windowMs: number): Omit<Verdict, 'at'> | undefined {
+  const download = state.efiIpxeDownload;
+  if (ipxeSpoke(event) || event.kind === 'boot.beacon') delete state.efiIpxeDownload;
+  if (!download || !firmwareAsks(event)) return undefined;
+  delete state.efiIpxeDownload;
+  const after = event.time - download.at;
+  if (after > windowMs) return undefined;
+  const client = event.kind === 'dhcp.received' ? (event.client ?? '') : '';
+  const again = event.kind === 'dhcp6.received' ? 'over DHCPv6 (its PXEv6 entry)' : client.startsWith('HTTP') ? 'for UEFI HTTP Boot' : 'over DHCP';
+  return {
+    kind: 'secure-boot-refused',
+    severity: 'warning',
+    summary: `Secure Boot refused ${download.file}`,
+    cause: `the firmware downloaded ${download.file} and asked again ${again} ${(after / 1000).toFixed(1)} s later without iPXE ever starting: Secure Boot firmware refuses programs not signed by a key it trusts, and iPXE's are unsigned`,
+    fix: `pxedeck now gives this machine the signed chain (shim → GRUB → kernel over TFTP) and remembers it; set it back to iPXE in the console (or clients.json) after turning Secure Boot off`,
+  };
+}
 
 function fileName(path: string): string {
   return path.split('/').pop() ?? path;
@@ -138,7 +178,11 @@ export function diagnose(
     return raise({ kind: 'loop', severity: 'error', summary: what, cause, fix });
   };
 
+  const refused = secureBootRefusal(state, event, options.secureBootWindowMs ?? 120_000);
+
   switch (event.kind) {
+    case 'dhcp6.received':
+      return refused ? raise(refused) : undefined;
     case 'dhcp.foreign-reply':
       if (event.bootFile) state.overheardGift = { server: event.server, file: event.bootFile, at: event.time };
       return undefined;
@@ -147,6 +191,8 @@ export function diagnose(
       const firmware = !isIpxe && event.client !== 'DHCP client';
       if (event.messageType === 'DISCOVER' && ((firmware && event.xid !== state.firmwareXid) || state.reachedKernel)) startCycle(state);
       if (event.messageType === 'DISCOVER' && firmware) state.firmwareXid = event.xid;
+      // Raised in the cycle the firmware's new attempt starts, so it stays on the record the decision reads.
+      if (refused) return raise(refused);
       if (isIpxe && event.messageType === 'DISCOVER' && !state.ipxeSessions.includes(event.xid)) {
         const previous = state.ipxeSessions.at(-1);
         state.ipxeSessions.push(event.xid);
@@ -229,6 +275,7 @@ export function diagnose(
     }
     case 'transfer.done': {
       if (!isNbp(fileName(event.file))) return undefined;
+      if (isIpxeBinary(event.file) && /\.efi$/i.test(event.file)) state.efiIpxeDownload = { file: fileName(event.file), at: event.time };
       state.nbpDone = [...state.nbpDone.filter((at) => event.time - at <= loopWindowMs), event.time];
       if (state.nbpDone.length < loopCount) return undefined;
       const gift = state.lastNbpGift;

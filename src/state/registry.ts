@@ -281,7 +281,9 @@ export class ClientRegistry {
     const record = this.clients.get(mac);
     if (!record) return {};
     const looping = record.verdicts.some((verdict) => verdict.kind === 'loop');
+    const secureBootRefused = record.verdicts.some((verdict) => verdict.kind === 'secure-boot-refused');
     return {
+      ...(secureBootRefused && { secureBootRefused: true }),
       ...(record.nbpDownloadedAt !== undefined && { nbpDownloadedAt: record.nbpDownloadedAt }),
       ...(record.nbpFile && { nbpFile: record.nbpFile }),
       ...(looping && { looping: true }),

@@ -1,5 +1,5 @@
 /** The boot path a machine walks, in order; a record's stage only moves forward within one boot cycle. */
-export const bootStages = ['dhcp', 'nbp', 'pxelinux', 'ipxe', 'script', 'kernel', 'initrd', 'booted', 'installed'] as const;
+export const bootStages = ['dhcp', 'nbp', 'shim', 'grub', 'pxelinux', 'ipxe', 'script', 'kernel', 'initrd', 'booted', 'installed'] as const;
 export type BootStage = (typeof bootStages)[number];
 
 export function stageIndex(stage: BootStage): number {
@@ -15,8 +15,20 @@ export function isPxelinuxBinary(file: string): boolean {
   return /(^|\/)(l?pxelinux\.0|gpxelinux\.0|syslinux\.efi)$/i.test(file);
 }
 
+/** The Secure Boot chain's first stage: shim (and MokManager, which shim starts when keys are to be enrolled). */
+export function isShimBinary(file: string): boolean {
+  return /(^|\/)(shim[a-z0-9]*\.efi|mm[a-z0-9]*\.efi)$/i.test(file);
+}
+
+/** GRUB itself, its generated config and the files it looks for beside it. */
+export function isGrubFile(file: string): boolean {
+  return /(^|\/)(grub[a-z0-9]*\.efi$|grub\/)/i.test(file);
+}
+
 /** Which stage a downloaded file puts the machine in. */
 export function stageForFile(file: string): BootStage {
+  if (isShimBinary(file)) return 'shim';
+  if (isGrubFile(file)) return 'grub';
   if (isIpxeBinary(file) || isPxelinuxBinary(file)) return 'nbp';
   if (/(^|\/)(pxelinux\.cfg\/|[^/]+\.c32$)/i.test(file)) return 'pxelinux';
   if (/(initrd|initramfs|\.cpio|\.img)/i.test(file)) return 'initrd';

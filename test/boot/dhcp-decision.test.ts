@@ -81,3 +81,48 @@ describe('the DHCP boot decision, in switch order', () => {
     expect(decision).toMatchObject({ action: 'boot', step: 'nbp', reason: expect.stringMatching(/no HTTP support/) });
   });
 });
+
+describe('the Secure Boot chain (shim → signed GRUB) for x64 UEFI', () => {
+  const SIGNED = new Set([...ALL, 'shimx64.efi', 'grubx64.efi']);
+  const signed = (profile: ClientProfile, policy: ClientPolicy, history: ClientHistory, extra: { defaultUefiBootProgram?: 'ipxe' | 'signed'; signedChainOverHttp?: boolean } = {}, binaries = SIGNED) =>
+    decideDhcpBoot({
+      facts: readClientFacts(buildRequest({ type: 'DISCOVER', mac: '52:54:00:aa:bb:cc', profile })),
+      policy,
+      history,
+      now: NOW,
+      scriptUrl: 'http://10.0.0.1/boot.ipxe',
+      httpUrl: (file) => `http://10.0.0.1/${file}`,
+      binaries,
+      ...extra,
+    });
+
+  it.each<[string, ClientProfile, ClientPolicy, ClientHistory, Parameters<typeof signed>[3], Record<string, unknown>]>([
+    ['default: UEFI PXE gets iPXE first', 'uefi-pxe', {}, {}, {}, { bootFile: 'ipxe.efi' }],
+    ['machine set to the signed chain → shimx64.efi over TFTP', 'uefi-pxe', { uefiBootProgram: 'signed' }, {}, {}, { action: 'boot', step: 'nbp', bootFile: 'shimx64.efi', transport: 'tftp', vendorClass: 'PXEClient', reason: expect.stringMatching(/set to the Secure Boot chain/) }],
+    ['Secure Boot refused ipxe.efi in this cycle → shimx64.efi (self-repair)', 'uefi-pxe', {}, { secureBootRefused: true }, {}, { bootFile: 'shimx64.efi', reason: expect.stringMatching(/Secure Boot refused ipxe\.efi/) }],
+    ['the operator set iPXE: no self-repair over it', 'uefi-pxe', { uefiBootProgram: 'ipxe' }, { secureBootRefused: true }, {}, { bootFile: 'ipxe.efi' }],
+    ['default set to the signed chain', 'uefi-pxe', {}, {}, { defaultUefiBootProgram: 'signed' }, { bootFile: 'shimx64.efi', reason: expect.stringMatching(/default/) }],
+    ['machine set to iPXE beside a signed default', 'uefi-pxe', { uefiBootProgram: 'ipxe' }, {}, { defaultUefiBootProgram: 'signed' }, { bootFile: 'ipxe.efi' }],
+    ['BIOS is never given shim', 'bios-pxe', { uefiBootProgram: 'signed' }, {}, { defaultUefiBootProgram: 'signed' }, { bootFile: 'undionly.kpxe' }],
+    ['ARM64 is never given the x64 shim', 'arm64-pxe', { uefiBootProgram: 'signed' }, {}, {}, { bootFile: 'ipxe-arm64.efi' }],
+    ['iPXE running on the machine keeps getting its script', 'ipxe-bios', { uefiBootProgram: 'signed' }, {}, {}, { step: 'script' }],
+    [
+      'HTTP Boot with a GRUB that cannot read HTTP: left to the PXE entries, with why',
+      'http-boot',
+      {},
+      { secureBootRefused: true },
+      {},
+      { action: 'ignore', reason: expect.stringMatching(/cannot read its config \(no http module.*PXE boot entries/) },
+    ],
+    ['HTTP Boot with a GRUB that reads HTTP → shim URL', 'http-boot', { uefiBootProgram: 'signed' }, {}, { signedChainOverHttp: true }, { action: 'boot', bootFile: 'http://10.0.0.1/shimx64.efi', transport: 'http', vendorClass: 'HTTPClient' }],
+  ])('%s', (_name, profile, policy, history, extra, expected) => {
+    expect(signed(profile, policy, history, extra)).toMatchObject(expected);
+  });
+
+  it('names both packages when the signed binaries are missing', () => {
+    expect(signed('uefi-pxe', { uefiBootProgram: 'signed' }, {}, {}, ALL)).toEqual({
+      action: 'ignore',
+      reason: expect.stringMatching(/shimx64\.efi is missing: install the Debian package shim-signed.*grubx64\.efi is missing: install the Debian package grub-efi-amd64-signed/),
+    });
+  });
+});

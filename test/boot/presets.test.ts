@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Assignment, BootTarget } from '../../src/boot/boot-target.js';
+import { grubBootable, renderGrubConfig, type GrubContext } from '../../src/boot/grub-config.js';
 import { renderIpxeScript } from '../../src/boot/ipxe-script.js';
 import { renderPxelinuxConfig, type PxelinuxContext } from '../../src/boot/pxelinux-config.js';
 import type { MachineContext } from '../../src/boot/render-context.js';
@@ -21,6 +22,13 @@ const context: PxelinuxContext = {
   menus: library.menus,
   syslogServer: '10.77.0.1',
 };
+const grubContext: GrubContext = {
+  ...context,
+  // Signed GRUB reads everything over TFTP: local files by path, upstream ones through pxedeck's cache.
+  grubPath: (source) => (/^https?:/.test(source) ? `/upstream/${encodeURIComponent(source.split('/').pop()!)}` : `/${source}`),
+  configPath: '/grub/grub.cfg',
+  beaconPath: '/pxedeck/booted-52-54-00-12-34-56',
+};
 const assignment: Assignment = { target: { kind: 'local' }, variables: { hostname: 'rack1-node07', extra_args: 'quiet' } };
 const golden = (name: string) => resolve(import.meta.dirname, 'golden', name);
 
@@ -37,6 +45,23 @@ describe('shipped presets', () => {
       const result = renderIpxeScript({ ...assignment, target: { kind: 'profile', profile: id } }, { kind: 'local' }, machine, context);
       expect(result.ok).toBe(true);
       if (result.ok) await expect(result.text).toMatchFileSnapshot(golden(`${id}.ipxe`));
+    });
+  }
+
+  for (const id of [...library.profiles.keys()].filter((id) => grubBootable(library.profiles.get(id)))) {
+    it(`renders ${id} as its golden GRUB config (the Secure Boot chain)`, async () => {
+      const result = renderGrubConfig({ ...assignment, target: { kind: 'profile', profile: id } }, { kind: 'local' }, machine, grubContext);
+      expect(result.ok).toBe(true);
+      if (result.ok) await expect(result.text).toMatchFileSnapshot(golden(`${id}.grub`));
+    });
+  }
+
+  for (const id of [...library.menus.keys()]) {
+    it(`renders menu ${id} for GRUB: kernel profiles only, the local disk standing in for a default GRUB cannot run`, async () => {
+      const target: BootTarget = { kind: 'menu', menu: id };
+      const grub = renderGrubConfig({ ...assignment, target }, target, machine, grubContext);
+      expect(grub.ok).toBe(true);
+      if (grub.ok) await expect(grub.text).toMatchFileSnapshot(golden(`menu-${id}.grub`));
     });
   }
 

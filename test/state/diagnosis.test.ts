@@ -111,3 +111,40 @@ describe('diagnosis', () => {
     expect(run([discover(9, 'BIOS PXE', 4)]).verdicts).toEqual([]);
   });
 });
+
+describe('Secure Boot refusing ipxe.efi', () => {
+  const done = (file: string, source: 'tftp' | 'http' = 'tftp'): PxedeckEvent => ({ kind: 'transfer.done', time: at(), source, mac, file, bytes: 1_000_000, size: 1_000_000 });
+  const solicit = (client: string): PxedeckEvent => ({
+    kind: 'dhcp6.received', time: at(), source: 'dhcp6', mac, transactionId: 7, messageType: 'SOLICIT', peer: '[fe80::1]:546', summary: '', options: {}, client,
+  });
+
+  it.each<[string, () => PxedeckEvent]>([
+    ['the firmware asks again for UEFI HTTP Boot', () => discover(2, 'HTTP boot x64 UEFI')],
+    ['the firmware goes on to PXEv6', () => solicit('uefi-pxe')],
+  ])('downloaded ipxe.efi, then %s without iPXE ever speaking: diagnosed, and the next decision sees it', (_name, next) => {
+    const { verdicts, registry } = run([discover(1, 'PXE x64 UEFI'), offer(1, 'ipxe.efi'), download('ipxe.efi'), done('ipxe.efi'), next()]);
+    expect(verdicts).toEqual([
+      expect.objectContaining({ kind: 'secure-boot-refused', summary: 'Secure Boot refused ipxe.efi', cause: expect.stringMatching(/asked again .* s later without iPXE ever starting/), fix: expect.stringMatching(/signed chain/) }),
+    ]);
+    expect(registry.history(mac).secureBootRefused).toBe(true);
+  });
+
+  it('ipxe.efi that starts (iPXE asks DHCP) is not a refusal, even when the firmware comes back later', () => {
+    const { verdicts } = run([
+      discover(1, 'PXE x64 UEFI'), offer(1, 'ipxe.efi'), download('ipxe.efi'), done('ipxe.efi'),
+      discover(2, 'iPXE x64 UEFI'), offer(2, SCRIPT_URL), script(),
+      discover(3, 'PXE x64 UEFI'),
+    ]);
+    expect(verdicts).toEqual([]);
+  });
+
+  it('a firmware attempt long after the download is a new power-on, not a refusal', () => {
+    const { verdicts } = run([discover(1, 'PXE x64 UEFI'), offer(1, 'ipxe.efi'), download('ipxe.efi'), done('ipxe.efi'), { ...discover(2, 'PXE x64 UEFI'), time: (clock += 600_000) }]);
+    expect(verdicts).toEqual([]);
+  });
+
+  it('a BIOS undionly.kpxe download is not an EFI refusal', () => {
+    const { verdicts } = run([discover(1, 'BIOS PXE'), offer(1, 'undionly.kpxe'), download('undionly.kpxe'), done('undionly.kpxe'), discover(2, 'BIOS PXE')]);
+    expect(verdicts.filter((verdict) => verdict.kind === 'secure-boot-refused')).toEqual([]);
+  });
+});

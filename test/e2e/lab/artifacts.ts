@@ -23,7 +23,13 @@ export const bootBinaryPaths = {
 export const ovmfPaths = {
   code: '/usr/share/OVMF/OVMF_CODE_4M.fd',
   vars: '/usr/share/OVMF/OVMF_VARS_4M.fd',
+  /** Secure Boot build; its variables have Microsoft's keys enrolled, so shim (Microsoft-signed) starts. */
+  secureBootCode: '/usr/share/OVMF/OVMF_CODE_4M.ms.fd',
+  secureBootVars: '/usr/share/OVMF/OVMF_VARS_4M.ms.fd',
 } as const;
+
+/** The initrd prints this with `enabled`, `disabled` or `unknown`: what the kernel logged about Secure Boot. */
+export const secureBootMarker = 'PXEDECK-SECUREBOOT';
 
 // Which Debian package ships each file, for skip reasons a person can act on.
 const packageOf: Record<string, string> = {
@@ -35,6 +41,8 @@ const packageOf: Record<string, string> = {
   [bootBinaryPaths.ldlinuxC32]: 'syslinux-common',
   [ovmfPaths.code]: 'ovmf',
   [ovmfPaths.vars]: 'ovmf',
+  [ovmfPaths.secureBootCode]: 'ovmf',
+  [ovmfPaths.secureBootVars]: 'ovmf',
   '/usr/bin/qemu-system-x86_64': 'qemu-system-x86',
   '/usr/lib/ipxe/qemu/efi-virtio.rom': 'ipxe-qemu',
   '/bin/busybox': 'busybox-static',
@@ -79,6 +87,9 @@ marker=-
 for word in $(/bin/busybox cat /proc/cmdline); do
   case "$word" in pxedeck.marker=*) marker="\${word#pxedeck.marker=}" ;; esac
 done
+# The kernel logs "secureboot: Secure boot enabled" (or disabled); quiet keeps it off the console, not out of dmesg.
+sb=$(/bin/busybox dmesg | /bin/busybox sed -n 's/.*secureboot: Secure boot \\([a-z]*\\).*/\\1/p' | /bin/busybox head -n 1)
+echo "${secureBootMarker} \${sb:-unknown}" > /dev/ttyS0
 echo "${bootMarker} $marker" > /dev/ttyS0
 echo "PXEDECK-CMDLINE $(/bin/busybox cat /proc/cmdline)" > /dev/ttyS0
 /bin/busybox sync

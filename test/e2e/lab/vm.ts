@@ -7,13 +7,15 @@ import { ensureLabArtifacts, labCacheDir, ovmfPaths, bootMarker, labKernelCmdlin
 import { sleep } from './exec.js';
 import type { Lab, LabProcess, Tap } from './network.js';
 
-export const firmwares = ['bios-ipxe', 'uefi-ipxe', 'uefi-pxe', 'uefi-pxe6'] as const;
+export const firmwares = ['bios-ipxe', 'uefi-ipxe', 'uefi-pxe', 'uefi-pxe6', 'uefi-pxe-sb'] as const;
 /**
  * bios-ipxe: SeaBIOS + QEMU's iPXE ROM (efi-virtio.rom's legacy image).
  * uefi-ipxe: OVMF + the same ROM's EFI iPXE driver.
  * uefi-pxe:  OVMF with the ROM removed (romfile=), so OVMF's own VirtioNetDxe + PXE base code boot.
  * uefi-pxe6: uefi-pxe with IPv4 PXE switched off through fw_cfg, so OVMF goes straight to PXEv6 (~5 s)
  *            instead of after its ~60 s IPv4 timeout.
+ * uefi-pxe-sb: uefi-pxe with Secure Boot enforced: q35 with SMM, the Secure Boot OVMF build and a fresh
+ *            copy of its variables with Microsoft's keys enrolled. Only Microsoft-signed loaders (shim) start.
  */
 export type Firmware = (typeof firmwares)[number];
 export type Accel = 'kvm' | 'tcg';
@@ -120,9 +122,12 @@ export async function startVm(opts: VmOptions): Promise<Vm> {
   const uefi = opts.firmware !== 'bios-ipxe';
   // QEMU's default ROM for virtio-net-pci is efi-virtio.rom (legacy + EFI iPXE); an empty romfile removes it.
   const nic = ['virtio-net-pci', 'netdev=net0', `mac=${opts.mac}`, 'bootindex=1'];
-  if (opts.firmware === 'uefi-pxe' || opts.firmware === 'uefi-pxe6') nic.push('romfile=');
+  const secureBoot = opts.firmware === 'uefi-pxe-sb';
+  if (opts.firmware === 'uefi-pxe' || opts.firmware === 'uefi-pxe6' || secureBoot) nic.push('romfile=');
   const args = [
     '-name', name,
+    // Secure Boot variables are only protected (and so only enforced) with SMM on q35.
+    ...(secureBoot ? ['-machine', 'q35,smm=on', '-global', 'driver=cfi.pflash01,property=secure,value=on'] : []),
     '-accel', accel,
     // -cpu host is what works under KVM; TCG's default qemu64 boots the Debian kernel fine.
     ...(accel === 'kvm' ? ['-cpu', 'host'] : []),
@@ -141,9 +146,9 @@ export async function startVm(opts: VmOptions): Promise<Vm> {
   ];
   if (uefi) {
     const vars = join(opts.lab.dir, `${name}.OVMF_VARS.fd`);
-    copyFileSync(ovmfPaths.vars, vars);
+    copyFileSync(secureBoot ? ovmfPaths.secureBootVars : ovmfPaths.vars, vars);
     args.push(
-      '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${ovmfPaths.code}`,
+      '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${secureBoot ? ovmfPaths.secureBootCode : ovmfPaths.code}`,
       '-drive', `if=pflash,format=raw,unit=1,file=${vars}`,
     );
   }
