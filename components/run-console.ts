@@ -14,6 +14,8 @@ export interface RunConsoleOptions {
   readonly feed: ConsoleFeed;
   readonly dataDir: string;
   readonly presetsDir: string;
+  /** --iso files, shown in the profile picker with the ISOs found in the boot directory and isos/. */
+  readonly isoFiles?: readonly string[];
   /** Turns saved settings (and the flags that still win) into a startable runtime: used when settings are applied. */
   readonly configure: Configure;
   /** The configuration and servers already running when the console starts. */
@@ -35,7 +37,7 @@ export async function runConsole(options: RunConsoleOptions): Promise<void> {
   const { ConsoleRoot } = await import('./ConsoleApp.js');
   preloadVendors();
   const { config } = options.initial;
-  const operator = openOperator({ dataDir: options.dataDir, presetsDir: options.presetsDir, serverBase: config.serverBase, defaultTarget: config.defaultTarget });
+  const operator = openOperator({ dataDir: options.dataDir, presetsDir: options.presetsDir, ...(options.isoFiles && { isoFiles: options.isoFiles }), serverBase: config.serverBase, defaultTarget: config.defaultTarget });
   const control = createServerControl({
     dataDir: options.dataDir,
     configure: options.configure,

@@ -52,7 +52,7 @@ async function runConsoleMode(cli: CliOptions): Promise<number> {
   } catch (error) {
     return operatorFailure(error, 'pxedeck', 1);
   }
-  await runConsole({ feed, dataDir: dataDirOf(cli), presetsDir, configure, initial });
+  await runConsole({ feed, dataDir: dataDirOf(cli), presetsDir, ...(cli.iso && { isoFiles: [cli.iso] }), configure, initial });
   return 0;
 }
 
@@ -91,7 +91,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (first === 'assign' || first === 'explain') {
     const { runSubcommand } = await import('./cli/subcommands.js');
     try {
-      return runSubcommand(first, rest);
+      return await runSubcommand(first, rest);
     } catch (error) {
       return operatorFailure(error, `pxedeck ${first}`, 2);
     }

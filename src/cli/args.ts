@@ -24,7 +24,9 @@ Usage: pxedeck [options]
   --syslog-port N      syslog receiver for iPXE (DHCP option 7) and installers (default 514)
   --kernel FILE|URL    quick mode: boot this kernel on every machine (with --initrd, --cmdline)
   --initrd FILE|URL    an initrd for quick mode (repeatable)
-  --cmdline "..."      the kernel command line for quick mode
+  --cmdline "..."      the kernel command line for quick mode (with --iso: arguments added)
+  --iso FILE           quick mode: boot this installer ISO on every machine, as it is
+                       (ISOs in the boot directory and DATA-DIR/isos/ are profiles too)
   --headless           no console: one JSON object per event on stdout
   --force              start full DHCP even though another DHCP server answered the probe
   --allow-dhcp-on-uplink
@@ -65,6 +67,8 @@ export interface CliOptions {
   readonly kernel?: string;
   readonly initrds?: readonly string[];
   readonly cmdline?: string;
+  /** Quick mode from an ISO image. */
+  readonly iso?: string;
 }
 
 export class UsageError extends Error {
@@ -130,6 +134,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         kernel: { type: 'string' },
         initrd: { type: 'string', multiple: true },
         cmdline: { type: 'string' },
+        iso: { type: 'string' },
       },
     });
   } catch (error) {
@@ -157,8 +162,13 @@ export function parseCli(argv: readonly string[]): CliOptions {
     ...(values.kernel !== undefined && { kernel: values.kernel }),
     ...(values.initrd !== undefined && { initrds: values.initrd }),
     ...(values.cmdline !== undefined && { cmdline: values.cmdline }),
+    ...(values.iso !== undefined && { iso: values.iso }),
   };
-  if (!values.kernel && (values.initrd || values.cmdline !== undefined)) {
+  if (values.iso !== undefined && (values.kernel !== undefined || values.initrd)) {
+    throw new UsageError('--iso boots the kernel and initrd inside the ISO: leave out --kernel and --initrd (--cmdline adds arguments)');
+  }
+  if (values.iso !== undefined && !/\.iso$/i.test(values.iso)) throw new UsageError(`--iso ${values.iso}: give the path of an .iso file`);
+  if (!values.kernel && !values.iso && (values.initrd || values.cmdline !== undefined)) {
     throw new UsageError('--initrd and --cmdline belong to quick mode: add --kernel FILE|URL');
   }
   const ports = {

@@ -4,9 +4,10 @@
  */
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BootTarget } from '../boot/boot-target.js';
+import { isoProfileId } from '../boot/iso/iso-profile.js';
 import type { CliOptions } from '../cli/args.js';
 import { openSettings, parseTargetSetting, type Settings } from '../state/settings.js';
 
@@ -47,8 +48,12 @@ export function loadSettings(cli: CliOptions): Settings {
   };
 }
 
-/** Quick mode (`--kernel`) makes that kernel the default; otherwise the saved default target. */
+/**
+ * Quick mode (`--kernel`, `--iso`) makes that kernel or ISO the default; otherwise the saved default target.
+ * An ISO's profile id is its file's (the runtime corrects it if a YAML profile already has that id).
+ */
 export function defaultTargetOf(cli: CliOptions, settings: Settings): BootTarget {
+  if (cli.iso) return { kind: 'profile', profile: isoProfileId(basename(cli.iso)) };
   if (cli.kernel) {
     const local = (source: string) => (/^https?:\/\//i.test(source) ? source : resolve(source));
     return { kind: 'inline', kernel: local(cli.kernel), initrds: (cli.initrds ?? []).map(local), cmdline: cli.cmdline ?? '' };

@@ -31,6 +31,7 @@ import { createBootFileResolver } from './boot-file-resolver.js';
 import { controlHandlers } from './control-adapter.js';
 import { openEventSink } from './event-sink.js';
 import { openLeasePool, refuseBesideForeignServer, refuseOnUplink } from './full-dhcp.js';
+import { openRuntimeIsos } from './runtime-isos.js';
 import { firstUrlAddress, startIpv6Services } from './ipv6-services.js';
 import { StartupError } from './operator-error.js';
 import { createPlannerSet } from './planners.js';
@@ -56,8 +57,12 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
   const signal = servers.signal;
   const policies = openClientPolicies(dataDir);
   const assignments = openAssignments(dataDir);
-  let library = loadProfileLibrary(presetsDir, [dataDir]);
-  for (const problem of library.problems) notice('warning', formatProblem(problem));
+  const bootDir = resolve(settings.bootDir ?? join(dataDir, 'boot'));
+  const yamlLibrary = loadProfileLibrary(presetsDir, [dataDir]);
+  for (const problem of yamlLibrary.problems) notice('warning', formatProblem(problem));
+  const isos = await openRuntimeIsos({ cli, dataDir, bootDir, base: yamlLibrary, notice });
+  servers.afterClose(() => void isos.library.close());
+  let library = isos.library.merge(yamlLibrary);
   const planners = createPlannerSet({
     address4: served.serverAddress,
     address6: firstUrlAddress(served),
@@ -65,11 +70,11 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
     library: () => library,
     assignments,
     policies,
-    defaultTarget: defaultTargetOf(cli, settings),
+    defaultTarget: isos.quickTarget ?? defaultTargetOf(cli, settings),
     syslogServer: served.serverAddress,
   });
   const planner = planners.v4;
-  const bootFiles = createBootFileResolver({ bootDir: resolve(settings.bootDir ?? join(dataDir, 'boot')), presetsDir, planner, warn: (message) => notice('warning', message) });
+  const bootFiles = createBootFileResolver({ bootDir, presetsDir, planner, warn: (message) => notice('warning', message) });
   const httpBase = httpBaseOf(served.serverAddress, settings.httpPort);
   const macOf = (ip: string) => registry.macForIp(ip) ?? (isIPv6(ip) ? neighborMac6(ip, served.name) : neighborMac(ip));
 
@@ -115,8 +120,12 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
     });
 
   // Started only once nothing before it can refuse to start: a live watcher keeps the process running.
+  const reloadLibrary = () => {
+    library = isos.library.merge(loadProfileLibrary(presetsDir, [dataDir]));
+  };
+  const stopWatchingIsos = isos.watch(() => loadProfileLibrary(presetsDir, [dataDir]), reloadLibrary);
   const stopFollowing = assignments.follow((mac) => {
-    library = loadProfileLibrary(presetsDir, [dataDir]);
+    reloadLibrary();
     if (mac) notice('info', `${mac}: assignment changed (${JSON.stringify(assignments.get(mac)?.target ?? 'default')})`);
   });
   const tftpPort = cli.tftpPort ?? 69;
@@ -147,6 +156,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
       },
       roots: bootFiles.httpRoots,
       namedFiles: bootFiles.namedFiles,
+      isoFiles: (rest) => isos.library.resolve(rest),
       upstream: { cacheDir: join(dataDir, 'cache'), limitBytes: cacheLimitBytes(settings.upstreamCacheGiB), lookup: planners.upstreamUrl },
       macForIp: macOf,
       onBeacon: (beacon, mac) => {
@@ -190,6 +200,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
     // A start that fails half-way closes what it opened, so a refused start exits instead of lingering.
     await servers.close();
     stopFollowing();
+    stopWatchingIsos();
     await closeEventLog();
     throw error;
   }
@@ -262,6 +273,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
     async close() {
       watcher?.close();
       stopFollowing();
+      stopWatchingIsos();
       await servers.close();
       await closeEventLog();
     },

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { effectiveTarget, type BootTarget } from '../boot/boot-target.js';
 import type { ClientPolicy } from '../boot/dhcp-decision.js';
 import { renderIpxeScript, type RenderResult } from '../boot/ipxe-script.js';
+import { isoFileUrlPath, parseIsoSource } from '../boot/iso/iso-profile.js';
 import type { Source } from '../boot/profile.js';
 import { renderPxelinuxConfig, type PxelinuxContext } from '../boot/pxelinux-config.js';
 import type { MachineContext } from '../boot/render-context.js';
@@ -61,6 +62,8 @@ export function createBootPlanner(options: BootPlannerOptions): BootPlanner {
   }
 
   function sourceUrl(source: Source): string {
+    const inIso = parseIsoSource(source);
+    if (inIso) return `${options.serverBase}${isoFileUrlPath(inIso.id, inIso.path)}`;
     if (source.startsWith('/')) return `${options.serverBase}/${localName(source)}`;
     if (/^https?:\/\//i.test(source)) {
       const id = upstreamId(source);
@@ -76,7 +79,7 @@ export function createBootPlanner(options: BootPlannerOptions): BootPlanner {
     return {
       serverBase: options.serverBase,
       sourceUrl,
-      tftpPath: (source) => (/^https?:\/\//i.test(source) ? sourceUrl(source) : source.startsWith('/') ? localName(source) : source),
+      tftpPath: (source) => (/^https?:\/\//i.test(source) || parseIsoSource(source) ? sourceUrl(source) : source.startsWith('/') ? localName(source) : source),
       profiles: library.profiles,
       menus: library.menus,
       ...(options.syslogServer && { syslogServer: options.syslogServer }),

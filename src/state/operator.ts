@@ -5,7 +5,7 @@
  * request, and a change another process makes shows up here too.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describeTarget as describeBootTarget, effectiveTarget, type Assignment, type BootTarget } from '../boot/boot-target.js';
 import type { RenderResult } from '../boot/ipxe-script.js';
 import { macToHexHyphen, macToPxelinuxName, type Mac } from '../protocol/mac.js';
@@ -13,6 +13,9 @@ import { openAssignments, type AssignmentStore } from './assignments.js';
 import { createBootPlanner, type BootPlanner } from './boot-plans.js';
 import { openClientPolicies, type ClientPolicyStore } from './client-policies.js';
 import { loadProfileLibrary, type ProfileLibrary } from './profile-library.js';
+import { openIsoLibrary } from './iso-library.js';
+import { openSettings } from './settings.js';
+import { scanBootFiles } from '../servers/boot-files.js';
 
 export type OperatorAction =
   | { readonly kind: 'profile'; readonly profile: string; readonly once?: boolean }
@@ -47,6 +50,8 @@ export interface PlannerConfig {
 export interface OperatorOptions extends PlannerConfig {
   readonly dataDir: string;
   readonly presetsDir: string;
+  /** ISO files named on the command line (--iso); those in the boot directory and isos/ are found anyway. */
+  readonly isoFiles?: readonly string[];
   readonly now?: () => number;
 }
 
@@ -88,7 +93,11 @@ export function openOperator(options: OperatorOptions): Operator {
   const now = options.now ?? Date.now;
   const assignments: AssignmentStore = openAssignments(options.dataDir, now);
   const policies: ClientPolicyStore = openClientPolicies(options.dataDir);
-  let library: ProfileLibrary = loadProfileLibrary(options.presetsDir, [options.dataDir]);
+  // ISO profiles join the picker once their images have been read (a few ms each, off the first frame).
+  const bootDir = resolve(openSettings(options.dataDir).load().bootDir ?? join(options.dataDir, 'boot'));
+  const isos = openIsoLibrary({ dataDir: options.dataDir, bootDir, ...(options.isoFiles && { files: options.isoFiles }), bootFiles: () => scanBootFiles(bootDir).names });
+  const loadLibrary = (): ProfileLibrary => isos.merge(loadProfileLibrary(options.presetsDir, [options.dataDir]));
+  let library: ProfileLibrary = loadLibrary();
   let config: PlannerConfig = { serverBase: options.serverBase, defaultTarget: options.defaultTarget };
   const makePlanner = (): BootPlanner =>
     createBootPlanner({ serverBase: config.serverBase, library: () => library, assignments, policies, defaultTarget: config.defaultTarget });
@@ -247,15 +256,24 @@ export function openOperator(options: OperatorOptions): Operator {
       changed();
     },
     reloadLibrary() {
-      library = loadProfileLibrary(options.presetsDir, [options.dataDir]);
+      library = loadLibrary();
       planner = makePlanner();
+      void isos.refresh().then(() => {
+        library = loadLibrary();
+        planner = makePlanner();
+        changed();
+      });
     },
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
     getVersion: () => version,
-    close: () => stopFollowing(),
+    close: () => {
+      stopFollowing();
+      void isos.close();
+    },
   };
+  operator.reloadLibrary();
   return operator;
 }
