@@ -10,6 +10,7 @@ import type { Verdict } from '../../src/state/diagnosis.js';
 import type { ClientRecord } from '../../src/state/registry.js';
 import { isIpxeBinary, isPxelinuxBinary } from '../../src/state/stages.js';
 import { formatBytes, formatDuration } from './format.js';
+import { handedOffAt } from './stage-view.js';
 
 export const statusBadges = ['waiting', 'held', 'booting', 'stalled', 'LOOP', 'failed', 'done', 'ignored'] as const;
 export type StatusBadge = (typeof statusBadges)[number];
@@ -172,7 +173,16 @@ export function clientStatus(record: ClientRecord, target: BootTarget, now: numb
   const said = (badge: StatusBadge, diagnosis?: () => string): ClientStatus => (explain && diagnosis ? { badge, diagnosis: diagnosis() } : { badge });
   const quietMs = now - record.lastSeen;
   if (target.kind === 'ignore') return said('ignored', () => 'ignored by the operator: pxedeck does not answer this machine (c clears it)');
-  if (record.stage === 'booted' || record.stage === 'installed') return said('done');
+  if (record.stage === 'installed') return said('done', () => 'the installer reported it finished');
+  if (record.stage === 'installer') {
+    return said('booting', () => `the system pxedeck booted is running and reporting (syslog lines, its own requests); last heard ${formatDuration(quietMs)} ago`);
+  }
+  const handoff = handedOffAt(record, now);
+  if (handoff !== undefined) {
+    return said('done', () =>
+      `handed to its kernel ${formatDuration(now - handoff)} ago; what runs now is not visible from here unless it reports ` +
+      '(installers do with log_host= or inst.syslog=, a preseed or kickstart fetch, the done URL)');
+  }
   // The registry's verdicts (src/state/diagnosis.ts) name cause and fix; the console's own checks below
   // cover what they do not (slow reboot loops, failed downloads, quiet machines).
   const verdicts = record.verdicts;

@@ -6,6 +6,7 @@
 import { bootStages, stageIndex, type BootStage } from '../../src/state/stages.js';
 import type { ClientRow } from './client-rows.js';
 import { progressOf, type ProgressView } from './client-status.js';
+import { stageCell } from './stage-view.js';
 import { fit, formatAgo, formatEta, formatRate } from './format.js';
 
 export const columnIds = ['mark', 'mac', 'vendor', 'ip', 'firmware', 'stage', 'path', 'progress', 'target', 'status', 'seen'] as const;
@@ -33,9 +34,9 @@ const titles: Record<ColumnId, string> = {
 
 /** Fixed widths per layout; `progress` takes what is left (within its bounds), then `target` grows. */
 const layouts: ReadonlyArray<{ readonly minWidth: number; readonly fixed: Partial<Record<ColumnId, number>>; readonly progress: readonly [number, number] }> = [
-  { minWidth: 180, fixed: { mark: 2, mac: 17, vendor: 22, ip: 15, firmware: 10, stage: 9, path: 9, target: 22, status: 7, seen: 4 }, progress: [24, 44] },
-  { minWidth: 110, fixed: { mark: 2, mac: 17, vendor: 13, ip: 15, firmware: 8, stage: 9, target: 14, status: 7 }, progress: [18, 36] },
-  { minWidth: 0, fixed: { mark: 2, mac: 17, firmware: 8, stage: 9, target: 12, status: 7 }, progress: [10, 30] },
+  { minWidth: 180, fixed: { mark: 2, mac: 17, vendor: 22, ip: 15, firmware: 10, stage: 11, path: 10, target: 22, status: 7, seen: 4 }, progress: [24, 44] },
+  { minWidth: 110, fixed: { mark: 2, mac: 17, vendor: 13, ip: 15, firmware: 8, stage: 11, target: 14, status: 7 }, progress: [18, 36] },
+  { minWidth: 0, fixed: { mark: 2, mac: 17, firmware: 8, stage: 11, target: 12, status: 7 }, progress: [10, 30] },
 ];
 
 /** Columns for a terminal `width` wide; the row stays one column short of the edge (no autowrap), and may end short of it on very wide terminals. */
@@ -65,21 +66,7 @@ export function tableColumns(width: number): Column[] {
   }));
 }
 
-export const stageLabels: Record<BootStage, string> = {
-  dhcp: 'DHCP',
-  nbp: 'NBP',
-  shim: 'shim',
-  grub: 'GRUB',
-  pxelinux: 'PXELINUX',
-  ipxe: 'iPXE',
-  script: 'script',
-  kernel: 'kernel',
-  initrd: 'initrd',
-  booted: 'booted',
-  installed: 'installed',
-};
-
-/** The strip keeps nine marks: the Secure Boot chain's shim and GRUB take the first and second loader's places. */
+/** The strip keeps one mark per place: the Secure Boot chain's shim and GRUB take the first and second loader's places. */
 const stripStages = bootStages.filter((stage) => stage !== 'shim' && stage !== 'grub');
 const stripSlot = (stage: BootStage): BootStage => (stage === 'shim' ? 'nbp' : stage === 'grub' ? 'pxelinux' : stage);
 
@@ -117,7 +104,7 @@ export function cellText(column: Column, row: ClientRow, now: number, isMarked: 
     case 'firmware':
       return fit(row.firmware, column.width);
     case 'stage':
-      return fit(stageLabels[row.record.stage], column.width);
+      return fit(stageCell(row.record, now), column.width);
     case 'path':
       return fit(pathStrip(row), column.width);
     case 'progress':

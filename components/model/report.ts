@@ -8,7 +8,7 @@ import type { ClientRecord } from '../../src/state/registry.js';
 import { firmwareChain, type ClientStatus } from './client-status.js';
 import { eventDetail, eventSummary, sourceLabels } from './event-text.js';
 import { formatBytes, formatDuration } from './format.js';
-import { stageLabels } from './columns.js';
+import { handedOffAt, stageLabels, stageSentence } from './stage-view.js';
 
 export interface ReportInput {
   readonly record: ClientRecord;
@@ -23,16 +23,22 @@ export interface ReportInput {
   readonly server: string;
 }
 
-/** "DHCP 1.2s → NBP 0.8s → iPXE …": each step with the time it took until the next one. */
+/**
+ * "DHCP 1.2s → NBP 0.8s → iPXE …": each step with the time it took until the next one. A machine handed to its
+ * kernel ends with "handed off 3m12s ago" (the "booted" step is that handoff).
+ */
 export function stagePathText(record: ClientRecord, now: number): string {
-  return record.path
-    .map((step, index) => {
-      const next = record.path[index + 1];
-      const took = (next ? next.at : now) - step.at;
-      const isCurrent = !next && record.stage !== 'booted' && record.stage !== 'installed';
-      return `${stageLabels[step.stage]} ${next ? formatDuration(took) : isCurrent ? `${formatDuration(took)}…` : ''}`.trim();
-    })
-    .join(' → ');
+  const handoff = handedOffAt(record, now);
+  const steps = record.path
+    .filter((step, index) => !(handoff !== undefined && step.stage === 'booted' && index === record.path.length - 1))
+    .map((step, index, kept) => {
+      const next = kept[index + 1];
+      const took = (next ? next.at : (handoff ?? now)) - step.at;
+      const isCurrent = !next && handoff === undefined && record.stage !== 'booted' && record.stage !== 'installed';
+      return `${stageLabels[step.stage]} ${next || handoff !== undefined ? formatDuration(took) : isCurrent ? `${formatDuration(took)}…` : ''}`.trim();
+    });
+  if (handoff !== undefined) steps.push(stageSentence(record, now));
+  return steps.join(' → ');
 }
 
 const iso = (time: number) => new Date(time).toISOString();
@@ -50,7 +56,7 @@ export function buildReport(input: ReportInput): string {
     `first seen   ${iso(record.firstSeen)}`,
     `last seen    ${iso(record.lastSeen)}`,
     `boot cycles  ${record.cycles}`,
-    `stage        ${stageLabels[record.stage]}`,
+    `stage        ${stageSentence(record, input.generatedAt)}`,
     `stage path   ${stagePathText(record, input.generatedAt)}`,
     `status       ${input.status.badge}${input.status.diagnosis ? ` — ${input.status.diagnosis}` : ''}`,
     `boots        ${JSON.stringify(input.target)}`,

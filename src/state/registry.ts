@@ -11,7 +11,7 @@ import { ClientKeys } from './client-keys.js';
 import { foldForeignServer, type ForeignServers } from './foreign-servers.js';
 import { foldRouterAdvert, noRouterAdverts, type RouterAdvertView } from './router-adverts.js';
 import { diagnose, newDiagnosisState, type DiagnosisOptions, type DiagnosisState, type Verdict } from './diagnosis.js';
-import { isIpxeBinary, stageForFile, stageIndex, type BootStage } from './stages.js';
+import { isBootProgramAgent, isIpxeBinary, stageForFile, stageIndex, type BootStage } from './stages.js';
 
 export interface TransferProgress {
   readonly file: string;
@@ -218,6 +218,14 @@ export class ClientRegistry {
         break;
       case 'http.request':
         if (event.route === 'script' && event.status < 400) record = advance(record, 'script', event.time);
+        else if (event.status < 400 && event.route !== 'beacon' && isPastKernel(record) && event.userAgent && !isBootProgramAgent(event.userAgent)) {
+          // The preseed or kickstart fetch: the system the boot program loaded asks for itself.
+          record = advance(record, 'installer', event.time);
+        }
+        break;
+      case 'syslog.line':
+        // iPXE logs too (DHCP option 7), under its own name; any other line after the kernel is the system's.
+        if (isPastKernel(record) && !/^ipxe$/i.test(event.app ?? '')) record = advance(record, 'installer', event.time);
         break;
       case 'boot.beacon':
         record = advance(record, event.beacon === 'booted' ? 'booted' : 'installed', event.time);
@@ -338,6 +346,11 @@ function identityOf(event: PxedeckEvent): { uuid?: string; duid?: string } {
     default:
       return {};
   }
+}
+
+/** The machine was handed its kernel: what is heard from it now comes from that system, not the boot program. */
+function isPastKernel(record: ClientRecord): boolean {
+  return stageIndex(record.stage) >= stageIndex('kernel');
 }
 
 function advance(record: ClientRecord, stage: BootStage, at: number): ClientRecord {

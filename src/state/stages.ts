@@ -1,5 +1,10 @@
-/** The boot path a machine walks, in order; a record's stage only moves forward within one boot cycle. */
-export const bootStages = ['dhcp', 'nbp', 'shim', 'grub', 'pxelinux', 'ipxe', 'script', 'kernel', 'initrd', 'booted', 'installed'] as const;
+/**
+ * The boot path a machine walks, in order; a record's stage only moves forward within one boot cycle.
+ * `booted`: the boot program handed the machine to its kernel (iPXE's beacon). `installer`: what runs after
+ * that was heard from (its syslog lines, its own HTTP requests such as the preseed fetch). `installed`: it
+ * reported the end (`/done`).
+ */
+export const bootStages = ['dhcp', 'nbp', 'shim', 'grub', 'pxelinux', 'ipxe', 'script', 'kernel', 'initrd', 'booted', 'installer', 'installed'] as const;
 export type BootStage = (typeof bootStages)[number];
 
 export function stageIndex(stage: BootStage): number {
@@ -34,4 +39,9 @@ export function stageForFile(file: string): BootStage {
   if (/(initrd|initramfs|\.cpio|\.img)/i.test(file)) return 'initrd';
   if (/(vmlinuz|kernel|bzimage|linux|\.krn|wimboot|memtest)/i.test(file)) return 'kernel';
   return 'nbp';
+}
+
+/** HTTP clients that are boot programs fetching their files, not the operating system they load. */
+export function isBootProgramAgent(userAgent: string | undefined): boolean {
+  return userAgent !== undefined && /^(iPXE|gPXE|Syslinux|PXELINUX|UefiHttpBoot|GRUB)\b/i.test(userAgent);
 }

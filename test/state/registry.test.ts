@@ -49,6 +49,83 @@ describe('client registry', () => {
   });
 });
 
+describe('client registry: after the kernel, what the machine runs is heard from as the installer stage', () => {
+  const ip = '10.0.0.100';
+  const http = (time: number, path: string, userAgent: string | undefined, route: 'file' | 'named-file' | 'beacon' = 'file', status = 200): PxedeckEvent => ({
+    kind: 'http.request',
+    time,
+    source: 'http',
+    ip,
+    method: 'GET',
+    path,
+    status,
+    route,
+    ...(userAgent && { userAgent }),
+  });
+  const syslog = (time: number, app: string | undefined, message: string): PxedeckEvent => ({
+    kind: 'syslog.line',
+    time,
+    source: 'syslog',
+    ip,
+    peer: `${ip}:514`,
+    facility: 'user',
+    severity: 'info',
+    ...(app && { app }),
+    message,
+  });
+  /** iPXE got its address, its script, the kernel and initrd, and said "booted". */
+  function bootedMachine(beacon = true): ClientRegistry {
+    const registry = new ClientRegistry();
+    registry.apply({ ...(received(1, 'iPXE x86 BIOS') as Extract<PxedeckEvent, { kind: 'dhcp.received' | 'dhcp.sent' }>), ip });
+    registry.apply({ kind: 'http.request', time: 2, source: 'http', ip, mac, method: 'GET', path: '/ipxe', status: 200, route: 'script', userAgent: 'iPXE/1.0.0' });
+    registry.apply({ kind: 'transfer.start', time: 3, source: 'http', ip, mac, file: '/local-1-linux', bytes: 0 });
+    registry.apply({ kind: 'transfer.start', time: 4, source: 'http', ip, mac, file: '/local-2-initrd.gz', bytes: 0 });
+    registry.apply({ kind: 'transfer.done', time: 5, source: 'http', ip, mac, file: '/local-2-initrd.gz', bytes: 10 });
+    registry.apply(http(5, '/local-2-initrd.gz', 'iPXE/1.0.0', 'named-file'));
+    if (beacon) registry.apply({ kind: 'boot.beacon', time: 6, source: 'http', beacon: 'booted', mac, ip });
+    return registry;
+  }
+
+  it('the preseed fetch by the installer (its own user agent) moves the machine past booted; its "done" to installed', () => {
+    const registry = bootedMachine();
+    expect(registry.get(mac)!.stage).toBe('booted');
+    registry.apply(http(60, '/files/preseed/debian.cfg', 'Wget'));
+    expect(registry.get(mac)!.stage).toBe('installer');
+    expect(registry.get(mac)!.path.map((step) => step.stage)).toEqual(['dhcp', 'ipxe', 'script', 'kernel', 'initrd', 'booted', 'installer']);
+    registry.apply({ kind: 'boot.beacon', time: 900, source: 'http', beacon: 'done', mac, ip });
+    expect(registry.get(mac)!.stage).toBe('installed');
+  });
+
+  it('a syslog line from the booted system is the installer stage, and it lands in that machine\'s log', () => {
+    const registry = bootedMachine();
+    registry.apply(syslog(50, 'netcfg', 'DEBUG: State is now 1'));
+    expect(registry.get(mac)).toMatchObject({ stage: 'installer', log: [expect.objectContaining({ message: 'DEBUG: State is now 1' })] });
+  });
+
+  it('without the beacon (PXELINUX direct), a line after the initrd still means the installer runs', () => {
+    const registry = bootedMachine(false);
+    expect(registry.get(mac)!.stage).toBe('initrd');
+    registry.apply(syslog(50, undefined, 'Starting system log daemon'));
+    expect(registry.get(mac)!.stage).toBe('installer');
+  });
+
+  it('boot programs are not the installer: iPXE\'s own syslog lines and downloads, a refused request, anything before the kernel', () => {
+    const registry = bootedMachine(false);
+    registry.apply(syslog(7, 'ipxe', 'http://10.0.0.1/local-2-initrd.gz... ok'));
+    registry.apply(http(8, '/local-3-extra.img', 'iPXE/1.0.0', 'named-file'));
+    registry.apply(http(9, '/files/lpxelinux-module.c32', 'Syslinux/6.04'));
+    registry.apply(http(10, '/files/preseed/missing.cfg', 'Wget', 'file', 404));
+    registry.apply(http(11, '/files/x', undefined));
+    expect(registry.get(mac)!.stage).toBe('initrd');
+
+    const early = new ClientRegistry();
+    early.apply({ ...(received(1, 'iPXE x86 BIOS') as Extract<PxedeckEvent, { kind: 'dhcp.received' | 'dhcp.sent' }>), ip });
+    early.apply(syslog(2, 'kernel', 'a line before any kernel was handed out'));
+    early.apply(http(3, '/files/preseed/debian.cfg', 'Wget'));
+    expect(early.get(mac)!.stage).toBe('ipxe');
+  });
+});
+
 describe('client registry: DHCPv6 clients fold into the machine they are', () => {
   const uuid = 'dcf8c27e-b9cb-4441-8b46-ed384d320980';
   /** The same UUID with its first three fields byte-swapped (how EDK2 firmware writes it into its DUID). */

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { clientStatus, firmwareNow, progressOf } from '../../../components/model/client-status.js';
-import type { PxedeckEvent } from '../../../src/state/events.js';
+import { stagePathText } from '../../../components/model/report.js';
+import { HANDOFF_QUIET_MS, stageCell, stageSentence } from '../../../components/model/stage-view.js';
+import type { PxedeckEvent, TransferEvent } from '../../../src/state/events.js';
 import { ClientRegistry } from '../../../src/state/registry.js';
 import { bootEvents, mac } from '../support/console-fixture.js';
 
@@ -70,5 +72,40 @@ describe('client status', () => {
     const record = recordAfter(bootEvents(machine, 1_000_000, 'script'));
     expect(clientStatus(record, { kind: 'hold' }, record.lastSeen + 100).badge).toBe('held');
     expect(clientStatus(record, { kind: 'ignore' }, record.lastSeen + 100).badge).toBe('ignored');
+  });
+
+  it('after the "booted" beacon the stage reads "handed off" with the time since, not "booted" forever', () => {
+    const record = recordAfter(bootEvents(machine, 1_000_000, 'booted'));
+    const now = record.lastSeen + 192_000;
+    expect(stageCell(record, now)).toBe('handoff 3m');
+    expect(stageSentence(record, now)).toBe('handed off 3m12s ago');
+    expect(stagePathText(record, now)).toMatch(/ → kernel 2\.5s → handed off 3m12s ago$/);
+    const status = clientStatus(record, menu, now);
+    expect(status.badge).toBe('done');
+    expect(status.diagnosis).toMatch(/handed to its kernel 3m12s ago; what runs now is not visible from here unless it reports/);
+  });
+
+  it('without a beacon (PXELINUX direct), a finished kernel download and silence is a handoff, not a stall at "kernel"', () => {
+    const events = bootEvents(machine, 1_000_000, 'booted').filter((event) => event.kind !== 'boot.beacon');
+    const record = recordAfter(events);
+    expect(record.stage).toBe('kernel');
+    expect(stageCell(record, record.lastSeen + 1000)).toBe('kernel');
+    expect(stageCell(record, record.lastSeen + HANDOFF_QUIET_MS + 40_000)).toBe('handoff 45s');
+    expect(clientStatus(record, menu, record.lastSeen + 600_000).badge).toBe('done');
+    // A download that failed is not handed off: it stays a failure.
+    const failed = recordAfter([...events.slice(0, -1), { ...(events.at(-1) as TransferEvent), kind: 'transfer.error', error: 'client went away' }]);
+    expect(stageCell(failed, failed.lastSeen + 600_000)).toBe('kernel');
+    expect(clientStatus(failed, menu, failed.lastSeen + 600_000).badge).toBe('failed');
+  });
+
+  it('an installer heard from (syslog) is its own stage: booting while it reports, done when it says so', () => {
+    const events = bootEvents(machine, 1_000_000, 'booted');
+    const last = events.at(-1)!.time;
+    const line: PxedeckEvent = { kind: 'syslog.line', time: last + 60_000, source: 'syslog', mac: machine, ip: '10.77.0.50', peer: '10.77.0.50:514', facility: 'user', severity: 'info', app: 'netcfg', message: 'DEBUG: State is now 1' };
+    const record = recordAfter([...events, line]);
+    expect(stageCell(record, line.time + 120_000)).toBe('installer');
+    expect(clientStatus(record, menu, line.time + 120_000)).toMatchObject({ badge: 'booting', diagnosis: expect.stringMatching(/last heard 2m00s ago/) });
+    const done: PxedeckEvent = { kind: 'boot.beacon', time: line.time + 600_000, source: 'http', mac: machine, ip: '10.77.0.50', beacon: 'done' };
+    expect(clientStatus(recordAfter([...events, line, done]), menu, done.time + 10).badge).toBe('done');
   });
 });

@@ -156,6 +156,9 @@ export async function createLab(opts: { keepDir?: boolean } = {}): Promise<Lab> 
     const ip6 = o.ip6 ?? `fd77::${n + 1}`;
     // nodad: the address is usable at once instead of after ~2 s of duplicate detection.
     await ipIn(ns, 'addr', 'add', `${ip6}/64`, 'dev', iface, 'nodad');
+    // A lab box is configured by hand: a router advertising on the segment (dnsmasq, pxedeck itself) must not
+    // give it a default route, or pxedeck there would take the bench for an uplink and refuse full DHCP.
+    await exec(ns, 'sysctl', ['-q', '-w', `net.ipv6.conf.${iface}.accept_ra=0`]);
     await ipIn(ns, 'link', 'set', iface, 'up');
     return { ns, iface, ip4: o.ip4, ip6 };
   };
