@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { missingBinaryHint } from '../boot/boot-binaries.js';
 import { scanBootFiles } from '../servers/boot-files.js';
+import type { ConfinedFile } from '../servers/files/confined-open.js';
 import type { TftpClient, VirtualFile } from '../servers/tftp/server.js';
 import type { BootPlanner } from '../state/boot-plans.js';
 
@@ -21,7 +22,7 @@ export interface BootFileResolver {
   resolveTftp(path: string, client: TftpClient): VirtualFile | null;
   readonly httpRoots: ReadonlyArray<{ readonly prefix: string; readonly dir: string }>;
   /** Files served by name at the HTTP root. */
-  namedFiles(): ReadonlyMap<string, string>;
+  namedFiles(): ReadonlyMap<string, ConfinedFile>;
 }
 
 export interface BootFileResolverOptions {
@@ -35,6 +36,12 @@ export function createBootFileResolver({ bootDir, presetsDir, planner, warn }: B
   mkdirSync(bootDir, { recursive: true });
   const catalog = scanBootFiles(bootDir);
   for (const file of expectedBinaries) if (!catalog.names.has(file)) warn(missingBinaryHint(file));
+  if (catalog.escaping.length > 0) {
+    warn(
+      `not served: ${catalog.escaping.join(', ')} — ${catalog.escaping.length === 1 ? 'this link leads' : 'these links lead'} out of the boot directory ${bootDir}; ` +
+        'fix: copy the file into it (links that stay inside it work), or name it with --kernel/--initrd',
+    );
+  }
   return {
     bootDir,
     binaries: () => catalog.names,
@@ -43,7 +50,7 @@ export function createBootFileResolver({ bootDir, presetsDir, planner, warn }: B
       if (config !== null) return config;
       const name = path.replace(/^\/+/, '');
       const file = catalog.files.get(name) ?? planner.localFiles().get(name);
-      return file ? { path: file } : null;
+      return file ?? null;
     },
     httpRoots: [
       { prefix: '/files', dir: bootDir },

@@ -2,7 +2,7 @@
  * Where pxedeck keeps its state and which settings a run uses: settings.json with the command-line flags
  * over it, and the default boot target (quick mode's kernel when given).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +48,14 @@ export function loadSettings(cli: CliOptions): Settings {
   };
 }
 
+function realOrResolved(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
 /**
  * Quick mode (`--kernel`, `--iso`) makes that kernel or ISO the default; otherwise the saved default target.
  * An ISO's profile id is its file's (the runtime corrects it if a YAML profile already has that id).
@@ -55,7 +63,8 @@ export function loadSettings(cli: CliOptions): Settings {
 export function defaultTargetOf(cli: CliOptions, settings: Settings): BootTarget {
   if (cli.iso) return { kind: 'profile', profile: isoProfileId(basename(cli.iso)) };
   if (cli.kernel) {
-    const local = (source: string) => (/^https?:\/\//i.test(source) ? source : resolve(source));
+    // The real path: a kernel named through a link (/boot/vmlinuz) is served from where it lies.
+    const local = (source: string) => (/^https?:\/\//i.test(source) ? source : realOrResolved(source));
     return { kind: 'inline', kernel: local(cli.kernel), initrds: (cli.initrds ?? []).map(local), cmdline: cli.cmdline ?? '' };
   }
   return parseTargetSetting(settings.defaultTarget)!;

@@ -1,9 +1,17 @@
 /**
  * Where boot binaries come from: the operator's boot directory first, then the paths Debian, Ubuntu and
- * Fedora packages install them to. Only plain files count; the catalog maps a file name to its real path.
+ * Fedora packages install them to. Only plain files count. Each entry names the directory that confines it
+ * (served through src/servers/files/confined-open.ts, like every other file):
+ * - a boot directory entry is confined to the boot directory: a symlink that leads out of it (a netboot
+ *   tarball's `passwd -> /etc/passwd`) is no boot file, and the scan names it so the operator can fix it;
+ *   a symlink that stays inside keeps working;
+ * - a package path entry is the distribution's (root-only directories): its link is followed once, here
+ *   (Debian's /usr/lib/ipxe/ipxe.efi -> /boot/ipxe.efi), and the file is confined to the directory it
+ *   resolved to.
  */
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { isInside, type ConfinedFile } from './files/confined-open.js';
 
 /** Package paths, most specific first (Debian/Ubuntu, then Fedora/RHEL). */
 export const packageBootPaths: readonly string[] = [
@@ -16,18 +24,28 @@ export const packageBootPaths: readonly string[] = [
 
 export interface BootFileCatalog {
   readonly bootDir?: string;
-  /** File name → absolute real path. */
-  readonly files: ReadonlyMap<string, string>;
+  /** File name → where it is served from. */
+  readonly files: ReadonlyMap<string, ConfinedFile>;
   readonly names: ReadonlySet<string>;
+  /** Boot directory entries left out because they lead outside it: `name -> target`. */
+  readonly escaping: readonly string[];
 }
 
-function plainFiles(dir: string): Array<[string, string]> {
+function listNames(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  const found: Array<[string, string]> = [];
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function packageFiles(dir: string): Array<[string, ConfinedFile]> {
+  const found: Array<[string, ConfinedFile]> = [];
+  for (const name of listNames(dir)) {
     try {
-      if (statSync(path).isFile()) found.push([name, realpathSync(path)]);
+      const real = realpathSync(join(dir, name));
+      if (statSync(real).isFile()) found.push([name, { root: dirname(real), path: basename(real) }]);
     } catch {
       // A dangling link in a package directory is not a boot file.
     }
@@ -35,9 +53,34 @@ function plainFiles(dir: string): Array<[string, string]> {
   return found;
 }
 
+function bootDirFiles(bootDir: string, escaping: string[]): Array<[string, ConfinedFile]> {
+  let rootReal: string;
+  try {
+    rootReal = realpathSync(bootDir);
+  } catch {
+    return [];
+  }
+  const found: Array<[string, ConfinedFile]> = [];
+  for (const name of listNames(bootDir)) {
+    const path = join(bootDir, name);
+    try {
+      const real = realpathSync(path);
+      if (!isInside(rootReal, real)) {
+        escaping.push(`${name} -> ${real}`);
+        continue;
+      }
+      if (statSync(real).isFile()) found.push([name, { root: bootDir, path: name }]);
+    } catch {
+      // A dangling link is not a boot file either (asked for, it is not found).
+    }
+  }
+  return found;
+}
+
 export function scanBootFiles(bootDir?: string, searchPaths: readonly string[] = packageBootPaths): BootFileCatalog {
-  const files = new Map<string, string>();
-  for (const dir of [...searchPaths].reverse()) for (const [name, path] of plainFiles(dir)) files.set(name, path);
-  if (bootDir) for (const [name, path] of plainFiles(bootDir)) files.set(name, path);
-  return { ...(bootDir && { bootDir }), files, names: new Set(files.keys()) };
+  const files = new Map<string, ConfinedFile>();
+  const escaping: string[] = [];
+  for (const dir of [...searchPaths].reverse()) for (const [name, file] of packageFiles(dir)) files.set(name, file);
+  if (bootDir) for (const [name, file] of bootDirFiles(bootDir, escaping)) files.set(name, file);
+  return { ...(bootDir && { bootDir }), files, names: new Set(files.keys()), escaping };
 }

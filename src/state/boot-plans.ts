@@ -10,6 +10,7 @@ import { isoFileUrlPath, parseIsoSource } from '../boot/iso/iso-profile.js';
 import type { Source } from '../boot/profile.js';
 import { renderPxelinuxConfig, type PxelinuxContext } from '../boot/pxelinux-config.js';
 import type { MachineContext } from '../boot/render-context.js';
+import type { ConfinedFile } from '../servers/files/confined-open.js';
 import { parseMac, type Mac } from '../protocol/mac.js';
 import type { AssignmentStore } from './assignments.js';
 import type { ClientPolicyStore } from './client-policies.js';
@@ -41,8 +42,11 @@ export interface BootPlanner {
   sourceUrl(source: Source): string;
   /** Upstream cache id → URL, for the HTTP server. */
   upstreamUrl(id: string): string | undefined;
-  /** Absolute local files named by quick mode or `assign --kernel`: URL name → path, served at the root. */
-  localFiles(): ReadonlyMap<string, string>;
+  /**
+   * Absolute local files named by the operator (quick mode, `pxedeck assign --kernel`): URL name → the file,
+   * served at the root, confined to its own directory.
+   */
+  localFiles(): ReadonlyMap<string, ConfinedFile>;
   target(mac: Mac): BootTarget;
 }
 
@@ -52,12 +56,17 @@ export function upstreamId(url: string): string {
 
 export function createBootPlanner(options: BootPlannerOptions): BootPlanner {
   const upstream = new Map<string, string>();
-  const local = new Map<string, string>();
+  const local = new Map<string, ConfinedFile>();
 
-  /** Only the operator names absolute paths (profiles are confined to the boot directory when loaded). */
+  /**
+   * Only the operator names absolute paths (profiles are confined to the boot directory when loaded, the
+   * control API to URLs and the boot directory): served like every file, through confinement to its own
+   * directory, so a symlink put in its place later cannot lead elsewhere.
+   */
   function localName(path: string): string {
-    const name = `local-${upstreamId(path).slice(0, 8)}-${(path.split('/').pop() || 'file').replace(/[^A-Za-z0-9._-]/g, '_')}`;
-    local.set(name, path);
+    const base = path.split('/').pop() || 'file';
+    const name = `local-${upstreamId(path).slice(0, 8)}-${base.replace(/[^A-Za-z0-9._-]/g, '_')}`;
+    local.set(name, { root: path.slice(0, path.length - base.length) || '/', path: base });
     return name;
   }
 

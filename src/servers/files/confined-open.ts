@@ -1,9 +1,11 @@
 /**
- * The disk half of confinement, shared by the TFTP and HTTP servers: a request path (already checked
- * lexically by each protocol's own parser) is joined under the root, resolved through every symlink and
- * checked against the root's real path, opened without following a final symlink, and the open descriptor
- * checked once more (Linux /proc), so a symlink swapped in between check and open cannot lead outside
- * either. Only regular files are served; a FIFO must not hang a worker thread (O_NONBLOCK).
+ * The disk half of confinement, the one path every file served by TFTP and HTTP takes: a request path
+ * (already checked lexically by each protocol's own parser), or a file the server named itself (a catalog
+ * entry, quick mode's kernel, a cache entry: a `ConfinedFile`), is joined under its root, resolved through
+ * every symlink and checked against the root's real path, opened without following a final symlink, and
+ * the open descriptor checked once more (Linux /proc), so a symlink swapped in between check and open
+ * cannot lead outside either. Only regular files are served; a FIFO must not hang a worker thread
+ * (O_NONBLOCK). Symlinks that stay inside the root keep working (netboot tarballs are full of them).
  */
 import { constants, type Stats } from 'node:fs';
 import { open, readlink, realpath, type FileHandle } from 'node:fs/promises';
@@ -47,8 +49,27 @@ export async function openInRoot(rootReal: string, path: string | readonly strin
   return openRegularFile(real, rootReal);
 }
 
-/** Opens a regular file the server chose itself (a named file, a cache entry); with `rootReal`, it must stay inside. */
-export async function openRegularFile(path: string, rootReal?: string): Promise<OpenedFile> {
+/** A file served by name (a catalog entry, a local file, a cache entry): `path` under `root`, and only while it resolves inside. */
+export interface ConfinedFile {
+  /** The directory that confines it (need not be a real path). */
+  readonly root: string;
+  /** Relative to `root`. */
+  readonly path: string;
+}
+
+/** The root's real path is read on every open: a boot directory replaced by a link later confines to its new target, never to the old one. */
+export async function openConfined(file: ConfinedFile): Promise<OpenedFile> {
+  let rootReal: string;
+  try {
+    rootReal = await realpath(file.root);
+  } catch (error) {
+    return openFailure(error, 'resolve');
+  }
+  return openInRoot(rootReal, file.path);
+}
+
+/** Opens a regular file that must stay inside `rootReal`. */
+async function openRegularFile(path: string, rootReal: string): Promise<OpenedFile> {
   let handle: FileHandle;
   try {
     handle = await open(path, OPEN_FLAGS);
@@ -61,12 +82,10 @@ export async function openRegularFile(path: string, rootReal?: string): Promise<
       await handle.close();
       return stats.isDirectory() ? { kind: 'directory' } : { kind: 'refused', reason: 'not a regular file' };
     }
-    if (rootReal !== undefined) {
-      const opened = await descriptorPath(handle.fd);
-      if (opened !== undefined && !isInside(rootReal, opened)) {
-        await handle.close();
-        return { kind: 'refused', reason: 'opened file lies outside the root' };
-      }
+    const opened = await descriptorPath(handle.fd);
+    if (opened !== undefined && !isInside(rootReal, opened)) {
+      await handle.close();
+      return { kind: 'refused', reason: 'opened file lies outside the root' };
     }
     return { kind: 'file', handle, stats, path };
   } catch (error) {

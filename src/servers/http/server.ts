@@ -14,7 +14,7 @@ import { hostPort, isSafeHostHeader, normalizeIp, urlAuthority } from './address
 import { parseScriptQuery, renderBootScript, type ScriptRequest } from './boot-script.js';
 import { parseRange } from './conditional.js';
 import { refusedText, type ConnectionLimits } from './connection-limits.js';
-import { openInRoot, openRegularFile, type OpenedFile } from '../files/confined-open.js';
+import { openConfined, openInRoot, type ConfinedFile, type OpenedFile } from '../files/confined-open.js';
 import { contentTypeFor, fileBody, sendFile, streamBody } from './file-response.js';
 import { closeAll, listenAll, type HttpBind } from './listen.js';
 import { TransferMeter, DEFAULT_PROGRESS_INTERVAL_MS } from './transfer-meter.js';
@@ -39,8 +39,8 @@ export interface HttpServerOptions {
   readonly renderIpxeScript: (request: ScriptRequest) => Promise<RenderResult>;
   /** Directories served under URL prefixes, e.g. `{ prefix: '/files', dir }`; the longest matching prefix wins. */
   readonly roots: ReadonlyArray<{ readonly prefix: string; readonly dir: string }>;
-  /** Single files at the URL root by name (iPXE EFI binaries for UEFI HTTP Boot): name → absolute path. */
-  readonly namedFiles?: () => ReadonlyMap<string, string>;
+  /** Single files at the URL root by name (iPXE EFI binaries for UEFI HTTP Boot), each confined to its own root. */
+  readonly namedFiles?: () => ReadonlyMap<string, ConfinedFile>;
   /**
    * Upstream sources, served at `/upstream/<id>/<name>`. `lookup(id)` gives the origin URL: a file URL
    * (then `<name>` is only the name the client sees, which iPXE uses as the image name), or a URL ending
@@ -255,7 +255,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     const named = segments.length === 1 ? options.namedFiles?.().get(segments[0]!) : undefined;
     if (named !== undefined) {
       exchange.route = 'named-file';
-      if (await serveOpenResult(req, res, await openRegularFile(named), `/${segments[0]}`)) return;
+      if (await serveOpenResult(req, res, await openConfined(named), `/${segments[0]}`)) return;
     }
     for (const root of roots) {
       const rest = stripPrefix(segments, root.prefix);

@@ -14,7 +14,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import type { Emit, UpstreamCacheEvent } from '../events.js';
-import { openRegularFile, type OpenedFile } from '../files/confined-open.js';
+import { openConfined, type OpenedFile } from '../files/confined-open.js';
 import { CacheIndex, type CacheEntry } from './cache-index.js';
 import { cacheLimitBytes } from './cache-limit.js';
 import { CacheSpace, formatSize } from './cache-space.js';
@@ -138,7 +138,7 @@ export class UpstreamCache {
           return decision;
         }
         if (decision.kind === 'downloading') return { kind: 'downloading', download: decision.download, release };
-        const opened = await openRegularFile(this.#index.pathOf(decision.entry.file));
+        const opened = await openConfined({ root: this.options.cacheDir, path: decision.entry.file });
         if (opened.kind !== 'file') continue;
         this.#touch(decision.entry);
         if (decision.staleBecause !== undefined) this.#emitCache('upstream.stale', decision.entry, { error: decision.staleBecause });

@@ -17,7 +17,7 @@ import {
 import { decode, encode, ERROR_CODES, type RequestPacket } from '../../protocol/tftp/packet.js';
 import { normalizeRequestPath, type AbsolutePathPolicy } from '../../protocol/tftp/path.js';
 import type { Emit, TransferEvent } from '../events.js';
-import { openInRoot, openRegularFile, type OpenedFile } from '../files/confined-open.js';
+import { openConfined, openInRoot, type ConfinedFile, type OpenedFile } from '../files/confined-open.js';
 import { onDatagram, sendDatagram } from '../net/datagram-guard.js';
 import type { RunOutcome, RunningTransfer, SourceSpec } from './run-transfer.js';
 import { createWorkerRunner, inThreadRunner, type TransferRunner } from './transfer-pool.js';
@@ -38,10 +38,10 @@ export interface TftpClient {
 
 /**
  * What the boot core answers for a requested path: content to serve (a string is sent as UTF-8), a file
- * it chose itself (`{ path }`, absolute, served without root confinement because the boot core is trusted
- * code, not the client), or nothing (null/undefined: look in the roots).
+ * it named itself (a catalog entry, quick mode's kernel: opened through the same confinement as any
+ * request, inside its own root), or nothing (null/undefined: look in the roots).
  */
-export type VirtualFile = Buffer | string | { readonly path: string } | null | undefined;
+export type VirtualFile = Buffer | string | ConfinedFile | null | undefined;
 
 export interface TftpServerOptions {
   readonly bind: TftpBind | readonly TftpBind[];
@@ -144,7 +144,7 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
     const virtual = options.resolveVirtual ? await options.resolveVirtual(path, client) : undefined;
     if (typeof virtual === 'string') return { kind: 'memory', content: Buffer.from(virtual, 'utf8') };
     if (Buffer.isBuffer(virtual)) return { kind: 'memory', content: virtual };
-    if (virtual && typeof virtual === 'object') return openRegularFile(virtual.path);
+    if (virtual && typeof virtual === 'object') return openConfined(virtual);
     for (const root of roots) {
       let rootReal: string;
       try {

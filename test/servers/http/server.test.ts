@@ -210,7 +210,7 @@ describe('files', () => {
   it('serves named files at the root before the roots, and nothing below a named file', async () => {
     const { base } = await start({
       roots: [{ prefix: '/', dir: root }],
-      namedFiles: () => new Map([['snponly.efi', join(scratch.dir, 'snponly.efi')], ['ipxe.efi', join(scratch.dir, 'snponly.efi')]]),
+      namedFiles: () => new Map([['snponly.efi', { root: scratch.dir, path: 'snponly.efi' }], ['ipxe.efi', { root: scratch.dir, path: 'snponly.efi' }]]),
     });
     const named = await fetch(`${base}/snponly.efi`);
     expect(named.status).toBe(200);

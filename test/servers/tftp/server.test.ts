@@ -298,7 +298,7 @@ describe('requests and events', () => {
       resolveVirtual: (path, client) => {
         if (path === 'pxelinux.cfg/01-52-54-00-12-34-56') return `DEFAULT boot\n# for ${client.mac} at ${client.address}\n`;
         if (path === 'virtual.bin') return Buffer.from([1, 2, 3]);
-        if (path === 'chosen.bin') return { path: join(outside, 'chosen.bin') };
+        if (path === 'chosen.bin') return { root: outside, path: 'chosen.bin' };
         if (path === 'broken') throw new Error('planner failed');
         return null;
       },
