@@ -223,8 +223,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     if (answer.kind === 'missing') return refuse(res, 404, 'not found in any ISO');
     if (answer.kind === 'refused') return refuse(res, answer.status, answer.reason);
     const { slice } = answer;
-    const opened = await openRegularFile(slice.path);
-    if (opened.kind !== 'file') return refuse(res, 503, `${slice.path} cannot be opened now`);
+    const opened = await openConfined(slice.file);
+    if (opened.kind === 'refused') return refuse(res, 403, `${slice.file.path}: ${opened.reason}`);
+    if (opened.kind !== 'file') return refuse(res, 503, `${slice.file.path} cannot be opened now`);
     try {
       // The extents were read from the image as it was; a replaced image would send wrong bytes.
       if (opened.stats.size !== slice.image.size || opened.stats.mtimeMs !== slice.image.mtimeMs) return refuse(res, 503, 'the ISO changed on disk since pxedeck read it');

@@ -4,6 +4,7 @@
  * multi-extent files past 4 GiB) merge into one range, sent with sendfile like any file; scattered ones
  * are read piece by piece into the response.
  */
+import type { ConfinedFile } from '../files/confined-open.js';
 import type { ServerResponse } from 'node:http';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
@@ -16,14 +17,14 @@ export interface SlicePiece {
 }
 
 export interface FileSlice {
-  /** The file holding the bytes (an ISO image). */
-  readonly path: string;
+  /** The file holding the bytes (an ISO image), opened through confinement like every served file. */
+  readonly file: ConfinedFile;
   /** The name the client sees (content type, events). */
   readonly name: string;
-  /** The file's bytes, in order, as ranges of `path`. */
+  /** The file's bytes, in order, as ranges of `file`. */
   readonly pieces: readonly SlicePiece[];
   readonly size: number;
-  /** What `path` looked like when the pieces were read from it: if it changed since, they are stale. */
+  /** What `file` looked like when the pieces were read from it: if it changed since, they are stale. */
   readonly image: { readonly size: number; readonly mtimeMs: number };
 }
 

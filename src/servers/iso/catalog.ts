@@ -4,12 +4,13 @@
  * until it changes on disk. It answers the HTTP server's `/iso/...` requests with the byte ranges of the
  * image to send: the whole image, or the extents of one file inside it. Nothing is extracted.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { planPaths, type IsoRecognition } from '../../boot/iso/plan.js';
 import { recognizeIso } from '../../boot/iso/recognize.js';
 import { IsoImage, type Extent, type ReadAt } from '../../protocol/iso9660/image.js';
+import { isInside, type ConfinedFile } from '../files/confined-open.js';
 import type { FileSlice, SliceAnswer } from '../http/slice-body.js';
 import { readSnapshot } from './snapshot-reader.js';
 
@@ -48,6 +49,8 @@ export const MAX_ISOS = 256;
 
 interface Opened {
   readonly entry: IsoCatalogEntry;
+  /** Where its bytes are served from: its directory confines it (see confined-open.ts). */
+  readonly file: ConfinedFile;
   readonly handle?: FileHandle;
   readonly image?: IsoImage;
 }
@@ -60,19 +63,42 @@ function readerOf(handle: FileHandle): ReadAt {
   };
 }
 
-function isoFilesIn(directory: string): string[] {
+/** A watched directory's ISOs, each confined to that directory. */
+function isoFilesIn(directory: string): ConfinedFile[] {
   if (!existsSync(directory)) return [];
   try {
     return readdirSync(directory)
       .filter((name) => name.toLowerCase().endsWith('.iso'))
       .sort()
-      .map((name) => join(directory, name));
+      .map((name) => ({ root: directory, path: name }));
   } catch {
     return [];
   }
 }
 
-async function openIso(path: string, id: string, size: number, mtimeMs: number, bootFiles: ReadonlySet<string>): Promise<Opened> {
+/** An ISO the operator named (`--iso`): by its real path, confined to the directory it lies in. */
+function namedIso(file: string): ConfinedFile {
+  let real = resolve(file);
+  try {
+    real = realpathSync(real);
+  } catch {
+    // Missing: reported as such when it is opened.
+  }
+  return { root: dirname(real), path: basename(real) };
+}
+
+/** Why a catalogued name is no ISO to serve (a link out of its directory), or undefined. */
+function escapes(file: ConfinedFile): string | undefined {
+  try {
+    const rootReal = realpathSync(file.root);
+    const real = realpathSync(join(file.root, file.path));
+    return isInside(rootReal, real) ? undefined : `it is a link out of ${file.root} (to ${real}): not served; copy the ISO into ${file.root} or name it with --iso`;
+  } catch {
+    return undefined;
+  }
+}
+
+async function openIso(path: string, id: string, size: number, mtimeMs: number, bootFiles: ReadonlySet<string>): Promise<Omit<Opened, 'file'>> {
   const fileName = basename(path);
   const base = { id, path, fileName, size, mtimeMs };
   let handle: FileHandle | undefined;
@@ -105,17 +131,26 @@ export function createIsoCatalog(options: IsoCatalogOptions): IsoCatalog {
   let refreshing: Promise<void> | undefined;
 
   const scan = async (): Promise<void> => {
-    const explicit = (options.files ?? []).map((file) => resolve(file));
-    const found = [...new Set([...explicit, ...options.directories.flatMap((directory) => isoFilesIn(resolve(directory)))])].slice(0, MAX_ISOS);
+    const explicit = (options.files ?? []).map(namedIso);
+    const candidates = [...explicit, ...options.directories.flatMap((directory) => isoFilesIn(resolve(directory)))];
+    const files = new Map(candidates.map((file) => [join(file.root, file.path), file] as const));
+    const found = [...files.keys()].slice(0, MAX_ISOS);
     const next = new Map<string, Opened>();
     const usedIds = new Set<string>();
     for (const path of found) {
+      const file = files.get(path)!;
+      const escaping = escapes(file);
+      if (escaping !== undefined) {
+        const id = uniqueId(options.idFor(basename(path)), usedIds);
+        next.set(path, { file, entry: { id, path, fileName: basename(path), size: 0, mtimeMs: 0, recognition: { ok: false, reason: escaping } } });
+        continue;
+      }
       let stats;
       try {
         stats = statSync(path);
       } catch (error) {
         const id = uniqueId(options.idFor(basename(path)), usedIds);
-        next.set(path, { entry: { id, path, fileName: basename(path), size: 0, mtimeMs: 0, recognition: { ok: false, reason: `cannot be opened: ${(error as Error).message}` } } });
+        next.set(path, { file, entry: { id, path, fileName: basename(path), size: 0, mtimeMs: 0, recognition: { ok: false, reason: `cannot be opened: ${(error as Error).message}` } } });
         continue;
       }
       if (!stats.isFile()) continue;
@@ -127,7 +162,7 @@ export function createIsoCatalog(options: IsoCatalogOptions): IsoCatalog {
       }
       await previous?.handle?.close().catch(() => undefined);
       const id = uniqueId(options.idFor(basename(path)), usedIds);
-      next.set(path, await openIso(path, id, stats.size, stats.mtimeMs, options.bootFiles()));
+      next.set(path, { ...(await openIso(path, id, stats.size, stats.mtimeMs, options.bootFiles())), file });
     }
     for (const [path, old] of opened) if (!next.has(path)) await old.handle?.close().catch(() => undefined);
     opened = next;
@@ -172,7 +207,7 @@ export function createIsoCatalog(options: IsoCatalogOptions): IsoCatalog {
 }
 
 function sliceOf(item: Opened, name: string, pieces: readonly Extent[], size: number): FileSlice {
-  return { path: item.entry.path, name, pieces, size, image: { size: item.entry.size, mtimeMs: item.entry.mtimeMs } };
+  return { file: item.file, name, pieces, size, image: { size: item.entry.size, mtimeMs: item.entry.mtimeMs } };
 }
 
 function uniqueId(id: string, used: Set<string>): string {

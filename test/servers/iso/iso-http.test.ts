@@ -1,6 +1,6 @@
 // ISOs served over HTTP by a real server on loopback: the image itself and files inside it, with Range,
 // straight from the image's extents (no extraction), including a file past 4 GiB; stale and broken images.
-import { copyFileSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isoProfileId } from '../../../src/boot/iso/iso-profile.js';
@@ -52,6 +52,9 @@ describe.skipIf(skip !== undefined)(`ISO files over HTTP${skip ? ` (skipped: ${s
     copyFileSync(built.path, join(isoDir, `${id}.iso`));
     imageBytes = readFileSync(join(isoDir, `${id}.iso`));
     writeFileSync(join(isoDir, 'broken.iso'), Buffer.alloc(40_000, 1));
+    // A link out of the watched directory (a real ISO elsewhere) is not served; one inside it is.
+    symlinkSync(built.path, join(isoDir, 'escaping-link.iso'));
+    symlinkSync(`${id}.iso`, join(isoDir, 'inside-link.iso'));
     catalog = createIsoCatalog({ directories: [isoDir], files: [largeFileIso(join(repoRoot, '.cache'))], bootFiles: () => new Set(), idFor: isoProfileId });
     await catalog.refresh();
     http = await startServer({ roots: [], isoFiles: (rest) => catalog.resolve(rest) });
@@ -70,6 +73,15 @@ describe.skipIf(skip !== undefined)(`ISO files over HTTP${skip ? ` (skipped: ${s
     expect(ubuntu.recognition).toMatchObject({ ok: true, plan: { layout: 'ubuntu-casper', distribution: 'Ubuntu-Server', version: '24.04.1 LTS' } });
     const broken = entries.find((entry) => entry.id === 'broken')!;
     expect(broken.recognition).toMatchObject({ ok: false, reason: expect.stringMatching(/cannot be read as an ISO 9660 image: no ISO 9660 volume descriptor/) });
+  });
+
+  it('serves an ISO linked from inside the watched directory, never one a link leads out to', async () => {
+    const escaping = catalog.entries().find((entry) => entry.id === 'escaping-link')!;
+    expect(escaping.recognition).toMatchObject({ ok: false, reason: expect.stringMatching(/is a link out of .*isos \(to .*\): not served/) });
+    expect((await fetch(`${http.base}/iso/escaping-link.iso`)).status).toBe(404);
+    expect((await fetch(`${http.base}/iso/escaping-link/casper/initrd`)).status).toBe(404);
+    const inside = await fetch(`${http.base}/iso/inside-link/casper/initrd`);
+    expect(await inside.text()).toBe('initrd bytes\n');
   });
 
   it('serves the image itself, whole and by Range', async () => {
