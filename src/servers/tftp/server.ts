@@ -21,7 +21,7 @@ import { openConfined, openInRoot, type ConfinedFile, type OpenedFile } from '..
 import { onDatagram, sendDatagram } from '../net/datagram-guard.js';
 import type { RunOutcome, RunningTransfer, SourceSpec } from './run-transfer.js';
 import { createWorkerRunner, inThreadRunner, type TransferRunner } from './transfer-pool.js';
-import { DEFAULT_RETRANSMIT, type RetransmitPolicy } from './transfer.js';
+import { DEFAULT_RETRANSMIT, type RetransmitPolicy } from './retransmit.js';
 import { bindUdpSocket, closeUdpSocket, newUdpSocket } from './udp-socket.js';
 
 export interface TftpBind {

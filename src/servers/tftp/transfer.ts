@@ -1,6 +1,6 @@
 /**
- * One read transfer: its own socket (the TID), a ring of packet buffers filled ahead by the block source,
- * the RFC 7440 window, and retransmission.
+ * One read transfer: its own socket (the TID), the RFC 7440 window over a ring of packets filled ahead by
+ * the block source (block-ring.ts), and retransmission.
  *
  * Block numbers are kept absolute (1, 2, … past 65535) and only the low 16 bits go on the wire, so block
  * wrap needs no special case. Acknowledgement rules:
@@ -20,23 +20,9 @@ import { encode, ERROR_CODES, OPCODES, type TftpOption } from '../../protocol/tf
 import { sendDatagram } from '../net/datagram-guard.js';
 import type { NativePeer } from '../net/native-peer.js';
 import type { BlockSource } from './block-source.js';
+import { BlockRing } from './block-ring.js';
+import type { RetransmitPolicy } from './retransmit.js';
 import { MAX_GSO_PAYLOAD, MAX_SEGMENTS } from './udp-segmentation.js';
-
-export interface RetransmitPolicy {
-  /** First retransmission after this long without an answer. */
-  readonly initialMs: number;
-  /** Backoff doubles the wait up to this. */
-  readonly maxMs: number;
-  /** Retransmissions of the same packet before the transfer is abandoned. */
-  readonly retries: number;
-}
-
-/**
- * 1 s, 2 s, 4 s, 8 s, 8 s, 8 s, then give up (31 s of silence). The wait must grow past the clients' own
- * timeouts (atftp 5 s, EDK2 ~4 s): atftp answers a repeated window with one ACK only, and if that ACK is
- * lost too it waits for its own timer, which our retransmissions keep resetting while they come faster.
- */
-export const DEFAULT_RETRANSMIT: RetransmitPolicy = { initialMs: 1000, maxMs: 8000, retries: 6 };
 
 export interface TransferPeer {
   readonly address: string;
@@ -94,36 +80,22 @@ export interface TransferInit {
 
 type Phase = 'oack' | 'data' | 'finished';
 
-const MAX_READ_BLOCKS = 1024;
-
 export class Transfer {
   private phase: Phase;
   private readonly socket: Socket;
   private readonly peer: TransferPeer;
   private readonly source: BlockSource;
-  private readonly blksize: number;
   private readonly windowsize: number;
   private readonly retransmit: RetransmitPolicy;
   private readonly oackPacket: Buffer | undefined;
   private readonly announcesSize: boolean;
 
-  private readonly ringSize: number;
-  private readonly slots: Buffer[] = [];
-  private readonly fullViews: Buffer[] = [];
-  private readonly lengths: Int32Array;
+  private readonly ring: BlockRing;
   /** Packets per send when the kernel segments for us; 0 sends one by one. */
   private batchSegments: number;
 
-  /** Last block number; Infinity until a short read finds it when the size is unknown. */
-  private lastBlock: number;
-  private readonly lastLength: number;
   /** First unacknowledged block. */
   private base = 1;
-  /** Highest block whose data sits in the ring. */
-  private loaded = 0;
-  private reading = false;
-  /** Served synchronously: reads are synchronous too, since no promise settles until the thread returns. */
-  private synchronous = false;
   private nextToSend = 1;
   private windowEnd: number;
   private highestSent = 0;
@@ -139,8 +111,6 @@ export class Transfer {
   private progressAt = 0;
   private retries = 0;
   private waitMs: number;
-  /** Times each block in the ring went out, saturating at 2. */
-  private readonly sends: Uint8Array;
   private oackSends = 0;
   /** Every block the last forward-moving ACK covered went out exactly once: its duplicates are loss reports. */
   private cleanAck = true;
@@ -151,7 +121,6 @@ export class Transfer {
     this.socket = init.socket;
     this.peer = init.peer;
     this.source = init.source;
-    this.blksize = init.blksize;
     this.windowsize = init.windowsize;
     this.retransmit = init.retransmit;
     this.waitMs = init.retransmit.initialMs;
@@ -159,28 +128,22 @@ export class Transfer {
     this.oackPacket = init.oack.length > 0 ? encode({ type: 'oack', options: init.oack }) : undefined;
     this.phase = this.oackPacket ? 'oack' : 'data';
 
-    const size = init.source.size;
-    if (size === undefined) {
-      this.lastBlock = Number.POSITIVE_INFINITY;
-      this.lastLength = -1;
-    } else {
-      this.lastBlock = Math.floor(size / init.blksize) + 1;
-      this.lastLength = size - (this.lastBlock - 1) * init.blksize;
-    }
-    this.windowEnd = Math.min(this.windowsize, this.lastBlock);
+    this.ring = new BlockRing(init.source, init.blksize, init.windowsize, init.readaheadBytes, {
+      onLoaded: (synchronously) => {
+        this.windowEnd = Math.min(this.windowEnd, this.ring.lastBlock);
+        if (synchronously) {
+          this.pump();
+          return;
+        }
+        if (this.phase === 'data') this.pump();
+        this.fill();
+      },
+      onReadFailed: (error) => this.readFailed(error),
+      isFinished: () => this.phase === 'finished',
+    });
+    this.windowEnd = Math.min(this.windowsize, this.ring.lastBlock);
     const perSend = Math.min(MAX_SEGMENTS, Math.floor(MAX_GSO_PAYLOAD / (4 + init.blksize)));
     this.batchSegments = init.segmentation && init.windowsize > 1 && perSend > 1 ? perSend : 0;
-
-    const readahead = Math.max(1, Math.ceil(init.readaheadBytes / init.blksize));
-    this.ringSize = Math.min(this.windowsize + Math.max(readahead, this.windowsize), this.lastBlock);
-    this.lengths = new Int32Array(this.ringSize);
-    this.sends = new Uint8Array(this.ringSize);
-    for (let i = 0; i < this.ringSize; i += 1) {
-      const slot = Buffer.allocUnsafe(4 + init.blksize);
-      slot.writeUInt16BE(OPCODES.data, 0);
-      this.slots.push(slot);
-      this.fullViews.push(slot.subarray(4));
-    }
   }
 
   start(): void {
@@ -260,13 +223,12 @@ export class Transfer {
     if (acked > before) {
       let clean = true;
       for (let block = this.base; block <= acked; block += 1) {
-        const index = (block - 1) % this.ringSize;
-        this.ackedBytes += this.lengths[index]!;
-        if (this.sends[index]! > 1) clean = false;
+        this.ackedBytes += this.ring.length(block);
+        if (this.ring.resent(block)) clean = false;
       }
       this.cleanAck = clean;
       this.base = acked + 1;
-      if (this.base > this.lastBlock) {
+      if (this.base > this.ring.lastBlock) {
         this.finish({ kind: 'done', bytes: this.ackedBytes });
         return;
       }
@@ -292,7 +254,7 @@ export class Transfer {
 
   /** Whether it can be served synchronously right now: awaiting an ACK, no asynchronous read in flight. */
   canServeSynchronously(): boolean {
-    return this.nativePeer !== undefined && (this.phase === 'data' || this.phase === 'oack') && !this.reading;
+    return this.nativePeer !== undefined && (this.phase === 'data' || this.phase === 'oack') && !this.ring.reading;
   }
 
   /** Milliseconds until the retransmission timer is due (≤ 0: it is, and the event loop must run it). */
@@ -302,7 +264,7 @@ export class Transfer {
 
   /** Reads become synchronous (no promise settles until the thread returns to its event loop). */
   setSynchronous(on: boolean): void {
-    this.synchronous = on;
+    this.ring.synchronous = on;
   }
 
   /** Handles the datagram the native path just received (`length` bytes at the start of its inbox). */
@@ -320,26 +282,26 @@ export class Transfer {
 
   /** Sends the window that starts at `base`, as far as its data is loaded (the rest follows the read). */
   private startWindow(): void {
-    this.windowEnd = Math.min(this.base + this.windowsize - 1, this.lastBlock);
+    this.windowEnd = Math.min(this.base + this.windowsize - 1, this.ring.lastBlock);
     this.nextToSend = this.base;
     this.pump();
     this.fill();
   }
 
   private pump(): void {
-    const limit = Math.min(this.windowEnd, this.loaded);
+    const limit = Math.min(this.windowEnd, this.ring.loaded);
     if (this.batchSegments > 1) {
       while (this.nextToSend < limit) {
         const last = Math.min(limit, this.nextToSend + this.batchSegments - 1);
         const batch: Buffer[] = [];
-        for (let block = this.nextToSend; block <= last; block += 1) batch.push(this.packet(block));
+        for (let block = this.nextToSend; block <= last; block += 1) batch.push(this.ring.packet(block));
         if (this.init.connected) this.socket.send(batch, this.onBatchSent);
         else this.socket.send(batch, this.peer.port, this.peer.address, this.onBatchSent);
         this.nextToSend = last + 1;
       }
     }
     while (this.nextToSend <= limit) {
-      this.send(this.packet(this.nextToSend));
+      this.send(this.ring.packet(this.nextToSend));
       this.nextToSend += 1;
     }
     if (this.nextToSend - 1 > this.highestSent) this.highestSent = this.nextToSend - 1;
@@ -356,85 +318,14 @@ export class Transfer {
     this.startWindow();
   };
 
-  private packet(block: number): Buffer {
-    const index = (block - 1) % this.ringSize;
-    const slot = this.slots[index]!;
-    slot.writeUInt16BE(block & 0xffff, 2);
-    if (this.sends[index]! < 2) this.sends[index] = this.sends[index]! + 1;
-    const length = this.lengths[index]!;
-    return length === this.blksize ? slot : slot.subarray(0, 4 + length);
-  }
-
-  /** Reads ahead into free slots: the ring holds blocks base … base + ringSize − 1. */
   private fill(): void {
-    if (this.reading || this.phase === 'finished') return;
-    const first = this.loaded + 1;
-    const last = Math.min(this.base + this.ringSize - 1, this.lastBlock, this.loaded + MAX_READ_BLOCKS);
-    if (last < first) return;
-    // Batch small reads unless the window itself is waiting for data.
-    if (last - first + 1 < this.ringSize / 4 && first > this.windowEnd) return;
-    const views: Buffer[] = [];
-    for (let block = first; block <= last; block += 1) {
-      const index = (block - 1) % this.ringSize;
-      if (block === this.lastBlock && this.lastLength >= 0) {
-        if (this.lastLength > 0) views.push(this.slots[index]!.subarray(4, 4 + this.lastLength));
-      } else {
-        views.push(this.fullViews[index]!);
-      }
-    }
-    const position = (first - 1) * this.blksize;
-    if (this.synchronous && this.source.readSync) {
-      let count: number;
-      try {
-        count = views.length === 0 ? 0 : this.source.readSync(views, position);
-      } catch (error) {
-        this.readFailed(error);
-        return;
-      }
-      this.loaded = this.place(first, last, count);
-      this.pump();
-      return;
-    }
-    this.reading = true;
-    const read = views.length === 0 ? Promise.resolve(0) : this.source.read(views, position);
-    read.then(
-      (count) => {
-        this.reading = false;
-        if (this.phase === 'finished') return;
-        this.loaded = this.place(first, last, count);
-        if (this.phase === 'data') this.pump();
-        this.fill();
-      },
-      (error: unknown) => {
-        this.reading = false;
-        this.readFailed(error);
-      },
-    );
+    if (this.phase !== 'finished') this.ring.fill(this.base, this.windowEnd);
   }
 
   private readFailed(error: unknown): void {
     const text = `read error: ${error instanceof Error ? error.message : String(error)}`;
     this.sendError(ERROR_CODES.notDefined, 'read error on the server');
     this.finish({ kind: 'error', bytes: this.ackedBytes, message: text, probe: false, byClient: false });
-  }
-
-  /** Records how many bytes each block got; a short block is the last one. Returns the new `loaded`. */
-  private place(first: number, last: number, count: number): number {
-    let left = count;
-    for (let block = first; block <= last; block += 1) {
-      const wanted = block === this.lastBlock && this.lastLength >= 0 ? this.lastLength : this.blksize;
-      const got = Math.min(wanted, left);
-      left -= got;
-      this.lengths[(block - 1) % this.ringSize] = got;
-      this.sends[(block - 1) % this.ringSize] = 0;
-      if (got < this.blksize) {
-        // The end, where we expected it or earlier (the file shrank while we sent it).
-        this.lastBlock = block;
-        this.windowEnd = Math.min(this.windowEnd, block);
-        return block;
-      }
-    }
-    return last;
   }
 
   private arm(delayMs: number): void {
@@ -453,7 +344,7 @@ export class Transfer {
       const message =
         this.phase === 'oack'
           ? 'no answer to the option acknowledgement'
-          : this.base > this.lastBlock - 1 && this.highestSent === this.lastBlock
+          : this.base > this.ring.lastBlock - 1 && this.highestSent === this.ring.lastBlock
             ? 'last block never acknowledged'
             : `no acknowledgement after ${this.retries} retransmissions`;
       this.sendError(ERROR_CODES.notDefined, 'timed out');

@@ -11,7 +11,7 @@ import type { MalformedEvent, PxedeckEvent } from '../../../src/servers/events.j
 import { onDatagram, sendDatagram, unanswerableReason } from '../../../src/servers/net/datagram-guard.js';
 import type { RunOutcome } from '../../../src/servers/tftp/run-transfer.js';
 import { createWorkerRunner } from '../../../src/servers/tftp/transfer-pool.js';
-import { DEFAULT_RETRANSMIT } from '../../../src/servers/tftp/transfer.js';
+import { DEFAULT_RETRANSMIT } from '../../../src/servers/tftp/retransmit.js';
 import { RawClient, receiveFile } from '../tftp/raw-client.js';
 
 const sockets: Socket[] = [];

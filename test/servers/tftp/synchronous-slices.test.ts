@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runTransfer, type LocalTransfer, type RunOutcome } from '../../../src/servers/tftp/run-transfer.js';
 import { serveSlice } from '../../../src/servers/tftp/synchronous-slices.js';
-import { DEFAULT_RETRANSMIT, type Transfer } from '../../../src/servers/tftp/transfer.js';
+import { DEFAULT_RETRANSMIT } from '../../../src/servers/tftp/retransmit.js';
+import type { Transfer } from '../../../src/servers/tftp/transfer.js';
 
 // Each client: a socket that ACKs every DATA it gets (blocks of 512), skipping the first ACK of block
 // `dropAck` once (a lost ACK: the server must retransmit), and, once, sends a stranger's ACK from another
