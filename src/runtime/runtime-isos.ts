@@ -3,6 +3,7 @@
  * target), told to the operator (what each boots and how, or why not), and looked at again every
  * RESCAN_MS so an ISO copied into the boot directory or isos/ becomes a profile without a restart.
  */
+import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { BootTarget } from '../boot/boot-target.js';
 import type { CliOptions } from '../cli/args.js';
@@ -29,11 +30,12 @@ export async function openRuntimeIsos(options: {
   readonly notice: (level: 'info' | 'warning', message: string) => void;
 }): Promise<RuntimeIsos> {
   const { cli, notice } = options;
-  const isoPath = cli.iso ? resolve(cli.iso) : undefined;
+  // The catalog names an --iso file by its real path (a link is followed once, then confined there).
+  const isoPath = cli.iso ? realPathOrResolved(cli.iso) : undefined;
   const library = openIsoLibrary({
     dataDir: options.dataDir,
     bootDir: options.bootDir,
-    ...(isoPath && { files: [isoPath] }),
+    ...(cli.iso && { files: [resolve(cli.iso)] }),
     ...(isoPath && cli.cmdline !== undefined && { extraArgs: new Map([[isoPath, cli.cmdline]]) }),
     bootFiles: () => scanBootFiles(options.bootDir).names,
   });
@@ -74,4 +76,12 @@ export async function openRuntimeIsos(options: {
       return () => clearInterval(timer);
     },
   };
+}
+
+function realPathOrResolved(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
 }

@@ -48,8 +48,7 @@ describe.skipIf(skipReason !== undefined)(`installer ISOs boot through pxedeck -
     }
   }
 
-  /** The lab's router advertisement gives the server box an IPv6 default route through the bench link. */
-  const launch = (args: readonly string[]) => startPxedeck(shared.lab, { mode: 'dhcp', args: ['--allow-dhcp-on-uplink', ...args] });
+  const launch = (args: readonly string[]) => startPxedeck(shared.lab, { mode: 'dhcp', args });
 
   async function curl(args: readonly string[]): Promise<string> {
     const result = await shared.lab.exec(shared.lab.server.ns, 'curl', ['-sS', '--max-time', '20', ...args]);

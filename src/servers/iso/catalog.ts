@@ -98,8 +98,7 @@ function escapes(file: ConfinedFile): string | undefined {
   }
 }
 
-async function openIso(path: string, id: string, size: number, mtimeMs: number, bootFiles: ReadonlySet<string>): Promise<Omit<Opened, 'file'>> {
-  const fileName = basename(path);
+async function openIso(path: string, fileName: string, id: string, size: number, mtimeMs: number, bootFiles: ReadonlySet<string>): Promise<Omit<Opened, 'file'>> {
   const base = { id, path, fileName, size, mtimeMs };
   let handle: FileHandle | undefined;
   try {
@@ -132,6 +131,9 @@ export function createIsoCatalog(options: IsoCatalogOptions): IsoCatalog {
 
   const scan = async (): Promise<void> => {
     const explicit = (options.files ?? []).map(namedIso);
+    // An --iso given through a link keeps the name the operator typed (the profile is named after it).
+    const givenNames = new Map(explicit.map((file, index) => [join(file.root, file.path), basename(options.files![index]!)] as const));
+    const nameOf = (path: string) => givenNames.get(path) ?? basename(path);
     const candidates = [...explicit, ...options.directories.flatMap((directory) => isoFilesIn(resolve(directory)))];
     const files = new Map(candidates.map((file) => [join(file.root, file.path), file] as const));
     const found = [...files.keys()].slice(0, MAX_ISOS);
@@ -141,16 +143,16 @@ export function createIsoCatalog(options: IsoCatalogOptions): IsoCatalog {
       const file = files.get(path)!;
       const escaping = escapes(file);
       if (escaping !== undefined) {
-        const id = uniqueId(options.idFor(basename(path)), usedIds);
-        next.set(path, { file, entry: { id, path, fileName: basename(path), size: 0, mtimeMs: 0, recognition: { ok: false, reason: escaping } } });
+        const id = uniqueId(options.idFor(nameOf(path)), usedIds);
+        next.set(path, { file, entry: { id, path, fileName: nameOf(path), size: 0, mtimeMs: 0, recognition: { ok: false, reason: escaping } } });
         continue;
       }
       let stats;
       try {
         stats = statSync(path);
       } catch (error) {
-        const id = uniqueId(options.idFor(basename(path)), usedIds);
-        next.set(path, { file, entry: { id, path, fileName: basename(path), size: 0, mtimeMs: 0, recognition: { ok: false, reason: `cannot be opened: ${(error as Error).message}` } } });
+        const id = uniqueId(options.idFor(nameOf(path)), usedIds);
+        next.set(path, { file, entry: { id, path, fileName: nameOf(path), size: 0, mtimeMs: 0, recognition: { ok: false, reason: `cannot be opened: ${(error as Error).message}` } } });
         continue;
       }
       if (!stats.isFile()) continue;
@@ -161,8 +163,8 @@ export function createIsoCatalog(options: IsoCatalogOptions): IsoCatalog {
         continue;
       }
       await previous?.handle?.close().catch(() => undefined);
-      const id = uniqueId(options.idFor(basename(path)), usedIds);
-      next.set(path, { ...(await openIso(path, id, stats.size, stats.mtimeMs, options.bootFiles())), file });
+      const id = uniqueId(options.idFor(nameOf(path)), usedIds);
+      next.set(path, { ...(await openIso(path, nameOf(path), id, stats.size, stats.mtimeMs, options.bootFiles())), file });
     }
     for (const [path, old] of opened) if (!next.has(path)) await old.handle?.close().catch(() => undefined);
     opened = next;
