@@ -3,6 +3,7 @@
  * API returns. The API server (src/servers/http/control-api.ts) owns HTTP, auth and the routes.
  */
 import type { BootTarget } from '../boot/boot-target.js';
+import { servedSource } from './served-source.js';
 import { ControlError, type ControlHandlers } from '../servers/http/control-api.js';
 import type { AssignmentStore } from '../state/assignments.js';
 import type { BootPlanner } from '../state/boot-plans.js';
@@ -15,9 +16,11 @@ export interface ControlAdapterOptions {
   readonly planner: BootPlanner;
   /** The library as it is now: it is reloaded when profiles change. */
   readonly library: () => ProfileLibrary;
+  /** The only directory an assigned `kernel`/`initrds` file may come from (URLs aside). */
+  readonly bootDir: string;
 }
 
-export function controlHandlers({ registry, assignments, planner, library }: ControlAdapterOptions): ControlHandlers {
+export function controlHandlers({ registry, assignments, planner, library, bootDir }: ControlAdapterOptions): ControlHandlers {
   return {
     listClients: ({ limit, after }) => {
       const { clients, evicted, limits } = registry.getSnapshot();
@@ -39,7 +42,7 @@ export function controlHandlers({ registry, assignments, planner, library }: Con
     },
     assign: (mac, body) => {
       try {
-        return { mac, assignment: assignments.assign(mac, controlTarget(body, library()), controlOptions(body)) };
+        return { mac, assignment: assignments.assign(mac, controlTarget(body, library(), bootDir), controlOptions(body)) };
       } catch (error) {
         throw new ControlError(400, (error as Error).message);
       }
@@ -54,7 +57,7 @@ function fieldsOf(body: unknown): Record<string, unknown> {
 }
 
 /** The assign body: { profile } | { menu } | { kernel, initrds, cmdline } | { target: "local" | "ignore" | "hold" }. */
-export function controlTarget(body: unknown, library: ProfileLibrary): BootTarget {
+export function controlTarget(body: unknown, library: ProfileLibrary, bootDir: string): BootTarget {
   const value = fieldsOf(body);
   if (typeof value.profile === 'string') {
     if (!library.profiles.has(value.profile)) throw new Error(`profile "${value.profile}" does not exist`);
@@ -66,7 +69,12 @@ export function controlTarget(body: unknown, library: ProfileLibrary): BootTarge
   }
   if (typeof value.kernel === 'string') {
     const initrds = Array.isArray(value.initrds) ? value.initrds.filter((item): item is string => typeof item === 'string') : [];
-    return { kind: 'inline', kernel: value.kernel, initrds, cmdline: typeof value.cmdline === 'string' ? value.cmdline : '' };
+    return {
+      kind: 'inline',
+      kernel: servedSource('kernel', value.kernel, bootDir),
+      initrds: initrds.map((initrd, index) => servedSource(`initrds[${index}]`, initrd, bootDir)),
+      cmdline: typeof value.cmdline === 'string' ? value.cmdline : '',
+    };
   }
   if (value.target === 'local' || value.target === 'ignore' || value.target === 'hold') return { kind: value.target };
   throw new Error('give "profile", "menu", "kernel" (with "initrds", "cmdline") or "target": "local" | "ignore" | "hold"');

@@ -191,7 +191,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
           ...(settings.controlToken && { token: settings.controlToken }),
           emit,
           signal,
-          handlers: controlHandlers({ registry, assignments, planner, library: () => library }),
+          handlers: controlHandlers({ registry, assignments, planner, library: () => library, bootDir: bootFiles.bootDir }),
         }),
       );
     }

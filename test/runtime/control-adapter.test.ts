@@ -1,14 +1,15 @@
 // GET /v1/clients over the real control API and a real registry: bounded pages, in MAC order, and the
-// registry's evictions said in every page.
-import { mkdtempSync, rmSync } from 'node:fs';
+// registry's evictions said in every page. POST …/assign: a kernel or initrd is a URL or a file of the boot
+// directory, never any file of this machine.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Mac } from '../../src/protocol/mac.js';
 import { controlHandlers } from '../../src/runtime/control-adapter.js';
 import { CLIENT_PAGE_DEFAULT, createControlApi, type ControlApi } from '../../src/servers/http/control-api.js';
-import { openAssignments } from '../../src/state/assignments.js';
-import { createBootPlanner } from '../../src/state/boot-plans.js';
+import { openAssignments, type AssignmentStore } from '../../src/state/assignments.js';
+import { createBootPlanner, type BootPlanner } from '../../src/state/boot-plans.js';
 import { openClientPolicies } from '../../src/state/client-policies.js';
 import { loadProfileLibrary } from '../../src/state/profile-library.js';
 import { ClientRegistry } from '../../src/state/registry.js';
@@ -17,16 +18,21 @@ const dir = mkdtempSync(join(tmpdir(), 'pxd-control-'));
 const macOf = (n: number) => `52:54:00:00:${(n >>> 8).toString(16).padStart(2, '0')}:${(n & 0xff).toString(16).padStart(2, '0')}` as Mac;
 let api: ControlApi;
 let base: string;
+let planner: BootPlanner;
+let assignments: AssignmentStore;
+const bootDir = join(dir, 'boot');
 
 beforeAll(async () => {
   const library = loadProfileLibrary(resolve(import.meta.dirname, '../../presets'));
-  const assignments = openAssignments(dir);
-  const planner = createBootPlanner({ serverBase: 'http://127.0.0.1', library: () => library, assignments, policies: openClientPolicies(dir), defaultTarget: { kind: 'local' } });
+  assignments = openAssignments(dir);
+  planner = createBootPlanner({ serverBase: 'http://127.0.0.1', library: () => library, assignments, policies: openClientPolicies(dir), defaultTarget: { kind: 'local' } });
   const registry = new ClientRegistry({ limits: { maxClients: 250 } });
   for (let n = 0; n < 400; n += 1) {
     registry.apply({ kind: 'dhcp.received', time: n, source: 'dhcp4', mac: macOf(n), xid: n, messageType: 'DISCOVER', peer: '0.0.0.0:68', summary: '', options: {}, client: 'BIOS PXE' });
   }
-  api = await createControlApi({ port: 0, emit: () => {}, handlers: controlHandlers({ registry, assignments, planner, library: () => library }) });
+  api = await createControlApi({ port: 0, emit: () => {}, handlers: controlHandlers({ registry, assignments, planner, library: () => library, bootDir }) });
+  mkdirSync(join(bootDir, 'debian'), { recursive: true });
+  writeFileSync(join(bootDir, 'debian', 'linux'), 'kernel');
   base = `http://127.0.0.1:${api.port}`;
 });
 
@@ -67,5 +73,35 @@ describe('GET /v1/clients', () => {
       expect(response.status, query).toBe(400);
       expect(((await response.json()) as { error: string }).error).toMatch(/limit must be a number from 1 to 1000|after must be a MAC/);
     }
+  });
+});
+
+describe('POST /v1/clients/MAC/assign with a kernel', () => {
+  const mac = '52:54:00:aa:00:01' as Mac;
+  const assign = async (body: unknown) => {
+    const response = await fetch(`${base}/v1/clients/${mac}/assign`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: response.status, body: (await response.json()) as { error?: string } };
+  };
+
+  it('refuses a file outside the boot directory, naming the field and the fix, and publishes nothing', async () => {
+    for (const [body, field] of [
+      [{ kernel: '/etc/shadow' }, 'kernel'],
+      [{ kernel: 'debian/linux', initrds: ['https://example.org/initrd', '/etc/passwd'] }, 'initrds\\[1\\]'],
+      [{ kernel: '../../etc/shadow' }, 'kernel'],
+      [{ kernel: `${bootDir}/../assignments.json` }, 'kernel'],
+    ] as const) {
+      const answer = await assign(body);
+      expect(answer.status, JSON.stringify(body)).toBe(400);
+      expect(answer.body.error).toMatch(new RegExp(`^"${field}": .*(outside|leads out of) the boot directory; fix: copy the file into the boot directory ${bootDir}`));
+    }
+    expect(assignments.get(mac)).toBeUndefined();
+    expect([...planner.localFiles().keys()].filter((name) => /shadow|passwd|assignments/.test(name))).toEqual([]);
+  });
+
+  it('takes a URL, a path in the boot directory, or an absolute path inside it (stored relative)', async () => {
+    expect((await assign({ kernel: `${bootDir}/debian/linux`, initrds: ['https://example.org/initrd.gz', 'preseed/debian.cfg'] })).status).toBe(200);
+    expect(assignments.get(mac)?.target).toEqual({ kind: 'inline', kernel: 'debian/linux', initrds: ['https://example.org/initrd.gz', 'preseed/debian.cfg'], cmdline: '' });
+    const script = planner.renderIpxe({ mac });
+    expect(script.ok && script.text).toContain('http://127.0.0.1/files/debian/linux');
   });
 });

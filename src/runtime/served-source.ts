@@ -1,0 +1,44 @@
+/**
+ * What a kernel or initrd assigned through the control API may name. Whoever holds the token must not make
+ * pxedeck (root) publish an arbitrary file to the boot network, so a source is an http(s) URL, a file of an
+ * ISO in the catalog (`iso:<id>/<path>`), or a file inside the boot directory: a path relative to it (served
+ * under /files, where the presets' preseed and kickstart folders are found too) or an absolute path that
+ * resolves inside it (turned into the relative form). Anything else is refused, naming the field and the
+ * fix. The operator's own `--kernel FILE` and `pxedeck assign --kernel FILE` are not asked: they are root at
+ * the keyboard; their files are served confined to their own directory (src/state/boot-plans.ts).
+ */
+import { realpathSync } from 'node:fs';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { parseIsoSource } from '../boot/iso/iso-profile.js';
+import { isInside } from '../servers/files/confined-open.js';
+
+function realOrResolved(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+/** The source to store, or throws an Error the API answers with 400. */
+export function servedSource(field: string, source: string, bootDir: string): string {
+  const fix = `fix: copy the file into the boot directory ${bootDir} and give its path there (e.g. "vmlinuz"), or give an http(s) URL`;
+  if (/^https?:\/\//i.test(source)) {
+    try {
+      new URL(source);
+      return source;
+    } catch {
+      throw new Error(`"${field}": ${JSON.stringify(source)} is not a valid URL; fix: give a full http(s) URL`);
+    }
+  }
+  if (parseIsoSource(source)) return source;
+  if (source.length === 0 || source.includes('\0')) throw new Error(`"${field}" is empty; ${fix}`);
+  if (isAbsolute(source)) {
+    const root = realOrResolved(bootDir);
+    const real = realOrResolved(source);
+    if (!isInside(root, real) || real === root) throw new Error(`"${field}": ${source} is outside the boot directory; ${fix}`);
+    return relative(root, real).split(sep).join('/');
+  }
+  if (source.split(/[\\/]+/).includes('..')) throw new Error(`"${field}": ${JSON.stringify(source)} leads out of the boot directory; ${fix}`);
+  return source;
+}
