@@ -36,3 +36,15 @@ export function missingBinaryHint(file: string): string {
     ? `${file} is missing: install the Debian package ${pkg} (apt-get install ${pkg}) or put ${file} in the boot directory`
     : `${file} is missing: no Debian package ships it; build or download it and put it in the boot directory`;
 }
+
+/**
+ * Files the signed chain asks for only in case they are there: shim's revocation and certificate add-ons
+ * (and MokManager when it is not installed), GRUB's module lists, fonts and translations beside its prefix.
+ * Missing, they change nothing; the answer says who looks for it, so the event never reads as a failure.
+ */
+export function optionalLookup(path: string): string | undefined {
+  const name = path.replace(/^\/+/, '');
+  if (/^(revocations_[a-z0-9]+\.efi|shim_certificate[a-z0-9_]*\.efi|mm[a-z0-9]+\.efi)$/i.test(name)) return 'shim looks for it in case it is there';
+  if (/^grub\/([a-z0-9_]+-(efi|pc)\/[^/]+\.(lst|mod|cfg)|fonts\/[^/]+|locale\/[^/]+)$/i.test(name)) return 'GRUB looks for it in case it is there';
+  return undefined;
+}

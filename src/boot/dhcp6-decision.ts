@@ -6,7 +6,7 @@
  */
 import type { Mac } from '../protocol/mac.js';
 import type { DhcpClientFacts } from './client-facts.js';
-import { decideDhcpBoot, type ClientHistory, type ClientPolicy, type DhcpBootDecision } from './dhcp-decision.js';
+import { decideDhcpBoot, type ClientHistory, type ClientPolicy, type DhcpBootDecision, type DhcpDecisionInput } from './dhcp-decision.js';
 import { isNetboot6Client, type Dhcp6ClientFacts } from './dhcp6-facts.js';
 
 export interface Dhcp6DecisionInput {
@@ -21,6 +21,8 @@ export interface Dhcp6DecisionInput {
   readonly httpPort?: number;
   readonly binaries: ReadonlySet<string>;
   readonly nbpMemoryMs?: number;
+  readonly defaultUefiBootProgram?: DhcpDecisionInput['defaultUefiBootProgram'];
+  readonly signedChainOverHttp?: boolean;
 }
 
 export type Dhcp6BootDecision =
@@ -81,6 +83,8 @@ export function decideDhcp6Boot(input: Dhcp6DecisionInput): Dhcp6BootDecision {
     httpUrl: urls.http,
     binaries: input.binaries,
     ...(input.nbpMemoryMs !== undefined && { nbpMemoryMs: input.nbpMemoryMs }),
+    ...(input.defaultUefiBootProgram && { defaultUefiBootProgram: input.defaultUefiBootProgram }),
+    ...(input.signedChainOverHttp !== undefined && { signedChainOverHttp: input.signedChainOverHttp }),
   });
   if (decision.action === 'ignore') return decision;
   const bootFileUrl = decision.transport === 'tftp' && !/^[a-z]+:\/\//i.test(decision.bootFile) ? urls.tftp(decision.bootFile) : decision.bootFile;

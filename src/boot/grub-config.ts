@@ -172,3 +172,23 @@ export function renderGrubConfig(assignment: Assignment | undefined, fallback: B
       return done(notForGrub({ id: 'external', title: 'external script', initrds: [], cmdline: '', script: target.script, variables: {} }, machine));
   }
 }
+
+/**
+ * Config names a network GRUB asks for: Debian's reads `<prefix>/grub.cfg` (prefix `/grub`); others first
+ * try `grub.cfg-01-<mac>` and `grub.cfg-<address in hex>`, as PXELINUX does. `suffix` is what follows
+ * `grub.cfg-` (a MAC in any spelling when it names one); null when the path is not a GRUB config.
+ */
+export function grubConfigName(path: string): { readonly suffix?: string } | null {
+  const match = /^\/?(?:grub\/)?grub\.cfg(?:-(.+))?$/.exec(path);
+  if (!match) return null;
+  return match[1] === undefined ? {} : { suffix: match[1] };
+}
+
+/**
+ * For a GRUB whose MAC pxedeck cannot tell from its address: it asks again under a name that carries its
+ * MAC (`$net_default_mac`, colon-separated), which pxedeck reads back.
+ */
+export function unknownMachineGrubConfig(configPath: string): string {
+  const dir = configPath.slice(0, configPath.lastIndexOf('/') + 1);
+  return ['# pxedeck: which machine is this? asking again by MAC', `configfile ${dir}grub.cfg-$net_default_mac`, ''].join('\n');
+}

@@ -6,6 +6,8 @@
 import { join } from 'node:path';
 import type { Emit, PxedeckEvent } from '../servers/events.js';
 import { openEventLog } from '../state/event-log.js';
+import type { Mac } from '../protocol/mac.js';
+import type { Verdict } from '../state/diagnosis.js';
 import type { ClientRegistry } from '../state/registry.js';
 
 export interface EventSink {
@@ -14,7 +16,8 @@ export interface EventSink {
   close(): Promise<void>;
 }
 
-export function openEventSink(dataDir: string, registry: ClientRegistry, print: (event: PxedeckEvent) => void): EventSink {
+/** `onVerdict`: what the runtime does about a verdict besides reporting it (remembering a Secure Boot machine). */
+export function openEventSink(dataDir: string, registry: ClientRegistry, print: (event: PxedeckEvent) => void, onVerdict?: (mac: Mac, verdict: Verdict) => void): EventSink {
   const eventLog = openEventLog(dataDir, {
     onError: (error) => notice('warning', `event log ${join(dataDir, 'events')}: ${error.message}; events are not being saved`),
   });
@@ -23,6 +26,7 @@ export function openEventSink(dataDir: string, registry: ClientRegistry, print: 
     eventLog.append(event);
     print(event);
     for (const { mac, verdict } of registry.takeNewVerdicts()) {
+      onVerdict?.(mac, verdict);
       emit({ kind: 'client.diagnosis', time: verdict.at, source: 'system', mac, verdict: verdict.kind, severity: verdict.severity, summary: verdict.summary, cause: verdict.cause, fix: verdict.fix });
     }
   };

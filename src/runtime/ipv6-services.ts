@@ -8,7 +8,7 @@ import type { CliOptions } from '../cli/args.js';
 import { encodeDuid } from '../protocol/dhcp6/options.js';
 import { macToBytes } from '../protocol/mac.js';
 import { Lease6Pool } from '../servers/dhcp6/lease-pool6.js';
-import { createDhcp6Server, type Dhcp6Server } from '../servers/dhcp6/server.js';
+import { createDhcp6Server, type Dhcp6Server, type Dhcp6ServerOptions } from '../servers/dhcp6/server.js';
 import type { Emit } from '../servers/events.js';
 import { openDeviceUdpSocket } from '../servers/net/device-socket.js';
 import { followUrlAddress6 } from '../servers/net/interfaces.js';
@@ -28,6 +28,7 @@ export interface Ipv6ServicesOptions {
   readonly dataDir: string;
   readonly routerLifetimeSeconds: number;
   readonly binaries: () => ReadonlySet<string>;
+  readonly uefi?: Dhcp6ServerOptions['uefi'];
   readonly planners: PlannerSet;
   readonly registry: ClientRegistry;
   readonly servers: ServerSet;
@@ -80,6 +81,7 @@ export async function startIpv6Services(options: Ipv6ServicesOptions): Promise<I
         openSocket: (port) => openDeviceUdpSocket({ device: served.name, port, family: 6 }),
         httpPort: settings.httpPort,
         binaries: options.binaries,
+        ...(options.uefi && { uefi: options.uefi }),
         // OVMF otherwise collects Advertises for ~6 s before taking ours.
         preference: 255,
         ...(dnsServers?.length && { dnsServers }),

@@ -12,6 +12,7 @@ import { createDhcp4Server, type Dhcp4Server } from '../servers/dhcp4/server.js'
 import type { PxedeckEvent } from '../servers/events.js';
 import { cacheLimitBytes } from '../servers/http/cache-limit.js';
 import { createControlApi } from '../servers/http/control-api.js';
+import { UpstreamCache } from '../servers/http/upstream-cache.js';
 import { createHttpServer, type HttpBind, type HttpServer } from '../servers/http/server.js';
 import { openDeviceUdpSocket, SocketOpenError } from '../servers/net/device-socket.js';
 import { compareInterfaceStates, watchInterface } from '../servers/net/interfaces.js';
@@ -35,6 +36,8 @@ import { openRuntimeIsos } from './runtime-isos.js';
 import { firstUrlAddress, startIpv6Services } from './ipv6-services.js';
 import { StartupError } from './operator-error.js';
 import { createPlannerSet } from './planners.js';
+import { rememberSecureBoot } from './secure-boot-memory.js';
+import { upstreamFileFor } from './upstream-file.js';
 import { dataDirOf, defaultTargetOf, loadSettings, presetsDir } from './runtime-settings.js';
 import { httpBaseOf, servedInterface } from './served-interface.js';
 import { ServerSet } from './server-set.js';
@@ -51,11 +54,11 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
   const routerLifetime = routerLifetimeOf(settings);
   if ('problem' in routerLifetime) throw new StartupError(routerLifetime.problem);
   // Every event, also those emitted while starting, so `pxedeck report MAC` can tell a session afterwards.
-  const { emit, notice, close: closeEventLog } = openEventSink(dataDir, registry, print);
+  const policies = openClientPolicies(dataDir);
+  const { emit, notice, close: closeEventLog } = openEventSink(dataDir, registry, print, (mac, verdict) => rememberSecureBoot(policies, mac, verdict));
   const served = servedInterface(settings.interface);
   const servers = new ServerSet(emit, served.name);
   const signal = servers.signal;
-  const policies = openClientPolicies(dataDir);
   const assignments = openAssignments(dataDir);
   const bootDir = resolve(settings.bootDir ?? join(dataDir, 'boot'));
   const yamlLibrary = loadProfileLibrary(presetsDir, [dataDir]);
@@ -74,7 +77,21 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
     syslogServer: served.serverAddress,
   });
   const planner = planners.v4;
-  const bootFiles = createBootFileResolver({ bootDir, presetsDir, planner, warn: (message) => notice('warning', message) });
+  // One upstream cache for HTTP (iPXE) and TFTP (the signed GRUB reads kernels that are URLs by TFTP).
+  const upstreamCache = new UpstreamCache({ cacheDir: join(dataDir, 'cache'), limitBytes: cacheLimitBytes(settings.upstreamCacheGiB), emit });
+  servers.onClose(() => upstreamCache.close());
+  const bootFiles = createBootFileResolver({
+    bootDir,
+    presetsDir,
+    planner,
+    warn: (message) => notice('warning', message),
+    onGrubBeacon: (mac, ip) => {
+      emit({ kind: 'boot.beacon', time: Date.now(), source: 'tftp', beacon: 'booted', mac, ip });
+      assignments.consumeOnce(mac, Date.now());
+    },
+    upstreamFile: (url) => upstreamFileFor(upstreamCache, join(dataDir, 'cache'), url),
+  });
+  const uefi = { defaultUefiBootProgram: settings.uefiBootProgram ?? 'ipxe', signedChainOverHttp: bootFiles.signedChainOverHttp } as const;
   const httpBase = httpBaseOf(served.serverAddress, settings.httpPort);
   const macOf = (ip: string) => registry.macForIp(ip) ?? (isIPv6(ip) ? neighborMac6(ip, served.name) : neighborMac(ip));
 
@@ -102,6 +119,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
         scriptUrl: `${httpBase}/boot.ipxe`,
         httpUrl: (file) => `${httpBase}/${file}`,
         binaries: bootFiles.binaries,
+        uefi,
       },
       clientState: (mac) => ({ policy: planner.dhcpPolicy(mac), history: registry.history(mac) }),
       ...(pool && {
@@ -136,6 +154,8 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
       emit,
       signal,
       resolveVirtual: bootFiles.resolveTftp,
+      // GRUB asks for `/grub/grub.cfg` and `/vmlinuz`: from the root, as tftpd-hpa --secure reads them.
+      absolutePaths: 'root-relative',
       macForAddress: macOf,
       blksizeCapFor: (client) => (client.mac ? policies.get(client.mac).blksizeCap : undefined),
     });
@@ -157,7 +177,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
       roots: bootFiles.httpRoots,
       namedFiles: bootFiles.namedFiles,
       isoFiles: (rest) => isos.library.resolve(rest),
-      upstream: { cacheDir: join(dataDir, 'cache'), limitBytes: cacheLimitBytes(settings.upstreamCacheGiB), lookup: planners.upstreamUrl },
+      upstream: { cacheDir: join(dataDir, 'cache'), limitBytes: cacheLimitBytes(settings.upstreamCacheGiB), lookup: planners.upstreamUrl, shared: upstreamCache },
       macForIp: macOf,
       onBeacon: (beacon, mac) => {
         if (beacon === 'booted') assignments.consumeOnce(mac, Date.now());
@@ -225,6 +245,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
     dataDir,
     routerLifetimeSeconds: routerLifetime.seconds,
     binaries: bootFiles.binaries,
+    uefi,
     planners,
     registry,
     servers,

@@ -11,6 +11,7 @@
  */
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { signedChainPackagePaths } from '../boot/boot-binaries.js';
 import { isInside, type ConfinedFile } from './files/confined-open.js';
 
 /** Package paths, most specific first (Debian/Ubuntu, then Fedora/RHEL). */
@@ -77,9 +78,36 @@ function bootDirFiles(bootDir: string, escaping: string[]): Array<[string, Confi
   return found;
 }
 
-export function scanBootFiles(bootDir?: string, searchPaths: readonly string[] = packageBootPaths): BootFileCatalog {
+/**
+ * The signed binaries under the names shim and the firmware ask for (`shimx64.efi`, not `shimx64.efi.signed`):
+ * package files like the rest, followed once and confined to where they resolved.
+ */
+function signedChainFiles(aliases: Readonly<Record<string, readonly string[]>>): Array<[string, ConfinedFile]> {
+  const found: Array<[string, ConfinedFile]> = [];
+  for (const [name, candidates] of Object.entries(aliases)) {
+    for (const candidate of candidates) {
+      try {
+        const real = realpathSync(candidate);
+        if (statSync(real).isFile()) {
+          found.push([name, { root: dirname(real), path: basename(real) }]);
+          break;
+        }
+      } catch {
+        // not installed here
+      }
+    }
+  }
+  return found;
+}
+
+export function scanBootFiles(
+  bootDir?: string,
+  searchPaths: readonly string[] = packageBootPaths,
+  aliases: Readonly<Record<string, readonly string[]>> = signedChainPackagePaths,
+): BootFileCatalog {
   const files = new Map<string, ConfinedFile>();
   const escaping: string[] = [];
+  for (const [name, file] of signedChainFiles(aliases)) files.set(name, file);
   for (const dir of [...searchPaths].reverse()) for (const [name, file] of packageFiles(dir)) files.set(name, file);
   if (bootDir) for (const [name, file] of bootDirFiles(bootDir, escaping)) files.set(name, file);
   return { ...(bootDir && { bootDir }), files, names: new Set(files.keys()), escaping };

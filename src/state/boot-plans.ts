@@ -5,13 +5,14 @@
 import { createHash } from 'node:crypto';
 import { effectiveTarget, type BootTarget } from '../boot/boot-target.js';
 import type { ClientPolicy } from '../boot/dhcp-decision.js';
+import { grubConfigName, renderGrubConfig, unknownMachineGrubConfig, type GrubContext } from '../boot/grub-config.js';
 import { renderIpxeScript, type RenderResult } from '../boot/ipxe-script.js';
 import { isoFileUrlPath, parseIsoSource } from '../boot/iso/iso-profile.js';
 import type { Source } from '../boot/profile.js';
 import { renderPxelinuxConfig, type PxelinuxContext } from '../boot/pxelinux-config.js';
 import type { MachineContext } from '../boot/render-context.js';
 import type { ConfinedFile } from '../servers/files/confined-open.js';
-import { parseMac, type Mac } from '../protocol/mac.js';
+import { macToHexHyphen, parseMac, type Mac } from '../protocol/mac.js';
 import type { AssignmentStore } from './assignments.js';
 import type { ClientPolicyStore } from './client-policies.js';
 import type { ProfileLibrary } from './profile-library.js';
@@ -38,6 +39,8 @@ export interface BootPlanner {
   renderIpxe(request: IpxeRequest): RenderResult;
   /** For the TFTP server: `pxelinux.cfg/<anything>` for a known machine; null when the path is not one. */
   renderPxelinux(path: string, mac: Mac | undefined, ip: string | undefined): string | null;
+  /** For the TFTP server: a GRUB config name (`grub/grub.cfg`, `grub.cfg-01-<mac>`…); null when the path is not one. */
+  renderGrub(path: string, mac: Mac | undefined, ip: string | undefined): string | null;
   /** The served URL for a source: local paths under /files, upstream URLs through the cache. */
   sourceUrl(source: Source): string;
   /** Upstream cache id → URL, for the HTTP server. */
@@ -48,6 +51,20 @@ export interface BootPlanner {
    */
   localFiles(): ReadonlyMap<string, ConfinedFile>;
   target(mac: Mac): BootTarget;
+}
+
+/** Where pxedeck's GRUB configs live on TFTP: Debian's signed network GRUB reads `<prefix>/grub.cfg`, prefix `/grub`. */
+export const GRUB_CONFIG = 'grub/grub.cfg';
+
+/** GRUB reads this over TFTP just before it boots: pxedeck marks the machine booted (iPXE's `/booted`). */
+export function grubBeaconPath(mac: Mac): string {
+  return `pxedeck/booted-${macToHexHyphen(mac)}`;
+}
+
+/** The MAC a beacon path names, or undefined when the path is not a beacon. */
+export function grubBeaconMac(path: string): Mac | undefined {
+  const match = /^\/?pxedeck\/booted-([0-9a-f-]{17})$/i.exec(path);
+  return match ? (parseMac(match[1]!) ?? undefined) : undefined;
 }
 
 export function upstreamId(url: string): string {
@@ -81,6 +98,22 @@ export function createBootPlanner(options: BootPlannerOptions): BootPlanner {
       return `${options.serverBase}/upstream/${id}/${encodeURIComponent(name)}`;
     }
     return `${options.serverBase}/files/${source.split('/').map(encodeURIComponent).join('/')}`;
+  }
+
+  /** Upstream sources over TFTP (signed GRUB has no HTTP): `/upstream/<id>/<name>`, fetched through the cache. */
+  function upstreamTftpPath(source: Source): string {
+    sourceUrl(source);
+    const name = (source.split(/[?#]/)[0]!.split('/').pop() || 'file').replace(/[^A-Za-z0-9._-]/g, '_');
+    return `/upstream/${upstreamId(source)}/${name}`;
+  }
+
+  function grubContext(mac: Mac): GrubContext {
+    return {
+      ...context(),
+      grubPath: (source) => (/^https?:\/\//i.test(source) ? upstreamTftpPath(source) : `/${source.startsWith('/') ? localName(source) : source}`),
+      configPath: `/${GRUB_CONFIG}`,
+      beaconPath: `/${grubBeaconPath(mac)}`,
+    };
   }
 
   function context(): PxelinuxContext {
@@ -124,6 +157,15 @@ export function createBootPlanner(options: BootPlannerOptions): BootPlanner {
       if (!machineMac) return null;
       const result = renderPxelinuxConfig(options.assignments.get(machineMac), options.defaultTarget, { mac: machineMac, ...(ip && { ip }) }, context());
       return result.ok ? result.text : `# pxedeck: ${result.message}\nDEFAULT local\nLABEL local\n  LOCALBOOT 0\n`;
+    },
+    renderGrub(path, mac, ip) {
+      const name = grubConfigName(path);
+      if (!name) return null;
+      const machineMac = mac ?? (name.suffix ? (parseMac(name.suffix) ?? undefined) : undefined);
+      if (!machineMac) return unknownMachineGrubConfig(`/${GRUB_CONFIG}`);
+      const machine: MachineContext = { mac: machineMac, ...(ip && { ip }) };
+      const result = renderGrubConfig(options.assignments.get(machineMac), options.defaultTarget, machine, grubContext(machineMac));
+      return result.ok ? result.text : `# pxedeck: ${result.message}\necho ${JSON.stringify(`pxedeck: ${result.message}`)}\nsleep 10\nexit\n`;
     },
     sourceUrl,
     upstreamUrl: (id) => upstream.get(id),

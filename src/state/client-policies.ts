@@ -1,4 +1,4 @@
-/** Per-machine operator choices (ignore, UEFI delivery, iPXE binary), persisted in the data dir. */
+/** Per-machine operator choices (ignore, UEFI delivery, iPXE binary, iPXE or the signed chain), persisted in the data dir. */
 import type { ClientPolicy } from '../boot/dhcp-decision.js';
 import { parseMac, type Mac } from '../protocol/mac.js';
 import { openConfFile } from './conf-file.js';
@@ -7,6 +7,8 @@ import { openConfFile } from './conf-file.js';
 export interface MachinePolicy extends ClientPolicy {
   /** A lower TFTP blksize for this machine (firmware that stalls after the OACK at large sizes). */
   readonly blksizeCap?: number;
+  /** When pxedeck set uefiBootProgram "signed" itself, after Secure Boot refused iPXE (ms since the epoch). */
+  readonly secureBootLearnedAt?: number;
 }
 
 export interface ClientPolicyStore {
@@ -25,6 +27,8 @@ function sanitize(raw: unknown): MachinePolicy {
     ...(value.ignore === true && { ignore: true }),
     ...(Number.isInteger(value.blksizeCap) && (value.blksizeCap as number) >= 8 && (value.blksizeCap as number) <= 65464 && { blksizeCap: value.blksizeCap as number }),
     ...(value.replaceIpxe === true && { replaceIpxe: true }),
+    ...((value.uefiBootProgram === 'ipxe' || value.uefiBootProgram === 'signed') && { uefiBootProgram: value.uefiBootProgram }),
+    ...(Number.isFinite(value.secureBootLearnedAt) && { secureBootLearnedAt: value.secureBootLearnedAt as number }),
     ...((value.bootProgram === 'ipxe' || value.bootProgram === 'pxelinux') && { bootProgram: value.bootProgram }),
     ...(typeof value.proxyDelivery === 'string' && delivery.has(value.proxyDelivery) && { proxyDelivery: value.proxyDelivery as 'boot-server' | 'offer' }),
     ...(typeof value.efiBinary === 'string' && efi.has(value.efiBinary) && { efiBinary: value.efiBinary as 'ipxe.efi' | 'snponly.efi' }),

@@ -34,6 +34,12 @@ export interface Settings {
   readonly raLifetime?: number;
   /** Size cap of the upstream cache directory, GiB; unset: DEFAULT_CACHE_LIMIT_GIB. */
   readonly upstreamCacheGiB?: number;
+  /**
+   * What x64 UEFI machines without a choice of their own start: "ipxe" (default; a Secure Boot machine that
+   * refuses it is switched to the signed chain by itself) or "signed" (shim → signed GRUB, for racks with
+   * Secure Boot everywhere: no refused first attempt).
+   */
+  readonly uefiBootProgram?: 'ipxe' | 'signed';
 }
 
 export const defaultSettings: Settings = {
@@ -116,6 +122,7 @@ const checks: Record<keyof Settings, Check> = {
   controlToken: (value) => (typeof value === 'string' && value.length >= 16 ? undefined : 'use a random token of at least 16 characters'),
   raLifetime: (value) => routerLifetimeProblem(value),
   upstreamCacheGiB: (value) => cacheLimitProblem(value),
+  uefiBootProgram: (value) => (value === 'ipxe' || value === 'signed' ? undefined : 'use "ipxe" (iPXE first, the signed chain after Secure Boot refuses it) or "signed" (shim → signed GRUB for every x64 UEFI machine)'),
 };
 
 /** Returns one line per bad field: `field: got X; fix: ...`. Unknown fields are reported too. */

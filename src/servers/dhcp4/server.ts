@@ -5,7 +5,7 @@
  */
 import type { Socket, RemoteInfo } from 'node:dgram';
 import { describeFirmware, isNetbootClient, readClientFacts, type DhcpClientFacts } from '../../boot/client-facts.js';
-import { decideDhcpBoot, type ClientHistory, type ClientPolicy, type DhcpBootDecision } from '../../boot/dhcp-decision.js';
+import { decideDhcpBoot, type ClientHistory, type ClientPolicy, type DhcpBootDecision, type DhcpDecisionInput } from '../../boot/dhcp-decision.js';
 import { BOOTREQUEST, BROADCAST_FLAG, Option } from '../../protocol/dhcp4/constants.js';
 import { describeOptions } from '../../protocol/dhcp4/describe.js';
 import { decode, encode, type DhcpPacket } from '../../protocol/dhcp4/packet.js';
@@ -24,6 +24,8 @@ export interface BootTargets {
   readonly httpUrl: (file: string) => string;
   /** Boot binaries present in the boot directory, by file name. */
   readonly binaries: () => ReadonlySet<string>;
+  /** x64 UEFI: what machines without a choice of their own start, and whether the signed GRUB reads HTTP. */
+  readonly uefi?: Pick<DhcpDecisionInput, 'defaultUefiBootProgram' | 'signedChainOverHttp'>;
 }
 
 export interface Dhcp4ServerOptions {
@@ -92,6 +94,7 @@ export async function createDhcp4Server(options: Dhcp4ServerOptions): Promise<Dh
       scriptUrl: options.targets.scriptUrl,
       httpUrl: options.targets.httpUrl,
       binaries: options.targets.binaries(),
+      ...options.targets.uefi,
     });
   }
 

@@ -12,7 +12,7 @@
  */
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { describeFirmware } from '../../boot/client-facts.js';
-import { decideDhcp6Boot, type Dhcp6BootDecision } from '../../boot/dhcp6-decision.js';
+import { decideDhcp6Boot, type Dhcp6BootDecision, type Dhcp6DecisionInput } from '../../boot/dhcp6-decision.js';
 import { isNetboot6Client, readDhcp6ClientFacts, type Dhcp6ClientFacts } from '../../boot/dhcp6-facts.js';
 import type { ClientHistory, ClientPolicy } from '../../boot/dhcp-decision.js';
 import { ALL_DHCP_SERVERS, CLIENT_PORT, ENTERPRISE_INTEL, MessageType, Option, StatusCode, messageTypeName } from '../../protocol/dhcp6/constants.js';
@@ -47,6 +47,8 @@ export interface Dhcp6ServerOptions {
   readonly httpPort?: number;
   readonly scriptUrl?: string;
   readonly binaries: () => ReadonlySet<string>;
+  /** x64 UEFI: what machines without a choice of their own start, and whether the signed GRUB reads HTTP. */
+  readonly uefi?: Pick<Dhcp6DecisionInput, 'defaultUefiBootProgram' | 'signedChainOverHttp'>;
   readonly dnsServers?: readonly string[];
   /** Preference 255 makes clients take our Advertise at once instead of collecting others for ~1–6 s. */
   readonly preference?: number;
@@ -180,6 +182,7 @@ export async function createDhcp6Server(options: Dhcp6ServerOptions): Promise<Dh
       now: now(),
       serverAddress: serverAddress!,
       binaries: options.binaries(),
+      ...options.uefi,
       ...(options.httpPort !== undefined && { httpPort: options.httpPort }),
       ...(options.scriptUrl !== undefined && { scriptUrl: options.scriptUrl }),
     });

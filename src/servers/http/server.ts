@@ -26,7 +26,11 @@ export type { HttpBind } from './listen.js';
 export type { ScriptRequest } from './boot-script.js';
 
 /** Where the upstream cache lives and how its sources resolve; the rest tunes it (see UpstreamCacheOptions). */
-export type UpstreamOptions = Omit<UpstreamCacheOptions, 'emit' | 'progressIntervalMs'> & { readonly lookup: (id: string) => string | undefined };
+export type UpstreamOptions = Omit<UpstreamCacheOptions, 'emit' | 'progressIntervalMs'> & {
+  readonly lookup: (id: string) => string | undefined;
+  /** A cache its owner shares with other servers (TFTP serves upstream kernels to the signed GRUB); not closed here. */
+  readonly shared?: UpstreamCache;
+};
 
 export type RenderResult = { readonly script: string } | { readonly status: number; readonly message: string };
 export type Beacon = 'booted' | 'done';
@@ -118,7 +122,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     .map((root) => ({ prefix: prefixSegments(root.prefix), dir: root.dir }))
     .sort((a, b) => b.prefix.length - a.prefix.length);
   const upstream = options.upstream;
-  const cache = upstream ? new UpstreamCache({ ...upstream, emit, progressIntervalMs }) : undefined;
+  const ownCache = upstream && !upstream.shared ? new UpstreamCache({ ...upstream, emit, progressIntervalMs }) : undefined;
+  const cache = upstream?.shared ?? ownCache;
 
   const macFor = (exchange: Exchange): Mac | undefined => {
     const fromQuery = exchange.query.get('mac');
@@ -392,7 +397,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       configure,
     });
   } catch (error) {
-    await cache?.close();
+    await ownCache?.close();
     emit({ kind: 'server.error', time: Date.now(), source: 'http', server: 'http', message: `cannot listen: ${error instanceof Error ? error.message : String(error)}` });
     throw error;
   }
@@ -403,7 +408,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      const cacheClosed = cache?.close();
+      const cacheClosed = ownCache?.close();
       await closeAll(listening.servers);
       await cacheClosed;
       emit({ kind: 'server.closed', time: Date.now(), source: 'http', server: 'http' });

@@ -41,7 +41,15 @@ export interface TftpClient {
  * it named itself (a catalog entry, quick mode's kernel: opened through the same confinement as any
  * request, inside its own root), or nothing (null/undefined: look in the roots).
  */
-export type VirtualFile = Buffer | string | ConfinedFile | null | undefined;
+export type VirtualFile = Buffer | string | ConfinedFile | OptionalAbsence | null | undefined;
+
+/**
+ * A file the client looks for in case it is there (shim's `revocations_sbat.efi`, GRUB's `command.lst`):
+ * answered "file not found" as any missing file, but reported as benign, so it never reads as a failure.
+ */
+export interface OptionalAbsence {
+  readonly optional: string;
+}
 
 export interface TftpServerOptions {
   readonly bind: TftpBind | readonly TftpBind[];
@@ -140,11 +148,11 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
     });
   };
 
-  async function openSource(path: string, client: TftpClient): Promise<OpenedFile | { kind: 'memory'; content: Buffer }> {
+  async function openSource(path: string, client: TftpClient): Promise<OpenedFile | { kind: 'memory'; content: Buffer } | { kind: 'missing'; optional: string }> {
     const virtual = options.resolveVirtual ? await options.resolveVirtual(path, client) : undefined;
     if (typeof virtual === 'string') return { kind: 'memory', content: Buffer.from(virtual, 'utf8') };
     if (Buffer.isBuffer(virtual)) return { kind: 'memory', content: virtual };
-    if (virtual && typeof virtual === 'object') return openConfined(virtual);
+    if (virtual && typeof virtual === 'object') return 'optional' in virtual ? { kind: 'missing', optional: virtual.optional } : openConfined(virtual);
     for (const root of roots) {
       let rootReal: string;
       try {
@@ -229,7 +237,10 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
     }
     if (opened.kind === 'missing') {
       release();
-      refuse(ERROR_CODES.fileNotFound, 'file not found', file, 'transfer.not-found');
+      if ('optional' in opened) {
+        replyError(socket, remote, ERROR_CODES.fileNotFound, 'file not found');
+        emitTransfer(client, { kind: 'transfer.not-found', file, bytes: 0, error: `file not found (${opened.optional})`, benign: true });
+      } else refuse(ERROR_CODES.fileNotFound, 'file not found', file, 'transfer.not-found');
       return;
     }
     if (opened.kind === 'directory') opened = { kind: 'refused', reason: 'is a directory' };
