@@ -13,6 +13,8 @@ export const bootBinaryPackages: Readonly<Record<string, string>> = {
   'shimx64.efi': 'shim-signed',
   'mmx64.efi': 'shim-signed',
   'grubx64.efi': 'grub-efi-amd64-signed',
+  'memtest86+x64.bin': 'memtest86+',
+  'memtest86+x64.efi': 'memtest86+',
 };
 
 /**

@@ -6,7 +6,7 @@
  */
 import { effectiveTarget, type Assignment, type BootTarget } from './boot-target.js';
 import { expandVariables, type Profile, type Source } from './profile.js';
-import { variablesFor, type MachineContext, type RenderContext } from './render-context.js';
+import { sourcesFor, variablesFor, type MachineContext, type RenderContext } from './render-context.js';
 import type { RenderResult } from './ipxe-script.js';
 import { grubWord, oneLine } from './script-value.js';
 
@@ -79,10 +79,11 @@ function localEntry(): string[] {
 
 function profileBoot(profile: Profile, assignment: Assignment | undefined, machine: MachineContext, context: GrubContext): GrubBoot {
   const variables = variablesFor(profile, assignment, machine, context);
+  const sources = sourcesFor(profile, variables);
   return {
     kind: 'linux',
-    kernel: context.grubPath(profile.kernel!),
-    initrds: profile.initrds.map((initrd) => context.grubPath(initrd)),
+    kernel: context.grubPath(sources.kernel!),
+    initrds: sources.initrds.map((initrd) => context.grubPath(initrd)),
     args: grubArgs(expandVariables(profile.cmdline, variables)),
   };
 }

@@ -4,7 +4,7 @@
  */
 import { effectiveTarget, type Assignment, type BootTarget } from './boot-target.js';
 import { expandVariables, type Profile, type Source } from './profile.js';
-import { machineQuery, variablesFor, type MachineContext, type RenderContext } from './render-context.js';
+import { machineQuery, sourcesFor, variablesFor, type MachineContext, type RenderContext } from './render-context.js';
 import { oneLine } from './script-value.js';
 
 export type RenderResult = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly status: number; readonly message: string };
@@ -62,7 +62,8 @@ function profileScript(profile: Profile, assignment: Assignment | undefined, mac
     const text = expandVariables(profile.script, variables);
     return text.endsWith('\n') ? text : `${text}\n`;
   }
-  return kernelScript(profile.title, profile.kernel!, profile.initrds, profile.cmdline, variables, machine, context);
+  const sources = sourcesFor(profile, variables);
+  return kernelScript(profile.title, sources.kernel!, sources.initrds, profile.cmdline, variables, machine, context);
 }
 
 export function holdScript(machine: MachineContext, context: RenderContext): string {

@@ -63,6 +63,27 @@ function checkSource(field: string, value: unknown, problems: Problem[]): value 
   return true;
 }
 
+/**
+ * A kernel or initrd may name the profile's own variables (`{{installer_dir}}/linux`), so the operator can point
+ * a preset at local files per machine without copying it. Only declared variables: the built-ins are the
+ * machine's or the server's, never a file to fetch. Its default must already be a usable source.
+ */
+function checkSourceTemplate(field: string, value: unknown, variables: Readonly<Record<string, string>>, problems: Problem[]): void {
+  if (typeof value !== 'string') {
+    checkSource(field, value, problems);
+    return;
+  }
+  const undeclared = usedVariables(value).filter((name) => !(name in variables));
+  for (const name of undeclared) {
+    problems.push({
+      field,
+      message: `uses {{${name}}}, which the profile does not declare`,
+      fix: `add "${name}" under variables with a default (a URL or a path under the boot directory); per machine it can then point elsewhere`,
+    });
+  }
+  if (undeclared.length === 0) checkSource(field, expandVariables(value, variables), problems);
+}
+
 const profileFields = new Set(['title', 'description', 'kernel', 'initrd', 'initrds', 'cmdline', 'script', 'variables', 'kind']);
 
 export function parseProfile(id: string, raw: unknown): Parsed<Profile> {
@@ -76,19 +97,6 @@ export function parseProfile(id: string, raw: unknown): Parsed<Profile> {
   if (typeof title !== 'string') problems.push({ field: 'title', message: `is ${JSON.stringify(title)}`, fix: 'give a short text' });
   const description = raw.description;
   if (description !== undefined && typeof description !== 'string') problems.push({ field: 'description', message: 'is not text', fix: 'give a short text' });
-  const kernel = raw.kernel;
-  if (kernel !== undefined) checkSource('kernel', kernel, problems);
-  const initrdRaw = raw.initrds ?? raw.initrd;
-  const initrds = initrdRaw === undefined ? [] : Array.isArray(initrdRaw) ? initrdRaw : [initrdRaw];
-  initrds.forEach((initrd, index) => checkSource(`initrd[${index}]`, initrd, problems));
-  const cmdline = raw.cmdline ?? '';
-  if (typeof cmdline !== 'string') problems.push({ field: 'cmdline', message: `is ${JSON.stringify(cmdline)}`, fix: 'give the kernel command line as one line of text' });
-  else if (/[\r\n]/.test(cmdline)) problems.push({ field: 'cmdline', message: 'spans several lines', fix: 'write it on one line (YAML: use a plain or folded ">" scalar)' });
-  const script = raw.script;
-  if (script !== undefined && (typeof script !== 'string' || !script.trimStart().startsWith('#!ipxe'))) {
-    problems.push({ field: 'script', message: 'is not an iPXE script', fix: 'start the template with "#!ipxe"' });
-  }
-  if (kernel === undefined && script === undefined) problems.push({ field: 'kernel', message: 'is missing', fix: 'give a kernel (and initrd), or a raw iPXE "script"' });
   const variables: Record<string, string> = {};
   if (raw.variables !== undefined) {
     if (!isRecord(raw.variables)) problems.push({ field: 'variables', message: 'is not a mapping', fix: 'write name: default pairs' });
@@ -101,6 +109,19 @@ export function parseProfile(id: string, raw: unknown): Parsed<Profile> {
       }
     }
   }
+  const kernel = raw.kernel;
+  if (kernel !== undefined) checkSourceTemplate('kernel', kernel, variables, problems);
+  const initrdRaw = raw.initrds ?? raw.initrd;
+  const initrds = initrdRaw === undefined ? [] : Array.isArray(initrdRaw) ? initrdRaw : [initrdRaw];
+  initrds.forEach((initrd, index) => checkSourceTemplate(`initrd[${index}]`, initrd, variables, problems));
+  const cmdline = raw.cmdline ?? '';
+  if (typeof cmdline !== 'string') problems.push({ field: 'cmdline', message: `is ${JSON.stringify(cmdline)}`, fix: 'give the kernel command line as one line of text' });
+  else if (/[\r\n]/.test(cmdline)) problems.push({ field: 'cmdline', message: 'spans several lines', fix: 'write it on one line (YAML: use a plain or folded ">" scalar)' });
+  const script = raw.script;
+  if (script !== undefined && (typeof script !== 'string' || !script.trimStart().startsWith('#!ipxe'))) {
+    problems.push({ field: 'script', message: 'is not an iPXE script', fix: 'start the template with "#!ipxe"' });
+  }
+  if (kernel === undefined && script === undefined) problems.push({ field: 'kernel', message: 'is missing', fix: 'give a kernel (and initrd), or a raw iPXE "script"' });
   for (const [field, text] of [['cmdline', cmdline], ['script', script]] as const) {
     if (typeof text !== 'string') continue;
     for (const name of usedVariables(text)) {

@@ -4,7 +4,7 @@
  */
 import { effectiveTarget, type Assignment, type BootTarget } from './boot-target.js';
 import { expandVariables, type Profile, type Source } from './profile.js';
-import { variablesFor, type MachineContext, type RenderContext } from './render-context.js';
+import { sourcesFor, variablesFor, type MachineContext, type RenderContext } from './render-context.js';
 import type { RenderResult } from './ipxe-script.js';
 import { oneLine } from './script-value.js';
 
@@ -25,9 +25,10 @@ function chainIpxe(context: PxelinuxContext, title = 'chain to iPXE'): string[] 
 
 function directLabel(label: string, title: string, profile: Profile, assignment: Assignment | undefined, machine: MachineContext, context: PxelinuxContext): string[] {
   const variables = variablesFor(profile, assignment, machine, context);
-  const initrds = profile.initrds.map((initrd) => oneLine(context.tftpPath(initrd))).join(',');
+  const sources = sourcesFor(profile, variables);
+  const initrds = sources.initrds.map((initrd) => oneLine(context.tftpPath(initrd))).join(',');
   const append = oneLine([initrds ? `initrd=${initrds}` : '', expandVariables(profile.cmdline, variables)].join(' '));
-  return [`LABEL ${label}`, `  MENU LABEL ${oneLine(title)}`, `  KERNEL ${oneLine(context.tftpPath(profile.kernel!))}`, `  APPEND ${append}`, '  IPAPPEND 2'];
+  return [`LABEL ${label}`, `  MENU LABEL ${oneLine(title)}`, `  KERNEL ${oneLine(context.tftpPath(sources.kernel!))}`, `  APPEND ${append}`, '  IPAPPEND 2'];
 }
 
 function header(machine: MachineContext, fallback: string, timeoutTenths = 0, menu?: string): string[] {

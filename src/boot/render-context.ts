@@ -67,3 +67,13 @@ export function variablesFor(
   for (const [name, value] of Object.entries(merged)) merged[name] = oneLine(value.includes('{{') ? expandVariables(value, merged) : value);
   return merged;
 }
+
+/**
+ * A profile's kernel and initrds as this machine gets them: `{{name}}` expands the profile's variables (its
+ * default, or the operator's value for this machine — which may be an absolute local path, as with
+ * `assign --kernel`).
+ */
+export function sourcesFor(profile: Pick<Profile, 'kernel' | 'initrds'>, variables: Readonly<Record<string, string>>): { kernel?: Source; initrds: Source[] } {
+  const expand = (source: Source) => (source.includes('{{') ? expandVariables(source, variables) : source);
+  return { ...(profile.kernel !== undefined && { kernel: expand(profile.kernel) }), initrds: profile.initrds.map(expand) };
+}

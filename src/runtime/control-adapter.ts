@@ -3,7 +3,7 @@
  * API returns. The API server (src/servers/http/control-api.ts) owns HTTP, auth and the routes.
  */
 import type { BootTarget } from '../boot/boot-target.js';
-import { servedSource } from './served-source.js';
+import { checkSourceVariables, servedSource } from './served-source.js';
 import { ControlError, type ControlHandlers } from '../servers/http/control-api.js';
 import type { AssignmentStore } from '../state/assignments.js';
 import type { BootPlanner } from '../state/boot-plans.js';
@@ -42,7 +42,11 @@ export function controlHandlers({ registry, assignments, planner, library, bootD
     },
     assign: (mac, body) => {
       try {
-        return { mac, assignment: assignments.assign(mac, controlTarget(body, library(), bootDir), controlOptions(body)) };
+        const target = controlTarget(body, library(), bootDir);
+        const options = controlOptions(body);
+        const profile = target.kind === 'profile' ? library().profiles.get(target.profile) : undefined;
+        if (profile) checkSourceVariables(profile, { ...assignments.get(mac)?.variables, ...options.variables }, bootDir);
+        return { mac, assignment: assignments.assign(mac, target, options) };
       } catch (error) {
         throw new ControlError(400, (error as Error).message);
       }

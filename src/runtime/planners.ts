@@ -6,7 +6,7 @@
 import { isIPv6 } from 'node:net';
 import type { BootTarget } from '../boot/boot-target.js';
 import type { AssignmentStore } from '../state/assignments.js';
-import { createBootPlanner, type BootPlanner } from '../state/boot-plans.js';
+import { createBootPlanner, newNamedSources, type BootPlanner } from '../state/boot-plans.js';
 import type { ClientPolicyStore } from '../state/client-policies.js';
 import type { ProfileLibrary } from '../state/profile-library.js';
 import { httpBaseOf } from './served-interface.js';
@@ -34,6 +34,7 @@ export interface PlannerSet {
 }
 
 export function createPlannerSet(options: PlannerSetOptions): PlannerSet {
+  const named = newNamedSources();
   const plannerOn = (address: string) =>
     createBootPlanner({
       serverBase: httpBaseOf(address, options.httpPort),
@@ -42,6 +43,7 @@ export function createPlannerSet(options: PlannerSetOptions): PlannerSet {
       policies: options.policies,
       defaultTarget: options.defaultTarget,
       syslogServer: options.syslogServer,
+      named,
     });
   const v4 = plannerOn(options.address4);
   let v6 = options.address6 ? plannerOn(options.address6) : undefined;

@@ -10,6 +10,8 @@
 import { realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { parseIsoSource } from '../boot/iso/iso-profile.js';
+import { usedVariables, type Profile } from '../boot/profile.js';
+import { sourcesFor } from '../boot/render-context.js';
 import { isInside } from '../servers/files/confined-open.js';
 
 function realOrResolved(path: string): string {
@@ -41,4 +43,17 @@ export function servedSource(field: string, source: string, bootDir: string): st
   }
   if (source.split(/[\\/]+/).includes('..')) throw new Error(`"${field}": ${JSON.stringify(source)} leads out of the boot directory; ${fix}`);
   return source;
+}
+
+/**
+ * Variables a profile's kernel or initrd names (debian-installer's `installer_images`) decide a file too: set
+ * through the control API, the sources they make obey the same rule. Throws naming the variable.
+ */
+export function checkSourceVariables(profile: Profile, variables: Readonly<Record<string, string>>, bootDir: string): void {
+  const templates = [profile.kernel, ...profile.initrds].filter((source): source is string => source !== undefined);
+  const named = new Set(templates.flatMap(usedVariables));
+  const given = Object.keys(variables).filter((name) => named.has(name));
+  if (given.length === 0) return;
+  const sources = sourcesFor(profile, { ...profile.variables, ...variables });
+  for (const source of [sources.kernel, ...sources.initrds]) if (source !== undefined) servedSource(`variables.${given.join(', variables.')}`, source, bootDir);
 }

@@ -23,6 +23,19 @@ export const packageBootPaths: readonly string[] = [
   '/usr/share/syslinux',
 ];
 
+/**
+ * Single files of other packages, served under a name (the first existing path wins): memtest86+ installs its
+ * images into /boot, a directory whose other files (kernels, configs, GRUB's settings) have no business on
+ * the boot network.
+ */
+export const packageBootFiles: Readonly<Record<string, readonly string[]>> = {
+  ...signedChainPackagePaths,
+  'memtest86+x64.bin': ['/boot/memtest86+x64.bin'],
+  'memtest86+x64.efi': ['/boot/memtest86+x64.efi'],
+  'memtest86+ia32.bin': ['/boot/memtest86+ia32.bin'],
+  'memtest86+ia32.efi': ['/boot/memtest86+ia32.efi'],
+};
+
 export interface BootFileCatalog {
   readonly bootDir?: string;
   /** File name → where it is served from. */
@@ -79,10 +92,11 @@ function bootDirFiles(bootDir: string, escaping: string[]): Array<[string, Confi
 }
 
 /**
- * The signed binaries under the names shim and the firmware ask for (`shimx64.efi`, not `shimx64.efi.signed`):
- * package files like the rest, followed once and confined to where they resolved.
+ * Package files served under a name of their own: the signed binaries under the names shim and the firmware
+ * ask for (`shimx64.efi`, not `shimx64.efi.signed`), memtest86+'s images. Package files like the rest, followed
+ * once and confined to where they resolved.
  */
-function signedChainFiles(aliases: Readonly<Record<string, readonly string[]>>): Array<[string, ConfinedFile]> {
+function namedPackageFiles(aliases: Readonly<Record<string, readonly string[]>>): Array<[string, ConfinedFile]> {
   const found: Array<[string, ConfinedFile]> = [];
   for (const [name, candidates] of Object.entries(aliases)) {
     for (const candidate of candidates) {
@@ -103,11 +117,11 @@ function signedChainFiles(aliases: Readonly<Record<string, readonly string[]>>):
 export function scanBootFiles(
   bootDir?: string,
   searchPaths: readonly string[] = packageBootPaths,
-  aliases: Readonly<Record<string, readonly string[]>> = signedChainPackagePaths,
+  aliases: Readonly<Record<string, readonly string[]>> = packageBootFiles,
 ): BootFileCatalog {
   const files = new Map<string, ConfinedFile>();
   const escaping: string[] = [];
-  for (const [name, file] of signedChainFiles(aliases)) files.set(name, file);
+  for (const [name, file] of namedPackageFiles(aliases)) files.set(name, file);
   for (const dir of [...searchPaths].reverse()) for (const [name, file] of packageFiles(dir)) files.set(name, file);
   if (bootDir) for (const [name, file] of bootDirFiles(bootDir, escaping)) files.set(name, file);
   return { ...(bootDir && { bootDir }), files, names: new Set(files.keys()), escaping };

@@ -10,12 +10,24 @@ import { renderIpxeScript, type RenderResult } from '../boot/ipxe-script.js';
 import { isoFileUrlPath, parseIsoSource } from '../boot/iso/iso-profile.js';
 import type { Source } from '../boot/profile.js';
 import { renderPxelinuxConfig, type PxelinuxContext } from '../boot/pxelinux-config.js';
-import type { MachineContext } from '../boot/render-context.js';
+import { sourcesFor, type MachineContext } from '../boot/render-context.js';
 import type { ConfinedFile } from '../servers/files/confined-open.js';
 import { macToHexHyphen, parseMac, type Mac } from '../protocol/mac.js';
 import type { AssignmentStore } from './assignments.js';
 import type { ClientPolicyStore } from './client-policies.js';
 import type { ProfileLibrary } from './profile-library.js';
+
+/** Files and upstream URLs that renders named, by the name they are served under. The planners of one run share one. */
+export interface NamedSources {
+  /** URL name → the local file, confined to its own directory. */
+  readonly local: Map<string, ConfinedFile>;
+  /** Upstream cache id → URL. */
+  readonly upstream: Map<string, string>;
+}
+
+export function newNamedSources(): NamedSources {
+  return { local: new Map(), upstream: new Map() };
+}
 
 export interface BootPlannerOptions {
   readonly serverBase: string;
@@ -25,6 +37,8 @@ export interface BootPlannerOptions {
   /** What unknown machines get. */
   readonly defaultTarget: BootTarget;
   readonly syslogServer?: string;
+  /** Shared with the run's other planners, so a file one of them named is served whichever address it was asked on. */
+  readonly named?: NamedSources;
 }
 
 export interface IpxeRequest extends MachineContext {
@@ -72,8 +86,7 @@ export function upstreamId(url: string): string {
 }
 
 export function createBootPlanner(options: BootPlannerOptions): BootPlanner {
-  const upstream = new Map<string, string>();
-  const local = new Map<string, ConfinedFile>();
+  const { upstream, local } = options.named ?? newNamedSources();
 
   /**
    * Only the operator names absolute paths (profiles are confined to the boot directory when loaded, the
@@ -130,7 +143,8 @@ export function createBootPlanner(options: BootPlannerOptions): BootPlanner {
 
   // Register every source the library and the default name, so their URLs resolve even before a render.
   for (const profile of options.library().profiles.values()) {
-    for (const source of [profile.kernel, ...profile.initrds]) if (source) sourceUrl(source);
+    const sources = sourcesFor(profile, profile.variables);
+    for (const source of [sources.kernel, ...sources.initrds]) if (source) sourceUrl(source);
   }
   if (options.defaultTarget.kind === 'inline') for (const source of [options.defaultTarget.kernel, ...options.defaultTarget.initrds]) sourceUrl(source);
 

@@ -104,4 +104,15 @@ describe('POST /v1/clients/MAC/assign with a kernel', () => {
     const script = planner.renderIpxe({ mac });
     expect(script.ok && script.text).toContain('http://127.0.0.1/files/debian/linux');
   });
+
+  it('a variable that makes a profile\'s kernel or initrd (installer_images) follows the same rule', async () => {
+    const refused = await assign({ profile: 'debian-installer', variables: { installer_images: '/etc', hostname: 'n1' } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatch(/^"variables\.installer_images": \/etc\/linux is outside the boot directory; fix: copy the file into the boot directory/);
+    expect(assignments.get(mac)?.target).not.toEqual({ kind: 'profile', profile: 'debian-installer' });
+    expect((await assign({ profile: 'debian-installer', variables: { installer_images: `${bootDir}/debian` } })).status).toBe(200);
+    expect((await assign({ profile: 'debian-installer', variables: { installer_images: 'https://mirror.example.org/netboot/amd64' } })).status).toBe(200);
+    // Variables the sources do not use are the profile's business as before.
+    expect((await assign({ profile: 'debian-installer', variables: { preseed_url: 'http://10.0.0.1/p.cfg' } })).status).toBe(200);
+  });
 });

@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Mac } from '../../src/protocol/mac.js';
 import { openAssignments } from '../../src/state/assignments.js';
-import { createBootPlanner } from '../../src/state/boot-plans.js';
+import { parseProfile } from '../../src/boot/profile.js';
+import { createBootPlanner, newNamedSources } from '../../src/state/boot-plans.js';
 import { openClientPolicies } from '../../src/state/client-policies.js';
 import { loadProfileLibrary } from '../../src/state/profile-library.js';
 
@@ -87,5 +88,47 @@ describe('boot plans', () => {
     } finally {
       stop();
     }
+  });
+
+  it('debian-installer boots the upstream images by default, and local files where the operator points installer_images', () => {
+    const { assignments, plans } = planner({ kind: 'local' });
+    assignments.assign(mac, { kind: 'profile', profile: 'debian-installer' });
+    const upstream = plans.renderIpxe({ mac });
+    expect(upstream.ok && upstream.text).toMatch(/^kernel http:\/\/10\.77\.0\.1:8080\/upstream\/[0-9a-f]{16}\/linux initrd=initrd\.gz auto=true/m);
+    const id = /upstream\/([0-9a-f]{16})\/linux/.exec(upstream.ok ? upstream.text : '')![1]!;
+    expect(plans.upstreamUrl(id)).toBe('https://deb.debian.org/debian/dists/bookworm/main/installer-amd64/current/images/netboot/debian-installer/amd64/linux');
+
+    const dir = '/usr/lib/debian-installer/images/12/amd64/text/debian-installer/amd64';
+    assignments.assign(mac, { kind: 'profile', profile: 'debian-installer' }, { variables: { installer_images: dir } });
+    const local = plans.renderIpxe({ mac });
+    const kernel = /^kernel http:\/\/10\.77\.0\.1:8080\/(local-[0-9a-f]{8}-linux) initrd=initrd\.gz auto=true/m.exec(local.ok ? local.text : '');
+    const initrd = /^initrd --name initrd\.gz http:\/\/10\.77\.0\.1:8080\/(local-[0-9a-f]{8}-initrd\.gz) /m.exec(local.ok ? local.text : '');
+    expect(kernel && initrd).toBeTruthy();
+    // The names the script uses are the files the HTTP and TFTP servers serve.
+    expect(plans.localFiles().get(kernel![1]!)).toEqual({ root: `${dir}/`, path: 'linux' });
+    expect(plans.localFiles().get(initrd![1]!)).toEqual({ root: `${dir}/`, path: 'initrd.gz' });
+    // PXELINUX direct names the same files over TFTP.
+    assignments.assign(mac, { kind: 'profile', profile: 'debian-installer' }, { variables: { installer_images: dir }, pxelinux: 'direct' });
+    expect(plans.renderPxelinux('pxelinux.cfg/01-52-54-00-aa-00-01', mac, undefined)).toMatch(/KERNEL local-[0-9a-f]{8}-linux\n  APPEND initrd=local-[0-9a-f]{8}-initrd\.gz auto=true/);
+  });
+
+  it('planners of one run share what they named: a file named by the IPv6 planner is served on IPv4 too', () => {
+    const named = newNamedSources();
+    const dir = mkdtempSync(join(tmpdir(), 'pxedeck-plans-'));
+    const assignments = openAssignments(dir);
+    const options = { library: () => library, assignments, policies: openClientPolicies(dir), defaultTarget: { kind: 'local' } as const, named };
+    const v4 = createBootPlanner({ ...options, serverBase: 'http://10.77.0.1' });
+    const v6 = createBootPlanner({ ...options, serverBase: 'http://[fd77::1]' });
+    const url = v6.sourceUrl('/srv/images/linux');
+    expect(url).toMatch(/^http:\/\/\[fd77::1\]\/local-[0-9a-f]{8}-linux$/);
+    expect(v4.localFiles().get(url.split('/').pop()!)).toEqual({ root: '/srv/images/', path: 'linux' });
+  });
+
+  it('a kernel or initrd may use only the profile\'s declared variables, and their defaults must be usable sources', () => {
+    expect(parseProfile('ok', { kernel: '{{dir}}/linux', initrd: '{{dir}}/initrd.gz', variables: { dir: 'debian' } })).toMatchObject({ ok: true });
+    const builtin = parseProfile('bad', { kernel: '{{hostname}}/linux', variables: {} });
+    expect(builtin).toMatchObject({ ok: false, problems: [{ field: 'kernel', message: 'uses {{hostname}}, which the profile does not declare' }] });
+    const outside = parseProfile('bad', { kernel: 'x', initrd: '{{dir}}/initrd.gz', variables: { dir: '' } });
+    expect(outside).toMatchObject({ ok: false, problems: [{ field: 'initrd[0]', message: '"/initrd.gz" leaves the boot directory' }] });
   });
 });
