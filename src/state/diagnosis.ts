@@ -4,9 +4,9 @@
  * cause and the fix, and is raised once per boot cycle.
  */
 import type { PxedeckEvent } from '../servers/events.js';
-import { isIpxeBinary, isPxelinuxBinary } from './stages.js';
+import { isIpxeBinary, isPxelinuxBinary, isShimBinary } from './stages.js';
 
-export type VerdictKind = 'loop' | 'secure-boot-refused' | 'uefi-no-boot-server' | 'tftp-stall' | 'spanning-tree' | 'offers-unanswered';
+export type VerdictKind = 'loop' | 'secure-boot-refused' | 'grub-server-elsewhere' | 'uefi-no-boot-server' | 'tftp-stall' | 'spanning-tree' | 'offers-unanswered';
 
 export interface Verdict {
   readonly kind: VerdictKind;
@@ -67,6 +67,10 @@ export interface DiagnosisState {
    * because the firmware's next attempt (PXEv6, HTTP Boot) is exactly what starts a new one.
    */
   efiIpxeDownload?: { readonly file: string; readonly at: number };
+  /** The site server's ACK named this next-server (siaddr): where Debian 12's GRUB will ask for its config. */
+  siteNextServer?: string;
+  /** pxedeck's own address, from the reply that handed this machine shim. */
+  shimFrom?: string;
   raised: Set<VerdictKind>;
 }
 
@@ -88,6 +92,7 @@ export function newDiagnosisState(): DiagnosisState {
 }
 
 const isNbp = (file: string) => isIpxeBinary(file) || isPxelinuxBinary(file);
+const isGrubBinary = (file: string) => /(^|\/)grub[a-z0-9]*\.efi$/i.test(file);
 
 /** The firmware itself asking for a boot answer (not iPXE, not an installed OS's DHCP client). */
 function firmwareAsks(event: PxedeckEvent): boolean {
@@ -185,6 +190,7 @@ export function diagnose(
       return refused ? raise(refused) : undefined;
     case 'dhcp.foreign-reply':
       if (event.bootFile) state.overheardGift = { server: event.server, file: event.bootFile, at: event.time };
+      if (event.messageType === 'ACK') state.siteNextServer = event.nextServer ?? event.server;
       return undefined;
     case 'dhcp.received': {
       const isIpxe = event.client?.startsWith('iPXE') ?? false;
@@ -245,6 +251,8 @@ export function diagnose(
     }
     case 'dhcp.sent': {
       if (event.messageType === 'OFFER') state.unansweredOffers += 1;
+      const serverId = event.options['54:server-id'];
+      if (event.bootFile && isShimBinary(event.bootFile) && typeof serverId === 'string') state.shimFrom = serverId;
       if (event.bootFile && isNbp(fileName(event.bootFile))) {
         state.lastNbpGift = { file: fileName(event.bootFile), at: event.time, messageType: event.messageType, xid: event.xid, source: event.source };
       }
@@ -274,6 +282,15 @@ export function diagnose(
       return loopVerdict(`chainboot loop: iPXE was handed ${fileName(event.file)} again`, fileName(event.file));
     }
     case 'transfer.done': {
+      if (isGrubBinary(event.file) && state.shimFrom && state.siteNextServer && state.siteNextServer !== state.shimFrom) {
+        return raise({
+          kind: 'grub-server-elsewhere',
+          severity: 'error',
+          summary: `GRUB will ask ${state.siteNextServer} for its config, not pxedeck`,
+          cause: `the signed GRUB (Debian 12's 2.06) takes its TFTP server from the DHCP server's ACK, whose next-server is ${state.siteNextServer}; it does not read pxedeck's proxy offer, so it stops at a grub> prompt`,
+          fix: `make the site DHCP server name ${state.shimFrom} as next-server (siaddr) for these machines (ISC: next-server; dnsmasq: --dhcp-option=option:server-ip-address,${state.shimFrom}), or run pxedeck in full DHCP mode on an isolated switch`,
+        });
+      }
       if (!isNbp(fileName(event.file))) return undefined;
       if (isIpxeBinary(event.file) && /\.efi$/i.test(event.file)) state.efiIpxeDownload = { file: fileName(event.file), at: event.time };
       state.nbpDone = [...state.nbpDone.filter((at) => event.time - at <= loopWindowMs), event.time];

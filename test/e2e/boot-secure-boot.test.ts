@@ -63,4 +63,77 @@ describe.skipIf(skipReason !== undefined)(`Secure Boot machines boot the signed 
       await pxedeck.stop();
     }
   }, 200_000);
+
+  it('default settings, full DHCP: iPXE first, Secure Boot refuses it, pxedeck diagnoses it and the firmware\'s next attempt gets the signed chain (remembered)', async () => {
+    const mac = labMac(vmIndex++);
+    const { pxedeck, seconds } = await bootSecure({ mode: 'dhcp', marker: 'sb-repair', args: ['--pool6', 'fd77::100-fd77::1ff'] }, 240_000, mac);
+    try {
+      const diagnosis = pxedeck.events().find((event) => event.kind === 'client.diagnosis' && event.mac === mac);
+      expect(diagnosis).toMatchObject({ verdict: 'secure-boot-refused', summary: 'Secure Boot refused ipxe.efi' });
+      const gifts = pxedeck.events().flatMap((event) => (event.kind === 'dhcp.sent' && event.mac === mac && event.bootFile ? [event.bootFile] : event.kind === 'dhcp6.sent' && event.mac === mac && event.bootFileUrl ? [event.bootFileUrl] : []));
+      // Attempts: each time the firmware asked afresh (a DHCPv4 DISCOVER session or a DHCPv6 Solicit).
+      const attempts = new Set(pxedeck.events().flatMap((event) =>
+        event.kind === 'dhcp.received' && event.mac === mac && event.messageType === 'DISCOVER' ? [`v4:${event.xid}`] : event.kind === 'dhcp6.received' && event.messageType === 'SOLICIT' ? [`v6:${event.transactionId}`] : []));
+      console.log(`[secure boot] self-repair: ${attempts.size} firmware attempts (${gifts.join(' → ')}), marker after ${seconds.toFixed(1)} s`);
+      expect(attempts.size).toBe(2);
+      expect(gifts[0]).toBe('ipxe.efi');
+      expect(gifts.at(-1)).toBe('tftp://[fd77::1]/shimx64.efi');
+      const clients = JSON.parse(readFileSync(join(pxedeck.dataDir, 'clients.json'), 'utf8')) as Record<string, { uefiBootProgram?: string }>;
+      expect(clients[mac]?.uefiBootProgram).toBe('signed');
+    } finally {
+      await pxedeck.stop();
+    }
+  }, 300_000);
+
+  it('proxy mode beside a dnsmasq that only hands out addresses (next-server: pxedeck), the default set to the signed chain: 4011 hands shimx64.efi, first try', async () => {
+    const { lab } = shared;
+    const site = await lab.addHost({ ip4: '10.77.0.2', label: 'site' });
+    // Debian 12's GRUB (2.06) reads its server from the firmware's DHCP ACK only (not from the proxy offer):
+    // the site server names pxedeck as next-server (siaddr), as ISC's next-server or Windows' option 66 do.
+    const dnsmasq = await startDnsmasq(lab, site, ['--dhcp-range=10.77.0.50,10.77.0.59,255.255.255.0,10m', '--no-ping', '--dhcp-option=option:server-ip-address,10.77.0.1'], 'site-dhcp');
+    try {
+      const mac = labMac(vmIndex++);
+      const { pxedeck, seconds } = await bootSecure({ mode: 'proxy', marker: 'sb-proxy', settings: { uefiBootProgram: 'signed' } }, 200_000, mac);
+      try {
+        const bootServerAck = await pxedeck.waitFor<DhcpPacketEvent>((event) => event.kind === 'dhcp.sent' && event.source === 'pxe4011' && event.mac === mac && event.messageType === 'ACK', '4011 ACK', 1_000);
+        expect(bootServerAck.bootFile).toBe('shimx64.efi');
+        expect(bootServerAck.summary).toMatch(/default for UEFI machines is the Secure Boot chain/);
+        expect(tftpFiles(pxedeck, mac)).toEqual(expect.arrayContaining(['shimx64.efi', 'grubx64.efi', 'grub/grub.cfg']));
+        expect(tftpFiles(pxedeck, mac)).not.toContain('ipxe.efi');
+        console.log(`[secure boot] proxy mode beside dnsmasq: marker after ${seconds.toFixed(1)} s`);
+      } finally {
+        await pxedeck.stop();
+      }
+    } finally {
+      await dnsmasq.stop();
+    }
+  }, 250_000);
+
+  it('a menu rendered for GRUB: its timeout runs out and the default entry boots', async () => {
+    const mac = labMac(vmIndex++);
+    const artifacts = await ensureLabArtifacts();
+    const prepare = (dataDir: string) => {
+      for (const dir of ['boot/lab', 'profiles', 'menus']) mkdirSync(join(dataDir, dir), { recursive: true });
+      copyFileSync(artifacts.kernel, join(dataDir, 'boot/lab/vmlinuz'));
+      copyFileSync(artifacts.initrd, join(dataDir, 'boot/lab/initrd.gz'));
+      const profile = (marker: string) => `title: lab kernel ${marker}\nkernel: lab/vmlinuz\ninitrd: lab/initrd.gz\ncmdline: ${markerCmdline(marker)}\n`;
+      writeFileSync(join(dataDir, 'profiles/sb-first.yaml'), profile('sb-menu-first'));
+      writeFileSync(join(dataDir, 'profiles/sb-default.yaml'), profile('sb-menu-default'));
+      writeFileSync(join(dataDir, 'menus/sb.yaml'), 'title: Secure Boot lab\ntimeout: 2\ndefault: sb-default\nitems: [sb-first, sb-default, local-disk]\n');
+    };
+    const { pxedeck, seconds, serial } = await bootSecure(
+      { mode: 'dhcp', marker: 'sb-menu-default', prepare, clients: { [mac]: { uefiBootProgram: 'signed' } }, assignments: { [mac]: { target: { kind: 'menu', menu: 'sb' } } } },
+      200_000,
+      mac,
+    );
+    try {
+      // GRUB drew the menu and counted down before it booted the default.
+      expect(serial).toMatch(/lab kernel sb-menu-first/);
+      expect(serial).toMatch(/executed automatically in 1s/);
+      expect(tftpFiles(pxedeck, mac)).toEqual(expect.arrayContaining(['grub/grub.cfg', 'lab/vmlinuz', 'lab/initrd.gz']));
+      console.log(`[secure boot] GRUB menu, timeout 2 s to the default: marker after ${seconds.toFixed(1)} s`);
+    } finally {
+      await pxedeck.stop();
+    }
+  }, 250_000);
 });

@@ -147,4 +147,15 @@ describe('Secure Boot refusing ipxe.efi', () => {
     const { verdicts } = run([discover(1, 'BIOS PXE'), offer(1, 'undionly.kpxe'), download('undionly.kpxe'), done('undionly.kpxe'), discover(2, 'BIOS PXE')]);
     expect(verdicts.filter((verdict) => verdict.kind === 'secure-boot-refused')).toEqual([]);
   });
+
+  it('proxy mode: shim from pxedeck, but the site ACK names another next-server: GRUB will ask there (its config never comes)', () => {
+    const siteAck: PxedeckEvent = { kind: 'dhcp.foreign-reply', time: at(), source: 'dhcp4', mac, server: '10.77.0.2', messageType: 'ACK', xid: 1, peer: '10.77.0.2:67', offered: '10.77.0.59', nextServer: '10.77.0.2' };
+    const shimAck: PxedeckEvent = { kind: 'dhcp.sent', time: at(), source: 'pxe4011', mac, xid: 2, messageType: 'ACK', peer: '10.77.0.59:4011', summary: '', options: { '54:server-id': '10.77.0.1' }, bootFile: 'shimx64.efi' };
+    const { verdicts } = run([discover(1, 'PXE x64 UEFI'), siteAck, shimAck, done('shimx64.efi'), done('grubx64.efi')]);
+    expect(verdicts).toEqual([
+      expect.objectContaining({ kind: 'grub-server-elsewhere', summary: 'GRUB will ask 10.77.0.2 for its config, not pxedeck', fix: expect.stringMatching(/name 10\.77\.0\.1 as next-server/) }),
+    ]);
+    const pointed = run([discover(1, 'PXE x64 UEFI'), { ...siteAck, nextServer: '10.77.0.1' } as PxedeckEvent, shimAck, done('shimx64.efi'), done('grubx64.efi')]);
+    expect(pointed.verdicts).toEqual([]);
+  });
 });

@@ -22,6 +22,8 @@ export interface StartOptions {
   readonly settings?: Record<string, unknown>;
   /** Boot the lab kernel on every machine (quick mode) with this marker. */
   readonly marker?: string;
+  /** Writes more into the data dir before start (profiles/, menus/, boot/). */
+  readonly prepare?: (dataDir: string) => void;
 }
 
 export interface LabPxedeck {
@@ -45,6 +47,7 @@ export async function startPxedeck(lab: Lab, options: StartOptions): Promise<Lab
   if (options.clients) writeFileSync(join(dataDir, 'clients.json'), JSON.stringify(options.clients));
   if (options.assignments) writeFileSync(join(dataDir, 'assignments.json'), JSON.stringify(options.assignments));
   if (options.settings) writeFileSync(join(dataDir, 'settings.json'), JSON.stringify(options.settings));
+  options.prepare?.(dataDir);
   const args = [
     join(repoRoot, 'bin', 'pxedeck.js'),
     '--headless',
