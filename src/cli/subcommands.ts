@@ -9,6 +9,7 @@ import { openClientPolicies } from '../state/client-policies.js';
 import { openIsoLibrary } from '../state/iso-library.js';
 import { loadProfileLibrary } from '../state/profile-library.js';
 import { openSettings, parseTargetSetting } from '../state/settings.js';
+import { makeDataDirPrivate } from '../runtime/data-dir.js';
 import { dataDirOf, presetsDir } from '../runtime/runtime-settings.js';
 import { httpBaseOf, servedAddressOrAny } from '../runtime/served-interface.js';
 import { assignUsage, runAssign, runExplain } from './commands.js';
@@ -24,6 +25,7 @@ export async function runSubcommand(name: 'assign' | 'explain', argv: readonly s
     process.stdout.write(name === 'assign' ? assignUsage : explainUsage);
     return 0;
   }
+  for (const message of makeDataDirPrivate(dataDir)) process.stderr.write(`pxedeck ${name}: ${message}\n`);
   const settings = openSettings(dataDir).load();
   const bootDir = resolve(settings.bootDir ?? join(dataDir, 'boot'));
   // ISOs in the boot directory and isos/ are profiles too: read them (metadata only, a few ms each).

@@ -30,6 +30,8 @@ import { isIPv6 } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createBootFileResolver } from './boot-file-resolver.js';
 import { controlHandlers } from './control-adapter.js';
+import { controlTokenOf } from './control-token.js';
+import { makeDataDirPrivate } from './data-dir.js';
 import { openEventSink } from './event-sink.js';
 import { openLeasePool, refuseBesideForeignServer, refuseOnUplink } from './full-dhcp.js';
 import { openRuntimeIsos } from './runtime-isos.js';
@@ -50,12 +52,14 @@ export interface Runtime {
 /** `registry`: the console passes its own, so events are folded once and a settings restart keeps every machine's history. */
 export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent) => void, registry = new ClientRegistry()): Promise<Runtime> {
   const dataDir = dataDirOf(cli);
+  const tightened = makeDataDirPrivate(dataDir);
   const settings = loadSettings(cli);
   const routerLifetime = routerLifetimeOf(settings);
   if ('problem' in routerLifetime) throw new StartupError(routerLifetime.problem);
   // Every event, also those emitted while starting, so `pxedeck report MAC` can tell a session afterwards.
   const policies = openClientPolicies(dataDir);
   const { emit, notice, close: closeEventLog } = openEventSink(dataDir, registry, print, (mac, verdict) => rememberSecureBoot(policies, mac, verdict));
+  for (const message of tightened) notice('warning', message);
   const served = servedInterface(settings.interface);
   const servers = new ServerSet(emit, served.name);
   const signal = servers.signal;
@@ -205,10 +209,16 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
       notice('warning', `no syslog receiver: ${error.message}; machines' log lines will not be shown (DHCP option 7 left out)`);
     }
     if (settings.controlPort !== 0) {
+      const control = controlTokenOf(dataDir, settings.controlToken, join(dataDir, 'settings.json'));
+      if (control.generated) {
+        // Printed, never logged: the event log may be shared in a bug report; the file is the token's one copy.
+        print({ kind: 'notice', time: Date.now(), source: 'system', level: 'info', message: `control API token, made now and shown once: ${control.token} (kept in ${control.path}, mode 0600; send "Authorization: Bearer <token>")` });
+      }
+      notice('info', `control API on 127.0.0.1:${settings.controlPort}: every request needs the bearer token in ${control.path}`);
       servers.add(
         await createControlApi({
           port: settings.controlPort,
-          ...(settings.controlToken && { token: settings.controlToken }),
+          token: control.token,
           emit,
           signal,
           handlers: controlHandlers({ registry, assignments, planner, library: () => library, bootDir: bootFiles.bootDir }),

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Mac } from '../protocol/mac.js';
 import type { PxedeckEvent } from '../servers/events.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../servers/files/private-files.js';
 
 export const EVENT_LOG_DIR = 'events';
 export const EVENT_LOG_FILE = 'events.jsonl';
@@ -85,8 +86,8 @@ export function openEventLog(dataDir: string, options: EventLogOptions = {}): Ev
   };
 
   async function openCurrent(): Promise<FileHandle> {
-    await mkdir(dir, { recursive: true });
-    const opened = await open(path, 'a');
+    await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    const opened = await open(path, 'a', PRIVATE_FILE_MODE);
     size = (await opened.stat()).size;
     return opened;
   }

@@ -16,6 +16,7 @@ import { loadProfileLibrary, type ProfileLibrary } from './profile-library.js';
 import { openIsoLibrary } from './iso-library.js';
 import { openSettings } from './settings.js';
 import { scanBootFiles } from '../servers/boot-files.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../servers/files/private-files.js';
 
 export type OperatorAction =
   | { readonly kind: 'profile'; readonly profile: string; readonly once?: boolean }
@@ -245,9 +246,9 @@ export function openOperator(options: OperatorOptions): Operator {
     pxelinuxConfig: (mac, ip) => planner.renderPxelinux(`pxelinux.cfg/${macToPxelinuxName(mac)}`, mac, ip),
     saveReport(mac, text) {
       const dir = join(options.dataDir, 'reports');
-      mkdirSync(dir, { recursive: true });
+      mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
       const path = join(dir, `${macToHexHyphen(mac)}-${stamp(now())}.txt`);
-      writeFileSync(path, text);
+      writeFileSync(path, text, { mode: PRIVATE_FILE_MODE });
       return path;
     },
     reconfigure(next) {

@@ -9,6 +9,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync, mkdirSync } from '
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigFileError } from './conf-file.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../servers/files/private-files.js';
 
 export interface RecordFile<T> {
   readonly path: string;
@@ -22,7 +23,7 @@ export interface RecordFile<T> {
 }
 
 export function openRecordFile<T>(dataDir: string, name: string, key: string, isRecord: (value: unknown) => value is T, coalesceMs = 250): RecordFile<T> {
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });
   const path = join(dataDir, `${name}.json`);
   let pending: (() => readonly T[]) | null = null;
   let timer: NodeJS.Timeout | null = null;
@@ -32,7 +33,7 @@ export function openRecordFile<T>(dataDir: string, name: string, key: string, is
 
   async function writeAsync(text: string): Promise<void> {
     const temp = `${path}.tmp`;
-    const handle = await open(temp, 'w');
+    const handle = await open(temp, 'w', PRIVATE_FILE_MODE);
     try {
       await handle.writeFile(text);
       await handle.sync();
@@ -76,7 +77,7 @@ export function openRecordFile<T>(dataDir: string, name: string, key: string, is
       if (!pending) return;
       const text = serialize(pending());
       pending = null;
-      writeFileSync(`${path}.tmp`, text);
+      writeFileSync(`${path}.tmp`, text, { mode: PRIVATE_FILE_MODE });
       renameSync(`${path}.tmp`, path);
     },
     settled: () => writing,

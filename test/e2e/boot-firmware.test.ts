@@ -1,5 +1,7 @@
 // Real firmware in QEMU gets its answer from pxedeck alone (DHCP, 4011, TFTP, HTTP) and boots the lab
 // kernel to its marker. Under TCG each boot takes 10-30 s; every test has its own time bound.
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DhcpPacketEvent, PxedeckEvent } from '../../src/servers/events.js';
 import { startDnsmasq } from './lab/services.js';
@@ -158,8 +160,12 @@ describe.skipIf(skipReason !== undefined)(`firmware boots through pxedeck${skipR
       await new Promise((resolve) => setTimeout(resolve, 4000));
       const polls = pxedeck.events().filter((event) => event.kind === 'http.request' && event.route === 'script' && event.mac === mac).length;
       expect(polls).toBeGreaterThanOrEqual(2);
-      const body = JSON.stringify({ kernel, initrds: [initrd], cmdline: markerCmdline('released') });
-      const assigned = await lab.exec(lab.server.ns, 'curl', ['-sS', '-X', 'POST', '-H', 'content-type: application/json', '-d', body, `http://127.0.0.1:7411/v1/clients/${mac}/assign`]);
+      // Through the API a kernel must be a file of the boot directory (or a URL): put the lab's there.
+      const bootDir = join(pxedeck.dataDir, 'boot');
+      copyFileSync(kernel, join(bootDir, 'lab-vmlinuz'));
+      copyFileSync(initrd, join(bootDir, 'lab-initrd'));
+      const body = JSON.stringify({ kernel: 'lab-vmlinuz', initrds: ['lab-initrd'], cmdline: markerCmdline('released') });
+      const assigned = await lab.exec(lab.server.ns, 'curl', ['-sS', '-X', 'POST', ...pxedeck.controlAuth(), '-H', 'content-type: application/json', '-d', body, `http://127.0.0.1:7411/v1/clients/${mac}/assign`]);
       expect(assigned.stdout).toContain('"inline"');
       const assignedAt = Date.now();
       await pxedeck.waitFor((event) => event.kind === 'transfer.start' && event.mac === mac && /vmlinuz/.test((event as { file: string }).file), 'kernel after assignment', 30_000);

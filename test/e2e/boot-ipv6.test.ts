@@ -78,16 +78,16 @@ describe.skipIf(skipReason !== undefined)(`IPv6 netboot through pxedeck${skipRea
     return { mac, uuid, seconds: (Date.now() - started) / 1000 };
   }
 
-  async function registryRows(): Promise<ClientRow[]> {
-    const result = await lab.exec(lab.server.ns, 'curl', ['-sS', '--max-time', '5', 'http://127.0.0.1:7411/v1/clients']);
-    return JSON.parse(result.stdout) as ClientRow[];
+  async function registryRows(pxedeck: LabPxedeck): Promise<ClientRow[]> {
+    const result = await lab.exec(lab.server.ns, 'curl', ['-sS', '--max-time', '5', ...pxedeck.controlAuth(), 'http://127.0.0.1:7411/v1/clients']);
+    return (JSON.parse(result.stdout) as { clients: ClientRow[] }).clients;
   }
 
   /** Every event that names a machine names this one, and the console has exactly one row: this machine. */
   async function expectOneMachine(pxedeck: LabPxedeck, mac: string): Promise<ClientRow> {
     const macs = new Set(pxedeck.events().filter((event) => event.mac && event.source !== 'system').map((event) => event.mac));
     expect([...macs]).toEqual([mac]);
-    const rows = await registryRows();
+    const rows = await registryRows(pxedeck);
     expect(rows.map((row) => row.mac)).toEqual([mac]);
     return rows[0]!;
   }

@@ -16,6 +16,8 @@ import { ClientRegistry } from '../../src/state/registry.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pxd-control-'));
 const macOf = (n: number) => `52:54:00:00:${(n >>> 8).toString(16).padStart(2, '0')}:${(n & 0xff).toString(16).padStart(2, '0')}` as Mac;
+const TOKEN = 'test-token-0123456789abcdef';
+const auth = { authorization: `Bearer ${TOKEN}` };
 let api: ControlApi;
 let base: string;
 let planner: BootPlanner;
@@ -30,7 +32,7 @@ beforeAll(async () => {
   for (let n = 0; n < 400; n += 1) {
     registry.apply({ kind: 'dhcp.received', time: n, source: 'dhcp4', mac: macOf(n), xid: n, messageType: 'DISCOVER', peer: '0.0.0.0:68', summary: '', options: {}, client: 'BIOS PXE' });
   }
-  api = await createControlApi({ port: 0, emit: () => {}, handlers: controlHandlers({ registry, assignments, planner, library: () => library, bootDir }) });
+  api = await createControlApi({ port: 0, token: TOKEN, emit: () => {}, handlers: controlHandlers({ registry, assignments, planner, library: () => library, bootDir }) });
   mkdirSync(join(bootDir, 'debian'), { recursive: true });
   writeFileSync(join(bootDir, 'debian', 'linux'), 'kernel');
   base = `http://127.0.0.1:${api.port}`;
@@ -51,7 +53,7 @@ interface Page {
 
 describe('GET /v1/clients', () => {
   it('pages through the machines in MAC order, each once, without their timelines, saying how many were forgotten', async () => {
-    const first = (await (await fetch(`${base}/v1/clients`)).json()) as Page;
+    const first = (await (await fetch(`${base}/v1/clients`, { headers: auth })).json()) as Page;
     expect(first.clients).toHaveLength(CLIENT_PAGE_DEFAULT);
     expect(first).toMatchObject({ total: 250, evicted: 150, limits: { maxClients: 250 }, next: macOf(249) });
     expect(first.clients[0]).toMatchObject({ mac: macOf(150), target: { kind: 'local' } });
@@ -60,7 +62,7 @@ describe('GET /v1/clients', () => {
     const seen: string[] = [];
     let after: string | undefined;
     do {
-      const page = (await (await fetch(`${base}/v1/clients?limit=64${after ? `&after=${after}` : ''}`)).json()) as Page;
+      const page = (await (await fetch(`${base}/v1/clients?limit=64${after ? `&after=${after}` : ''}`, { headers: auth })).json()) as Page;
       seen.push(...page.clients.map((client) => client.mac));
       after = page.next;
     } while (after);
@@ -69,7 +71,7 @@ describe('GET /v1/clients', () => {
 
   it('refuses a limit or cursor it cannot use, naming the fix', async () => {
     for (const query of ['limit=0', 'limit=1001', 'limit=ten', 'after=nope']) {
-      const response = await fetch(`${base}/v1/clients?${query}`);
+      const response = await fetch(`${base}/v1/clients?${query}`, { headers: auth });
       expect(response.status, query).toBe(400);
       expect(((await response.json()) as { error: string }).error).toMatch(/limit must be a number from 1 to 1000|after must be a MAC/);
     }
@@ -79,7 +81,7 @@ describe('GET /v1/clients', () => {
 describe('POST /v1/clients/MAC/assign with a kernel', () => {
   const mac = '52:54:00:aa:00:01' as Mac;
   const assign = async (body: unknown) => {
-    const response = await fetch(`${base}/v1/clients/${mac}/assign`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const response = await fetch(`${base}/v1/clients/${mac}/assign`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(body) });
     return { status: response.status, body: (await response.json()) as { error?: string } };
   };
 

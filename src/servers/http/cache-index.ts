@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../files/private-files.js';
 
 export interface CacheEntry {
   readonly url: string;
@@ -106,9 +107,9 @@ export class CacheIndex {
       return;
     }
     const { key: _key, ...sidecar } = entry;
-    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
     const temporary = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(temporary, `${JSON.stringify(sidecar)}\n`);
+    await writeFile(temporary, `${JSON.stringify(sidecar)}\n`, { mode: PRIVATE_FILE_MODE });
     await rename(temporary, path);
   }
 

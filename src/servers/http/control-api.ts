@@ -1,12 +1,12 @@
 /**
  * The JSON control API for automation, on its own listener so the boot network never reaches it by
- * accident: loopback by default, and it refuses to start on any other address without a token.
+ * accident: loopback by default. Every request carries `Authorization: Bearer <token>`: on a shared
+ * machine any local user can reach loopback, and assigning machines is the operator's. The token is made
+ * on first start and kept 0600 in the 0700 data dir (src/runtime/control-token.ts).
  *
- * Without a token only loopback clients can connect, but a web page in the operator's browser could still
- * send it simple cross-site requests (or reach it through DNS rebinding). So a tokenless API also requires
- * a loopback Host header, refuses requests that carry an Origin, and every POST must be
- * application/json, which a cross-site page cannot send without a preflight we never answer. With a
- * token, a POST without a body (hold, release) needs no content type.
+ * A web page in the operator's browser cannot know the token; still, on loopback the API also requires a
+ * loopback Host header (DNS rebinding) and refuses requests that carry an Origin, and every POST body must
+ * be application/json. A POST without a body (hold, release) needs no content type (curl -X POST).
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -25,6 +25,9 @@ export interface ClientPage {
 export const CLIENT_PAGE_DEFAULT = 100;
 export const CLIENT_PAGE_MOST = 1000;
 
+/** Shorter tokens are refused (settings.json's controlToken is checked against the same bound). */
+export const MIN_TOKEN_LENGTH = 16;
+
 export interface ControlHandlers {
   listClients(page: ClientPage): unknown;
   assign(mac: Mac, body: unknown): Promise<unknown> | unknown;
@@ -36,8 +39,8 @@ export interface ControlApiOptions {
   /** Default 127.0.0.1. */
   readonly bind?: string;
   readonly port: number;
-  /** When set, every request needs `Authorization: Bearer <token>`. Required off loopback. */
-  readonly token?: string;
+  /** Every request needs `Authorization: Bearer <token>`; at least 16 characters. */
+  readonly token: string;
   readonly emit: Emit;
   readonly signal?: AbortSignal;
   readonly handlers: ControlHandlers;
@@ -96,13 +99,11 @@ function clientPage(query: Request['query']): ClientPage | string {
 
 export async function createControlApi(options: ControlApiOptions): Promise<ControlApi> {
   const address = options.bind ?? '127.0.0.1';
-  const token = options.token !== undefined && options.token !== '' ? options.token : undefined;
-  if (!isLoopback(address) && token === undefined) {
-    throw new Error(
-      `refusing to start the control API on ${address} without a token: anyone on that network could assign and release machines. ` +
-        'Set a token, or bind it to 127.0.0.1 (the default).',
-    );
+  const token = options.token;
+  if (typeof token !== 'string' || token.length < MIN_TOKEN_LENGTH) {
+    throw new Error(`refusing to start the control API without a token of at least ${MIN_TOKEN_LENGTH} characters: anyone who can reach it could assign and release machines`);
   }
+  const onLoopback = isLoopback(address);
   const { emit, handlers } = options;
   const app = express();
   app.disable('x-powered-by');
@@ -134,19 +135,15 @@ export async function createControlApi(options: ControlApiOptions): Promise<Cont
   };
 
   app.use((req: Request, res: Response, next: NextFunction) => {
-    if (token !== undefined) {
-      if (!tokenMatches(req.get('authorization'), token)) {
-        res.set('WWW-Authenticate', 'Bearer');
-        return fail(res, 401, 'missing or wrong bearer token');
-      }
-    } else {
-      if (!hostIsLoopback(req.get('host'))) return fail(res, 403, 'Host must be a loopback name (no token configured)');
-      if (req.get('origin') !== undefined) return fail(res, 403, 'browser requests are refused (no token configured)');
+    if (onLoopback && !hostIsLoopback(req.get('host'))) return fail(res, 403, 'Host must be a loopback name');
+    if (onLoopback && req.get('origin') !== undefined) return fail(res, 403, 'browser requests are refused');
+    if (!tokenMatches(req.get('authorization'), token)) {
+      res.set('WWW-Authenticate', 'Bearer');
+      return fail(res, 401, 'missing or wrong bearer token (the token is in the data dir, file control-token)');
     }
-    // With a token a cross-site page cannot authenticate anyway; a body must still be JSON.
     const length = req.get('content-length');
     const hasBody = (length !== undefined && length !== '0') || req.get('transfer-encoding') !== undefined;
-    if (req.method === 'POST' && (hasBody || token === undefined) && !req.is('application/json')) {
+    if (req.method === 'POST' && hasBody && !req.is('application/json')) {
       return fail(res, 415, 'POST bodies must be application/json');
     }
     next();

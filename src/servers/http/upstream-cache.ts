@@ -15,6 +15,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import type { Emit, UpstreamCacheEvent } from '../events.js';
 import { openConfined, type OpenedFile } from '../files/confined-open.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../files/private-files.js';
 import { CacheIndex, type CacheEntry } from './cache-index.js';
 import { cacheLimitBytes } from './cache-limit.js';
 import { CacheSpace, formatSize } from './cache-space.js';
@@ -282,8 +283,8 @@ export class UpstreamCache {
 
     let writer: FileHandle;
     try {
-      await mkdir(this.options.cacheDir, { recursive: true });
-      writer = await open(download.path, 'w');
+      await mkdir(this.options.cacheDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+      writer = await open(download.path, 'w', PRIVATE_FILE_MODE);
     } catch (error) {
       return refuse(`cannot write the cache: ${describeError(error)}`);
     }

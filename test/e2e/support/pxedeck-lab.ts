@@ -4,7 +4,7 @@
  * the lab kernel in quick mode, per-machine settings written before start.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PxedeckEvent } from '../../../src/servers/events.js';
 import { PxedeckProcess } from '../../support/netns.js';
@@ -30,6 +30,8 @@ export interface LabPxedeck {
   readonly process: PxedeckProcess;
   readonly dataDir: string;
   readonly artifacts: LabArtifacts;
+  /** curl arguments that authenticate to its control API on 127.0.0.1:7411 (the token pxedeck made in its data dir). */
+  controlAuth(): string[];
   events(): readonly PxedeckEvent[];
   waitFor<T extends PxedeckEvent = PxedeckEvent>(test: (event: PxedeckEvent) => boolean, what: string, timeoutMs?: number): Promise<T>;
   stop(): Promise<void>;
@@ -73,6 +75,7 @@ export async function startPxedeck(lab: Lab, options: StartOptions): Promise<Lab
     process: pxedeck,
     dataDir,
     artifacts,
+    controlAuth: () => ['-H', `authorization: Bearer ${readFileSync(join(dataDir, 'control-token'), 'utf8').trim()}`],
     events: () => pxedeck.events,
     waitFor: (test, what, timeoutMs = 60_000) => pxedeck.waitForEvent(test, what, timeoutMs),
     stop: async () => {

@@ -24,12 +24,15 @@ function recordingHandlers(calls: string[]): ControlHandlers {
   };
 }
 
-async function start(options: { token?: string; bind?: string; calls?: string[]; events?: PxedeckEvent[] } = {}) {
+const TOKEN = 's3cret-token-0123456789';
+const auth = { authorization: `Bearer ${TOKEN}` };
+
+async function start(options: { bind?: string; calls?: string[]; events?: PxedeckEvent[] } = {}) {
   const events = options.events ?? [];
   const api = await createControlApi({
     port: 0,
     ...(options.bind && { bind: options.bind }),
-    ...(options.token && { token: options.token }),
+    token: TOKEN,
     emit: (event) => events.push(event),
     handlers: recordingHandlers(options.calls ?? []),
   });
@@ -38,13 +41,13 @@ async function start(options: { token?: string; bind?: string; calls?: string[];
   return { api, events, base: `http://${host}:${api.port}` };
 }
 
-const json = { 'content-type': 'application/json' };
+const json = { 'content-type': 'application/json', ...auth };
 
 describe('control API', () => {
   it('listens on loopback by default and lists clients', async () => {
     const { api, base, events } = await start();
     expect(api.address).toBe('127.0.0.1');
-    const response = await fetch(`${base}/v1/clients`);
+    const response = await fetch(`${base}/v1/clients`, { headers: auth });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual([{ mac: '52:54:00:00:00:01', stage: 'booted' }]);
     await waitFor(() => ofKind(events, 'http.request').length === 1);
@@ -67,44 +70,43 @@ describe('control API', () => {
     expect((await fetch(`${base}/v1/clients/not-a-mac/hold`, { method: 'POST', headers: json })).status).toBe(400);
     expect((await fetch(`${base}/v1/clients/525400aabbcc/assign`, { method: 'POST', headers: json, body: '{broken' })).status).toBe(400);
     expect((await fetch(`${base}/v1/clients/525400aabbcc/assign`, { method: 'POST', headers: json, body: JSON.stringify({ pad: 'x'.repeat(100_000) }) })).status).toBe(413);
-    expect((await fetch(`${base}/v1/nothing`)).status).toBe(404);
+    expect((await fetch(`${base}/v1/nothing`, { headers: auth })).status).toBe(404);
   });
 
-  it('without a token, refuses what a web page could send: non-JSON POSTs, an Origin, a foreign Host (DNS rebinding)', async () => {
+  it('refuses what a web page could send, even with the token: non-JSON bodies, an Origin, a foreign Host (DNS rebinding)', async () => {
     const calls: string[] = [];
     const { base, api } = await start({ calls });
-    expect((await fetch(`${base}/v1/clients/525400aabbcc/hold`, { method: 'POST' })).status).toBe(415);
-    expect((await fetch(`${base}/v1/clients/525400aabbcc/hold`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' })).status).toBe(415);
+    expect((await fetch(`${base}/v1/clients/525400aabbcc/hold`, { method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body: '{}' })).status).toBe(415);
     expect((await fetch(`${base}/v1/clients/525400aabbcc/hold`, { method: 'POST', headers: { ...json, origin: 'http://evil.example' } })).status).toBe(403);
-    const rebound = await rawRequest(api.port, 'GET /v1/clients HTTP/1.1\r\nHost: evil.example:80\r\nConnection: close\r\n\r\n');
+    const rebound = await rawRequest(api.port, `GET /v1/clients HTTP/1.1\r\nHost: evil.example:80\r\nAuthorization: Bearer ${TOKEN}\r\nConnection: close\r\n\r\n`);
     expect(rebound.status).toBe(403);
-    const localhost = await rawRequest(api.port, `GET /v1/clients HTTP/1.1\r\nHost: localhost:${api.port}\r\nConnection: close\r\n\r\n`);
+    const localhost = await rawRequest(api.port, `GET /v1/clients HTTP/1.1\r\nHost: localhost:${api.port}\r\nAuthorization: Bearer ${TOKEN}\r\nConnection: close\r\n\r\n`);
     expect(localhost.status).toBe(200);
     expect(calls).toEqual([]);
   });
 
-  it('with a token, requires it on every request', async () => {
+  it('requires the token on every request, on loopback too (any local user can reach loopback)', async () => {
     const calls: string[] = [];
-    const { base } = await start({ token: 's3cret-token', calls });
+    const { base } = await start({ calls });
     expect((await fetch(`${base}/v1/clients`)).status).toBe(401);
     expect((await fetch(`${base}/v1/clients`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
-    expect((await fetch(`${base}/v1/clients`, { headers: { authorization: 'Basic s3cret-token' } })).status).toBe(401);
+    expect((await fetch(`${base}/v1/clients`, { headers: { authorization: `Basic ${TOKEN}` } })).status).toBe(401);
     expect((await fetch(`${base}/v1/clients/525400aabbcc/hold`, { method: 'POST' })).status).toBe(401);
-    expect((await fetch(`${base}/v1/clients`, { headers: { authorization: 'Bearer s3cret-token' } })).status).toBe(200);
-    // With a token, a bodiless POST needs no content type (curl -X POST).
-    expect((await fetch(`${base}/v1/clients/525400aabbcc/hold`, { method: 'POST', headers: { authorization: 'Bearer s3cret-token' } })).status).toBe(200);
+    expect((await fetch(`${base}/v1/clients/525400aabbcc/assign`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"kernel":"/etc/shadow"}' })).status).toBe(401);
+    expect((await fetch(`${base}/v1/clients`, { headers: auth })).status).toBe(200);
+    // A bodiless POST needs no content type (curl -X POST).
+    expect((await fetch(`${base}/v1/clients/525400aabbcc/hold`, { method: 'POST', headers: auth })).status).toBe(200);
     expect(calls).toEqual(['hold 52:54:00:aa:bb:cc']);
   });
 
-  it('refuses to start on a non-loopback address without a token, with a clear error', async () => {
-    for (const bind of ['0.0.0.0', '::', '10.77.0.1']) {
-      await expect(createControlApi({ bind, port: 0, emit: () => undefined, handlers: recordingHandlers([]) })).rejects.toThrow(/refusing to start the control API on .* without a token/);
+  it('refuses to start without a token of at least 16 characters, with a clear error', async () => {
+    for (const token of ['', 'short-token']) {
+      await expect(createControlApi({ port: 0, token, emit: () => undefined, handlers: recordingHandlers([]) })).rejects.toThrow(/refusing to start the control API without a token of at least 16 characters/);
     }
   });
 
-  // (Starting on a wildcard address with a token is not exercised: tests never listen on real interfaces.)
-  it('starts on IPv6 loopback without a token', async () => {
+  it('starts on IPv6 loopback', async () => {
     const v6 = await start({ bind: '::1' });
-    expect((await fetch(`${v6.base}/v1/clients`)).status).toBe(200);
+    expect((await fetch(`${v6.base}/v1/clients`, { headers: auth })).status).toBe(200);
   });
 });
