@@ -44,6 +44,9 @@ export function handleOperatorKey(input: string, handlers: OperatorKeyHandlers):
     case 'c':
       handlers.onOperator({ kind: 'clear' });
       return true;
+    case 'b':
+      handlers.onOperator({ kind: 'uefi', choice: 'next' });
+      return true;
     case 'v':
       handlers.onVariables();
       return true;

@@ -20,6 +20,7 @@ export const tableKeys: readonly KeyHelp[] = [
   { keys: 'r', action: 'release a held machine', footer: 'release' },
   { keys: 'i', action: 'ignore: pxedeck stops answering the machine' },
   { keys: 'c', action: 'clear the assignment (back to the default; undoes ignore)' },
+  { keys: 'b', action: 'x64 UEFI boot program: default → Secure Boot chain (shim → GRUB) → iPXE → default' },
   { keys: 'v', action: 'per-machine variables: hostname, extra kernel arguments, profile variables', footer: 'vars' },
   { keys: 'e', action: 'export the machine\'s report (timeline, packets, scripts) to a file', footer: 'export' },
   { keys: '/', action: 'filter the table (MAC, vendor, IP, profile, stage, status)', footer: 'filter' },
@@ -33,7 +34,7 @@ export const tableKeys: readonly KeyHelp[] = [
 export const detailKeys: readonly KeyHelp[] = [
   { keys: 'Tab', action: 'switch between timeline, script and PXELINUX config', footer: 'next tab' },
   { keys: '↑ ↓ PgUp PgDn', action: 'scroll', footer: 'scroll' },
-  { keys: 'a m o h r i c v e', action: 'the same actions as in the table, on this machine' },
+  { keys: 'a m o h r i c b v e', action: 'the same actions as in the table, on this machine' },
   { keys: 'Esc', action: 'back to the table', footer: 'back' },
 ];
 

@@ -13,6 +13,7 @@ import { blankPacket } from '../protocol/dhcp4/packet.js';
 import { macToBytes, macToPxelinuxName, parseMac, type Mac } from '../protocol/mac.js';
 import { buildReply } from '../servers/dhcp4/reply.js';
 import type { AssignmentStore } from '../state/assignments.js';
+import { uefiChoiceText, withUefiBootProgram, type ClientPolicyStore } from '../state/client-policies.js';
 import type { BootPlanner } from '../state/boot-plans.js';
 import type { ProfileLibrary } from '../state/profile-library.js';
 import { UsageError } from './args.js';
@@ -22,6 +23,7 @@ export const assignUsage = `Usage:
   pxedeck assign MAC --menu MENU
   pxedeck assign MAC --kernel FILE|URL [--initrd FILE|URL ...] [--cmdline "..."] [--once]
   pxedeck assign MAC --hold | --release | --local | --ignore | --clear
+  pxedeck assign MAC --uefi signed|ipxe|default   what x64 UEFI starts (signed: shim → GRUB, for Secure Boot)
 `;
 
 function requireMac(text: string | undefined): Mac {
@@ -30,7 +32,7 @@ function requireMac(text: string | undefined): Mac {
   return mac;
 }
 
-export function runAssign(argv: readonly string[], store: AssignmentStore, library: ProfileLibrary): string {
+export function runAssign(argv: readonly string[], store: AssignmentStore, library: ProfileLibrary, policies?: ClientPolicyStore): string {
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
@@ -50,9 +52,17 @@ export function runAssign(argv: readonly string[], store: AssignmentStore, libra
       local: { type: 'boolean' },
       ignore: { type: 'boolean' },
       clear: { type: 'boolean' },
+      uefi: { type: 'string' },
     },
   });
   const mac = requireMac(positionals[0]);
+  if (values.uefi !== undefined) {
+    const choice = values.uefi;
+    if (choice !== 'signed' && choice !== 'ipxe' && choice !== 'default') throw new UsageError(`--uefi ${choice}: use signed (shim → signed GRUB), ipxe or default`);
+    if (!policies) throw new UsageError('--uefi needs the data dir');
+    policies.set(mac, withUefiBootProgram(policies.get(mac), choice));
+    if (positionals.length < 2 && !values.menu && !values.kernel && !values.local && !values.ignore && !values.hold && !values.release && !values.clear) return `${mac}: ${uefiChoiceText[choice]}`;
+  }
   if (values.hold) return `${mac}: held (${store.hold(mac).target ? 'keeps its assignment for later' : 'no assignment yet'})`;
   if (values.release) {
     store.release(mac);

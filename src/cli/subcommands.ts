@@ -39,7 +39,7 @@ export async function runSubcommand(name: 'assign' | 'explain', argv: readonly s
   }
   const assignments = openAssignments(dataDir);
   if (name === 'assign') {
-    process.stdout.write(`${runAssign(rest, assignments, library)}\n`);
+    process.stdout.write(`${runAssign(rest, assignments, library, openClientPolicies(dataDir))}\n`);
     return 0;
   }
   const address = settings.interface ? servedAddressOrAny(settings.interface) : '0.0.0.0';

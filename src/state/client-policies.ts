@@ -11,6 +11,25 @@ export interface MachinePolicy extends ClientPolicy {
   readonly secureBootLearnedAt?: number;
 }
 
+/** The operator's choice of what x64 UEFI starts: "default" returns the machine to the setting (and the self-repair). */
+export type UefiChoice = 'ipxe' | 'signed' | 'default';
+
+export function withUefiBootProgram(policy: MachinePolicy, choice: UefiChoice): MachinePolicy {
+  const { uefiBootProgram: _previous, secureBootLearnedAt: _learned, ...rest } = policy;
+  return choice === 'default' ? rest : { ...rest, uefiBootProgram: choice };
+}
+
+/** The console's key steps through the choices: default → signed chain → iPXE → default. */
+export function nextUefiChoice(policy: MachinePolicy): UefiChoice {
+  return policy.uefiBootProgram === undefined ? 'signed' : policy.uefiBootProgram === 'signed' ? 'ipxe' : 'default';
+}
+
+export const uefiChoiceText: Readonly<Record<UefiChoice, string>> = {
+  signed: 'x64 UEFI boots the Secure Boot chain (shim → signed GRUB)',
+  ipxe: 'x64 UEFI boots iPXE (no Secure Boot self-repair)',
+  default: 'x64 UEFI follows the default (iPXE first, the signed chain once Secure Boot refuses it)',
+};
+
 export interface ClientPolicyStore {
   get(mac: Mac): MachinePolicy;
   set(mac: Mac, policy: MachinePolicy): void;

@@ -11,7 +11,7 @@ import type { RenderResult } from '../boot/ipxe-script.js';
 import { macToHexHyphen, macToPxelinuxName, type Mac } from '../protocol/mac.js';
 import { openAssignments, type AssignmentStore } from './assignments.js';
 import { createBootPlanner, type BootPlanner } from './boot-plans.js';
-import { openClientPolicies, type ClientPolicyStore } from './client-policies.js';
+import { nextUefiChoice, openClientPolicies, uefiChoiceText, withUefiBootProgram, type ClientPolicyStore, type UefiChoice } from './client-policies.js';
 import { loadProfileLibrary, type ProfileLibrary } from './profile-library.js';
 import { openIsoLibrary } from './iso-library.js';
 import { openSettings } from './settings.js';
@@ -28,7 +28,9 @@ export type OperatorAction =
   /** Back to the default for unknown machines (also undoes ignore). */
   | { readonly kind: 'clear' }
   /** Sets (non-empty) or removes (empty string) per-machine variables, keeping the rest of the assignment. */
-  | { readonly kind: 'variables'; readonly variables: Readonly<Record<string, string>> };
+  | { readonly kind: 'variables'; readonly variables: Readonly<Record<string, string>> }
+  /** What x64 UEFI starts: iPXE, the Secure Boot chain, the default; `next` steps through them (the console's key). */
+  | { readonly kind: 'uefi'; readonly choice: UefiChoice | 'next' };
 
 export interface OperatorResult {
   readonly ok: boolean;
@@ -145,6 +147,11 @@ export function openOperator(options: OperatorOptions): Operator {
         assignments.update(mac, () => (variables && Object.keys(variables).length > 0 ? { variables } : undefined));
         return;
       }
+      case 'uefi': {
+        const policy = policies.get(mac);
+        policies.set(mac, withUefiBootProgram(policy, action.choice === 'next' ? nextUefiChoice(policy) : action.choice));
+        return;
+      }
       case 'variables':
         assignments.update(mac, (current) => {
           const merged: Record<string, string> = { ...current?.variables };
@@ -176,7 +183,8 @@ export function openOperator(options: OperatorOptions): Operator {
     return undefined;
   }
 
-  function summary(action: OperatorAction, count: number): string {
+  function summary(action: OperatorAction, macs: readonly Mac[]): string {
+    const count = macs.length;
     const machines = count === 1 ? '1 machine' : `${count} machines`;
     switch (action.kind) {
       case 'profile':
@@ -193,6 +201,10 @@ export function openOperator(options: OperatorOptions): Operator {
         return `${machines} ignored: pxedeck no longer answers them`;
       case 'clear':
         return `${machines} back to the default`;
+      case 'uefi': {
+        const choices = new Set<UefiChoice>(macs.map((mac) => (action.choice === 'next' ? (policies.get(mac).uefiBootProgram ?? 'default') : action.choice)));
+        return `${machines}: ${choices.size === 1 ? uefiChoiceText[[...choices][0]!] : 'x64 UEFI boot program changed'}`;
+      }
       case 'variables':
         return `${machines}: ${Object.entries(action.variables).map(([name, value]) => (value === '' ? `${name} removed` : `${name}=${value}`)).join(', ')}`;
     }
@@ -212,7 +224,7 @@ export function openOperator(options: OperatorOptions): Operator {
         return { ok: false, message: `could not save ${assignments.path}: ${(error as Error).message}`, macs: [] };
       }
       changed();
-      return { ok: true, message: summary(action, unique.length), macs: unique };
+      return { ok: true, message: summary(action, unique), macs: unique };
     },
     assignment: (mac) => assignments.get(mac),
     target: (mac) => effectiveTarget(assignments.get(mac), config.defaultTarget),

@@ -29,6 +29,14 @@ describe('pxedeck assign / explain', () => {
     });
   }, 30_000);
 
+  it('--uefi sets what x64 UEFI starts, and replaces what the Secure Boot self-repair remembered', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pxedeck-cli-'));
+    writeFileSync(join(dir, 'clients.json'), JSON.stringify({ '52:54:00:aa:bb:cc': { uefiBootProgram: 'signed', secureBootLearnedAt: 1, blksizeCap: 1024 } }));
+    expect(await run('assign', '52:54:00:aa:bb:cc', '--uefi', 'ipxe', '--data-dir', dir)).toMatchObject({ code: 0, stdout: '52:54:00:aa:bb:cc: x64 UEFI boots iPXE (no Secure Boot self-repair)\n' });
+    expect(JSON.parse(readFileSync(join(dir, 'clients.json'), 'utf8'))['52:54:00:aa:bb:cc']).toEqual({ uefiBootProgram: 'ipxe', blksizeCap: 1024 });
+    expect(await run('assign', '52:54:00:aa:bb:cc', '--uefi', 'grub', '--data-dir', dir)).toMatchObject({ code: 2, stderr: expect.stringMatching(/--uefi grub: use signed/) });
+  }, 30_000);
+
   it('refuses unknown profiles and bad MACs with the fix, exit 2', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pxedeck-cli-'));
     expect(await run('assign', '52:54:00:aa:bb:cc', 'debain', '--data-dir', dir)).toMatchObject({ code: 2, stderr: expect.stringMatching(/profile "debain" does not exist; profiles: .*debian-installer/) });

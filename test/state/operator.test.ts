@@ -98,4 +98,14 @@ describe('operator actions', () => {
     expect(path).toBe(join(dataDir, 'reports', '52-54-00-00-00-0a-20231114-221320.txt'));
     expect(readFileSync(path, 'utf8')).toBe('hello\n');
   });
+
+  it('steps a machine through the x64 UEFI boot programs (the console\'s b key) and keeps its other choices', () => {
+    const clients = () => JSON.parse(readFileSync(join(dataDir, 'clients.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+    expect(operator.dispatch([a], { kind: 'uefi', choice: 'next' }).message).toBe('1 machine: x64 UEFI boots the Secure Boot chain (shim → signed GRUB)');
+    expect(clients()[a]).toEqual({ uefiBootProgram: 'signed' });
+    expect(operator.dispatch([a], { kind: 'uefi', choice: 'next' }).message).toMatch(/boots iPXE/);
+    expect(clients()[a]).toEqual({ uefiBootProgram: 'ipxe' });
+    expect(operator.dispatch([a], { kind: 'uefi', choice: 'next' }).message).toMatch(/follows the default/);
+    expect(clients()[a]).toEqual({});
+  });
 });
