@@ -1,8 +1,10 @@
 /**
  * `npm run bench:http`: 32 concurrent curl clients each download one 200 MB file, from pxedeck's HTTP
- * server and from nginx (Debian's, with its stock sendfile setup) in the same run, both on 127.0.0.1.
- * Prints MB/s per round, the pxedeck/nginx ratio (target >= 0.8), and pxedeck's RSS before, at peak and
- * after (the file is streamed, never buffered whole: memory should stay flat).
+ * server and from nginx (Debian's, with its stock sendfile setup) in the same run, both on 127.0.0.1;
+ * then one client alone. Prints per round MB/s and the servers' CPU seconds per GB sent, and the
+ * pxedeck/nginx ratios (issue 17's targets: CPU per GB at 32 clients <= 1.2x nginx's, one client's MB/s
+ * >= 0.9x nginx's), and pxedeck's RSS before, at peak and after (the file is streamed, never buffered
+ * whole: memory should stay flat). pxedeck's server is the compiled one (dist/, built by the npm script).
  *
  * pxedeck runs in its own process (this script with --serve), so its RSS is its own and both servers
  * compete with the same 32 curl processes for the same 2 cores. nginx is started with an explicit config
@@ -11,7 +13,7 @@
  * Rounds alternate between the two servers and the ratio is the median of per-round ratios: other load
  * on the machine moves both numbers, the ratio much less.
  *
- * Options: --clients N (32), --size-mb N (200), --rounds N (5).
+ * Options: --clients N (32), --size-mb N (200), --rounds N (5), --single-rounds N (5; 0 skips the one-client case).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -28,7 +30,7 @@ function option(name: string, fallback: number): number {
 }
 
 async function serve(dir: string): Promise<void> {
-  const { createHttpServer } = await import('../src/servers/http/server.js');
+  const { createHttpServer } = (await import(new URL('../dist/src/servers/http/server.js', import.meta.url).href)) as typeof import('../src/servers/http/server.js');
   let transfers = 0;
   const server = await createHttpServer({
     bind: { address: '127.0.0.1', port: 0 },
@@ -121,11 +123,16 @@ interface RoundResult {
   readonly seconds: number;
   readonly cpuSeconds: number;
   readonly megabytesPerSecond: number;
+  /** Server CPU seconds per GB (10^9 bytes) sent. */
+  readonly cpuPerGb: number;
   readonly failures: number;
 }
 
-/** All clients at once; each curl checks the size it got. Bounded by curl's own --max-time. */
-async function round(url: string, clients: number, size: number, serverPids: readonly number[], onTick?: () => void): Promise<RoundResult> {
+/**
+ * All clients at once, each fetching the file `times` times over one connection; each curl checks the
+ * sizes it got. Bounded by curl's own --max-time.
+ */
+async function round(url: string, clients: number, size: number, serverPids: readonly number[], onTick?: () => void, times = 1): Promise<RoundResult> {
   const cpuBefore = cpuSeconds(serverPids);
   const started = performance.now();
   const ticker = onTick ? setInterval(onTick, 100) : undefined;
@@ -134,16 +141,19 @@ async function round(url: string, clients: number, size: number, serverPids: rea
       { length: clients },
       () =>
         new Promise<boolean>((resolve) => {
-          const child = spawn('curl', ['--silent', '--show-error', '--max-time', '300', '-o', '/dev/null', '-w', '%{size_download} %{http_code}', url], { stdio: ['ignore', 'pipe', 'inherit'] });
+          const fetches = Array.from({ length: times }, () => ['-o', '/dev/null', url]).flat();
+          const child = spawn('curl', ['--silent', '--show-error', '--max-time', '300', '-w', '%{size_download} %{http_code}\\n', ...fetches], { stdio: ['ignore', 'pipe', 'inherit'] });
           let out = '';
           child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-          child.on('close', (code) => resolve(code === 0 && out.trim() === `${size} 200`));
+          child.on('close', (code) => resolve(code === 0 && out.trim().split('\n').every((line) => line === `${size} 200`) && out.trim().split('\n').length === times));
         }),
     ),
   );
   if (ticker) clearInterval(ticker);
   const seconds = (performance.now() - started) / 1000;
-  return { seconds, cpuSeconds: cpuSeconds(serverPids) - cpuBefore, megabytesPerSecond: (clients * size) / 1e6 / seconds, failures: results.filter((ok) => !ok).length };
+  const cpu = cpuSeconds(serverPids) - cpuBefore;
+  const bytes = clients * size * times;
+  return { seconds, cpuSeconds: cpu, megabytesPerSecond: bytes / 1e6 / seconds, cpuPerGb: cpu / (bytes / 1e9), failures: results.filter((ok) => !ok).length };
 }
 
 function nginxBinary(): string | undefined {
@@ -161,6 +171,7 @@ async function main(): Promise<void> {
   const clients = option('clients', 32);
   const sizeMb = option('size-mb', 200);
   const rounds = option('rounds', 5);
+  const singleRounds = process.argv.includes('--single-rounds') ? Math.max(0, Number(process.argv[process.argv.indexOf('--single-rounds') + 1]) || 0) : 5;
   const nginx = nginxBinary();
   if (!nginx) {
     console.error('nginx not found: apt-get install -y nginx-light (the bench compares against it)');
@@ -236,22 +247,35 @@ async function main(): Promise<void> {
     const ours: number[] = [];
     const theirs: number[] = [];
     const ratios: number[] = [];
+    const cpuRatios: number[] = [];
+    const describe = (r: RoundResult): string =>
+      `${r.megabytesPerSecond.toFixed(0)} MB/s (${r.seconds.toFixed(2)} s, CPU ${r.cpuSeconds.toFixed(2)} s = ${r.cpuPerGb.toFixed(3)} s/GB${r.failures ? `, ${r.failures} FAILED` : ''})`;
     for (let i = 1; i <= rounds; i++) {
       const a = await round(pxedeckUrl, clients, size, pxedeckPids, sample);
       const b = await round(nginxUrl, clients, size, nginxPids);
       ours.push(a.megabytesPerSecond);
       theirs.push(b.megabytesPerSecond);
       ratios.push(a.megabytesPerSecond / b.megabytesPerSecond);
-      console.log(
-        `round ${i}: pxedeck ${a.megabytesPerSecond.toFixed(0)} MB/s (${a.seconds.toFixed(2)} s, server CPU ${a.cpuSeconds.toFixed(2)} s${a.failures ? `, ${a.failures} FAILED` : ''})  ` +
-          `nginx ${b.megabytesPerSecond.toFixed(0)} MB/s (${b.seconds.toFixed(2)} s, server CPU ${b.cpuSeconds.toFixed(2)} s${b.failures ? `, ${b.failures} FAILED` : ''})  ` +
-          `ratio ${ratios.at(-1)!.toFixed(2)}`,
-      );
+      cpuRatios.push(a.cpuPerGb / b.cpuPerGb);
+      console.log(`round ${i}: pxedeck ${describe(a)}  nginx ${describe(b)}  MB/s ratio ${ratios.at(-1)!.toFixed(2)}, CPU/GB ratio ${cpuRatios.at(-1)!.toFixed(2)}`);
+    }
+    const single: number[] = [];
+    for (let i = 1; i <= singleRounds; i++) {
+      // One client fetching the file 5 times over one connection: a single 200 MB fetch takes ~0.1 s.
+      const a = await round(pxedeckUrl, 1, size, pxedeckPids, sample, 5);
+      const b = await round(nginxUrl, 1, size, nginxPids, undefined, 5);
+      single.push(a.megabytesPerSecond / b.megabytesPerSecond);
+      console.log(`one client, round ${i}: pxedeck ${describe(a)}  nginx ${describe(b)}  MB/s ratio ${single.at(-1)!.toFixed(2)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const rssAfter = rssKiB(pxedeck.pid!);
     const ratio = median(ratios);
-    console.log(`median: pxedeck ${median(ours).toFixed(0)} MB/s, nginx ${median(theirs).toFixed(0)} MB/s, ratio ${ratio.toFixed(2)} (median of rounds; target >= 0.80) ${ratio >= 0.8 ? 'OK' : 'BELOW TARGET'}`);
+    const cpuRatio = median(cpuRatios);
+    console.log(`${clients} clients, medians of rounds: pxedeck ${median(ours).toFixed(0)} MB/s, nginx ${median(theirs).toFixed(0)} MB/s, MB/s ratio ${ratio.toFixed(2)}; CPU per GB ratio ${cpuRatio.toFixed(2)} (target <= 1.20) ${cpuRatio <= 1.2 ? 'OK' : 'ABOVE TARGET'}`);
+    if (single.length > 0) {
+      const singleRatio = median(single);
+      console.log(`one client, median of rounds: MB/s ratio ${singleRatio.toFixed(2)} (target >= 0.90) ${singleRatio >= 0.9 ? 'OK' : 'BELOW TARGET'}`);
+    }
     console.log(`pxedeck RSS: before ${(rssBefore / 1024).toFixed(1)} MiB, peak ${(rssPeak / 1024).toFixed(1)} MiB, after ${(rssAfter / 1024).toFixed(1)} MiB (file ${sizeMb} MB × ${clients} clients = ${((sizeMb * clients) / 1000).toFixed(1)} GB sent per round)`);
   } finally {
     if (nginxProcess?.pid !== undefined && nginxProcess.exitCode === null) {
