@@ -6,13 +6,16 @@
  *   npm run bench:tftp -- [--size-mb 64] [--parallel-mb 30] [--parallel 10] [--reps 3] [--quick]
  *                         [--servers pxedeck,tftpd-hpa,dnsmasq,pxedeck-nogso]
  *                         [--blksizes 512,1468] [--windowsizes 1] [--clients atftp,curl] [--no-parallel]
+ *                         [--mtu 9000] [--pxedeck-cap mtu|N]
  *
  * All servers run at once, each on its own address of the server namespace, and every repetition of a
  * case visits them in turn: a machine whose load changes during the run then skews all servers alike.
  * `pxedeck-nogso` is pxedeck with UDP segmentation off (one system call per packet), for comparison.
  *
- * Servers get the same limits: blksize up to 65464 (pxedeck's default cap of 1468 is lifted here, since
- * the others do not cap; dnsmasq caps at the interface MTU by itself). pxedeck keeps its 64 KiB per
+ * Servers get the same limits: blksize up to 65464 (pxedeck's default cap, the interface MTU, is lifted
+ * here, since tftpd-hpa does not cap; dnsmasq caps at the interface MTU by itself). `--pxedeck-cap mtu`
+ * keeps pxedeck's own default instead: with `--mtu 9000 --blksizes 8192` that is the jumbo-frame case of
+ * issue 17, where pxedeck serves 8192-byte blocks whole and tftpd-hpa does too. pxedeck keeps its 64 KiB per
  * window, so 8192 × 16 is answered with windowsize 8. tftpd-hpa and dnsmasq do not implement windowsize,
  * so they answer windowsize requests with windowsize 1: exactly what a firmware asking for a window gets
  * from them.
@@ -54,6 +57,8 @@ const { values } = parseArgs({
     windowsizes: { type: 'string' },
     clients: { type: 'string', default: 'atftp,curl' },
     'no-parallel': { type: 'boolean', default: false },
+    mtu: { type: 'string', default: '1500' },
+    'pxedeck-cap': { type: 'string', default: '65464' },
   },
 });
 
@@ -123,7 +128,8 @@ async function startServer(pair: NetnsPair, name: ServerName, address: string, r
   let child: ChildProcess;
   if (name === 'pxedeck' || name === 'pxedeck-nogso') {
     const serve = resolve(import.meta.dirname, 'tftp-serve.ts');
-    const args = ['--import', 'tsx', serve, '--address', address, '--port', '69', '--root', root, '--blksize-cap', '65464', '--windowsize-cap', '64', '--max-transfers', '512'];
+    const cap = values['pxedeck-cap'] === 'mtu' ? [] : ['--blksize-cap', values['pxedeck-cap']];
+    const args = ['--import', 'tsx', serve, '--address', address, '--port', '69', '--root', root, ...cap, '--windowsize-cap', '64', '--max-transfers', '512'];
     if (name === 'pxedeck-nogso') args.push('--no-gso');
     child = pair.spawn(pair.server, process.execPath, args);
     await new Promise<void>((ready, fail) => {
@@ -190,7 +196,8 @@ async function main(): Promise<void> {
   const bigHash = await sha256(big);
   const mediumHash = await sha256(medium);
 
-  const pair = createNetnsPair({ serverAddresses: servers.length });
+  const mtu = Number(values.mtu);
+  const pair = createNetnsPair({ serverAddresses: servers.length, ...(mtu !== 1500 && { mtu }) });
   const children: ChildProcess[] = [];
   const cleanup = (): void => {
     pair.destroy();
@@ -211,7 +218,7 @@ async function main(): Promise<void> {
 
   try {
     for (const server of servers) children.push(await startServer(pair, server, addressOf.get(server)!, root));
-    console.log(`TFTP bench: ${sizeMb} MB file over a veth pair (MTU 1500) between two namespaces, median of ${reps} runs`);
+    console.log(`TFTP bench: ${sizeMb} MB file over a veth pair (MTU ${mtu}) between two namespaces, median of ${reps} runs; pxedeck's blksize cap ${values['pxedeck-cap'] === 'mtu' ? 'follows the MTU' : values['pxedeck-cap']}`);
     for (const c of cases) {
       const times = new Map<ServerName, number[]>(servers.map((server) => [server, []]));
       for (let rep = 0; rep < reps; rep += 1) {

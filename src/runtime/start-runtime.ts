@@ -162,6 +162,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
       absolutePaths: 'root-relative',
       macForAddress: macOf,
       blksizeCapFor: (client) => (client.mac ? policies.get(client.mac).blksizeCap : undefined),
+      ...(settings.tftpBlksizeCap !== undefined && { blksizeCap: settings.tftpBlksizeCap }),
     });
   const httpOn = (bind: readonly HttpBind[]): Promise<HttpServer> =>
     createHttpServer({

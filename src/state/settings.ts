@@ -40,6 +40,8 @@ export interface Settings {
    * Secure Boot everywhere: no refused first attempt).
    */
   readonly uefiBootProgram?: 'ipxe' | 'signed';
+  /** Largest TFTP block offered; unset: what the bench port's MTU carries without IP fragments. */
+  readonly tftpBlksizeCap?: number;
 }
 
 export const defaultSettings: Settings = {
@@ -123,6 +125,10 @@ const checks: Record<keyof Settings, Check> = {
   raLifetime: (value) => routerLifetimeProblem(value),
   upstreamCacheGiB: (value) => cacheLimitProblem(value),
   uefiBootProgram: (value) => (value === 'ipxe' || value === 'signed' ? undefined : 'use "ipxe" (iPXE first, the signed chain after Secure Boot refuses it) or "signed" (shim → signed GRUB for every x64 UEFI machine)'),
+  tftpBlksizeCap: (value) =>
+    Number.isInteger(value) && (value as number) >= 512 && (value as number) <= 65464
+      ? undefined
+      : 'use a block size from 512 to 65464, or remove the field to follow the interface MTU (1468 on Ethernet); above the MTU blocks travel as IP fragments',
 };
 
 /** Returns one line per bad field: `field: got X; fix: ...`. Unknown fields are reported too. */

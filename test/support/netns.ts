@@ -403,9 +403,12 @@ export class NetnsLab {
     return actor;
   }
 
-  /** A long-running process in `ns`, ended by destroy() if the test does not end it first. */
-  spawn(ns: string, command: string, args: readonly string[], label = command): NsProcess {
-    return this.track(new NsProcess(label, this.spawnChild(ns, command, args)));
+  /**
+   * A long-running process in `ns`, ended by destroy() if the test does not end it first. `stdin: 'pipe'`
+   * for one that exits when its input ends (bench/tftp-serve.ts).
+   */
+  spawn(ns: string, command: string, args: readonly string[], label = command, stdin: 'pipe' | 'ignore' = 'ignore'): NsProcess {
+    return this.track(new NsProcess(label, this.spawnChild(ns, command, args, 'pipe', stdin)));
   }
 
   /**

@@ -10,6 +10,15 @@ export const BLKSIZE_MAX = 65464;
 export const DEFAULT_BLKSIZE = 512;
 /** 1500-byte Ethernet MTU minus IP (20) and UDP (8) headers and the 4-byte TFTP header. */
 export const DEFAULT_BLKSIZE_CAP = 1468;
+
+/**
+ * The largest block whose DATA packet fits one frame of `mtu` bytes: no IP fragments, which a lost one
+ * turns into the whole block lost and which firmware reassembles badly (or not at all).
+ */
+export function blksizeCapForMtu(mtu: number, family: 4 | 6): number {
+  const headers = (family === 6 ? 40 : 20) + 8 + 4;
+  return Math.max(DEFAULT_BLKSIZE, Math.min(BLKSIZE_MAX, Math.floor(mtu) - headers));
+}
 export const TIMEOUT_MIN = 1;
 export const TIMEOUT_MAX = 255;
 export const WINDOWSIZE_MIN = 1;

@@ -6,9 +6,11 @@
 import type { Socket } from 'node:dgram';
 import type { FileHandle } from 'node:fs/promises';
 import { realpath } from 'node:fs/promises';
+import { isIPv6 } from 'node:net';
 import { availableParallelism } from 'node:os';
 import type { Mac } from '../../protocol/mac.js';
 import {
+  blksizeCapForMtu,
   DEFAULT_BLKSIZE_CAP,
   DEFAULT_WINDOW_BYTES_CAP,
   DEFAULT_WINDOWSIZE_CAP,
@@ -19,6 +21,7 @@ import { normalizeRequestPath, type AbsolutePathPolicy } from '../../protocol/tf
 import type { Emit, TransferEvent } from '../events.js';
 import { openConfined, openInRoot, type ConfinedFile, type OpenedFile } from '../files/confined-open.js';
 import { onDatagram, sendDatagram } from '../net/datagram-guard.js';
+import { mtuOfAddress } from '../net/mtu.js';
 import type { RunOutcome, RunningTransfer, SourceSpec } from './run-transfer.js';
 import { createWorkerRunner, inThreadRunner, type TransferRunner } from './transfer-pool.js';
 import { DEFAULT_RETRANSMIT, type RetransmitPolicy } from './retransmit.js';
@@ -65,7 +68,11 @@ export interface TftpServerOptions {
    * slot. Default 16: a PXE ROM or iPXE fetches one file at a time.
    */
   readonly maxTransfersPerClient?: number;
-  /** Largest blksize offered. Default 1468 (Ethernet MTU). */
+  /**
+   * Largest blksize offered. Default: what the path allows, a DATA packet in one frame of the MTU of the
+   * interface the request came to (1468 on Ethernet over IPv4, 1448 over IPv6, 8968 with 9000-byte jumbo
+   * frames; 1468 when the interface is unknown). A cap above that (the operator's choice) sends IP fragments.
+   */
   readonly blksizeCap?: number;
   readonly windowsizeCap?: number;
   /** Bound on blksize × windowsize: one window is one burst the client must buffer. Default 64 KiB. */
@@ -108,6 +115,12 @@ interface Entry {
 }
 
 const DEFAULT_MAX_TRANSFERS = 256;
+
+/** The largest block the link under `localAddress` carries without IP fragments. */
+function pathBlksizeCap(localAddress: string): number {
+  const mtu = mtuOfAddress(localAddress);
+  return mtu === undefined ? DEFAULT_BLKSIZE_CAP : blksizeCapForMtu(mtu, isIPv6(localAddress.split('%')[0]!) ? 6 : 4);
+}
 export const DEFAULT_MAX_TRANSFERS_PER_CLIENT = 16;
 const DEFAULT_READAHEAD = 256 * 1024;
 
@@ -267,7 +280,7 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
     const wireSize = mode === 'netascii' ? undefined : size;
     const clientCap = options.blksizeCapFor?.(client);
     const negotiation = negotiateOptions(packet.options, wireSize, {
-      blksizeCap: Math.min(options.blksizeCap ?? DEFAULT_BLKSIZE_CAP, clientCap ?? Number.POSITIVE_INFINITY),
+      blksizeCap: Math.min(options.blksizeCap ?? pathBlksizeCap(listener.address.address), clientCap ?? Number.POSITIVE_INFINITY),
       windowsizeCap: options.windowsizeCap ?? DEFAULT_WINDOWSIZE_CAP,
       windowBytesCap: options.windowBytesCap ?? DEFAULT_WINDOW_BYTES_CAP,
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS, negotiateOptions, type NegotiationLimits } from '../../../src/protocol/tftp/options.js';
+import { blksizeCapForMtu, DEFAULT_LIMITS, negotiateOptions, type NegotiationLimits } from '../../../src/protocol/tftp/options.js';
 import type { TftpOption } from '../../../src/protocol/tftp/packet.js';
 
 const opts = (...pairs: [string, string][]): TftpOption[] => pairs.map(([name, value]) => ({ name, value }));
@@ -48,6 +48,16 @@ describe('option negotiation', () => {
     expect(negotiateOptions(opts(['blksize', '65464']), 1, { ...DEFAULT_LIMITS, blksizeCap: 65464 }).blksize).toBe(65464);
     // A cap below the RFC minimum still answers with a legal size.
     expect(negotiateOptions(opts(['blksize', '1468']), 1, { ...DEFAULT_LIMITS, blksizeCap: 1 }).blksize).toBe(8);
+  });
+
+  it('the block a link carries whole: MTU minus IP, UDP and TFTP headers', () => {
+    expect(blksizeCapForMtu(1500, 4)).toBe(1468);
+    expect(blksizeCapForMtu(1500, 6)).toBe(1448);
+    expect(blksizeCapForMtu(9000, 4)).toBe(8968);
+    expect(blksizeCapForMtu(65536, 4)).toBe(65464);
+    // Never below RFC 1350's 512, which every client takes.
+    expect(blksizeCapForMtu(1280, 6)).toBe(1228);
+    expect(blksizeCapForMtu(540, 4)).toBe(512);
   });
 
   it('tsize: answered with the size whatever number the client sent, ignored when not a number or unknown', () => {
