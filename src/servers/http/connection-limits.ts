@@ -6,7 +6,7 @@
  *
  * Refused connections are closed at once and summed into one report per interval, never one event each.
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
 export interface ConnectionLimits {
@@ -28,8 +28,10 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
 };
 
 export interface RefusedConnections {
-  /** Refused because the listener had `maxConnections` open. */
+  /** Refused because the listener had `maxConnections` open, every one of them busy with a request. */
   readonly full: number;
+  /** Closed to make room: connections that had waited longest without a request in progress. */
+  readonly evicted: number;
   /** Refused because their address had `maxConnectionsPerAddress` open, by address. */
   readonly perAddress: ReadonlyMap<string, number>;
 }
@@ -37,22 +39,34 @@ export interface RefusedConnections {
 /** How often refusals are summed into one report. */
 export const REFUSAL_REPORT_MS = 5000;
 
-/** Applies the limits to `server`; `onRefused` gets one sum per interval in which any connection was refused. */
+/**
+ * Applies the limits to `server`; `onRefused` gets one sum per interval in which any connection was refused.
+ *
+ * The connection cap is kept here rather than by Node's `maxConnections`, which refuses every newcomer once
+ * full: a flood of connections that never finish their headers (from more addresses than the per-address cap
+ * can stop) would then shut out every real client for as long as it lasts. Instead a newcomer past the cap
+ * closes the connection that has waited longest without a request in progress (still sending headers, or idle
+ * between keep-alive requests); only when every connection is busy serving a request is the newcomer refused.
+ */
 export function limitConnections(server: Server, limits: ConnectionLimits, onRefused: (refused: RefusedConnections) => void): void {
-  server.maxConnections = limits.maxConnections;
   server.headersTimeout = limits.headersTimeoutMs;
   server.requestTimeout = limits.requestTimeoutMs;
   const open = new Map<string, number>();
+  /** Open connections without a request in progress, oldest first (a Map keeps insertion order). */
+  const waiting = new Map<Socket, true>();
+  const counted = new Set<Socket>();
   let full = 0;
+  let evicted = 0;
   let perAddress = new Map<string, number>();
   let timer: NodeJS.Timeout | undefined;
 
   const report = (): void => {
     timer = undefined;
-    const refused = { full, perAddress };
+    const refused = { full, evicted, perAddress };
     full = 0;
+    evicted = 0;
     perAddress = new Map();
-    if (refused.full > 0 || refused.perAddress.size > 0) onRefused(refused);
+    if (refused.full > 0 || refused.evicted > 0 || refused.perAddress.size > 0) onRefused(refused);
   };
   const schedule = (): void => {
     if (timer) return;
@@ -64,34 +78,59 @@ export function limitConnections(server: Server, limits: ConnectionLimits, onRef
     report();
   });
 
-  // Node closes connections beyond maxConnections itself and says so with 'drop'.
-  server.on('drop', () => {
-    full += 1;
-    schedule();
-  });
+  /** Takes a connection out of the counts once, whether it closed or was closed to make room. */
+  const forget = (socket: Socket, address: string): void => {
+    waiting.delete(socket);
+    if (!counted.delete(socket)) return;
+    const left = (open.get(address) ?? 1) - 1;
+    if (left <= 0) open.delete(address);
+    else open.set(address, left);
+  };
+
   server.on('connection', (socket: Socket) => {
     const address = socket.remoteAddress ?? '?';
-    const count = (open.get(address) ?? 0) + 1;
-    if (count > limits.maxConnectionsPerAddress) {
-      // Only the count of addresses already tracked grows: a refused socket is never added to `open`.
+    if ((open.get(address) ?? 0) >= limits.maxConnectionsPerAddress) {
+      // The report names at most 64 addresses: a refused socket is never tracked, so this map is all that grows.
       if (perAddress.size < 64 || perAddress.has(address)) perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
       schedule();
       socket.destroy();
       return;
     }
-    open.set(address, count);
-    socket.once('close', () => {
-      const left = (open.get(address) ?? 1) - 1;
-      if (left <= 0) open.delete(address);
-      else open.set(address, left);
+    if (counted.size >= limits.maxConnections) {
+      const oldest = waiting.keys().next();
+      if (oldest.done) {
+        full += 1;
+        schedule();
+        socket.destroy();
+        return;
+      }
+      evicted += 1;
+      schedule();
+      forget(oldest.value, oldest.value.remoteAddress ?? '?');
+      oldest.value.destroy();
+    }
+    counted.add(socket);
+    open.set(address, (open.get(address) ?? 0) + 1);
+    waiting.set(socket, true);
+    socket.once('close', () => forget(socket, address));
+  });
+
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const socket = request.socket;
+    if (!counted.has(socket)) return;
+    waiting.delete(socket);
+    // Between keep-alive requests it waits again, now the newest.
+    response.once('close', () => {
+      if (counted.has(socket) && !socket.destroyed) waiting.set(socket, true);
     });
   });
 }
 
-/** `12 connections refused: 1024 open on this listener (maxConnections); 10.0.0.5 had 64 open (…)`. */
+/** `HTTP connections refused: 3 from 10.0.0.9, which had 64 open (per address)` and the like. */
 export function refusedText(refused: RefusedConnections, limits: ConnectionLimits): string {
   const parts: string[] = [];
-  if (refused.full > 0) parts.push(`${refused.full} with ${limits.maxConnections} open on the listener (maxConnections)`);
+  if (refused.evicted > 0) parts.push(`${refused.evicted} waiting without a request closed to make room (${limits.maxConnections} open on the listener)`);
+  if (refused.full > 0) parts.push(`${refused.full} new, with ${limits.maxConnections} open on the listener all serving requests (maxConnections)`);
   for (const [address, count] of refused.perAddress) parts.push(`${count} from ${address}, which had ${limits.maxConnectionsPerAddress} open (per address)`);
   return `HTTP connections refused: ${parts.join('; ')}`;
 }

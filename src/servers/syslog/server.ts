@@ -104,6 +104,20 @@ export async function createSyslogServer(options: SyslogServerOptions): Promise<
     }
   };
 
+  // The lookup may read the neighbour table: under a flood from many addresses, one lookup per address per
+  // window (known or not), in a memo that never holds more than SWEEP_AT addresses.
+  let memo = new Map<string, Mac | null>();
+  let memoWindow = 0;
+  const macOfSource = (ip: string, now: number): Mac | undefined => {
+    if (now - memoWindow >= windowMs || memo.size >= SWEEP_AT) {
+      memo = new Map();
+      memoWindow = now;
+    }
+    let mac = memo.get(ip);
+    if (mac === undefined) memo.set(ip, (mac = macOf(ip) ?? null));
+    return mac ?? undefined;
+  };
+
   const reportDropped = (budget: Budget): void => {
     if (budget.timer) clearTimeout(budget.timer);
     budget.timer = undefined;
@@ -180,7 +194,7 @@ export async function createSyslogServer(options: SyslogServerOptions): Promise<
     // Cheapest first: a flood that has used the shared budget costs no MAC lookup and no per-source entry.
     const all = totalBudget(now);
     if (all.lines >= all.limit) return drop(all, countLines(message));
-    const mac = macOf(ip);
+    const mac = macOfSource(ip, now);
     const stranger = mac ? undefined : unknownBudget(now);
     if (stranger && stranger.lines >= stranger.limit) return drop(stranger, countLines(message));
     const own = budgetFor(ip, now);

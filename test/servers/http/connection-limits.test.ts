@@ -1,9 +1,11 @@
 // The HTTP listener's own bounds against a real server on loopback: a client trickling its headers is cut
 // off, one address cannot hold every connection, and refusals are summed into one notice.
+import { writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../../../src/servers/http/connection-limits.js';
-import { ofKind, rawGet, startServer, type RunningServer } from './fixtures.js';
+import { ofKind, rawGet, startServer, tempDir, waitFor, type RunningServer } from './fixtures.js';
 
 let running: RunningServer | undefined;
 const sockets: Socket[] = [];
@@ -66,13 +68,42 @@ describe('HTTP connection limits', () => {
     expect(ofKind(server.events, 'notice').map((event) => event.message)).toEqual(['HTTP connections refused: 3 from 127.0.0.1, which had 4 open (per address)']);
   });
 
-  it('past maxConnections new connections are closed at once and counted', async () => {
+  it('past maxConnections a newcomer takes the place of the connection that waited longest without a request', async () => {
     const server = await start({ maxConnections: 5 });
-    await Promise.all(Array.from({ length: 5 }, (_, index) => open(server.server.port, `127.0.3.${index + 1}`)));
-    const extra = await open(server.server.port, '127.0.3.9');
-    expect(await within(extra.closed, 2000)).toBeLessThan(1000);
+    const idle = [];
+    for (let index = 0; index < 5; index += 1) idle.push(await open(server.server.port, `127.0.3.${index + 1}`));
+    const response = await rawGet(server.server.port, '/boot.ipxe');
+    expect(response.status).toBe(200);
+    expect(await within(idle[0]!.closed, 2000)).toBeLessThan(2000);
+    for (const { socket } of idle.slice(1)) expect(socket.destroyed).toBe(false);
     await server.close();
     running = undefined;
-    expect(ofKind(server.events, 'notice').map((event) => event.message)).toEqual(['HTTP connections refused: 1 with 5 open on the listener (maxConnections)']);
+    expect(ofKind(server.events, 'notice').map((event) => event.message)).toEqual(['HTTP connections refused: 1 waiting without a request closed to make room (5 open on the listener)']);
+  });
+
+  it('when every connection is busy serving a request, a newcomer is refused', async () => {
+    const dir = await tempDir('busy');
+    await writeFile(join(dir.dir, 'big.bin'), Buffer.alloc(32 * 1024 * 1024));
+    try {
+      running = await startServer({ roots: [{ prefix: '/files', dir: dir.dir }], connectionLimits: { ...DEFAULT_CONNECTION_LIMITS, maxConnections: 3 } });
+      const server = running;
+      // Three downloads whose clients never read: their responses stay in progress.
+      const busy = [];
+      for (let index = 0; index < 3; index += 1) {
+        const client = await open(server.server.port, `127.0.4.${index + 1}`);
+        client.socket.pause();
+        client.socket.write('GET /files/big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+        busy.push(client);
+      }
+      await waitFor(() => ofKind(server.events, 'transfer.start').length === 3);
+      const late = await open(server.server.port, '127.0.4.9');
+      expect(await within(late.closed, 2000)).toBeLessThan(1000);
+      for (const { socket } of busy) expect(socket.destroyed).toBe(false);
+      await server.close();
+      running = undefined;
+      expect(ofKind(server.events, 'notice').map((event) => event.message)).toEqual(['HTTP connections refused: 1 new, with 3 open on the listener all serving requests (maxConnections)']);
+    } finally {
+      await dir.remove();
+    }
   });
 });
