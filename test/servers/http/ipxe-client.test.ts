@@ -43,6 +43,10 @@ describe.skipIf(missing !== undefined)(`a real iPXE client${missing ? ` (skipped
     const beacons: string[] = [];
     server = await startServer({
       roots: [{ prefix: '/files', dir: root }],
+      // guestfwd's chardev connects to us when QEMU starts, and iPXE's requests arrive on that one stream once
+      // it has booted under TCG (10-20 s later): the default 10 s header timeout would close it first. A real
+      // machine connects when it asks.
+      connectionLimits: { ...DEFAULT_CONNECTION_LIMITS, headersTimeoutMs: 120_000, requestTimeoutMs: 120_000 },
       renderIpxeScript: async (request) => {
         requests.push(request);
         // The first answer fails: /boot.ipxe must wait and chain again rather than stop.
