@@ -1,75 +1,21 @@
 /**
- * One line per event for the timeline, plus the decoded detail (DHCP options, negotiated TFTP options,
- * HTTP status and user agent) on demand. The console may not import the CLI's printer; this one is
- * written for a narrow pane rather than a log file, and shares with it (src/state/event-words.ts) only the
- * texts that read the same in both.
+ * The timeline's lines: the one wording of every event (src/state/event-words.ts) with sizes, rates and
+ * durations compact for a narrow pane, plus the decoded detail (DHCP options, negotiated TFTP options,
+ * HTTP route and user agent) on demand.
  */
-import { foreignReplyText, leaseText, syslogDroppedText } from '../../src/state/event-words.js';
+import { describeEvent, type EventWording } from '../../src/state/event-words.js';
 import type { PxedeckEvent } from '../../src/state/events.js';
 import { formatBytes, formatDuration, formatRate } from './format.js';
 
+const CONSOLE_WORDING: EventWording = {
+  size: (count, total) => `${formatBytes(count)}${total ? `/${formatBytes(total)}` : ''}`,
+  rate: formatRate,
+  duration: formatDuration,
+  wire: false,
+};
+
 export function eventSummary(event: PxedeckEvent): string {
-  switch (event.kind) {
-    case 'dhcp.received':
-      return `← ${event.messageType} from ${event.client ?? 'client'}${event.ip ? ` (${event.ip})` : ''}`;
-    case 'dhcp.sent':
-      return `→ ${event.messageType}${event.yiaddr && event.yiaddr !== '0.0.0.0' ? ` ${event.yiaddr}` : ''}${event.bootFile ? ` boot ${event.bootFile}` : ''}`;
-    case 'dhcp.ignored':
-      return `ignored: ${event.reason}`;
-    case 'packet.malformed':
-      return `malformed packet from ${event.peer}: ${event.error}`;
-    case 'lease.granted':
-    case 'lease.released':
-    case 'lease.declined':
-    case 'lease.expired':
-    case 'lease6.granted':
-    case 'lease6.released':
-    case 'lease6.declined':
-      return leaseText(event);
-    case 'dhcp.foreign-server':
-      return `foreign DHCP server ${event.server}${event.offered ? ` offered ${event.offered}` : ''}`;
-    case 'dhcp.foreign-reply':
-      return foreignReplyText(event);
-    case 'server.listening':
-    case 'server.error':
-    case 'server.closed':
-      return `${event.server} ${event.kind.slice(7)}${event.message ? `: ${event.message}` : ''}`;
-    case 'notice':
-      return event.message;
-    case 'client.diagnosis':
-      return `diagnosis: ${event.summary}`;
-    case 'http.request':
-      return `${event.method} ${event.path} → ${event.status}${event.bytes !== undefined ? ` ${formatBytes(event.bytes)}` : ''}${event.reason ? `: ${event.reason}` : ''}`;
-    case 'boot.beacon':
-      return `beacon: ${event.beacon}`;
-    case 'upstream.start':
-    case 'upstream.progress':
-    case 'upstream.done':
-    case 'upstream.error':
-      return `${event.kind} ${event.url}${event.error ? `: ${event.error}` : ''}`;
-    case 'upstream.revalidated':
-    case 'upstream.replaced':
-    case 'upstream.stale':
-    case 'upstream.evicted':
-      return `${event.kind} ${event.url} ${formatBytes(event.bytes)}${event.error ? `: ${event.error}` : ''}`;
-    case 'transfer.start':
-      return `${event.file} start${event.size !== undefined ? ` (${formatBytes(event.size)})` : ''}`;
-    case 'transfer.progress':
-      return `${event.file} ${formatBytes(event.bytes)}${event.size ? `/${formatBytes(event.size)}` : ''}${event.rate !== undefined ? ` ${formatRate(event.rate)}` : ''}`;
-    case 'transfer.done':
-      return `${event.file} done ${formatBytes(event.bytes)}${event.durationMs !== undefined ? ` in ${formatDuration(event.durationMs)}` : ''}${event.rate ? ` (${formatRate(event.rate)})` : ''}`;
-    case 'transfer.error':
-      return `${event.file} ${event.benign ? 'aborted (size probe)' : 'FAILED'} after ${formatBytes(event.bytes)}: ${event.error ?? ''}`;
-    case 'transfer.refused':
-      return `${event.file} refused: ${event.error ?? ''}`;
-    case 'transfer.not-found':
-      return `${event.file} not found`;
-    case 'syslog.dropped':
-      return syslogDroppedText(event);
-    default:
-      // Kinds added to events.ts later still show up, by name.
-      return (event as { readonly kind: string }).kind;
-  }
+  return describeEvent(event, CONSOLE_WORDING);
 }
 
 function compactValue(value: unknown): string {

@@ -10,7 +10,7 @@ import { eventLogDir, eventLogFiles, streamEvents } from '../state/event-log.js'
 import { ClientRegistry, type ClientRecord } from '../state/registry.js';
 import type { BootStage } from '../state/stages.js';
 import { UsageError } from './args.js';
-import { describeEvent } from './event-log.js';
+import { describeEvent } from '../state/event-words.js';
 
 export const reportUsage = `Usage: pxedeck report MAC [--data-dir DIR] [--json]
 

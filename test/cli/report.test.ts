@@ -81,7 +81,7 @@ describe('pxedeck report', () => {
     expect(text.output).toContain('  14:23:10.107  kernel    7.8 s');
     expect(text.output).toContain("  14:23:18.450  booted    last stage, 4 ms to the cycle's last event");
     expect(text.output).toContain('Timeline (UTC; 27 progress events left out, --json has them)');
-    expect(text.output).toContain('  14:23:07.479  tftp    transfer.done undionly.kpxe 74213/74213 bytes');
+    expect(text.output).toContain('  14:23:07.479  tftp    undionly.kpxe done 74213 bytes in 19 ms (3905947 B/s)');
     expect(text.output).not.toContain('transfer.progress');
     expect(lines.at(-1)).toMatch(/^81 events read from .*\/events \(\d+ files\)$/);
   });

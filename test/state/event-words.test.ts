@@ -1,12 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { eventSummary } from '../../components/model/event-text.js';
-import { describeEvent } from '../../src/cli/event-log.js';
-import { foreignReplyText, leaseText } from '../../src/state/event-words.js';
+import { describeEvent, foreignReplyText, leaseText } from '../../src/state/event-words.js';
 import type { ForeignDhcpReplyEvent, Lease6Event, LeaseEvent } from '../../src/state/events.js';
 
 const mac = '52:54:00:00:00:0a' as LeaseEvent['mac'];
 
 describe('event texts the console and the CLI share', () => {
+  it('one wording, two ways of counting: compact sizes in the console, exact bytes and wire facts in the log', () => {
+    const done = { kind: 'transfer.done', source: 'tftp', time: 0, mac, file: 'undionly.kpxe', bytes: 74213, size: 74213, durationMs: 19, rate: 3905947 } as const;
+    expect(eventSummary(done)).toBe('undionly.kpxe done 72K in 0.0s (3.7M/s)');
+    expect(describeEvent(done)).toBe('undionly.kpxe done 74213 bytes in 19 ms (3905947 B/s)');
+    const ignored = { kind: 'dhcp.ignored', source: 'dhcp4', time: 0, mac, xid: 0x1234, reason: 'not a PXE client' } as const;
+    expect(eventSummary(ignored)).toBe('ignored: not a PXE client');
+    expect(describeEvent(ignored)).toBe('ignored (xid 1234): not a PXE client');
+  });
+
   it('names a v4 or v6 lease the same way, and both views use it', () => {
     const v4: LeaseEvent = { kind: 'lease.declined', source: 'dhcp4', time: 0, mac, ip: '10.77.0.50' };
     const v6: Lease6Event = { kind: 'lease6.granted', source: 'dhcp6', time: 0, mac, ip: 'fd77::50', duid: '0001', iaid: 1 };
