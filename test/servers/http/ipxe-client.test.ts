@@ -55,9 +55,6 @@ describe.skipIf(missing !== undefined)(`a real iPXE client${missing ? ` (skipped
         return { script: '#!ipxe\nimgfetch /files/payload.bin?mac=${netX/mac:hexhyp} && imgfetch /booted?mac=${netX/mac:hexhyp} ||\nsleep 300\n' };
       },
       onBeacon: (beacon, mac) => beacons.push(`${beacon} ${mac}`),
-      // QEMU's guestfwd connects to the server when QEMU starts and holds that connection until the guest uses
-      // it, ~15 s later under TCG; a real client connects when it has a request to send.
-      connectionLimits: { ...DEFAULT_CONNECTION_LIMITS, headersTimeoutMs: 120_000, requestTimeoutMs: 180_000 },
     });
 
     qemu = spawn(
