@@ -7,7 +7,10 @@ import { expandVariables, type Profile, type Source } from './profile.js';
 import { machineQuery, sourcesFor, variablesFor, type MachineContext, type RenderContext } from './render-context.js';
 import { oneLine } from './script-value.js';
 
-export type RenderResult = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly status: number; readonly message: string };
+export type RenderResult =
+  /** `note`: something of the request left unused (a menu selection the machine's target does not offer). */
+  | { readonly ok: true; readonly text: string; readonly note?: string }
+  | { readonly ok: false; readonly status: number; readonly message: string };
 
 /** Seconds between polls of a held machine: "within seconds of the operator assigning it". */
 export const HOLD_POLL_SECONDS = 3;
@@ -112,7 +115,11 @@ function menuScript(menuId: string, machine: MachineContext, context: RenderCont
   return { ok: true, text: lines.join('\n') };
 }
 
-/** The script for this machine right now. `chosenProfile` is a menu selection coming back. */
+/**
+ * The script for this machine right now. `chosenProfile` is a menu selection coming back (`&profile=`):
+ * it counts only when the machine's target is a menu that offers that profile. A held, ignored or
+ * local-disk machine, or one assigned a profile, keeps its target whatever the request asks.
+ */
 export function renderIpxeScript(
   assignment: Assignment | undefined,
   fallback: BootTarget,
@@ -120,7 +127,16 @@ export function renderIpxeScript(
   context: RenderContext,
   chosenProfile?: string,
 ): RenderResult {
-  const target: BootTarget = chosenProfile ? { kind: 'profile', profile: chosenProfile } : effectiveTarget(assignment, fallback);
+  const effective = effectiveTarget(assignment, fallback);
+  if (chosenProfile === undefined) return renderTarget(effective, assignment, machine, context);
+  const offered = effective.kind === 'menu' && context.menus.get(effective.menu)?.items.some((item) => item.profile === chosenProfile);
+  if (offered) return renderTarget({ kind: 'profile', profile: chosenProfile }, assignment, machine, context);
+  const result = renderTarget(effective, assignment, machine, context);
+  const why = effective.kind === 'menu' ? `menu "${effective.menu}" does not offer it` : `this machine's target is ${effective.kind}, not a menu`;
+  return result.ok ? { ...result, note: `menu selection ${JSON.stringify(chosenProfile.slice(0, 40))} not used: ${why}` } : result;
+}
+
+function renderTarget(target: BootTarget, assignment: Assignment | undefined, machine: MachineContext, context: RenderContext): RenderResult {
   switch (target.kind) {
     case 'profile': {
       const profile = context.profiles.get(target.profile);

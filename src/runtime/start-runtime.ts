@@ -97,7 +97,8 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
   });
   const uefi = { defaultUefiBootProgram: settings.uefiBootProgram ?? 'ipxe', signedChainOverHttp: bootFiles.signedChainOverHttp } as const;
   const httpBase = httpBaseOf(served.serverAddress, settings.httpPort);
-  const macOf = (ip: string) => registry.macForIp(ip) ?? (isIPv6(ip) ? neighborMac6(ip, served.name) : neighborMac(ip));
+  const liveMacOf = (ip: string) => (isIPv6(ip) ? neighborMac6(ip, served.name) : neighborMac(ip));
+  const macOf = (ip: string) => registry.macForIp(ip) ?? liveMacOf(ip);
 
   if (settings.mode === 'dhcp') refuseOnUplink(served, cli.allowDhcpOnUplink === true);
   const leaseFile = settings.mode === 'dhcp' ? openLeaseFile(dataDir) : undefined;
@@ -171,19 +172,20 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
       signal,
       renderIpxeScript: async (request) => {
         let external: BootTarget | undefined;
-        if (settings.bootApi && !request.profile) {
+        if (settings.bootApi) {
           const answer = await askBootApi(settings.bootApi, request);
           if (answer.kind === 'target') external = answer.target;
           else if (answer.kind === 'unavailable') notice('warning', `${request.mac}: boot API ${answer.reason}; using the local assignment`);
         }
         const result = planners.forIp(request.ip).renderIpxe({ ...request, ...(external && { external }) });
-        return result.ok ? { script: result.text } : { status: result.status, message: result.message };
+        return result.ok ? { script: result.text, ...(result.note && { note: result.note }) } : { status: result.status, message: result.message };
       },
       roots: bootFiles.httpRoots,
       namedFiles: bootFiles.namedFiles,
       isoFiles: (rest) => isos.library.resolve(rest),
       upstream: { cacheDir: join(dataDir, 'cache'), limitBytes: cacheLimitBytes(settings.upstreamCacheGiB), lookup: planners.upstreamUrl, shared: upstreamCache },
       macForIp: macOf,
+      liveMacForIp: liveMacOf,
       onBeacon: (beacon, mac) => {
         if (beacon === 'booted') assignments.consumeOnce(mac, Date.now());
       },

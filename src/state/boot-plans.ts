@@ -158,10 +158,9 @@ export function createBootPlanner(options: BootPlannerOptions): BootPlanner {
     },
     renderIpxe(request) {
       const assignment = options.assignments.get(request.mac);
-      if (request.external && !request.profile) {
-        return renderIpxeScript({ ...assignment, target: request.external, once: false, held: false }, options.defaultTarget, request, context());
-      }
-      return renderIpxeScript(assignment, options.defaultTarget, request, context(), request.profile);
+      // The external source's answer stands in for the assignment; a menu selection counts against it too.
+      const decided = request.external ? { ...assignment, target: request.external, once: false, held: false } : assignment;
+      return renderIpxeScript(decided, options.defaultTarget, request, context(), request.profile);
     },
     renderPxelinux(path, mac, ip) {
       const match = /^\/?pxelinux\.cfg\/(.+)$/.exec(path);

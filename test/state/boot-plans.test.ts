@@ -132,3 +132,29 @@ describe('boot plans', () => {
     expect(outside).toMatchObject({ ok: false, problems: [{ field: 'initrd[0]', message: '"/initrd.gz" leaves the boot directory' }] });
   });
 });
+
+describe('a menu selection coming back (&profile=)', () => {
+  it('boots the selection only when the machine is at a menu that offers it', () => {
+    const { assignments, plans } = planner({ kind: 'menu', menu: 'default' });
+    const chosen = plans.renderIpxe({ mac, profile: 'alpine' });
+    expect(chosen.ok && chosen.text).toMatch(/^kernel .*vmlinuz-lts/m);
+    expect(chosen.ok && chosen.note).toBeUndefined();
+
+    const unlisted = plans.renderIpxe({ mac, profile: 'reboot' });
+    expect(unlisted.ok && unlisted.text).toMatch(/^menu /m);
+    expect(unlisted.ok && unlisted.note).toBe('menu selection "reboot" not used: menu "default" does not offer it');
+
+    for (const [target, expected] of [
+      [{ kind: 'hold' }, /is held/],
+      [{ kind: 'local' }, /sanboot|exit/],
+      [{ kind: 'ignore' }, /ignored/],
+      [{ kind: 'profile', profile: 'memtest' }, /memtest/],
+    ] as const) {
+      assignments.assign(mac, target);
+      const bypass = plans.renderIpxe({ mac, profile: 'alpine' });
+      expect(bypass.ok && bypass.text, target.kind).toMatch(expected);
+      expect(bypass.ok && bypass.text, target.kind).not.toMatch(/vmlinuz-lts/);
+      expect(bypass.ok && bypass.note, target.kind).toMatch(/^menu selection "alpine" not used: this machine's target is \w+, not a menu$/);
+    }
+  });
+});

@@ -106,16 +106,8 @@ function field(params: URLSearchParams, name: string): string | undefined {
   return clean === '' ? undefined : clean;
 }
 
-export function parseScriptQuery(params: URLSearchParams, ip: string, macForIp?: (ip: string) => Mac | undefined): ScriptQuery {
-  const macText = field(params, 'mac');
-  let mac: Mac | undefined;
-  if (macText !== undefined) {
-    mac = parseMac(macText) ?? undefined;
-    if (!mac) return { kind: 'invalid', reason: `"${macText.slice(0, 40)}" is not a MAC address` };
-  } else {
-    mac = macForIp?.(ip);
-    if (!mac) return { kind: 'invalid', reason: `no mac= in the query and no MAC known for ${ip}; chain /boot.ipxe` };
-  }
+/** The rest of the query, once the server knows which machine the request speaks for (requester.ts). */
+export function parseScriptQuery(params: URLSearchParams, ip: string, mac: Mac): ScriptQuery {
   const uuidText = field(params, 'uuid');
   // QEMU without -uuid, and boards that never set one, report all zeros (or all ones): shared, so no identity.
   const uuid = uuidText !== undefined && UUID.test(uuidText) && !/^[0-]+$|^[f-]+$/i.test(uuidText) ? uuidText.toLowerCase() : undefined;

@@ -12,6 +12,7 @@ import { parseMac, type Mac } from '../../protocol/mac.js';
 import type { Emit, HttpRoute } from '../events.js';
 import { hostPort, isSafeHostHeader, normalizeIp, urlAuthority } from './addresses.js';
 import { parseScriptQuery, renderBootScript, type ScriptRequest } from './boot-script.js';
+import { conflictReason, identifyRequester, macOfRequester, type NetworkView, type Requester } from './requester.js';
 import { parseRange } from './conditional.js';
 import { refusedText, type ConnectionLimits } from './connection-limits.js';
 import { openConfined, openInRoot, type ConfinedFile, type OpenedFile } from '../files/confined-open.js';
@@ -32,7 +33,8 @@ export type UpstreamOptions = Omit<UpstreamCacheOptions, 'emit' | 'progressInter
   readonly shared?: UpstreamCache;
 };
 
-export type RenderResult = { readonly script: string } | { readonly status: number; readonly message: string };
+/** `note`: told in the request's event (a part of the request the boot core left unused). */
+export type RenderResult = { readonly script: string; readonly note?: string } | { readonly status: number; readonly message: string };
 export type Beacon = 'booted' | 'done';
 
 export interface HttpServerOptions {
@@ -53,7 +55,10 @@ export interface HttpServerOptions {
   readonly upstream?: UpstreamOptions;
   /** `/iso/<rest>`: ISO images and the files inside them, as byte ranges of the image (src/servers/iso). */
   readonly isoFiles?: (rest: readonly string[]) => Promise<SliceAnswer>;
+  /** What the network says an address is (registry, neighbour table): a request speaks only for that machine (requester.ts). */
   readonly macForIp?: (ip: string) => Mac | undefined;
+  /** The neighbour table alone, asked when a request's MAC disagrees with `macForIp` (an address reused since). */
+  readonly liveMacForIp?: (ip: string) => Mac | undefined;
   readonly onBeacon?: (beacon: Beacon, mac: Mac, ip: string) => void;
   /** Minimum time between progress events of one download. Default 250 ms. */
   readonly progressIntervalMs?: number;
@@ -79,6 +84,9 @@ interface Exchange {
   readonly rawPath: string;
   readonly query: URLSearchParams;
   route: HttpRoute;
+  /** Which machine the request speaks for, by the network's word (requester.ts). */
+  requester: Requester;
+  /** What its events are counted to. */
   mac?: Mac;
   bytes?: number;
   /** A body download's meter: its count is the bytes the client got, even when it left halfway. */
@@ -87,6 +95,8 @@ interface Exchange {
 }
 
 const MAX_LOGGED_PATH = 256;
+/** Unknown addresses whose script fetch a later beacon can be matched with. */
+const SCRIPTS_REMEMBERED = 4096;
 const READ_METHODS = 'GET, HEAD';
 
 function exchangeOf(res: Response): Exchange {
@@ -125,11 +135,14 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const ownCache = upstream && !upstream.shared ? new UpstreamCache({ ...upstream, emit, progressIntervalMs }) : undefined;
   const cache = upstream?.shared ?? ownCache;
 
-  const macFor = (exchange: Exchange): Mac | undefined => {
-    const fromQuery = exchange.query.get('mac');
-    const parsed = fromQuery ? parseMac(fromQuery) : null;
-    return parsed ?? options.macForIp?.(exchange.ip);
+  /** Addresses the network knows nothing of → the machine whose script each fetched last (bounded, oldest first out). */
+  const scriptsServed = new Map<string, Mac>();
+  const rememberScript = (ip: string, mac: Mac): void => {
+    scriptsServed.delete(ip);
+    scriptsServed.set(ip, mac);
+    if (scriptsServed.size > SCRIPTS_REMEMBERED) scriptsServed.delete(scriptsServed.keys().next().value!);
   };
+  const network: NetworkView = { ...(options.macForIp && { macForIp: options.macForIp }), ...(options.liveMacForIp && { liveMacForIp: options.liveMacForIp }) };
 
   const meterFor = (req: Request, exchange: Exchange, file: string, span: { start: number; length?: number }): TransferMeter =>
     (exchange.meter = new TransferMeter(
@@ -292,8 +305,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       rawPath: mark === -1 ? url : url.slice(0, mark),
       query: new URLSearchParams(mark === -1 ? '' : url.slice(mark + 1)),
       route: 'unknown',
+      requester: { kind: 'unknown' },
     };
-    exchange.mac = macFor(exchange);
+    exchange.requester = identifyRequester(exchange.query.get('mac'), exchange.ip, network);
+    exchange.mac = macOfRequester(exchange.requester);
     res.locals['exchange'] = exchange;
     // After the transfer's own done/error (the stream pipeline settles on this same close).
     res.once('close', () => setImmediate(() => {
@@ -328,9 +343,13 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   app.get('/ipxe', async (req: Request, res: Response) => {
     const exchange = exchangeOf(res);
     exchange.route = 'script';
-    const parsed = parseScriptQuery(exchange.query, exchange.ip, options.macForIp);
+    const requester = exchange.requester;
+    if (requester.kind === 'invalid') return refuse(res, 400, requester.reason);
+    if (requester.kind === 'unknown') return refuse(res, 400, `no mac= in the query and no MAC known for ${exchange.ip}; chain /boot.ipxe`);
+    if (requester.kind === 'conflict') return refuse(res, 403, conflictReason(exchange.ip, requester));
+    const parsed = parseScriptQuery(exchange.query, exchange.ip, requester.mac);
     if (parsed.kind === 'invalid') return refuse(res, 400, parsed.reason);
-    exchange.mac = parsed.request.mac;
+    if (requester.kind === 'claimed') rememberScript(exchange.ip, requester.mac);
     if (parsed.unused) exchange.reason = parsed.unused;
     let result: RenderResult;
     try {
@@ -338,7 +357,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     } catch (error) {
       return refuse(res, 500, `cannot render the script: ${error instanceof Error ? error.message : String(error)}`);
     }
-    if ('script' in result) return textReply(res, result.script);
+    if ('script' in result) {
+      if (result.note) exchange.reason = exchange.reason ? `${exchange.reason}; ${result.note}` : result.note;
+      return textReply(res, result.script);
+    }
     const status = Number.isInteger(result.status) && result.status >= 400 && result.status <= 599 ? result.status : 500;
     refuse(res, status, result.message);
   });
@@ -346,10 +368,17 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const beacon = (kind: Beacon) => (req: Request, res: Response) => {
     const exchange = exchangeOf(res);
     exchange.route = 'beacon';
-    const text = exchange.query.get('mac');
-    const mac = text ? parseMac(text) : options.macForIp?.(exchange.ip);
-    if (!mac) return refuse(res, 400, text ? `"${text.slice(0, 40)}" is not a MAC address` : `no mac= and no MAC known for ${exchange.ip}`);
-    exchange.mac = mac;
+    const requester = exchange.requester;
+    if (requester.kind === 'invalid') return refuse(res, 400, requester.reason);
+    if (requester.kind === 'unknown') return refuse(res, 400, `no mac= and no MAC known for ${exchange.ip}`);
+    if (requester.kind === 'conflict') return refuse(res, 403, conflictReason(exchange.ip, requester));
+    // A beacon changes what a machine boots next (boot-once): from an address the network does not know, it
+    // counts only for the machine whose script that address fetched (the script is what sends it).
+    if (requester.kind === 'claimed' && scriptsServed.get(exchange.ip) !== requester.mac) {
+      exchange.mac = undefined;
+      return refuse(res, 403, `${exchange.ip} is not known as ${requester.mac}: no DHCP lease, no neighbour entry, and it fetched no script for it`);
+    }
+    const mac = requester.mac;
     if (req.method !== 'HEAD') {
       emit({ kind: 'boot.beacon', time: Date.now(), source: 'http', beacon: kind, mac, ip: exchange.ip });
       try {

@@ -182,9 +182,39 @@ describe('/ipxe', () => {
 });
 
 describe('beacons', () => {
+  it('from an address the network does not know, counts a beacon only for the machine whose script that address fetched', async () => {
+    const beacons: string[] = [];
+    const { base } = await start({ roots: [], onBeacon: (beacon, mac) => beacons.push(`${beacon} ${mac}`) });
+    const other = '52:54:00:00:00:77';
+    const cold = await fetch(`${base}/booted?mac=${MAC}`);
+    expect(cold.status).toBe(403);
+    expect(await cold.text()).toMatch(/127\.0\.0\.1 is not known as 52:54:00:12:34:56: no DHCP lease, no neighbour entry, and it fetched no script for it/);
+    expect((await fetch(`${base}/ipxe?mac=${MAC}`)).status).toBe(200);
+    expect((await fetch(`${base}/booted?mac=${other}`)).status).toBe(403);
+    expect((await fetch(`${base}/booted?mac=${MAC}`)).status).toBe(200);
+    expect(beacons).toEqual([`booted ${MAC}`]);
+  });
+
+  it('asks the neighbour table when the recorded address owner disagrees: a reused address speaks for its new machine', async () => {
+    const beacons: string[] = [];
+    const stale = '52:54:00:00:00:88' as Mac;
+    let live: Mac | undefined = MAC;
+    const { base, events } = await start({ roots: [], macForIp: () => stale, liveMacForIp: () => live, onBeacon: (beacon, mac) => beacons.push(`${beacon} ${mac}`) });
+    expect((await fetch(`${base}/booted?mac=${MAC}`)).status).toBe(200);
+    live = stale;
+    const refused = await fetch(`${base}/booted?mac=${MAC}`);
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toBe(`asked as ${MAC}, but the network says 127.0.0.1 is ${stale}: a request speaks only for its own machine\n`);
+    expect(beacons).toEqual([`booted ${MAC}`]);
+    await waitFor(() => ofKind(events, 'http.request').length === 2);
+    expect(ofKind(events, 'http.request').map((event) => event.mac)).toEqual([MAC, stale]);
+  });
+
   it('reports booted and done to the boot core and as events, with an iPXE-friendly body', async () => {
     const beacons: string[] = [];
     const { base, events } = await start({ roots: [], onBeacon: (beacon, mac, ip) => beacons.push(`${beacon} ${mac} ${ip}`) });
+    // Loopback is an address the network knows nothing of: the beacon counts for the machine whose script it fetched.
+    expect((await fetch(`${base}/ipxe?mac=${MAC}`)).status).toBe(200);
     const booted = await fetch(`${base}/booted?mac=52:54:00:12:34:56`);
     expect(booted.status).toBe(200);
     expect((await booted.text()).startsWith('#!ipxe\n')).toBe(true);
@@ -237,13 +267,18 @@ describe('files', () => {
   });
 
   it('reports a download as start and done, keyed by the MAC from the query or from the client address', async () => {
-    const { base, events } = await start({ roots: [{ prefix: '/files', dir: root }], macForIp: () => '52:54:00:00:00:99' as Mac });
+    let known: Mac | undefined;
+    const { base, events } = await start({ roots: [{ prefix: '/files', dir: root }], macForIp: () => known });
+    // The network knows nothing of the address: the query's MAC counts.
     expect((await (await fetch(`${base}/files/vmlinuz?mac=${MAC}`)).arrayBuffer()).byteLength).toBe(100_000);
-    expect((await (await fetch(`${base}/files/vmlinuz`)).arrayBuffer()).byteLength).toBe(100_000);
+    known = '52:54:00:00:00:99' as Mac;
+    // It does now: its word wins over the query's (still served: files are not per machine).
+    expect((await (await fetch(`${base}/files/vmlinuz?mac=${MAC}`)).arrayBuffer()).byteLength).toBe(100_000);
     await waitFor(() => ofKind(events, 'http.request').length === 2);
     const [first, second] = ofKind(events, 'transfer.done');
     expect(first).toMatchObject({ source: 'http', file: '/files/vmlinuz', mac: MAC, bytes: 100_000, size: 100_000, ip: '127.0.0.1' });
     expect(second).toMatchObject({ mac: '52:54:00:00:00:99', bytes: 100_000 });
+    expect(ofKind(events, 'http.request').map((event) => event.mac)).toEqual([MAC, '52:54:00:00:00:99']);
     expect(ofKind(events, 'transfer.start').map((event) => event.mac)).toEqual([MAC, '52:54:00:00:00:99']);
     expect(ofKind(events, 'http.request').map((event) => event.bytes)).toEqual([100_000, 100_000]);
   });
