@@ -23,6 +23,8 @@ export interface ClientPolicy {
   readonly bootProgram?: 'ipxe' | 'pxelinux';
   /** x64 UEFI firmware: iPXE or the signed chain; unset follows the default (and the Secure Boot self-repair). */
   readonly uefiBootProgram?: UefiBootProgram;
+  /** When pxedeck set uefiBootProgram "signed" itself, after Secure Boot refused iPXE (ms since the epoch). */
+  readonly secureBootLearnedAt?: number;
 }
 
 /** What the registry remembers of this machine that changes the answer. */
@@ -105,10 +107,10 @@ function archName(arch: number): string {
 /** x64 UEFI: PXE (7, and 9 which firmware sends for x64 too) and HTTP Boot (16). */
 const x64Uefi = new Set([7, 9, 16]);
 
-function wantsSignedChain(input: DhcpDecisionInput): 'operator' | 'default' | 'self-repair' | undefined {
+function wantsSignedChain(input: DhcpDecisionInput): keyof typeof signedBecause | undefined {
   const { policy, history } = input;
   if (!x64Uefi.has(input.facts.arch ?? 0)) return undefined;
-  if (policy.uefiBootProgram !== undefined) return policy.uefiBootProgram === 'signed' ? 'operator' : undefined;
+  if (policy.uefiBootProgram !== undefined) return policy.uefiBootProgram !== 'signed' ? undefined : policy.secureBootLearnedAt !== undefined ? 'remembered' : 'operator';
   if (history.secureBootRefused) return 'self-repair';
   return input.defaultUefiBootProgram === 'signed' ? 'default' : undefined;
 }
@@ -117,6 +119,7 @@ const signedBecause = {
   operator: 'this machine is set to the Secure Boot chain',
   default: 'the default for UEFI machines is the Secure Boot chain',
   'self-repair': 'Secure Boot refused ipxe.efi on this machine',
+  remembered: 'Secure Boot refused ipxe.efi on this machine before (remembered in clients.json)',
 } as const;
 
 function signedChainDecision(input: DhcpDecisionInput, why: keyof typeof signedBecause): DhcpBootDecision {

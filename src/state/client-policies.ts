@@ -7,8 +7,6 @@ import { openConfFile } from './conf-file.js';
 export interface MachinePolicy extends ClientPolicy {
   /** A lower TFTP blksize for this machine (firmware that stalls after the OACK at large sizes). */
   readonly blksizeCap?: number;
-  /** When pxedeck set uefiBootProgram "signed" itself, after Secure Boot refused iPXE (ms since the epoch). */
-  readonly secureBootLearnedAt?: number;
 }
 
 /** The operator's choice of what x64 UEFI starts: "default" returns the machine to the setting (and the self-repair). */

@@ -100,6 +100,7 @@ describe('the Secure Boot chain (shim → signed GRUB) for x64 UEFI', () => {
     ['default: UEFI PXE gets iPXE first', 'uefi-pxe', {}, {}, {}, { bootFile: 'ipxe.efi' }],
     ['machine set to the signed chain → shimx64.efi over TFTP', 'uefi-pxe', { uefiBootProgram: 'signed' }, {}, {}, { action: 'boot', step: 'nbp', bootFile: 'shimx64.efi', transport: 'tftp', vendorClass: 'PXEClient', reason: expect.stringMatching(/set to the Secure Boot chain/) }],
     ['Secure Boot refused ipxe.efi in this cycle → shimx64.efi (self-repair)', 'uefi-pxe', {}, { secureBootRefused: true }, {}, { bootFile: 'shimx64.efi', reason: expect.stringMatching(/Secure Boot refused ipxe\.efi/) }],
+    ['remembered from an earlier refusal (clients.json)', 'uefi-pxe', { uefiBootProgram: 'signed', secureBootLearnedAt: 5 }, {}, {}, { bootFile: 'shimx64.efi', reason: expect.stringMatching(/refused ipxe\.efi on this machine before \(remembered/) }],
     ['the operator set iPXE: no self-repair over it', 'uefi-pxe', { uefiBootProgram: 'ipxe' }, { secureBootRefused: true }, {}, { bootFile: 'ipxe.efi' }],
     ['default set to the signed chain', 'uefi-pxe', {}, {}, { defaultUefiBootProgram: 'signed' }, { bootFile: 'shimx64.efi', reason: expect.stringMatching(/default/) }],
     ['machine set to iPXE beside a signed default', 'uefi-pxe', { uefiBootProgram: 'ipxe' }, {}, { defaultUefiBootProgram: 'signed' }, { bootFile: 'ipxe.efi' }],
