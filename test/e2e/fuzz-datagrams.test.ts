@@ -7,27 +7,19 @@
  *
  * Reproduce a failure with the seed it prints (PXEDECK_FUZZ_SEED=…); the default seed keeps CI repeatable.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MalformedEvent, PxedeckEvent } from '../../src/servers/events.js';
 import { fuzzDatagrams, type FuzzDatagram, type FuzzTarget } from '../support/datagram-fuzz.js';
-import { NetnsLab, netnsUnavailableReason, sleep, type PxedeckProcess } from '../support/netns.js';
-import { dhcp6BenchMachine } from './support/ipxe-solicit.js';
+import { sleep } from '../support/netns.js';
+import { expectRealClientsServed, SCAPY_PYTHON, SERVER4, SERVER6, startUdpBench, udpBenchSkipReason, type UdpBench } from './support/udp-bench.js';
 
-const SCAPY_PYTHON = '/usr/bin/python3';
-const skipReason =
-  netnsUnavailableReason(['udhcpc', 'curl', 'logger']) ??
-  (existsSync('/usr/lib/python3/dist-packages/scapy') ? undefined : 'needs python3-scapy (Debian package)');
-
+const skipReason = udpBenchSkipReason();
 const SEED = Number(process.env['PXEDECK_FUZZ_SEED'] ?? 16);
 /** Datagrams per target: a fixed count, so the run is bounded (about 10 s of sending). */
 const COUNTS: Record<FuzzTarget, number> = { dhcp4: 300, pxe4011: 100, dhcp6: 300, tftp: 300, syslog: 300 };
 
-const SERVER4 = '10.77.0.1';
-const SERVER6 = 'fd77::1';
-const MACHINE4 = '10.77.0.50';
-const MACHINE6 = 'fd77::50';
 /** The made-up senders: addresses on the segment that nothing answers for (TFTP's replies to them go nowhere). */
 const spoofed4 = (n: number) => `10.77.0.${60 + (n % 8)}`;
 const spoofed6 = (n: number) => `fd77::${(0x60 + (n % 8)).toString(16)}`;
@@ -56,47 +48,18 @@ print('sent', len(packets))
 `;
 
 describe.skipIf(skipReason !== undefined)(`random and mutated datagrams at every UDP server${skipReason ? ` — skipped: ${skipReason}` : ''}`, () => {
-  let lab: NetnsLab;
-  const ns = { laptop: '', machine: '' };
-  let pxedeck: PxedeckProcess;
+  let bench: UdpBench;
 
   beforeAll(async () => {
-    lab = new NetnsLab('a');
-    try {
-      ns.laptop = lab.namespace('laptop');
-      ns.machine = lab.namespace('machine');
-      // A /16, so the pool is far larger than the fuzzed DISCOVERs' made-up MACs can hold with offers.
-      lab.veth({ ns: ns.laptop, name: 'bench0', address: `${SERVER4}/16` }, { ns: ns.machine, name: 'eth0', address: `${MACHINE4}/16`, mac: '02:77:00:00:00:50' });
-      lab.ip(ns.laptop, '-6', 'addr', 'add', `${SERVER6}/64`, 'dev', 'bench0', 'nodad');
-      lab.ip(ns.machine, '-6', 'addr', 'add', `${MACHINE6}/64`, 'dev', 'eth0', 'nodad');
-      const bootDir = join(lab.dir, 'boot');
-      mkdirSync(bootDir);
-      writeFileSync(join(bootDir, 'hello.txt'), 'hello over tftp and http\n');
-      await lab.linkLocalReady(ns.laptop, 'bench0');
-      pxedeck = lab.pxedeck(ns.laptop, [
-        '--interface', 'bench0',
-        '--mode', 'dhcp',
-        '--pool', '10.77.1.0-10.77.4.255',
-        '--pool6', 'fd77::100-fd77::fff',
-        '--boot-dir', bootDir,
-        '--data-dir', join(lab.dir, 'data'),
-        '--probe-ms', '300',
-      ]);
-      await pxedeck.listening(20_000);
-      for (const source of ['tftp', 'syslog', 'dhcp6'] as const) {
-        await pxedeck.waitForEvent((event) => event.kind === 'server.listening' && event.source === source, `${source} listening`);
-      }
-    } catch (error) {
-      await lab.destroy();
-      throw error;
-    }
+    bench = await startUdpBench('a');
   }, 60_000);
 
   afterAll(async () => {
-    await lab?.destroy();
+    await bench?.lab.destroy();
   });
 
   it(`survives them (seed ${SEED}), counts the garbage, reports no server error, and then serves real clients`, { timeout: 120_000 }, async () => {
+    const { lab, ns, pxedeck } = bench;
     const volley: FuzzDatagram[] = (Object.keys(COUNTS) as FuzzTarget[]).flatMap((target, index) => fuzzDatagrams(target, COUNTS[target], SEED * 31 + index));
     const lines = volley.map((datagram, n) => {
       const v6 = datagram.target === 'dhcp6';
@@ -117,14 +80,6 @@ describe.skipIf(skipReason !== undefined)(`random and mutated datagrams at every
     expect(pxedeck.events.filter((event) => event.kind === 'packet.malformed' && event.error.startsWith('could not be handled'))).toEqual([]);
 
     // Real clients, each served after the volley.
-    const lease = await lab.exec(ns.machine, 'udhcpc', ['-f', '-q', '-n', '-i', 'eth0', '-s', '/bin/true', '-t', '5', '-T', '1'], { timeoutMs: 20_000 });
-    expect(lease.stdout + lease.stderr).toMatch(/lease of 10\.77\.\d+\.\d+ obtained from 10\.77\.0\.1/);
-    expect(await lab.curl(ns.machine, `tftp://${SERVER4}/hello.txt`)).toBe('hello over tftp and http\n');
-    expect(await lab.curl(ns.machine, `http://${SERVER4}/files/hello.txt`)).toBe('hello over tftp and http\n');
-    const { solicit } = await dhcp6BenchMachine(lab, { laptop: ns.laptop, machine: ns.machine }, { firstTransactionId: 0x5000, timeoutMs: 3000 });
-    expect(await solicit()).toMatch(/^http:\/\/\[fd77::1\]/);
-    await lab.exec(ns.machine, 'logger', ['--udp', '-n', SERVER4, '-P', '514', '-t', 'after', 'still heard']);
-    await pxedeck.waitForEvent((event) => event.kind === 'syslog.line' && event.message.includes('still heard'), 'syslog line after the volley');
-    expect(pxedeck.hasExited).toBe(false);
+    await expectRealClientsServed(bench, 0x5000);
   });
 });

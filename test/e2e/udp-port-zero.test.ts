@@ -5,23 +5,14 @@
  * before the shared guard (src/servers/net/datagram-guard.ts) one such TFTP request ended the process. After
  * the volley pxedeck must still run, have counted each drop, and serve a real client on every protocol.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MalformedEvent, PxedeckEvent } from '../../src/servers/events.js';
-import { NetnsLab, netnsUnavailableReason, sleep, type PxedeckProcess } from '../support/netns.js';
-import { dhcp6BenchMachine } from './support/ipxe-solicit.js';
+import { sleep } from '../support/netns.js';
+import { expectRealClientsServed, MACHINE4, MACHINE6, SCAPY_PYTHON, SERVER4, SERVER6, startUdpBench, udpBenchSkipReason, type UdpBench } from './support/udp-bench.js';
 
-const SCAPY_PYTHON = '/usr/bin/python3';
-const skipReason =
-  netnsUnavailableReason(['udhcpc', 'curl', 'logger']) ??
-  (existsSync('/usr/lib/python3/dist-packages/scapy') ? undefined : 'needs python3-scapy (Debian package)');
-
-const SERVER4 = '10.77.0.1';
-const SERVER6 = 'fd77::1';
-const MACHINE4 = '10.77.0.50';
-const MACHINE6 = 'fd77::50';
-const MACHINE_MAC = '02:77:00:00:00:50';
+const skipReason = udpBenchSkipReason();
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, '../fixtures', name), 'utf8').replace(/\s+/g, '');
 
 /** Each datagram scapy sends from source port 0: [what, destination, port, payload hex]. */
@@ -47,46 +38,18 @@ print('sent')
 `;
 
 describe.skipIf(skipReason !== undefined)(`one datagram from source port 0 to every UDP server${skipReason ? ` — skipped: ${skipReason}` : ''}`, () => {
-  let lab: NetnsLab;
-  const ns = { laptop: '', machine: '' };
-  let pxedeck: PxedeckProcess;
+  let bench: UdpBench;
 
   beforeAll(async () => {
-    lab = new NetnsLab('g');
-    try {
-      ns.laptop = lab.namespace('laptop');
-      ns.machine = lab.namespace('machine');
-      lab.veth({ ns: ns.laptop, name: 'bench0', address: `${SERVER4}/24` }, { ns: ns.machine, name: 'eth0', address: `${MACHINE4}/24`, mac: MACHINE_MAC });
-      lab.ip(ns.laptop, '-6', 'addr', 'add', `${SERVER6}/64`, 'dev', 'bench0', 'nodad');
-      lab.ip(ns.machine, '-6', 'addr', 'add', `${MACHINE6}/64`, 'dev', 'eth0', 'nodad');
-      const bootDir = join(lab.dir, 'boot');
-      mkdirSync(bootDir);
-      writeFileSync(join(bootDir, 'hello.txt'), 'hello over tftp and http\n');
-      await lab.linkLocalReady(ns.laptop, 'bench0');
-      pxedeck = lab.pxedeck(ns.laptop, [
-        '--interface', 'bench0',
-        '--mode', 'dhcp',
-        '--pool', '10.77.0.100-10.77.0.150',
-        '--pool6', 'fd77::100-fd77::1ff',
-        '--boot-dir', bootDir,
-        '--data-dir', join(lab.dir, 'data'),
-        '--probe-ms', '300',
-      ]);
-      await pxedeck.listening(20_000);
-      for (const source of ['tftp', 'syslog', 'dhcp6', 'ra'] as const) {
-        await pxedeck.waitForEvent((event) => event.kind === 'server.listening' && event.source === source, `${source} listening`);
-      }
-    } catch (error) {
-      await lab.destroy();
-      throw error;
-    }
+    bench = await startUdpBench('g');
   }, 60_000);
 
   afterAll(async () => {
-    await lab?.destroy();
+    await bench?.lab.destroy();
   });
 
   it('survives, counts each datagram as dropped, and still serves DHCPv4, DHCPv6, TFTP, HTTP and syslog', { timeout: 90_000 }, async () => {
+    const { lab, ns, pxedeck } = bench;
     const sent = await lab.exec(ns.machine, SCAPY_PYTHON, ['-c', SCAPY, JSON.stringify(volley)], { timeoutMs: 60_000 });
     expect(sent.stdout + sent.stderr).toContain('sent');
     const dropped = (source: PxedeckEvent['source']) =>
@@ -110,14 +73,6 @@ describe.skipIf(skipReason !== undefined)(`one datagram from source port 0 to ev
     expect(dropped('tftp')).toHaveLength(2);
 
     // Real clients, each served after the volley.
-    const lease = await lab.exec(ns.machine, 'udhcpc', ['-f', '-q', '-n', '-i', 'eth0', '-s', '/bin/true', '-t', '3', '-T', '1'], { timeoutMs: 15_000 });
-    expect(lease.stdout + lease.stderr).toMatch(/lease of 10\.77\.0\.1\d\d obtained from 10\.77\.0\.1/);
-    expect(await lab.curl(ns.machine, `tftp://${SERVER4}/hello.txt`)).toBe('hello over tftp and http\n');
-    expect(await lab.curl(ns.machine, `http://${SERVER4}/files/hello.txt`)).toBe('hello over tftp and http\n');
-    const { solicit } = await dhcp6BenchMachine(lab, { laptop: ns.laptop, machine: ns.machine }, { firstTransactionId: 0x3000, timeoutMs: 3000 });
-    expect(await solicit()).toMatch(/^http:\/\/\[fd77::1\]/);
-    await lab.exec(ns.machine, 'logger', ['--udp', '-n', SERVER4, '-P', '514', '-t', 'after', 'still heard']);
-    await pxedeck.waitForEvent((event) => event.kind === 'syslog.line' && event.message.includes('still heard'), 'syslog line after the volley');
-    expect(pxedeck.hasExited).toBe(false);
+    await expectRealClientsServed(bench, 0x3000);
   });
 });
