@@ -134,3 +134,45 @@ describe("quick mode's kernel (a local file the operator named)", () => {
     expect(await overTftp(name!)).toMatch(/server error 2: resolves outside the root/);
   });
 });
+
+describe('the Secure Boot chain over TFTP (as start-runtime wires it)', () => {
+  it('shim and GRUB under the names shim asks for, per-machine GRUB configs, the beacon, and benign answers to optional look-ups', async () => {
+    const beacons: string[] = [];
+    const own: PxedeckEvent[] = [];
+    const chain = createBootFileResolver({ bootDir, presetsDir, planner, warn: () => undefined, onGrubBeacon: (mac, ip) => beacons.push(`${mac} ${ip}`) });
+    const server = await createTftpServer({ bind: { address: '127.0.0.1', port: 0 }, root: [bootDir], emit: (event) => own.push(event), threads: 0, resolveVirtual: chain.resolveTftp, absolutePaths: 'root-relative' });
+    const get = async (name: string) => {
+      const client = await RawClient.open();
+      try {
+        return (await receiveFile(client, server.addresses[0]!, name, { deadlineMs: 5000 })).bytes;
+      } catch (error) {
+        return Buffer.from((error as Error).message);
+      } finally {
+        await client.close();
+      }
+    };
+    try {
+      if (chain.binaries().has('shimx64.efi')) {
+        expect((await get('shimx64.efi')).equals(readFileSync('/usr/lib/shim/shimx64.efi.signed'))).toBe(true);
+        expect((await get('grubx64.efi')).subarray(0, 2).toString()).toBe('MZ');
+        expect(chain.signedChainOverHttp).toBe(false);
+      }
+      // Loopback has no DHCP lease behind it: GRUB is asked again by MAC, and that name is rendered.
+      expect((await get('/grub/grub.cfg')).toString()).toBe('# pxedeck: which machine is this? asking again by MAC\nconfigfile /grub/grub.cfg-$net_default_mac\n');
+      expect((await get('/grub/grub.cfg-52:54:00:aa:00:07')).toString()).toMatch(/^# pxedeck: direct kernel for 52:54:00:aa:00:07\n[^]*if linux \/local-[0-9a-f]{8}-vmlinuz; then break; fi/);
+      expect((await get('/pxedeck/booted-52-54-00-aa-00-07')).toString()).toBe('# pxedeck: booted\n');
+      expect(beacons).toEqual(['52:54:00:aa:00:07 127.0.0.1']);
+      for (const name of ['revocations_sbat.efi', 'shim_certificate_0.efi', 'grub/x86_64-efi/command.lst']) expect((await get(name)).toString()).toMatch(/server error 1: file not found/);
+      expect((await get('nothing-like-it.efi')).toString()).toMatch(/server error 1: file not found/);
+      const notFound = own.filter((event) => event.kind === 'transfer.not-found') as Array<PxedeckEvent & { file: string; benign?: boolean }>;
+      expect(notFound.map((event) => [event.file, event.benign === true])).toEqual([
+        ['revocations_sbat.efi', true],
+        ['shim_certificate_0.efi', true],
+        ['grub/x86_64-efi/command.lst', true],
+        ['nothing-like-it.efi', false],
+      ]);
+    } finally {
+      await server.close();
+    }
+  });
+});

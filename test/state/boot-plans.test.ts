@@ -157,4 +157,21 @@ describe('a menu selection coming back (&profile=)', () => {
       expect(bypass.ok && bypass.note, target.kind).toMatch(/^menu selection "alpine" not used: this machine's target is \w+, not a menu$/);
     }
   });
+
+  it('GRUB configs over TFTP: every name a network GRUB asks for, by the client\'s MAC or the one in the name; upstream sources as TFTP paths the cache answers', () => {
+    const { assignments, plans } = planner({ kind: 'local' });
+    assignments.assign(mac, { kind: 'profile', profile: 'alpine' }, {});
+    for (const path of ['grub/grub.cfg', '/grub/grub.cfg', 'grub.cfg']) expect(plans.renderGrub(path, mac, '10.77.0.50')).toMatch(/^# pxedeck: Alpine/);
+    for (const path of ['grub/grub.cfg-01-52-54-00-aa-00-01', 'grub.cfg-52:54:00:aa:00:01']) {
+      const text = plans.renderGrub(path, undefined, undefined)!;
+      const kernel = /if linux (\/upstream\/([0-9a-f]{16})\/vmlinuz-lts) /.exec(text);
+      expect(kernel).not.toBeNull();
+      // The TFTP path names the same cache entry the HTTP URL does.
+      expect(plans.upstreamUrl(kernel![2]!)).toBe('https://dl-cdn.alpinelinux.org/alpine/v3.20/releases/x86_64/netboot/vmlinuz-lts');
+      expect(text).toMatch(/source \/pxedeck\/booted-52-54-00-aa-00-01\n\}/);
+    }
+    expect(plans.renderGrub('grub/grub.cfg', undefined, undefined)).toBe('# pxedeck: which machine is this? asking again by MAC\nconfigfile /grub/grub.cfg-$net_default_mac\n');
+    expect(plans.renderGrub('pxelinux.cfg/default', mac, undefined)).toBeNull();
+    expect(plans.renderGrub('grub/x86_64-efi/command.lst', mac, undefined)).toBeNull();
+  });
 });
