@@ -1,7 +1,7 @@
 /**
- * Per-machine assignments (profile or menu, once, hold, variables), persisted with conf. Another pxedeck
- * process (`pxedeck assign` from a shell) writes the same file; the running one watches it and picks the
- * change up for the machine's next request.
+ * Per-machine assignments (profile or menu, once, hold, variables), persisted in assignments.json
+ * (conf-file.ts). Another pxedeck process (`pxedeck assign` from a shell) writes the same file; the running
+ * one watches it and picks the change up for the machine's next request.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import type { Assignment, BootTarget } from '../boot/boot-target.js';
@@ -98,7 +98,7 @@ export function openAssignments(dataDir: string, now: () => number = Date.now): 
       let watcher: FSWatcher | undefined;
       let timer: NodeJS.Timeout | undefined;
       try {
-        // conf writes atomically (rename), so watch the directory and debounce.
+        // The file is replaced by a rename (conf-file.ts writes atomically), so watch the directory and debounce.
         watcher = watch(dataDir, (_event, name) => {
           if (name !== 'assignments.json') return;
           clearTimeout(timer);

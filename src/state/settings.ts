@@ -1,5 +1,5 @@
 /**
- * Settings persisted in the data dir (conf), overridden by command-line flags. Every field is checked on
+ * Settings persisted in the data dir (settings.json, see conf-file.ts), overridden by command-line flags. Every field is checked on
  * load; a bad one is reported with the file, the field and the fix.
  */
 import ipaddr from 'ipaddr.js';
