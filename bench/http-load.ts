@@ -1,0 +1,197 @@
+/**
+ * What the HTTP benchmarks share: many curl clients at once against a server on 127.0.0.1 (bounded by
+ * curl's own --max-time), the server's CPU seconds and RSS from /proc, and Debian's nginx with its stock
+ * sendfile setup as the reference, started from a config in a temp dir and stopped by PID.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
+
+export function option(name: string, fallback: number): number {
+  const index = process.argv.indexOf(`--${name}`);
+  const value = index === -1 ? NaN : Number(process.argv[index + 1]);
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+const CLOCK_TICKS = 100;
+
+/** User + system CPU seconds of these processes (a server, or nginx's master and workers). */
+export function cpuSeconds(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone
+    }
+  }
+  return ticks / CLOCK_TICKS;
+}
+
+/** nginx's master and its workers. */
+export function processTree(root: number): number[] {
+  const children = readFileSync(`/proc/${root}/task/${root}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  return [root, ...children];
+}
+
+export function rssKiB(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) : NaN;
+}
+
+export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    const timer = setTimeout(() => reject(new Error(`no "${pattern}" from the server within ${timeoutMs} ms`)), timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      buffered += chunk.toString();
+      const match = pattern.exec(buffered);
+      if (match) {
+        clearTimeout(timer);
+        child.stdout!.off('data', onData);
+        resolve(match);
+      }
+    };
+    child.stdout!.on('data', onData);
+  });
+}
+
+export function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = (): void => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve();
+      });
+      socket.once('error', () => {
+        socket.destroy();
+        if (Date.now() > deadline) reject(new Error(`nothing listens on ${port}`));
+        else setTimeout(attempt, 50);
+      });
+    };
+    attempt();
+  });
+}
+
+export interface RoundResult {
+  readonly seconds: number;
+  readonly cpuSeconds: number;
+  readonly megabytesPerSecond: number;
+  /** Bytes all clients got together. */
+  readonly bytes: number;
+  readonly failures: number;
+}
+
+export interface Download {
+  readonly url: string;
+  readonly size: number;
+}
+
+/** All clients at once, each fetching `downloads` in turn on one curl; each size is checked. */
+export async function round(downloads: readonly Download[], clients: number, serverPids: readonly number[], onTick?: () => void): Promise<RoundResult> {
+  const cpuBefore = cpuSeconds(serverPids);
+  const started = performance.now();
+  const ticker = onTick ? setInterval(onTick, 100) : undefined;
+  const expected = downloads.map((download) => `${download.size} 200`).join('\n');
+  const results = await Promise.all(
+    Array.from(
+      { length: clients },
+      () =>
+        new Promise<boolean>((resolve) => {
+          const args = ['--silent', '--show-error', '--max-time', '300', '-w', '%{size_download} %{http_code}\\n', ...downloads.flatMap((download) => ['-o', '/dev/null', download.url])];
+          const child = spawn('curl', args, { stdio: ['ignore', 'pipe', 'inherit'] });
+          let out = '';
+          child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+          child.on('close', (code) => resolve(code === 0 && out.trim() === expected));
+        }),
+    ),
+  );
+  if (ticker) clearInterval(ticker);
+  const seconds = (performance.now() - started) / 1000;
+  const bytes = clients * downloads.reduce((sum, download) => sum + download.size, 0);
+  return { seconds, cpuSeconds: cpuSeconds(serverPids) - cpuBefore, megabytesPerSecond: bytes / 1e6 / seconds, bytes, failures: results.filter((ok) => !ok).length };
+}
+
+export function nginxBinary(): string | undefined {
+  for (const candidate of ['/usr/sbin/nginx', '/usr/bin/nginx']) if (existsSync(candidate)) return candidate;
+  return undefined;
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+export interface Nginx {
+  readonly port: number;
+  readonly process: ChildProcess;
+  /** Master and workers, for cpuSeconds. */
+  readonly pids: readonly number[];
+  stop(): Promise<void>;
+}
+
+/** nginx serving each `location` prefix (e.g. "/files/") from a directory; its state lives under `work`/nginx. */
+export async function startNginx(binary: string, work: string, locations: ReadonlyArray<{ readonly prefix: string; readonly dir: string }>): Promise<Nginx> {
+  const home = join(work, 'nginx');
+  execFileSync('mkdir', ['-p', join(home, 'logs')]);
+  const port = await freePort();
+  const conf = join(home, 'nginx.conf');
+  writeFileSync(
+    conf,
+    [
+      'daemon off;',
+      'master_process on;',
+      'worker_processes auto;',
+      `pid ${join(home, 'nginx.pid')};`,
+      `error_log ${join(home, 'logs', 'error.log')} warn;`,
+      'events { worker_connections 1024; }',
+      'http {',
+      '  access_log off;',
+      '  sendfile on;',
+      '  tcp_nopush on;',
+      '  keepalive_timeout 65;',
+      ...['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `  ${kind === 'body' ? 'client_body' : kind}_temp_path ${join(home, kind)};`),
+      `  server { listen 127.0.0.1:${port}; ${locations.map((location) => `location ${location.prefix} { alias ${location.dir}/; }`).join(' ')} }`,
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(binary, ['-p', home, '-c', conf], { stdio: ['ignore', 'inherit', 'inherit'] });
+  await waitForPort(port, 10_000);
+  return {
+    port,
+    process: child,
+    pids: processTree(child.pid!),
+    stop: async () => {
+      if (child.pid === undefined || child.exitCode !== null) return;
+      child.kill('SIGQUIT');
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}
+
+/** Ends a server child started with stdin as its lifeline: stdin closed, then SIGKILL after 5 s. */
+export async function stopServerChild(child: ChildProcess | undefined): Promise<void> {
+  if (child?.pid === undefined || child.exitCode !== null) return;
+  child.stdin!.end();
+  await new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => resolve(clearTimeout(timer)));
+  });
+}
