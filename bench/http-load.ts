@@ -141,7 +141,7 @@ export function median(values: readonly number[]): number {
 export interface Nginx {
   readonly port: number;
   readonly process: ChildProcess;
-  /** Master and workers, for cpuSeconds. */
+  /** Master and workers, for cpuSeconds (read each time: the workers start after the port opens). */
   readonly pids: readonly number[];
   stop(): Promise<void>;
 }
@@ -177,7 +177,9 @@ export async function startNginx(binary: string, work: string, locations: Readon
   return {
     port,
     process: child,
-    pids: processTree(child.pid!),
+    get pids() {
+      return processTree(child.pid!);
+    },
     stop: async () => {
       if (child.pid === undefined || child.exitCode !== null) return;
       child.kill('SIGQUIT');

@@ -8,6 +8,8 @@ import { resolve } from 'node:path';
 import type { BootTarget } from '../boot/boot-target.js';
 import type { CliOptions } from '../cli/args.js';
 import { scanBootFiles } from '../servers/boot-files.js';
+import { underlyingRanges } from '../servers/http/slice-body.js';
+import type { VirtualFile } from '../servers/tftp/server.js';
 import { openIsoLibrary, type IsoLibrary } from '../state/iso-library.js';
 import type { ProfileLibrary } from '../state/profile-library.js';
 import { StartupError } from './operator-error.js';
@@ -18,6 +20,11 @@ export interface RuntimeIsos {
   readonly library: IsoLibrary;
   /** Quick mode's default target: the --iso file's profile (its id as the merge gave it). */
   readonly quickTarget?: BootTarget;
+  /**
+   * A TFTP path inside an ISO (`iso/<id>/<path>`, what GRUB on the Secure Boot chain asks for) as the
+   * range of the image it is; undefined for other paths, null when it is not there (or not one range).
+   */
+  tftpFile(path: string): Promise<VirtualFile> | undefined;
   /** Rescans every RESCAN_MS; `onChange` runs when what the ISOs offer changed. Returns the stop function. */
   watch(base: () => ProfileLibrary, onChange: () => void): () => void;
 }
@@ -66,6 +73,17 @@ export async function openRuntimeIsos(options: {
   return {
     library,
     ...(quickTarget && { quickTarget }),
+    tftpFile(path) {
+      const match = /^\/?iso\/(.+)$/.exec(path);
+      if (!match) return undefined;
+      return library.resolve(match[1]!.split('/')).then((answer): VirtualFile => {
+        if (answer.kind !== 'slice') return null;
+        const { slice } = answer;
+        const ranges = underlyingRanges(slice.pieces, 0, slice.size - 1);
+        if (ranges.length > 1) return null;
+        return { within: slice.file, offset: ranges[0]?.offset ?? 0, length: slice.size, image: slice.image };
+      });
+    },
     watch(base, onChange) {
       const timer = setInterval(() => {
         void library.refresh().then(() => {

@@ -158,7 +158,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
       root: [bootFiles.bootDir],
       emit,
       signal,
-      resolveVirtual: bootFiles.resolveTftp,
+      resolveVirtual: (path, client) => isos.tftpFile(path) ?? bootFiles.resolveTftp(path, client),
       // GRUB asks for `/grub/grub.cfg` and `/vmlinuz`: from the root, as tftpd-hpa --secure reads them.
       absolutePaths: 'root-relative',
       macForAddress: macOf,

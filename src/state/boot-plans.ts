@@ -123,7 +123,12 @@ export function createBootPlanner(options: BootPlannerOptions): BootPlanner {
   function grubContext(mac: Mac): GrubContext {
     return {
       ...context(),
-      grubPath: (source) => (/^https?:\/\//i.test(source) ? upstreamTftpPath(source) : `/${source.startsWith('/') ? localName(source) : source}`),
+      grubPath: (source) => {
+        // GRUB reads an ISO's files over TFTP, as ranges of the image (see runtime-isos.ts).
+        const inIso = parseIsoSource(source);
+        if (inIso) return `/iso/${inIso.id}/${inIso.path}`;
+        return /^https?:\/\//i.test(source) ? upstreamTftpPath(source) : `/${source.startsWith('/') ? localName(source) : source}`;
+      },
       configPath: `/${GRUB_CONFIG}`,
       beaconPath: `/${grubBeaconPath(mac)}`,
     };

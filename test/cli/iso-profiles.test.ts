@@ -1,24 +1,14 @@
 // ISOs as profiles from a shell: an ISO dropped into DATA-DIR/isos/ can be assigned and explained by the
 // name of its file; one that cannot be network-booted is refused with the reason; --iso's usage errors.
-import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { runCli } from '../support/cli-run.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIso, xorrisoMissing, type BuiltIso } from '../support/iso-builder.js';
 import { parseCli } from '../../src/cli/args.js';
 
-const bin = resolve(import.meta.dirname, '../../bin/pxedeck.js');
-const run = async (...args: string[]) => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-};
+const run = runCli;
 
 describe('--iso flags', () => {
   it('quick mode from an ISO; --cmdline adds arguments; --kernel and --initrd do not mix with it', () => {

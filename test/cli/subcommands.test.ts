@@ -1,21 +1,11 @@
 // `pxedeck assign` and `pxedeck explain` as a person types them: real processes, a temp data dir, no sockets.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { runCli } from '../support/cli-run.js';
 import { describe, expect, it } from 'vitest';
 
-const bin = resolve(import.meta.dirname, '../../bin/pxedeck.js');
-const run = async (...args: string[]) => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-};
+const run = runCli;
 
 describe('pxedeck assign / explain', () => {
   it('records a profile with variables, once, and the running console would read it from assignments.json', async () => {

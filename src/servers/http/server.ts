@@ -20,7 +20,7 @@ import { contentTypeFor, fileBody, sendFile, streamBody } from './file-response.
 import { closeAll, listenAll, type HttpBind } from './listen.js';
 import { TransferMeter, DEFAULT_PROGRESS_INTERVAL_MS } from './transfer-meter.js';
 import { decodeRequestPath, prefixSegments, stripPrefix } from './request-path.js';
-import { sliceBody, type SliceAnswer } from './slice-body.js';
+import { sendSlice, type SliceAnswer } from './slice-body.js';
 import { UpstreamCache, type Download, type UpstreamCacheOptions } from './upstream-cache.js';
 
 export type { HttpBind } from './listen.js';
@@ -237,25 +237,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const serveIso = async (req: Request, res: Response, rest: readonly string[]): Promise<void> => {
     const exchange = exchangeOf(res);
     exchange.route = 'iso';
-    const answer = await options.isoFiles!(rest);
-    if (answer.kind === 'missing') return refuse(res, 404, 'not found in any ISO');
-    if (answer.kind === 'refused') return refuse(res, answer.status, answer.reason);
-    const { slice } = answer;
-    const opened = await openConfined(slice.file);
-    if (opened.kind === 'refused') return refuse(res, 403, `${slice.file.path}: ${opened.reason}`);
-    if (opened.kind !== 'file') return refuse(res, 503, `${slice.file.path} cannot be opened now`);
-    try {
-      // The extents were read from the image as it was; a replaced image would send wrong bytes.
-      if (opened.stats.size !== slice.image.size || opened.stats.mtimeMs !== slice.image.mtimeMs) return refuse(res, 503, 'the ISO changed on disk since pxedeck read it');
-      const file = `/iso/${rest.join('/')}`;
-      const outcome = sendFile(req, res, { size: slice.size, mtimeMs: opened.stats.mtimeMs, name: slice.name }, (span) =>
-        sliceBody(res, opened.handle, slice, span, meterFor(req, exchange, file, span), options.zeroCopy ?? true),
-      );
-      if (outcome.reason) exchange.reason = outcome.reason;
-      await outcome.streaming;
-    } finally {
-      await opened.handle.close().catch(() => undefined);
-    }
+    const file = `/iso/${rest.join('/')}`;
+    const sent = await sendSlice(req, res, await options.isoFiles!(rest), (span) => meterFor(req, exchange, file, span), options.zeroCopy ?? true);
+    if ('status' in sent) return refuse(res, sent.status, sent.reason);
+    if (sent.reason) exchange.reason = sent.reason;
   };
 
   const serveFiles = async (req: Request, res: Response): Promise<void> => {

@@ -4,11 +4,11 @@
  * multi-extent files past 4 GiB) merge into one range, sent with sendfile like any file; scattered ones
  * are read piece by piece into the response.
  */
-import type { ConfinedFile } from '../files/confined-open.js';
-import type { ServerResponse } from 'node:http';
+import { openConfined, type ConfinedFile } from '../files/confined-open.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { fileBody, READ_CHUNK_BYTES, streamBody, type BodySpan } from './file-response.js';
+import { fileBody, READ_CHUNK_BYTES, sendFile, streamBody, type BodySpan } from './file-response.js';
 import type { TransferMeter } from './transfer-meter.js';
 
 export interface SlicePiece {
@@ -74,4 +74,32 @@ export async function sliceBody(res: ServerResponse, handle: FileHandle, slice: 
     return;
   }
   await streamBody(Readable.from(readRanges(handle, ranges), { objectMode: false }), res, meter);
+}
+
+/**
+ * Answers a request for a slice: a refusal to send (not there, not openable, the image changed since its
+ * extents were read), or the file sent with validators and Range like any other, from the open image.
+ */
+export async function sendSlice(
+  req: IncomingMessage,
+  res: ServerResponse,
+  answer: SliceAnswer,
+  meterFor: (span: BodySpan) => TransferMeter,
+  zeroCopy: boolean,
+): Promise<{ readonly status: number; readonly reason: string } | { readonly reason?: string }> {
+  if (answer.kind === 'missing') return { status: 404, reason: 'not found in any ISO' };
+  if (answer.kind === 'refused') return answer;
+  const { slice } = answer;
+  const opened = await openConfined(slice.file);
+  if (opened.kind === 'refused') return { status: 403, reason: `${slice.file.path}: ${opened.reason}` };
+  if (opened.kind !== 'file') return { status: 503, reason: `${slice.file.path} cannot be opened now` };
+  try {
+    // The extents were read from the image as it was; a replaced image would send wrong bytes.
+    if (opened.stats.size !== slice.image.size || opened.stats.mtimeMs !== slice.image.mtimeMs) return { status: 503, reason: 'the ISO changed on disk since pxedeck read it' };
+    const outcome = sendFile(req, res, { size: slice.size, mtimeMs: opened.stats.mtimeMs, name: slice.name }, (span) => sliceBody(res, opened.handle, slice, span, meterFor(span), zeroCopy));
+    await outcome.streaming;
+    return outcome.reason ? { reason: outcome.reason } : {};
+  } finally {
+    await opened.handle.close().catch(() => undefined);
+  }
 }

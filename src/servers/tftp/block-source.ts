@@ -33,17 +33,19 @@ export class FdSource implements BlockSource {
   constructor(
     private readonly fd: number,
     readonly size: number,
+    /** Where the bytes start in the file (a file inside an ISO image is a range of the image). */
+    private readonly offset = 0,
   ) {}
 
   async read(views: readonly Buffer[], position: number): Promise<number> {
-    const plan = readPlan(views, position);
+    const plan = readPlan(this.limited(views, position), this.offset + position);
     let step = plan.next();
     while (!step.done) step = plan.next(await readvAt(this.fd, step.value.views, step.value.position));
     return step.value;
   }
 
   readSync(views: readonly Buffer[], position: number): number {
-    const plan = readPlan(views, position);
+    const plan = readPlan(this.limited(views, position), this.offset + position);
     let step = plan.next();
     while (!step.done) step = plan.next(readvSync(this.fd, step.value.views, step.value.position));
     return step.value;
@@ -51,6 +53,19 @@ export class FdSource implements BlockSource {
 
   close(): Promise<void> {
     return Promise.resolve();
+  }
+
+  /** Past `size` the descriptor's file goes on (the rest of the image): the views stop at the end. */
+  private limited(views: readonly Buffer[], position: number): readonly Buffer[] {
+    if (this.offset === 0) return views;
+    let room = Math.max(0, this.size - position);
+    const kept: Buffer[] = [];
+    for (const view of views) {
+      if (room === 0) break;
+      kept.push(view.length <= room ? view : view.subarray(0, room));
+      room -= Math.min(room, view.length);
+    }
+    return kept;
   }
 }
 

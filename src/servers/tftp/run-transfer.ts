@@ -12,7 +12,8 @@ import { disableUdpSegmentation, enableUdpSegmentation } from './udp-segmentatio
 import { openTransferSockets, type TransferSockets } from './transfer-sockets.js';
 
 export type SourceSpec =
-  | { readonly kind: 'fd'; readonly fd: number; readonly size: number }
+  /** `offset`: where the file's bytes start in the descriptor's file (a file inside an ISO image). */
+  | { readonly kind: 'fd'; readonly fd: number; readonly size: number; readonly offset?: number }
   | { readonly kind: 'memory'; readonly content: Uint8Array };
 
 /** What the server negotiated; the rest of a TransferInit is made here. */
@@ -53,7 +54,7 @@ export interface LocalTransfer extends RunningTransfer {
 function sourceFor(spec: TransferSpec): BlockSource {
   const raw =
     spec.source.kind === 'fd'
-      ? new FdSource(spec.source.fd, spec.source.size)
+      ? new FdSource(spec.source.fd, spec.source.size, spec.source.offset)
       : new MemorySource(Buffer.from(spec.source.content.buffer, spec.source.content.byteOffset, spec.source.content.byteLength));
   return spec.netascii ? new NetasciiSource(raw) : raw;
 }

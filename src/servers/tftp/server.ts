@@ -44,7 +44,19 @@ export interface TftpClient {
  * it named itself (a catalog entry, quick mode's kernel: opened through the same confinement as any
  * request, inside its own root), or nothing (null/undefined: look in the roots).
  */
-export type VirtualFile = Buffer | string | ConfinedFile | OptionalAbsence | null | undefined;
+export type VirtualFile = Buffer | string | ConfinedFile | FileSpan | OptionalAbsence | null | undefined;
+
+/**
+ * A file that is one byte range of another (a file inside an ISO image, its extents contiguous), sent
+ * straight from that range. `image` is what the outer file looked like when the range was read from it:
+ * if it changed since, the range is stale and the request refused.
+ */
+export interface FileSpan {
+  readonly within: ConfinedFile;
+  readonly offset: number;
+  readonly length: number;
+  readonly image: { readonly size: number; readonly mtimeMs: number };
+}
 
 /**
  * A file the client looks for in case it is there (shim's `revocations_sbat.efi`, GRUB's `command.lst`):
@@ -161,11 +173,22 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
     });
   };
 
-  async function openSource(path: string, client: TftpClient): Promise<OpenedFile | { kind: 'memory'; content: Buffer } | { kind: 'missing'; optional: string }> {
+  async function openSpan(span: FileSpan): Promise<OpenedFile | { kind: 'span'; opened: Extract<OpenedFile, { kind: 'file' }>; offset: number; length: number }> {
+    const opened = await openConfined(span.within);
+    if (opened.kind !== 'file') return opened;
+    if (opened.stats.size !== span.image.size || opened.stats.mtimeMs !== span.image.mtimeMs) {
+      await opened.handle.close().catch(() => undefined);
+      return { kind: 'refused', reason: 'the image it is in changed on disk since it was read' };
+    }
+    return { kind: 'span', opened, offset: span.offset, length: span.length };
+  }
+
+  async function openSource(path: string, client: TftpClient) {
     const virtual = options.resolveVirtual ? await options.resolveVirtual(path, client) : undefined;
-    if (typeof virtual === 'string') return { kind: 'memory', content: Buffer.from(virtual, 'utf8') };
-    if (Buffer.isBuffer(virtual)) return { kind: 'memory', content: virtual };
-    if (virtual && typeof virtual === 'object') return 'optional' in virtual ? { kind: 'missing', optional: virtual.optional } : openConfined(virtual);
+    if (typeof virtual === 'string') return { kind: 'memory', content: Buffer.from(virtual, 'utf8') } as const;
+    if (Buffer.isBuffer(virtual)) return { kind: 'memory', content: virtual } as const;
+    if (virtual && typeof virtual === 'object' && 'within' in virtual) return openSpan(virtual);
+    if (virtual && typeof virtual === 'object') return 'optional' in virtual ? ({ kind: 'missing', optional: virtual.optional } as const) : openConfined(virtual);
     for (const root of roots) {
       let rootReal: string;
       try {
@@ -176,7 +199,7 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
       const result = await openInRoot(rootReal, path);
       if (result.kind !== 'missing') return result;
     }
-    return { kind: 'missing' };
+    return { kind: 'missing' } as const;
   }
 
   async function handleRequest(listener: { socket: Socket; address: TftpBind }, packet: RequestPacket, raw: Buffer, remote: { address: string; port: number }): Promise<void> {
@@ -262,10 +285,15 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
       refuse(ERROR_CODES.accessViolation, opened.reason, file);
       return;
     }
-    const size = opened.kind === 'memory' ? opened.content.length : opened.stats.size;
+    const size = opened.kind === 'memory' ? opened.content.length : opened.kind === 'span' ? opened.length : opened.stats.size;
     if (opened.kind === 'file') entry.handle = opened.handle;
+    if (opened.kind === 'span') entry.handle = opened.opened.handle;
     const source: SourceSpec =
-      opened.kind === 'memory' ? { kind: 'memory', content: opened.content } : { kind: 'fd', fd: opened.handle.fd, size };
+      opened.kind === 'memory'
+        ? { kind: 'memory', content: opened.content }
+        : opened.kind === 'span'
+          ? { kind: 'fd', fd: opened.opened.handle.fd, size, offset: opened.offset }
+          : { kind: 'fd', fd: opened.handle.fd, size };
     const closeHandle = (): void => {
       void entry.handle?.close().catch(() => undefined);
       entry.handle = undefined;
