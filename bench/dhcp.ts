@@ -56,7 +56,7 @@ const STEP_SECONDS = Number(values['step-seconds']);
 const CLIENTS = Number(values.clients);
 type ServerName = 'pxedeck' | 'kea' | 'dnsmasq';
 const SERVERS = values.servers!.split(',').filter(Boolean) as ServerName[];
-for (const server of SERVERS) if (!['pxedeck', 'kea', 'dnsmasq'].includes(server)) throw new Error(`--servers: unknown server ${server}`);
+for (const server of SERVERS) if (!['pxedeck', 'kea', 'dnsmasq', 'floor'].includes(server)) throw new Error(`--servers: unknown server ${server}`);
 const PIN = values.pin === 'on' && cpus().length >= 2;
 const P99_LIMIT_MS = 10;
 
@@ -218,7 +218,8 @@ async function startPxedeck(lab: NetnsLab, ns: string, label: string, nodeArgs: 
   const fd = openSync(eventsPath, 'w');
   const proc = lab.pxedeckToFile(
     ns,
-    ['--interface', 'srv0', '--mode', 'dhcp', '--pool', `${POOL.first}-${POOL.last}`, '--data-dir', dataDir, '--probe-ms', '200'],
+    // perfdhcp's 10,000 made-up clients are all new at first: no new-MAC limit, as kea has none.
+    ['--interface', 'srv0', '--mode', 'dhcp', '--pool', `${POOL.first}-${POOL.last}`, '--data-dir', dataDir, '--probe-ms', '200', '--new-macs-per-second', '0'],
     fd,
     { label, nodeArgs },
   );
@@ -260,6 +261,13 @@ async function startKea(lab: NetnsLab, ns: string): Promise<Started> {
   const runDir = join(dataRoot, 'kea-run');
   mkdirSync(runDir, { recursive: true });
   const proc = lab.spawn(ns, 'env', [`KEA_LOCKFILE_DIR=${runDir}`, `KEA_PIDFILE_DIR=${runDir}`, 'kea-dhcp4', '-c', configPath], 'kea');
+  await waitForPort67(lab, ns, proc);
+  return { process: proc, stop: async () => void (await proc.stop('SIGTERM', 5000)) };
+}
+
+/** `--servers floor`: /tmp-free baseline, a Node responder that only patches a template (FLOOR_SCRIPT). */
+async function startFloor(lab: NetnsLab, ns: string): Promise<Started> {
+  const proc = lab.spawn(ns, process.execPath, [process.env.FLOOR_SCRIPT!, SERVER_IP], 'floor');
   await waitForPort67(lab, ns, proc);
   return { process: proc, stop: async () => void (await proc.stop('SIGTERM', 5000)) };
 }
@@ -415,29 +423,60 @@ function summariseProfile(file: string): void {
 }
 
 /**
- * How long one lease-file flush holds the event loop, by lease count: full mode flushes at most every
- * coalescing period while ACKs keep coming, and nothing else runs meanwhile.
+ * The lease file's group commit on this disk: how long a batch of N leases takes to be on disk (what an
+ * ACK waits for), and what folding 50,000 leases into a new snapshot costs, with the longest time the event
+ * loop was held meanwhile (what a DISCOVER→OFFER could wait).
  */
-function measureLeaseFlush(dir: string): void {
-  console.log('\nLease file: one flush (src/state/lease-file.ts), synchronous, by number of leases');
-  for (const count of [1000, 5000, 10_000]) {
-    const store = openLeaseFile(join(dir, `flush-${count}`));
-    const leases: Lease[] = Array.from({ length: count }, (_, i) => ({
-      mac: `02:00:00:${numberToIpv4(i).split('.').slice(1).map((n) => Number(n).toString(16).padStart(2, '0')).join(':')}` as Mac,
-      ip: numberToIpv4(0x0a4d0100 + i),
-      state: 'bound',
-      expiresAt: Date.now() + 3_600_000,
-    }));
+async function measureLeaseWrites(dir: string): Promise<void> {
+  console.log('\nLease file (src/state/lease-journal.ts) on this disk: a batch of N leases until on disk (write + fdatasync)');
+  const leaseOf = (i: number, round: number): Lease => ({
+    mac: `02:00:00:${numberToIpv4(i).split('.').slice(1).map((n) => Number(n).toString(16).padStart(2, '0')).join(':')}` as Mac,
+    ip: numberToIpv4(0x0a4d0100 + i),
+    state: 'bound',
+    expiresAt: Date.now() + 3_600_000 + round,
+  });
+  for (const count of [1, 10, 100, 1000]) {
+    const store = openLeaseFile(join(dir, `batch-${count}`), { compactLines: 1e9 });
     const times: number[] = [];
-    for (let round = 0; round < 11; round += 1) {
+    for (let round = 0; round < 21; round += 1) {
       const start = performance.now();
-      store.save(() => leases);
-      store.flush();
+      await new Promise<void>((resolve) => {
+        let left = count;
+        for (let i = 0; i < count; i += 1) store.put(leaseOf(i, round), () => --left === 0 && resolve());
+      });
       times.push(performance.now() - start);
     }
+    await store.close();
     times.sort((a, b) => a - b);
-    console.log(`  ${String(count).padStart(6)} leases: median ${times[5]!.toFixed(1)} ms, max ${times[10]!.toFixed(1)} ms`);
+    console.log(`  ${String(count).padStart(5)} leases: median ${times[10]!.toFixed(2)} ms, max ${times[20]!.toFixed(2)} ms`);
   }
+  // 50,000 leases renewed twice over in batches of 500: the journal passes twice the live records and is
+  // folded into a new snapshot, while batches keep landing.
+  const store = openLeaseFile(join(dir, 'compaction'));
+  for (let i = 0; i < 50_000; i += 1) store.put(leaseOf(i, 0));
+  await store.settled();
+  let longest = 0;
+  let last = performance.now();
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    last = now;
+  }, 1);
+  const start = performance.now();
+  for (let round = 1; round <= 2; round += 1) {
+    for (let first = 0; first < 50_000; first += 500) {
+      for (let i = first; i < first + 500; i += 1) store.put(leaseOf(i, round));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+  await store.settled();
+  const took = performance.now() - start;
+  clearInterval(ticker);
+  await store.close();
+  console.log(
+    `  50,000 leases renewed twice in batches of 500: ${took.toFixed(0)} ms, ${store.stats.batches} writes, ${store.stats.compactions} snapshot(s); ` +
+      `the event loop held at most ${longest.toFixed(1)} ms at a time`,
+  );
 }
 
 async function main(): Promise<number> {
@@ -472,7 +511,7 @@ async function main(): Promise<number> {
     const headline: RunResult[] = [];
     const ladders: RunResult[] = [];
     for (const server of SERVERS) {
-      const started = await pinServer(lab, srvNs, server === 'pxedeck' ? await startPxedeck(lab, srvNs, 'pxedeck') : server === 'kea' ? await startKea(lab, srvNs) : await startDnsmasq(lab, srvNs));
+      const started = await pinServer(lab, srvNs, server === 'pxedeck' ? await startPxedeck(lab, srvNs, 'pxedeck') : server === 'kea' ? await startKea(lab, srvNs) : (server as string) === 'floor' ? await startFloor(lab, srvNs) : await startDnsmasq(lab, srvNs));
       try {
         // Warm-up (JIT, first leases), not reported.
         await perfdhcp(lab, loadNs, server, started.process.pid, 200, 2);
@@ -505,7 +544,7 @@ async function main(): Promise<number> {
     printRatios(runs);
     printTargets(runs);
 
-    if (SERVERS.includes('pxedeck')) measureLeaseFlush(dataRoot);
+    if (SERVERS.includes('pxedeck')) await measureLeaseWrites(dataRoot);
 
     if (values.profile && SERVERS.includes('pxedeck')) {
       const profileDir = join(lab.dir, 'cpu-profile');

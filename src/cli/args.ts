@@ -28,6 +28,9 @@ Usage: pxedeck [options]
   --iso FILE           quick mode: boot this installer ISO on every machine, as it is
                        (ISOs in the boot directory and DATA-DIR/isos/ are profiles too)
   --headless           no console: one JSON object per event on stdout
+  --new-macs-per-second N
+                       full DHCP: machines never seen before answered per second, 4×N at
+                       once (default 50, so 200 at once); 0 = no limit
   --force              start full DHCP even though another DHCP server answered the probe
   --allow-dhcp-on-uplink
                        start full DHCP on an interface that holds the default route (only
@@ -64,6 +67,8 @@ export interface CliOptions {
   readonly tftpPort?: number;
   readonly syslogPort?: number;
   readonly probeMs?: number;
+  /** Full DHCP: new MACs answered per second; 0 turns the limit off. */
+  readonly newMacsPerSecond?: number;
   readonly kernel?: string;
   readonly initrds?: readonly string[];
   readonly cmdline?: string;
@@ -131,6 +136,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         'tftp-port': { type: 'string' },
         'syslog-port': { type: 'string' },
         'probe-ms': { type: 'string' },
+        'new-macs-per-second': { type: 'string' },
         kernel: { type: 'string' },
         initrd: { type: 'string', multiple: true },
         cmdline: { type: 'string' },
@@ -147,6 +153,10 @@ export function parseCli(argv: readonly string[]): CliOptions {
   }
   const probe = values['probe-ms'];
   if (probe !== undefined && !/^\d+$/.test(probe)) throw new UsageError(`--probe-ms ${probe}: use milliseconds, e.g. 2000`);
+  const newMacs = values['new-macs-per-second'];
+  if (newMacs !== undefined && !/^\d{1,6}$/.test(newMacs)) {
+    throw new UsageError(`--new-macs-per-second ${newMacs}: use a whole number of machines a second, e.g. 50, or 0 for no limit`);
+  }
   const result: CliOptions = {
     headless: values.headless ?? false,
     force: values.force ?? false,
@@ -179,6 +189,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     tftpPort: port('tftp-port', values['tftp-port']),
     syslogPort: port('syslog-port', values['syslog-port']),
     probeMs: probe === undefined ? undefined : Number(probe),
+    newMacsPerSecond: newMacs === undefined ? undefined : Number(newMacs),
   };
   return Object.fromEntries(Object.entries({ ...result, ...ports }).filter(([, value]) => value !== undefined)) as unknown as CliOptions;
 }

@@ -15,6 +15,7 @@ import { followUrlAddress6 } from '../servers/net/interfaces.js';
 import { neighborMac6 } from '../servers/net/neighbors6.js';
 import { createRouterAdvertService, prefixesFromAddresses, type AdvertisedPrefix, type RouterAdvertService } from '../servers/ra/service.js';
 import { openLease6File } from '../state/lease6-file.js';
+import { leaseStoreEvent, openWatchedLeaseFile } from './lease-store-state.js';
 import type { ClientRegistry } from '../state/registry.js';
 import type { Settings } from '../state/settings.js';
 import type { PlannerSet } from './planners.js';
@@ -66,8 +67,11 @@ export async function startIpv6Services(options: Ipv6ServicesOptions): Promise<I
     if (!address || !served.mac) return false;
     const mac = served.mac;
     const range6 = settings.mode === 'dhcp' ? options.pool6 : undefined;
-    const lease6File = range6 ? openLease6File(options.dataDir) : undefined;
-    if (lease6File) servers.afterClose(() => lease6File.flush());
+    const lease6File = range6 ? openWatchedLeaseFile('leases6', options.dataDir, openLease6File, emit, notice) : undefined;
+    if (lease6File) {
+      servers.afterClose(() => lease6File.close());
+      emit(leaseStoreEvent('server.listening', 'leases6', lease6File.path));
+    }
     const pool6 = range6 ? new Lease6Pool({ first: range6.first, last: range6.last, validSeconds: 3600, excluded: [address], store: lease6File }) : undefined;
     const dnsServers = settings.dnsServers?.filter((server) => isIPv6(server));
     // Reopened with the address boot URLs name at that moment, or none.

@@ -17,7 +17,7 @@ export interface ServerSlot<T extends Closable> {
 
 export class ServerSet {
   private readonly closers: Array<() => Promise<void>> = [];
-  private readonly finalizers: Array<() => void> = [];
+  private readonly finalizers: Array<() => void | Promise<void>> = [];
   private queue: Promise<void> = Promise.resolve();
   readonly controller = new AbortController();
 
@@ -45,7 +45,7 @@ export class ServerSet {
   }
 
   /** Runs once every server is closed (a store's last flush, when nothing can write to it any more). */
-  afterClose(finalize: () => void): void {
+  afterClose(finalize: () => void | Promise<void>): void {
     this.finalizers.push(finalize);
   }
 
@@ -86,6 +86,6 @@ export class ServerSet {
     this.controller.abort();
     await this.queue;
     await Promise.all(this.closers.map((close) => close()));
-    for (const finalize of this.finalizers) finalize();
+    for (const finalize of this.finalizers) await finalize();
   }
 }

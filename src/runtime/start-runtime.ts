@@ -35,6 +35,7 @@ import { makeDataDirPrivate } from './data-dir.js';
 import { openEventSink } from './event-sink.js';
 import { openLeasePool, refuseBesideForeignServer, refuseOnUplink } from './full-dhcp.js';
 import { openRuntimeIsos } from './runtime-isos.js';
+import { leaseStoreEvent, openWatchedLeaseFile } from './lease-store-state.js';
 import { firstUrlAddress, startIpv6Services } from './ipv6-services.js';
 import { StartupError } from './operator-error.js';
 import { createPlannerSet } from './planners.js';
@@ -101,9 +102,9 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
   const macOf = (ip: string) => registry.macForIp(ip) ?? liveMacOf(ip);
 
   if (settings.mode === 'dhcp') refuseOnUplink(served, cli.allowDhcpOnUplink === true);
-  const leaseFile = settings.mode === 'dhcp' ? openLeaseFile(dataDir) : undefined;
+  const leaseFile = settings.mode === 'dhcp' ? openWatchedLeaseFile('leases', dataDir, openLeaseFile, emit, notice) : undefined;
   const pool = leaseFile ? openLeasePool(settings, served, leaseFile) : undefined;
-  if (leaseFile) servers.afterClose(() => leaseFile.flush());
+  if (leaseFile) servers.afterClose(() => leaseFile.close());
   if (pool) await refuseBesideForeignServer(cli, served, emit);
 
   // Option 7: iPXE sends its console lines to the syslog receiver (to port 514, always); set once it listens.
@@ -138,6 +139,9 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
         },
       }),
       ...(syslogAddress && { logServers: [syslogAddress] }),
+      ...(cli.newMacsPerSecond !== undefined && {
+        newClientLimit: cli.newMacsPerSecond === 0 ? null : { perSecond: cli.newMacsPerSecond, burst: 4 * cli.newMacsPerSecond },
+      }),
       emit,
       signal,
     });
@@ -237,6 +241,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
     await closeEventLog();
     throw error;
   }
+  if (leaseFile) emit(leaseStoreEvent('server.listening', 'leases', leaseFile.path));
   const dhcpSlot = servers.slot({ source: 'dhcp4', server: 'dhcp4' }, dhcp, startDhcp);
   // Other servers' broadcast replies on UDP 68, shared with the laptop's DHCP client; loopback has none to
   // overhear. A placeholder where it could not bind (it said why).

@@ -1,11 +1,11 @@
 /**
- * Full-mode DHCPv6 leases persisted in the data dir, beside the DHCPv4 ones and written the same way
- * (see record-file.ts): a burst of Replies costs one asynchronous write, flushed on close.
+ * Full-mode DHCPv6 leases in the data dir, beside the DHCPv4 ones and written the same way (leases6.json
+ * plus leases6.journal, group commit: see lease-journal.ts), so a Reply goes out only once its lease is on disk.
  */
-import type { Lease6, Lease6Store } from '../servers/dhcp6/lease-pool6.js';
-import { openRecordFile, type RecordFile } from './record-file.js';
+import { keyOf, type Lease6, type Lease6Store } from '../servers/dhcp6/lease-pool6.js';
+import { openLeaseJournal, type LeaseJournal, type LeaseJournalOptions } from './lease-journal.js';
 
-export type PersistentLease6Store = Lease6Store & RecordFile<Lease6>;
+export type PersistentLease6Store = Lease6Store & LeaseJournal<Lease6>;
 
 const isLease6 = (value: unknown): value is Lease6 => {
   const lease = value as Partial<Lease6> | null;
@@ -20,6 +20,6 @@ const isLease6 = (value: unknown): value is Lease6 => {
   );
 };
 
-export function openLease6File(dataDir: string, coalesceMs?: number): PersistentLease6Store {
-  return openRecordFile(dataDir, 'leases6', 'leases', isLease6, coalesceMs);
+export function openLease6File(dataDir: string, options: Pick<LeaseJournalOptions<Lease6>, 'onError' | 'onRecovered'> = {}): PersistentLease6Store {
+  return openLeaseJournal<Lease6>({ ...options, dataDir, name: 'leases6', key: 'leases', isRecord: isLease6, keyOf: (lease) => keyOf(lease.duid, lease.iaid) });
 }

@@ -21,6 +21,13 @@ describe('command line', () => {
     expect(() => parseCli(['--syslog-port', '70000'])).toThrow(/--syslog-port 70000: use a port number/);
   });
 
+  it('takes the new-MAC rate for full DHCP (0 turns the limit off)', () => {
+    expect(parseCli(['--new-macs-per-second', '200']).newMacsPerSecond).toBe(200);
+    expect(parseCli(['--new-macs-per-second', '0']).newMacsPerSecond).toBe(0);
+    expect(parseCli([]).newMacsPerSecond).toBeUndefined();
+    expect(() => parseCli(['--new-macs-per-second', 'lots'])).toThrow(/--new-macs-per-second lots: use a whole number of machines a second, e\.g\. 50, or 0 for no limit/);
+  });
+
   it.each([
     [['--mode', 'full'], /--mode full: use "proxy"/],
     [['--http-port', 'eighty'], /--http-port eighty: use a port number/],

@@ -1,7 +1,8 @@
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import { foreignServerLine, Header, routerAdvertText, serverChips } from '../../components/Header.js';
-import type { ServerState } from '../../src/state/registry.js';
+import { leaseStoreEvent } from '../../src/runtime/lease-store-state.js';
+import { ClientRegistry, type ServerState } from '../../src/state/registry.js';
 import type { RouterAdvertView } from '../../src/state/router-adverts.js';
 
 const counts = { seen: 42, booting: 5, booted: 30, failed: 1, looping: 1, held: 2, stalled: 3, waiting: 0 };
@@ -57,6 +58,17 @@ describe('Header', () => {
       { server: 'dhcp4-proxy', state: 'listening', address: '10.77.0.1:67' },
     ]));
     expect(chips).toEqual([{ label: 'DHCP', state: 'error', text: 'DHCP ✖ sending to 10.77.0.9:68: EPERM' }]);
+  });
+
+  it('shows the lease file as a service of full DHCP: red with the reason while writes fail, green once they succeed', () => {
+    const registry = new ClientRegistry();
+    registry.apply(leaseStoreEvent('server.listening', 'leases', '/var/lib/pxedeck/leases.json'));
+    registry.apply(leaseStoreEvent('server.error', 'leases', '/var/lib/pxedeck/leases.json', 'writing leases failed (ENOSPC: no space left on device, write); 3 ACKs held back, retrying'));
+    expect(serverChips(registry.getSnapshot().servers)).toEqual([
+      { label: 'LEASES', state: 'error', text: 'LEASES ✖ writing leases failed (ENOSPC: no space left on device, write); 3 ACKs held back, retrying' },
+    ]);
+    registry.apply(leaseStoreEvent('server.listening', 'leases', '/var/lib/pxedeck/leases.json'));
+    expect(serverChips(registry.getSnapshot().servers)).toEqual([{ label: 'LEASES', state: 'listening', text: 'LEASES ●' }]);
   });
 
   it('says when the servers are stopped, and otherwise shows the latest warning', () => {

@@ -7,6 +7,7 @@ import { chmodSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DhcpPacketEvent, LeaseEvent, PxedeckEvent } from '../../src/servers/events.js';
+import { readLeaseFile } from '../../src/state/lease-file.js';
 import { NetnsLab, netnsUnavailableReason, sleep, type PxedeckProcess } from '../support/netns.js';
 
 const skipReason = netnsUnavailableReason(['udhcpc']);
@@ -73,8 +74,9 @@ describe.skipIf(skipReason !== undefined)('full DHCP with busybox udhcpc in name
     return { lease, output, code: result.code };
   }
 
+  /** What is on disk now (snapshot and journal), read the way pxedeck reads it at start. */
   function savedLeases(): Array<{ mac: string; ip: string; state: string }> {
-    return (JSON.parse(readFileSync(join(dataDir, 'leases.json'), 'utf8')) as { leases: Array<{ mac: string; ip: string; state: string }> }).leases;
+    return readLeaseFile(dataDir);
   }
 
   beforeAll(() => {
@@ -199,7 +201,7 @@ describe.skipIf(skipReason !== undefined)('full DHCP with busybox udhcpc in name
     const releasePacket = server.events.find((e): e is DhcpPacketEvent => isDhcp(e) && e.mac === MAC.a && e.messageType === 'RELEASE');
     expect(releasePacket).toMatchObject({ kind: 'dhcp.received', peer: `${POOL.first}:68`, ip: POOL.first });
 
-    // The lease file follows within its coalescing delay.
+    // The lease file follows at its next write (the journal's next batch).
     const deadline = Date.now() + 2000;
     while (savedLeases().some((lease) => lease.mac === MAC.a) && Date.now() < deadline) await sleep(50);
     expect(savedLeases().map((lease) => lease.mac)).not.toContain(MAC.a);

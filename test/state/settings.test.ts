@@ -3,9 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigFileError } from '../../src/state/conf-file.js';
-import { openLeaseFile } from '../../src/state/lease-file.js';
 import { BENCH_ROUTER_LIFETIME, openSettings, routerLifetimeOf, validateSettings } from '../../src/state/settings.js';
-import type { Mac } from '../../src/protocol/mac.js';
 
 const temp = () => mkdtempSync(join(tmpdir(), 'pxedeck-state-'));
 
@@ -68,27 +66,5 @@ describe('router lifetime of pxedeck\'s RAs', () => {
     const dir = temp();
     openSettings(dir).save({ mode: 'dhcp', raLifetime: 600 });
     expect(openSettings(dir).load()).toMatchObject({ raLifetime: 600 });
-  });
-});
-
-describe('lease file', () => {
-  it('coalesces writes and keeps leases across reopen', async () => {
-    const dir = temp();
-    const store = openLeaseFile(dir, 10);
-    store.save(() => [{ mac: '52:54:00:00:00:01' as Mac, ip: '10.0.0.100', state: 'bound', expiresAt: Date.now() + 60_000 }]);
-    store.save(() => [
-      { mac: '52:54:00:00:00:01' as Mac, ip: '10.0.0.100', state: 'bound', expiresAt: Date.now() + 60_000 },
-      { mac: '52:54:00:00:00:02' as Mac, ip: '10.0.0.101', state: 'bound', expiresAt: Date.now() + 60_000 },
-    ]);
-    expect(openLeaseFile(dir).load()).toHaveLength(0);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    await store.settled();
-    expect(openLeaseFile(dir).load().map((lease) => lease.ip)).toEqual(['10.0.0.100', '10.0.0.101']);
-  });
-
-  it('skips hand-edited entries that are not leases', () => {
-    const dir = temp();
-    writeFileSync(join(dir, 'leases.json'), JSON.stringify({ leases: [{ mac: 'x', ip: 1 }, { mac: '52:54:00:00:00:03', ip: '10.0.0.7', state: 'bound', expiresAt: 1 }] }));
-    expect(openLeaseFile(dir).load()).toEqual([{ mac: '52:54:00:00:00:03', ip: '10.0.0.7', state: 'bound', expiresAt: 1 }]);
   });
 });

@@ -14,7 +14,8 @@ import type { Emit, EventSource } from '../events.js';
 import { onDatagram, sendDatagram } from '../net/datagram-guard.js';
 import type { LeaseParameters } from './reply.js';
 import { buildReply } from './reply.js';
-import type { LeasePool } from './lease-pool.js';
+import type { LeasePool, RequestState } from './lease-pool.js';
+import { DEFAULT_NEW_CLIENT_LIMIT, NewClientGate, type NewClientLimit } from './new-client-limit.js';
 
 export type DhcpMode = 'proxy' | 'full';
 
@@ -43,6 +44,8 @@ export interface Dhcp4ServerOptions {
   readonly pool?: LeasePool;
   readonly lease?: Omit<LeaseParameters, 'leaseSeconds'> & { readonly leaseSeconds?: number };
   readonly logServers?: readonly string[];
+  /** Full mode: how many machines never seen before are answered per second (null: no limit). */
+  readonly newClientLimit?: NewClientLimit | null;
   readonly emit: Emit;
   readonly signal?: AbortSignal;
   readonly now?: () => number;
@@ -69,6 +72,23 @@ export async function createDhcp4Server(options: Dhcp4ServerOptions): Promise<Dh
   const sockets: Socket[] = [];
   const { emit } = options;
   const foreignServers = new Set<string>();
+  /** ACKs wait for the disk: one whose lease lands after close is not sent. */
+  let closed = false;
+  const newClientLimit = options.newClientLimit === undefined ? DEFAULT_NEW_CLIENT_LIMIT : options.newClientLimit;
+  const newClients =
+    options.mode === 'full' && newClientLimit
+      ? new NewClientGate(newClientLimit, now, (count) =>
+          emit({
+            kind: 'notice',
+            time: now(),
+            source: 'dhcp4',
+            level: 'warning',
+            message:
+              `${count} DISCOVER${count === 1 ? '' : 's'} from machines never seen before went unanswered in the last second: ` +
+              `more than ${newClientLimit.perSecond} new machines a second (${newClientLimit.burst} at once); if a real rack is booting, raise --new-macs-per-second`,
+          }),
+        )
+      : undefined;
 
   const dhcpSocket = await options.openSocket(options.ports?.dhcp ?? 67);
   sockets.push(dhcpSocket);
@@ -228,13 +248,16 @@ export async function createDhcp4Server(options: Dhcp4ServerOptions): Promise<Dh
         }
         const ip = facts.requestedIp ?? (packet.ciaddr !== '0.0.0.0' ? packet.ciaddr : undefined);
         if (!ip) return ignore('dhcp4', facts, packet, 'REQUEST names no address (no option 50 and no ciaddr)');
-        const initReboot = !facts.serverId && packet.ciaddr === '0.0.0.0';
-        if (initReboot && !pool.onSubnet(ip)) return nak(packet, facts, `${ip} is not on this network`);
-        const known = pool.leaseFor(facts.mac) !== undefined;
-        const outcome = pool.request(facts.mac, ip, hostname);
-        if (outcome.ok) return replyFull(packet, facts, 'ACK', ip);
-        // RFC 2131 §4.3.2: INIT-REBOOT for a client we hold no record of gets silence, not a NAK.
-        if (initReboot && !known) return ignore('dhcp4', facts, packet, `no lease on record for this client: ${outcome.reason}`);
+        // RFC 2131 §4.3.2: our server id → SELECTING; none and no ciaddr → INIT-REBOOT; ciaddr → RENEWING/REBINDING.
+        const state: RequestState = facts.serverId ? 'selecting' : packet.ciaddr === '0.0.0.0' ? 'init-reboot' : 'renewing';
+        if (state === 'init-reboot' && !pool.onSubnet(ip)) return nak(packet, facts, `${ip} is not on this network`);
+        // The ACK goes out once the lease is on disk, so a crash never forgets an address a client was given.
+        const outcome = pool.request(facts.mac, ip, state, hostname, () => {
+          if (!closed) replyFull(packet, facts, 'ACK', ip);
+        });
+        if (outcome.ok) return;
+        // RFC 2131 §4.3.2: a client we hold no record of gets silence, not a NAK.
+        if (outcome.silent) return ignore('dhcp4', facts, packet, outcome.reason);
         return nak(packet, facts, outcome.reason);
       }
       case 'DECLINE': {
@@ -307,6 +330,11 @@ export async function createDhcp4Server(options: Dhcp4ServerOptions): Promise<Dh
         return;
       }
       const facts = readClientFacts(packet);
+      // A flood of made-up MACs is turned away before it costs an event each (counted once a second instead).
+      if (newClients && source === 'dhcp4' && facts.messageType === 'DISCOVER' && options.pool!.isNewClient(facts.mac) && !newClients.admit()) {
+        stats.ignored += 1;
+        return;
+      }
       emit({
         kind: 'dhcp.received',
         time: now(),
@@ -341,12 +369,14 @@ export async function createDhcp4Server(options: Dhcp4ServerOptions): Promise<Dh
   emit({ kind: 'server.listening', time: now(), source: 'dhcp4', server: `dhcp4-${options.mode}`, address: `${options.serverAddress}:${ports.dhcp}` });
   if (bootSocket) emit({ kind: 'server.listening', time: now(), source: 'pxe4011', server: 'pxe-boot-server', address: `${options.serverAddress}:${ports.bootServer}` });
 
-  let closed: Promise<void> | null = null;
+  let closing: Promise<void> | null = null;
   function close(): Promise<void> {
-    closed ??= Promise.all(sockets.map((socket) => new Promise<void>((resolve) => socket.close(() => resolve())))).then(() => {
+    closed = true;
+    newClients?.close();
+    closing ??= Promise.all(sockets.map((socket) => new Promise<void>((resolve) => socket.close(() => resolve())))).then(() => {
       emit({ kind: 'server.closed', time: now(), source: 'dhcp4', server: `dhcp4-${options.mode}` });
     });
-    return closed;
+    return closing;
   }
   options.signal?.addEventListener('abort', () => void close(), { once: true });
 

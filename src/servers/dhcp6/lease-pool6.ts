@@ -18,8 +18,12 @@ export interface Lease6 {
 
 export interface Lease6Store {
   load(): readonly Lease6[];
-  /** Something changed; the store calls `snapshot` when it writes (a burst of changes costs one copy). */
-  save(snapshot: () => readonly Lease6[]): void;
+  /** Records a bound lease (a new one or its renewal). */
+  put(lease: Lease6): void;
+  /** The lease of this IA (`duid/iaid`) ended. */
+  remove(key: string): void;
+  /** Runs `callback` once every lease recorded so far is on disk: a Reply that hands one out waits for it. */
+  whenDurable(callback: () => void): void;
 }
 
 export interface Lease6PoolOptions {
@@ -46,7 +50,7 @@ export function bigIntToIpv6(value: bigint): string {
   return ipaddr.fromByteArray(bytes).toString();
 }
 
-const keyOf = (duid: string, iaid: number) => `${duid}/${iaid}`;
+export const keyOf = (duid: string, iaid: number) => `${duid}/${iaid}`;
 /** Never scan more than this many addresses for a free one: a /64 range must not block the event loop. */
 const MAX_SCAN = 4096;
 
@@ -115,7 +119,7 @@ export class Lease6Pool {
     if (!this.isFree(normal, duid, iaid)) return { ok: false, reason: `${normal} is leased to another client or unavailable` };
     const lease: Lease6 = { duid, iaid, ip: normal, state: 'bound', expiresAt: this.now() + this.options.validSeconds * 1000, ...(mac && { mac }) };
     this.remember(lease);
-    this.persist();
+    this.options.store?.put(lease);
     return { ok: true, lease };
   }
 
@@ -123,7 +127,6 @@ export class Lease6Pool {
     const lease = this.byKey.get(keyOf(duid, iaid));
     if (!lease || lease.ip !== bigIntToIpv6(ipv6ToBigInt(ip))) return false;
     this.forget(lease);
-    this.persist();
     return true;
   }
 
@@ -132,7 +135,6 @@ export class Lease6Pool {
     if (!lease || lease.ip !== bigIntToIpv6(ipv6ToBigInt(ip))) return false;
     this.forget(lease);
     this.quarantined.set(lease.ip, this.now() + (this.options.declineQuarantineMs ?? 10 * 60_000));
-    this.persist();
     return true;
   }
 
@@ -157,12 +159,22 @@ export class Lease6Pool {
     return null;
   }
 
+  /** Runs `callback` once every lease bound so far is on disk (at once without a store). */
+  whenDurable(callback: () => void): void {
+    if (this.options.store) this.options.store.whenDurable(callback);
+    else callback();
+  }
+
   private remember(lease: Lease6): void {
     const key = keyOf(lease.duid, lease.iaid);
     const previous = this.byKey.get(key);
     if (previous) this.byIp.delete(previous.ip);
     const holder = this.byIp.get(lease.ip);
-    if (holder) this.byKey.delete(keyOf(holder.duid, holder.iaid));
+    if (holder && keyOf(holder.duid, holder.iaid) !== key) {
+      // Another IA's expired lease of this address: its record goes, on disk too.
+      this.byKey.delete(keyOf(holder.duid, holder.iaid));
+      if (holder.state === 'bound') this.options.store?.remove(keyOf(holder.duid, holder.iaid));
+    }
     this.byKey.set(key, lease);
     this.byIp.set(lease.ip, lease);
   }
@@ -170,9 +182,6 @@ export class Lease6Pool {
   private forget(lease: Lease6): void {
     this.byKey.delete(keyOf(lease.duid, lease.iaid));
     this.byIp.delete(lease.ip);
-  }
-
-  private persist(): void {
-    this.options.store?.save(() => this.leases().filter((lease) => lease.state === 'bound'));
+    if (lease.state === 'bound') this.options.store?.remove(keyOf(lease.duid, lease.iaid));
   }
 }

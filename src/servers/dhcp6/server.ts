@@ -214,6 +214,13 @@ export async function createDhcp6Server(options: Dhcp6ServerOptions): Promise<Dh
     return { ias, addresses };
   }
 
+  /** A Reply that hands out or extends leases goes out once they are on disk (not at all if we closed meanwhile). */
+  function afterLeases(sendReply: () => void): void {
+    options.pool!.whenDurable(() => {
+      if (!closed) sendReply();
+    });
+  }
+
   function handle(message: Dhcp6ClientServerMessage, rinfo: RemoteInfo): void {
     const facts0 = readDhcp6ClientFacts(message, rinfo.address);
     const mac = facts0.mac ?? options.macFor?.(rinfo.address);
@@ -255,7 +262,7 @@ export async function createDhcp6Server(options: Dhcp6ServerOptions): Promise<Dh
         const rapid = facts.rapidCommit;
         const { ias, addresses } = assign(facts, rapid);
         const summary = decision.action === 'boot' ? decision.reason : `address only: ${decision.reason}`;
-        if (rapid) return send(reply(MessageType.REPLY, message, [option(Option.RAPID_COMMIT), ...ias, ...bootOptions(decision)]), rinfo, facts, summary, { addresses, decision });
+        if (rapid) return afterLeases(() => send(reply(MessageType.REPLY, message, [option(Option.RAPID_COMMIT), ...ias, ...bootOptions(decision)]), rinfo, facts, summary, { addresses, decision }));
         return send(reply(MessageType.ADVERTISE, message, [...preference(), ...ias, ...bootOptions(decision)]), rinfo, facts, summary, { addresses, decision });
       }
       case MessageType.REQUEST:
@@ -265,7 +272,7 @@ export async function createDhcp6Server(options: Dhcp6ServerOptions): Promise<Dh
         if (!full) return ignore(facts, 'stateless mode hands out no addresses');
         const decision = decide(facts);
         const { ias, addresses } = assign(facts, true);
-        return send(reply(MessageType.REPLY, message, [...ias, ...bootOptions(decision)]), rinfo, facts, decision.action === 'boot' ? decision.reason : 'address only', { addresses, decision });
+        return afterLeases(() => send(reply(MessageType.REPLY, message, [...ias, ...bootOptions(decision)]), rinfo, facts, decision.action === 'boot' ? decision.reason : 'address only', { addresses, decision }));
       }
       case MessageType.REBIND: {
         if (!full) return ignore(facts, 'stateless mode hands out no addresses');
@@ -274,7 +281,7 @@ export async function createDhcp6Server(options: Dhcp6ServerOptions): Promise<Dh
         if (!facts.iaNa.some((ia) => ia.addresses.some((a) => pool.inPool(a)))) return ignore(facts, 'Rebind for addresses not from this pool');
         const decision = decide(facts);
         const { ias, addresses } = assign(facts, true);
-        return send(reply(MessageType.REPLY, message, [...ias, ...bootOptions(decision)]), rinfo, facts, 'lease extended', { addresses, decision });
+        return afterLeases(() => send(reply(MessageType.REPLY, message, [...ias, ...bootOptions(decision)]), rinfo, facts, 'lease extended', { addresses, decision }));
       }
       case MessageType.CONFIRM: {
         if (!full) return ignore(facts, 'stateless mode does not confirm addresses');

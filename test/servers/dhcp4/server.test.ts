@@ -6,7 +6,9 @@ import { decodeEncapsulated, decodeIpxeOptions, messageTypeOf, readAddressOption
 import { parseMac, type Mac } from '../../../src/protocol/mac.js';
 import type { PxedeckEvent } from '../../../src/servers/events.js';
 import { LeasePool, type Lease, type LeaseStore } from '../../../src/servers/dhcp4/lease-pool.js';
+import type { NewClientLimit } from '../../../src/servers/dhcp4/new-client-limit.js';
 import { createDhcp4Server, type Dhcp4Server, type DhcpMode } from '../../../src/servers/dhcp4/server.js';
+import type { DhcpPacket } from '../../../src/protocol/dhcp4/packet.js';
 import { buildRequest, openTestClient, type TestDhcpClient } from '../../support/dhcp-client.js';
 
 const SERVER = '127.0.0.1';
@@ -21,12 +23,16 @@ function openLoopback(port: number): Promise<Socket> {
 }
 
 class MemoryLeaseStore implements LeaseStore {
-  saved: Lease[] = [];
+  readonly saved = new Map<Mac, Lease>();
   load(): Lease[] {
-    return this.saved;
+    return [...this.saved.values()];
   }
-  save(snapshot: () => readonly Lease[]): void {
-    this.saved = [...snapshot()];
+  put(lease: Lease, onDurable?: () => void): void {
+    this.saved.set(lease.mac, lease);
+    onDurable?.();
+  }
+  remove(mac: Mac): void {
+    this.saved.delete(mac);
   }
 }
 
@@ -47,7 +53,7 @@ afterEach(async () => {
   open = [];
 });
 
-async function start(mode: DhcpMode, extra: { pool?: LeasePool } = {}): Promise<Harness> {
+async function start(mode: DhcpMode, extra: { pool?: LeasePool; newClientLimit?: NewClientLimit | null } = {}): Promise<Harness> {
   const client = await openTestClient();
   const events: PxedeckEvent[] = [];
   const policies = new Map<string, ClientPolicy>();
@@ -65,6 +71,7 @@ async function start(mode: DhcpMode, extra: { pool?: LeasePool } = {}): Promise<
     },
     clientState: (mac: Mac) => ({ policy: policies.get(mac) ?? {}, history: histories.get(mac) ?? {} }),
     ...(extra.pool && { pool: extra.pool, lease: { subnetMask: '255.0.0.0', broadcastAddress: '127.255.255.255', leaseSeconds: 600 } }),
+    ...(extra.newClientLimit !== undefined && { newClientLimit: extra.newClientLimit }),
     emit: (event) => events.push(event),
   });
   const harness = { server, client, events, policies, histories };
@@ -81,6 +88,18 @@ function pool(store = new MemoryLeaseStore(), size = 10): LeasePool {
     leaseSeconds: 600,
     store,
   });
+}
+
+/** DISCOVER, OFFER, REQUEST (SELECTING), ACK as a client does; null when there was no offer. */
+async function dora(harness: Harness, mac: string, profile: 'bios-pxe' | 'plain' = 'bios-pxe') {
+  const discover = buildRequest({ type: 'DISCOVER', mac, profile });
+  await harness.client.send(discover, harness.server.ports.dhcp);
+  const offer = await harness.client.reply(discover.xid);
+  if (!offer) return null;
+  const request = buildRequest({ type: 'REQUEST', mac, profile, xid: discover.xid, serverId: SERVER, requestedIp: offer.packet.yiaddr });
+  await harness.client.send(request, harness.server.ports.dhcp);
+  const ack = await harness.client.reply(request.xid);
+  return { offer: offer.packet, ack: ack?.packet };
 }
 
 describe('proxyDHCP', () => {
@@ -206,17 +225,6 @@ describe('proxyDHCP', () => {
 });
 
 describe('full DHCP', () => {
-  async function dora(harness: Harness, mac: string, profile: 'bios-pxe' | 'plain' = 'bios-pxe') {
-    const discover = buildRequest({ type: 'DISCOVER', mac, profile });
-    await harness.client.send(discover, harness.server.ports.dhcp);
-    const offer = await harness.client.reply(discover.xid);
-    if (!offer) return null;
-    const request = buildRequest({ type: 'REQUEST', mac, profile, xid: discover.xid, serverId: SERVER, requestedIp: offer.packet.yiaddr });
-    await harness.client.send(request, harness.server.ports.dhcp);
-    const ack = await harness.client.reply(request.xid);
-    return { offer: offer.packet, ack: ack?.packet };
-  }
-
   it('runs DISCOVER/OFFER/REQUEST/ACK with lease options and the boot file', async () => {
     const harness = await start('full', { pool: pool() });
     const result = await dora(harness, '52:54:00:00:01:01');
@@ -253,7 +261,7 @@ describe('full DHCP', () => {
     await harness.client.send(request, harness.server.ports.dhcp);
     const nak = await harness.client.reply(request.xid);
     expect(messageTypeOf(nak!.packet)).toBe('NAK');
-    expect(nak!.packet.options.get(Option.MESSAGE)?.toString()).toMatch(/leased to 52:54:00:00:03:01/);
+    expect(nak!.packet.options.get(Option.MESSAGE)?.toString()).toMatch(/no offer of .* on record for 52:54:00:00:03:02/);
   });
 
   it('ignores a REQUEST that selected another server', async () => {
@@ -304,5 +312,73 @@ describe('full DHCP', () => {
     expect(other!.ack!.yiaddr).not.toBe(a!.ack!.yiaddr);
     const again = await dora(second, '52:54:00:00:07:01');
     expect(again!.ack!.yiaddr).toBe(a!.ack!.yiaddr);
+  });
+});
+
+describe('full DHCP against pool starvation (100 addresses)', () => {
+  const flooder = (n: number) => `02:00:00:00:${(n >> 8).toString(16).padStart(2, '0')}:${(n & 255).toString(16).padStart(2, '0')}`;
+
+  async function flood(harness: Harness, packets: DhcpPacket[]): Promise<void> {
+    for (const packet of packets) await harness.client.send(packet, harness.server.ports.dhcp);
+    await expect.poll(() => harness.server.stats.received, { timeout: 5000 }).toBe(packets.length);
+  }
+
+  it('150 DISCOVERs from made-up MACs leave a legit client an address', async () => {
+    const harness = await start('full', { pool: pool(new MemoryLeaseStore(), 100) });
+    await flood(harness, Array.from({ length: 150 }, (_, n) => buildRequest({ type: 'DISCOVER', mac: flooder(n) })));
+    const legit = await dora(harness, '52:54:00:00:aa:01');
+    expect(legit?.ack && messageTypeOf(legit.ack)).toBe('ACK');
+  });
+
+  it('100 REQUESTs without a DISCOVER bind nothing: NAKed in SELECTING, silence for INIT-REBOOT and renewals of strangers', async () => {
+    const leasePool = pool(new MemoryLeaseStore(), 100);
+    const harness = await start('full', { pool: leasePool });
+    const requests = Array.from({ length: 100 }, (_, n) => {
+      const ip = `127.0.0.${100 + n}`;
+      if (n % 3 === 0) return buildRequest({ type: 'REQUEST', mac: flooder(n), serverId: SERVER, requestedIp: ip });
+      if (n % 3 === 1) return buildRequest({ type: 'REQUEST', mac: flooder(n), requestedIp: ip });
+      return buildRequest({ type: 'REQUEST', mac: flooder(n), ciaddr: ip, flags: 0 });
+    });
+    await flood(harness, requests);
+    expect(leasePool.leases()).toHaveLength(0);
+    expect(harness.events.filter((event) => event.kind === 'lease.granted')).toHaveLength(0);
+    const legit = await dora(harness, '52:54:00:00:aa:02');
+    expect(legit?.ack && messageTypeOf(legit.ack)).toBe('ACK');
+  });
+
+  it('a client that rebooted gets its own lease back without a DISCOVER (INIT-REBOOT)', async () => {
+    const harness = await start('full', { pool: pool(new MemoryLeaseStore(), 100) });
+    const first = await dora(harness, '52:54:00:00:aa:03', 'plain');
+    const reboot = buildRequest({ type: 'REQUEST', mac: '52:54:00:00:aa:03', requestedIp: first!.ack!.yiaddr });
+    await harness.client.send(reboot, harness.server.ports.dhcp);
+    const ack = await harness.client.reply(reboot.xid);
+    expect(ack && messageTypeOf(ack.packet)).toBe('ACK');
+    expect(ack!.packet.yiaddr).toBe(first!.ack!.yiaddr);
+  });
+
+  it('DECLINEs of addresses the sender does not hold quarantine nothing', async () => {
+    const harness = await start('full', { pool: pool(new MemoryLeaseStore(), 100) });
+    await flood(
+      harness,
+      Array.from({ length: 100 }, (_, n) => buildRequest({ type: 'DECLINE', mac: flooder(n), serverId: SERVER, requestedIp: `127.0.0.${100 + n}` })),
+    );
+    expect(harness.events.filter((event) => event.kind === 'lease.declined')).toHaveLength(0);
+    const legit = await dora(harness, '52:54:00:00:aa:04');
+    expect(legit!.ack!.yiaddr).toBe('127.0.0.100');
+  });
+
+  it('answers at most the limit of new MACs a second and says how many it turned away', async () => {
+    const harness = await start('full', { pool: pool(new MemoryLeaseStore(), 100), newClientLimit: { perSecond: 1, burst: 10 } });
+    const discovers = Array.from({ length: 40 }, (_, n) => buildRequest({ type: 'DISCOVER', mac: flooder(n) }));
+    await flood(harness, discovers);
+    await expect.poll(() => harness.events.find((event) => event.kind === 'notice'), { timeout: 3000 }).toMatchObject({
+      level: 'warning',
+      message: expect.stringMatching(/^30 DISCOVERs from machines never seen before went unanswered in the last second/),
+    });
+    expect(harness.events.filter((event) => event.kind === 'dhcp.sent')).toHaveLength(10);
+    // A machine that holds an offer is not new: its REQUEST and DISCOVERs still pass.
+    const request = buildRequest({ type: 'DISCOVER', mac: flooder(0) });
+    await harness.client.send(request, harness.server.ports.dhcp);
+    expect(await harness.client.reply(request.xid)).not.toBeNull();
   });
 });

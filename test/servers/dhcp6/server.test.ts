@@ -1,7 +1,8 @@
 // The DHCPv6 server over loopback (::1, ephemeral ports), fed the packets real firmware sent in the lab.
 import dgram from 'node:dgram';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Option, StatusCode } from '../../../src/protocol/dhcp6/constants.js';
 import { decodeBootFileUrl, decodeIaNa, encodeDuid, encodeIaAddress, encodeIaNa, iaAddresses, statusOf } from '../../../src/protocol/dhcp6/options.js';
@@ -10,6 +11,8 @@ import { openUdpSocket } from '../../../src/servers/net/device-socket.js';
 import { createDhcp6Server, type Dhcp6Mode, type Dhcp6Server } from '../../../src/servers/dhcp6/server.js';
 import { Lease6Pool, type Lease6, type Lease6Store } from '../../../src/servers/dhcp6/lease-pool6.js';
 import type { PxedeckEvent } from '../../../src/servers/events.js';
+import { readLeaseJournal } from '../../../src/state/lease-journal-read.js';
+import { openLease6File } from '../../../src/state/lease6-file.js';
 
 const fixtures = resolve(import.meta.dirname, '../../fixtures/dhcp6');
 const fixture = (name: string) => decode(Buffer.from(readFileSync(resolve(fixtures, `${name}.hex`), 'utf8').replace(/\s+/g, ''), 'hex')) as Dhcp6ClientServerMessage;
@@ -171,15 +174,25 @@ describe('DHCPv6 server, full mode', () => {
     expect(statusOf(decodeIaNa(findOption(fifth, Option.IA_NA)!).options)).toMatchObject({ code: StatusCode.NO_ADDRS_AVAIL });
   });
 
-  it('persists bound leases through the store and reloads them', async () => {
-    let saved: readonly Lease6[] = [];
-    const store: Lease6Store = { load: () => saved, save: (snapshot) => (saved = snapshot()) };
-    const { exchange } = await start('full', { store });
-    const advertise = (await exchange(ipxeSolicit))!;
-    await exchange(requestFor(ipxeSolicit, advertise));
-    expect(saved).toHaveLength(1);
-    const reloaded = new Lease6Pool({ first: 'fd77::100', last: 'fd77::103', validSeconds: 600, store });
-    expect(reloaded.leaseFor(saved[0]!.duid, saved[0]!.iaid)?.ip).toBe('fd77::100');
+  it('persists bound leases in the lease file before the Reply, and reloads them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pxedeck-leases6-'));
+    try {
+      const store = openLease6File(dir);
+      const { exchange } = await start('full', { store });
+      const advertise = (await exchange(ipxeSolicit))!;
+      await exchange(requestFor(ipxeSolicit, advertise));
+      // The Reply came: the lease was on disk before it left.
+      const saved = readLeaseJournal<Lease6>({ dataDir: dir, name: 'leases6', key: 'leases', isRecord: (value): value is Lease6 => typeof value === 'object', keyOf: (lease) => `${lease.duid}/${lease.iaid}` });
+      expect([...saved.records.values()]).toEqual([expect.objectContaining({ ip: 'fd77::100', state: 'bound' })]);
+      await store.close();
+      const reopened = openLease6File(dir);
+      const reloaded = new Lease6Pool({ first: 'fd77::100', last: 'fd77::103', validSeconds: 600, store: reopened });
+      const [lease] = reopened.load();
+      expect(reloaded.leaseFor(lease!.duid, lease!.iaid)?.ip).toBe('fd77::100');
+      await reopened.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,0 +1,56 @@
+/**
+ * Full DHCP answers machines it has never seen at a bounded rate per interface (a token bucket), so a flood
+ * of DISCOVERs from made-up MACs cannot keep the pool's offers, the console and the event log busy. Machines
+ * with an offer, a lease or a reservation are never limited. What was turned away is told once per second
+ * as a count, not once per packet.
+ */
+export interface NewClientLimit {
+  /** New MACs answered per second, sustained. */
+  readonly perSecond: number;
+  /** New MACs answered at once after a quiet spell (a rack powered on together). */
+  readonly burst: number;
+}
+
+/** 50 new machines a second, 200 at once: a rack powering on passes, a made-up-MAC flood does not. */
+export const DEFAULT_NEW_CLIENT_LIMIT: NewClientLimit = { perSecond: 50, burst: 200 };
+
+export class NewClientGate {
+  private tokens: number;
+  private refilledAt: number;
+  private turnedAway = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly limit: NewClientLimit,
+    private readonly now: () => number,
+    /** Called once a second while new machines are turned away, with how many. */
+    private readonly report: (turnedAway: number) => void,
+  ) {
+    this.tokens = limit.burst;
+    this.refilledAt = now();
+  }
+
+  /** True when one more new machine may be answered now. */
+  admit(): boolean {
+    const now = this.now();
+    this.tokens = Math.min(this.limit.burst, this.tokens + ((now - this.refilledAt) / 1000) * this.limit.perSecond);
+    this.refilledAt = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return true;
+    }
+    this.turnedAway += 1;
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      const count = this.turnedAway;
+      this.turnedAway = 0;
+      this.report(count);
+    }, 1000).unref();
+    return false;
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}

@@ -1,0 +1,385 @@
+/**
+ * Leases on disk as a snapshot (`<name>.json`) plus a journal (`<name>.journal`, one JSON line per change),
+ * written by group commit: every change made since the last write goes to the journal in one write and one
+ * fdatasync, and only then do the callbacks waiting on those changes run (the DHCP server sends an ACK only
+ * once its lease would survive a kill -9 or a power cut). While one batch is on its way to the disk the next
+ * one gathers, so a busy segment costs one fdatasync per batch, not one per lease, and the disk is never
+ * waited on by the thread that answers packets.
+ *
+ * A write that fails is reported through `onError` (once per distinct message) and retried with backoff; the
+ * callbacks of the failed batch are dropped (those clients ask again and are answered once the disk takes
+ * writes), the records are kept. The first write after a failure is a whole new snapshot, so whatever the
+ * failure left in the journal (a torn line, a replaced file) no longer matters.
+ *
+ * The journal is folded into the snapshot when it grows past `compactLines` (and twice the live records):
+ * the journal is renamed `<name>.journal.old`, a fresh one takes new changes at once, and the snapshot is
+ * serialised in slices between packets, written to a temp file, fsynced and renamed over the old one; then
+ * the old journal is deleted. Loading reads the snapshot, then `.journal.old`, then `.journal`, the last
+ * line per key winning; each line holds a whole record, so replaying a line twice changes nothing.
+ */
+import {
+  close,
+  closeSync,
+  constants,
+  fdatasync,
+  fdatasyncSync,
+  fsync,
+  fsyncSync,
+  mkdirSync,
+  open,
+  openSync,
+  renameSync,
+  rmSync,
+  write,
+  writeSync,
+} from 'node:fs';
+import { rename as renameAsync, rm as rmAsync } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../servers/files/private-files.js';
+import { readLeaseJournal, type LeaseFiles } from './lease-journal-read.js';
+
+// File descriptors rather than FileHandles: the same descriptor is written asynchronously under load and
+// synchronously on close.
+const writeAsync = promisify(write);
+const fdatasyncAsync = promisify(fdatasync);
+const fsyncAsync = promisify(fsync);
+const openAsync = promisify(open);
+const closeAsync = promisify(close);
+const JOURNAL_FLAGS = constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC;
+
+export interface LeaseJournalOptions<T> extends LeaseFiles<T> {
+  /** A write failed (reported once per distinct message until a write succeeds again). */
+  readonly onError?: (error: Error, heldBack: number) => void;
+  /** Writes succeed again after a failure. */
+  readonly onRecovered?: () => void;
+  /** Lines in the journal (and at least twice the live records) before it is folded into the snapshot. */
+  readonly compactLines?: number;
+  /** First retry after a failed write; doubles up to 5 s. */
+  readonly retryMs?: number;
+}
+
+export interface LeaseJournalStats {
+  /** Journal writes (each one write and one fdatasync). */
+  batches: number;
+  /** Records written in them. */
+  records: number;
+  compactions: number;
+  failures: number;
+  /** Callbacks dropped because their batch failed. */
+  heldBack: number;
+}
+
+export interface LeaseJournal<T> {
+  /** The snapshot file. */
+  readonly path: string;
+  readonly stats: Readonly<LeaseJournalStats>;
+  /** Lines of the files that were not records (a torn last line after a crash, a hand edit), as read at open. */
+  readonly skipped: readonly string[];
+  /** The records as of the last start: the snapshot with the journals replayed over it. */
+  load(): T[];
+  /** Records `record`; `onDurable` runs once it is on disk. */
+  put(record: T, onDurable?: () => void): void;
+  /** Forgets the record with this key. */
+  remove(key: string): void;
+  /** Runs `callback` once every change made so far is on disk (at once when nothing is pending). */
+  whenDurable(callback: () => void): void;
+  /** Resolves once every change made so far is on disk (or its write failed). */
+  settled(): Promise<void>;
+  /** Waits for the write under way, then writes and fsyncs the rest synchronously: call on close. */
+  close(): Promise<void>;
+}
+
+const MAX_RETRY_MS = 5000;
+/** Records serialised at a time (about 1 ms of the event loop) before packets get their turn. */
+const SLICE = 2000;
+
+/** A pending change: the record's latest state, or its removal. */
+const REMOVED = Symbol('removed');
+
+export function openLeaseJournal<T>(options: LeaseJournalOptions<T>): LeaseJournal<T> {
+  const { dataDir, name, key, keyOf } = options;
+  mkdirSync(dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  const path = join(dataDir, `${name}.json`);
+  const journalPath = join(dataDir, `${name}.journal`);
+  const oldJournalPath = `${journalPath}.old`;
+  const compactLines = options.compactLines ?? 10_000;
+  const stats: LeaseJournalStats = { batches: 0, records: 0, compactions: 0, failures: 0, heldBack: 0 };
+  const skipped: string[] = [];
+
+  /** Every live record by key: what a snapshot holds. */
+  const live = new Map<string, T>();
+  let pending = new Map<string, T | typeof REMOVED>();
+  let waiters: Array<() => void> = [];
+  let journalFd = -1;
+  let journalSize = 0;
+  let journalLines = 0;
+  let writing: Promise<void> | null = null;
+  let scheduled = false;
+  let compacting: Promise<void> | null = null;
+  /** After a failure the next write is a whole snapshot. */
+  let needsRewrite = false;
+  let failing: string | undefined;
+  let retryMs = options.retryMs ?? 100;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let closed = false;
+
+  /** One record a line, so the file stays readable. */
+  const snapshotText = (lines: readonly string[]) => `{"${key}":[\n${lines.join(',\n')}\n]}\n`;
+
+  function syncDirectory(): void {
+    const fd = openSync(dataDir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Synchronously: snapshot of `live`, durable, then an empty journal and no old one. */
+  function rewriteSync(): void {
+    const temp = `${path}.tmp`;
+    const fd = openSync(temp, 'w', PRIVATE_FILE_MODE);
+    try {
+      writeSync(fd, snapshotText([...live.values()].map((record) => JSON.stringify(record))));
+      fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+    if (journalFd >= 0) closeSync(journalFd);
+    journalFd = openSync(journalPath, JOURNAL_FLAGS, PRIVATE_FILE_MODE);
+    rmSync(oldJournalPath, { force: true });
+    syncDirectory();
+    journalSize = 0;
+    journalLines = 0;
+  }
+
+  // Open: the snapshot, the journals over it, then one fresh snapshot so the run starts from clean files.
+  const read = readLeaseJournal(options);
+  for (const [id, record] of read.records) live.set(id, record);
+  skipped.push(...read.skipped);
+  const loaded = [...live.values()];
+  rewriteSync();
+
+  function report(error: unknown, heldBack: number): void {
+    stats.failures += 1;
+    const message = error instanceof Error ? error.message : String(error);
+    if (message !== failing) options.onError?.(error instanceof Error ? error : new Error(message), heldBack);
+    failing = message;
+  }
+
+  function succeeded(): void {
+    retryMs = options.retryMs ?? 100;
+    if (failing === undefined) return;
+    failing = undefined;
+    options.onRecovered?.();
+  }
+
+  async function appendBatch(lines: Map<string, T | typeof REMOVED>, done: Array<() => void>): Promise<void> {
+    // A slow disk lets thousands gather: serialised in slices, so packets are answered meanwhile.
+    let text = '';
+    let count = 0;
+    for (const [id, change] of lines) {
+      text += `${JSON.stringify(change === REMOVED ? { removed: id } : change)}\n`;
+      if (++count % SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    const data = Buffer.from(text, 'utf8');
+    let offset = 0;
+    // Positional writes: a retry after a partial write overwrites the torn tail instead of following it.
+    while (offset < data.length) {
+      const { bytesWritten } = await writeAsync(journalFd, data, offset, data.length - offset, journalSize + offset);
+      offset += bytesWritten;
+    }
+    await fdatasyncAsync(journalFd);
+    journalSize += data.length;
+    journalLines += lines.size;
+    stats.batches += 1;
+    stats.records += lines.size;
+    for (const callback of done) callback();
+  }
+
+  async function writeAll(fd: number, data: Buffer): Promise<void> {
+    let offset = 0;
+    while (offset < data.length) offset += (await writeAsync(fd, data, offset, data.length - offset, offset)).bytesWritten;
+  }
+
+  async function syncDirectoryAsync(): Promise<void> {
+    const fd = await openAsync(dataDir, 'r');
+    try {
+      await fsyncAsync(fd);
+    } finally {
+      await closeAsync(fd);
+    }
+  }
+
+  /** A fresh, empty journal takes the next changes (its name on disk before an ACK depends on it). */
+  async function freshJournal(): Promise<void> {
+    const fresh = await openAsync(journalPath, JOURNAL_FLAGS, PRIVATE_FILE_MODE);
+    if (journalFd >= 0) await closeAsync(journalFd).catch(() => undefined);
+    journalFd = fresh;
+    journalSize = 0;
+    journalLines = 0;
+    await syncDirectoryAsync();
+  }
+
+  /** `records` as the snapshot, serialised in slices between packets; then the old journal goes. */
+  async function writeSnapshot(records: readonly T[]): Promise<void> {
+    const parts: string[] = [];
+    for (let start = 0; start < records.length; start += SLICE) {
+      for (const record of records.slice(start, start + SLICE)) parts.push(JSON.stringify(record));
+      if (start + SLICE < records.length) await new Promise((resolve) => setImmediate(resolve));
+    }
+    const temp = `${path}.tmp`;
+    const fd = await openAsync(temp, 'w', PRIVATE_FILE_MODE);
+    try {
+      await writeAll(fd, Buffer.from(snapshotText(parts), 'utf8'));
+      await fdatasyncAsync(fd);
+    } finally {
+      await closeAsync(fd);
+    }
+    await renameAsync(temp, path);
+    await syncDirectoryAsync();
+    await rmAsync(oldJournalPath, { force: true });
+    stats.compactions += 1;
+  }
+
+  /** The whole state as a new snapshot and a fresh journal: after a failure, when nothing else is sure. */
+  async function rewrite(done: Array<() => void>): Promise<void> {
+    await compacting;
+    await writeSnapshot([...live.values()]);
+    await freshJournal();
+    for (const callback of done) callback();
+  }
+
+  /**
+   * Folds the journal into the snapshot without holding up new changes for long: they go to a fresh
+   * journal at once, while the snapshot of this moment is written beside.
+   */
+  async function startCompaction(): Promise<void> {
+    const records = [...live.values()];
+    await renameAsync(journalPath, oldJournalPath);
+    await freshJournal();
+    compacting = writeSnapshot(records)
+      .catch((error: unknown) => {
+        // The old journal stays (loading reads it); the next write folds everything into a new snapshot.
+        needsRewrite = true;
+        report(error, 0);
+      })
+      .finally(() => {
+        compacting = null;
+      });
+  }
+
+  function retryLater(): void {
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      kick();
+    }, retryMs);
+    retryTimer.unref();
+    retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);
+  }
+
+  async function writeNext(): Promise<void> {
+    const lines = pending;
+    const done = waiters;
+    pending = new Map();
+    waiters = [];
+    try {
+      if (needsRewrite) {
+        await rewrite(done);
+        needsRewrite = false;
+      } else await appendBatch(lines, done);
+      succeeded();
+    } catch (error) {
+      needsRewrite = true;
+      // Newer changes of the same records (made while this batch was on its way) win over the failed ones.
+      for (const [id, change] of lines) if (!pending.has(id)) pending.set(id, change);
+      stats.heldBack += done.length;
+      report(error, done.length);
+      retryLater();
+      return;
+    }
+    if (compacting || journalLines < Math.max(compactLines, 2 * live.size)) return;
+    try {
+      await startCompaction();
+    } catch (error) {
+      needsRewrite = true;
+      report(error, 0);
+      retryLater();
+    }
+  }
+
+  function kick(): void {
+    if (closed || writing || retryTimer) return;
+    if (pending.size === 0 && !needsRewrite) {
+      // Everything changed so far is on disk: whoever waits on it without a change of its own can go.
+      for (const callback of waiters.splice(0)) callback();
+      return;
+    }
+    writing = writeNext().finally(() => {
+      writing = null;
+      kick();
+    });
+  }
+
+  /** Changes made while handling the packets of one poll phase join one batch. */
+  function schedule(): void {
+    if (scheduled || writing) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      kick();
+    });
+  }
+
+  return {
+    path,
+    stats,
+    skipped,
+    load: () => loaded,
+    put(record, onDurable) {
+      const id = keyOf(record);
+      live.set(id, record);
+      pending.set(id, record);
+      if (onDurable) waiters.push(onDurable);
+      schedule();
+    },
+    remove(id) {
+      if (!live.delete(id)) return;
+      pending.set(id, REMOVED);
+      schedule();
+    },
+    whenDurable(callback) {
+      if (!writing && !scheduled && !retryTimer && pending.size === 0 && !needsRewrite) return callback();
+      waiters.push(callback);
+      schedule();
+    },
+    async settled() {
+      while (writing || scheduled || compacting) {
+        await writing;
+        await compacting;
+        if (scheduled) await new Promise((resolve) => setImmediate(resolve));
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      await writing;
+      await compacting;
+      // Whoever waits on these changes has stopped (the server closes first): they are written, not answered.
+      waiters = [];
+      try {
+        if (needsRewrite || pending.size > 0) rewriteSync();
+        pending = new Map();
+        succeeded();
+      } catch (error) {
+        report(error, 0);
+      } finally {
+        closeSync(journalFd);
+        journalFd = -1;
+      }
+    },
+  };
+}
