@@ -1,4 +1,5 @@
 /** Text for cells: sizes, rates, durations, fixed-width fitting. Pure, so layouts are testable to the column. */
+import { terminalText } from '../../src/state/terminal-text.js';
 
 const UNITS = ['B', 'K', 'M', 'G', 'T'] as const;
 
@@ -59,11 +60,11 @@ export function formatAgo(ms: number): string {
 
 /**
  * Anything shown in a cell passes through here: control characters (a hostile vendor class or file name
- * could carry escape sequences) become visible, and characters of unknown width become "?", so one
- * character is one column and rows line up.
+ * could carry escape sequences) become visible escapes (src/state/terminal-text.ts, the one sanitiser),
+ * and characters of unknown width become "?", so one character is one column and rows line up.
  */
 export function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '·').replace(/[^\u0020-\u007e\u00a0-\u024f\u2000-\u206f\u2190-\u23ff\u2500-\u27bf]/gu, '?');
+  return terminalText(text).replace(/[^\u0020-\u007e\u00a0-\u024f\u2000-\u206f\u2190-\u23ff\u2500-\u27bf]/gu, '?');
 }
 
 /** Exactly `width` columns: cut with an ellipsis, or padded. */

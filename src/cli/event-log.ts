@@ -1,9 +1,11 @@
 /** The two ways events reach a terminal before (and besides) the console: JSON lines, or readable lines. */
 import type { PxedeckEvent } from '../servers/events.js';
 import { describeEvent } from '../state/event-words.js';
+import { terminalJson } from '../state/terminal-text.js';
 
+/** One JSON object a line; the headless stream often ends on a terminal (terminal-text.ts). */
 export function formatEventJson(event: PxedeckEvent): string {
-  return JSON.stringify(event);
+  return terminalJson(event);
 }
 
 function clock(time: number): string {

@@ -11,6 +11,7 @@ import { ClientRegistry, type ClientRecord } from '../state/registry.js';
 import type { BootStage } from '../state/stages.js';
 import { UsageError } from './args.js';
 import { describeEvent } from '../state/event-words.js';
+import { terminalJson, terminalLines } from '../state/terminal-text.js';
 
 export const reportUsage = `Usage: pxedeck report MAC [--data-dir DIR] [--json]
 
@@ -240,7 +241,8 @@ export async function runReport(argv: readonly string[], defaultDataDir: string)
     const others = scan.macsSeen.length > 0 ? `; machines in the log: ${scan.macsSeen.slice(0, 10).join(', ')}${scan.macsSeen.length > 10 ? ', …' : ''}` : '';
     return { output: `no events for ${mac} in ${where} (${scan.eventsRead} events in ${scan.files} file${scan.files === 1 ? '' : 's'})${others}`, exitCode: 1 };
   }
-  if (values.json) return { output: JSON.stringify(scan.report, null, 2), exitCode: 0 };
+  if (values.json) return { output: terminalJson(scan.report, 2), exitCode: 0 };
   const header = `${scan.eventsRead} events read from ${where} (${scan.files} file${scan.files === 1 ? '' : 's'}${scan.skippedLines > 0 ? `, ${scan.skippedLines} unreadable lines skipped` : ''})`;
-  return { output: `${formatReport(scan.report)}\n\n${header}`, exitCode: 0 };
+  // Every line, not only the events': the summary above the timeline quotes what machines sent too.
+  return { output: terminalLines(`${formatReport(scan.report)}\n\n${header}`), exitCode: 0 };
 }

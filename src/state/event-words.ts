@@ -5,6 +5,7 @@
  * peers, cache totals) are added; the words are the same.
  */
 import type { ForeignDhcpReplyEvent, Lease6Event, LeaseEvent, PxedeckEvent, SyslogDroppedEvent } from './events.js';
+import { terminalText } from './terminal-text.js';
 
 export interface EventWording {
   /** `count` bytes, or `count` of `total` bytes. */
@@ -46,8 +47,16 @@ export function syslogDroppedText(event: SyslogDroppedEvent): string {
 
 const hex = (value: number): string => value.toString(16);
 
-/** What happened, without the time, source and MAC columns (every view shows those its own way). */
+/**
+ * What happened, without the time, source and MAC columns (every view shows those its own way). Safe to
+ * print: what the network wrote into the event (file names, syslog tags, paths) cannot reach the terminal
+ * as control characters (terminal-text.ts).
+ */
 export function describeEvent(event: PxedeckEvent, words: EventWording = LOG_WORDING): string {
+  return terminalText(wordsOf(event, words));
+}
+
+function wordsOf(event: PxedeckEvent, words: EventWording): string {
   const { wire } = words;
   switch (event.kind) {
     case 'dhcp.received':
