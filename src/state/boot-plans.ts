@@ -139,7 +139,12 @@ export function createBootPlanner(options: BootPlannerOptions): BootPlanner {
     return {
       serverBase: options.serverBase,
       sourceUrl,
-      tftpPath: (source) => (/^https?:\/\//i.test(source) || parseIsoSource(source) ? sourceUrl(source) : source.startsWith('/') ? localName(source) : source),
+      tftpPath: (source) => {
+        // PXELINUX reads an ISO's files over TFTP, as ranges of the image (see runtime-isos.ts).
+        const inIso = parseIsoSource(source);
+        if (inIso) return `iso/${inIso.id}/${inIso.path}`;
+        return /^https?:\/\//i.test(source) ? sourceUrl(source) : source.startsWith('/') ? localName(source) : source;
+      },
       profiles: library.profiles,
       menus: library.menus,
       ...(options.syslogServer && { syslogServer: options.syslogServer }),

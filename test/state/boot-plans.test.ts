@@ -174,4 +174,20 @@ describe('a menu selection coming back (&profile=)', () => {
     expect(plans.renderGrub('pxelinux.cfg/default', mac, undefined)).toBeNull();
     expect(plans.renderGrub('grub/x86_64-efi/command.lst', mac, undefined)).toBeNull();
   });
+
+  it('an ISO profile: iPXE fetches its files over HTTP, PXELINUX and GRUB over TFTP, each from /iso/<id>/', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pxedeck-plans-'));
+    const assignments = openAssignments(dir);
+    const iso = { id: 'ubuntu-24.04', title: 'Ubuntu 24.04', kernel: 'iso:ubuntu-24.04/casper/vmlinuz', initrds: ['iso:ubuntu-24.04/casper/initrd'], cmdline: 'ip=dhcp url={{iso_url}}', variables: { iso_url: '{{server}}/iso/ubuntu-24.04.iso' } };
+    const plans = createBootPlanner({ serverBase: 'http://10.77.0.1', library: () => ({ ...library, profiles: new Map([[iso.id, iso]]) }), assignments, policies: openClientPolicies(dir), defaultTarget: { kind: 'profile', profile: iso.id } });
+    const script = plans.renderIpxe({ mac });
+    expect(script.ok && script.text).toContain('kernel http://10.77.0.1/iso/ubuntu-24.04/casper/vmlinuz initrd=initrd ip=dhcp url=http://10.77.0.1/iso/ubuntu-24.04.iso');
+    assignments.assign(mac, { kind: 'profile', profile: iso.id }, { pxelinux: 'direct' });
+    const pxelinux = plans.renderPxelinux('pxelinux.cfg/01-52-54-00-aa-00-01', mac, undefined) ?? '';
+    expect(pxelinux).toMatch(/KERNEL iso\/ubuntu-24\.04\/casper\/vmlinuz/);
+    expect(pxelinux).toMatch(/initrd=iso\/ubuntu-24\.04\/casper\/initrd/);
+    const grub = plans.renderGrub('grub/grub.cfg', mac, '10.77.0.100') ?? '';
+    expect(grub).toContain('if linux /iso/ubuntu-24.04/casper/vmlinuz ip=dhcp url=http://10.77.0.1/iso/ubuntu-24.04.iso; then');
+    expect(grub).toContain('if initrd /iso/ubuntu-24.04/casper/initrd; then');
+  });
 });
