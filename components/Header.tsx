@@ -60,14 +60,20 @@ export function serverChips(servers: RegistrySnapshot['servers']): ServerChip[] 
     const previous = chips.get(label);
     if (previous?.state === 'error' && server.state !== 'error') continue;
     const text =
-      server.state === 'error' ? `${label} ✖ ${server.message ?? 'error'}` : server.state === 'closed' ? `${label} closed` : `${label} ●${portOf(server.address)}`;
+      server.state === 'error'
+        ? `${label} ✖ ${server.message ?? 'error'}`
+        : server.state === 'closed'
+          ? `${label} closed`
+          : server.state === 'not-applicable'
+            ? `${label} n/a`
+            : `${label} ●${portOf(server.address)}`;
     chips.set(label, { label, state: server.state, text });
   }
   const order = ['DHCP', '4011', 'TFTP', 'HTTP', 'API'];
   return [...chips.values()].sort((a, b) => (order.indexOf(a.label) + 1 || 99) - (order.indexOf(b.label) + 1 || 99));
 }
 
-const chipColor = { listening: 'green', error: 'red', closed: 'gray' } as const;
+const chipColor = { listening: 'green', error: 'red', closed: 'gray', 'not-applicable': 'gray' } as const;
 
 function flagsText(flags: { readonly managed: boolean; readonly other: boolean }): string {
   if (flags.managed && flags.other) return 'M O';

@@ -40,6 +40,8 @@ function noteFor(event: PxedeckEvent): SystemNote | undefined {
       return { time: event.time, level: 'info', text: `${event.server} listening on ${event.address ?? '?'}` };
     case 'server.closed':
       return { time: event.time, level: 'info', text: `${event.server} closed` };
+    case 'server.not-applicable':
+      return { time: event.time, level: 'info', text: `${event.server} not applicable: ${event.message ?? 'nothing to serve here'}` };
     case 'dhcp.foreign-server':
       return { time: event.time, level: 'warning', text: `another DHCP server answers on this segment: ${event.server}${event.offered ? ` (offered ${event.offered})` : ''}` };
     case 'upstream.error':

@@ -12,9 +12,9 @@ import { openDeviceUdpSocket } from '../servers/net/device-socket.js';
 import type { PersistentLeaseStore } from '../state/lease-file.js';
 import { parsePool, type Settings } from '../state/settings.js';
 import { StartupError } from './operator-error.js';
-import { suggestPool, type Served } from './served-interface.js';
+import { suggestPool, type Served, type Served4 } from './served-interface.js';
 
-export function openLeasePool(settings: Settings, served: Served, store: PersistentLeaseStore): LeasePool {
+export function openLeasePool(settings: Settings, served: Served4, store: PersistentLeaseStore): LeasePool {
   const range = settings.pool ? parsePool(settings.pool) : undefined;
   if (!range) {
     throw new StartupError(
@@ -25,7 +25,7 @@ export function openLeasePool(settings: Settings, served: Served, store: Persist
     return new LeasePool({
       ...range,
       subnet: served.subnet,
-      excluded: [served.serverAddress, ...(settings.routers ?? [])],
+      excluded: [served.address, ...(settings.routers ?? [])],
       reservations: new Map(Object.entries(settings.reservations).map(([mac, ip]) => [parseMac(mac)!, ip])),
       leaseSeconds: settings.leaseSeconds,
       store,

@@ -89,7 +89,7 @@ export async function startIpv6Services(options: Ipv6ServicesOptions): Promise<I
         // OVMF otherwise collects Advertises for ~6 s before taking ours.
         preference: 255,
         ...(dnsServers?.length && { dnsServers }),
-        clientState: (client) => (client ? { policy: planners.v4.dhcpPolicy(client), history: registry.history(client) } : { policy: {}, history: {} }),
+        clientState: (client) => (client ? { policy: planners.main.dhcpPolicy(client), history: registry.history(client) } : { policy: {}, history: {} }),
         macFor: (ip) => registry.macForIp(ip) ?? neighborMac6(ip, served.name),
         ...(pool6 && { pool: pool6 }),
         emit,
@@ -195,3 +195,22 @@ export async function startIpv6Services(options: Ipv6ServicesOptions): Promise<I
 export function firstUrlAddress(served: Served): string | undefined {
   return served.ipv6.find((entry) => !entry.address.toLowerCase().startsWith('fe80:'))?.address;
 }
+
+/**
+ * What pxedeck does on an IPv6-only bench port, said once at the start: the IPv4 services have nothing to
+ * serve there (not a failure), and in proxy mode there is no DHCPv4 server to stand beside.
+ */
+export function ipv6OnlyNotice(name: string, address: string, settings: Pick<Settings, 'mode' | 'pool'>, pool6: CliOptions['pool6']): string {
+  const services = `TFTP, HTTP and syslog on ${address}`;
+  const unused = settings.pool ? `; the IPv4 pool ${settings.pool} is not used` : '';
+  if (settings.mode === 'proxy') {
+    return (
+      `${name} is IPv6 only: DHCPv4 and the PXE boot server (4011) do not apply${unused}. Proxy mode here: DHCPv6 answers ` +
+      'boot requests with boot options only (the boot file URL), never addresses — the network\'s router and DHCPv6 server ' +
+      `give those; pxedeck sends router advertisements only when no router answers, never as a default router; ${services}`
+    );
+  }
+  const dhcp6 = pool6 ? `DHCPv6 hands out addresses from ${pool6.first}-${pool6.last}` : 'DHCPv6 hands out boot options only (addresses by SLAAC; --pool6 for DHCPv6 addresses)';
+  return `${name} is IPv6 only: DHCPv4 and the PXE boot server (4011) do not apply${unused}. ${dhcp6}, with pxedeck's router advertisements when no router answers; ${services}`;
+}
+

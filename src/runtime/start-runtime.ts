@@ -36,14 +36,14 @@ import { openEventSink } from './event-sink.js';
 import { openLeasePool, refuseBesideForeignServer, refuseOnUplink } from './full-dhcp.js';
 import { openRuntimeIsos } from './runtime-isos.js';
 import { leaseStoreEvent, openWatchedLeaseFile } from './lease-store-state.js';
-import { firstUrlAddress, startIpv6Services } from './ipv6-services.js';
+import { firstUrlAddress, ipv6OnlyNotice, startIpv6Services } from './ipv6-services.js';
 import { StartupError } from './operator-error.js';
 import { createPlannerSet } from './planners.js';
 import { rememberSecureBoot } from './secure-boot-memory.js';
 import { upstreamFileFor } from './upstream-file.js';
 import { dataDirOf, defaultTargetOf, loadSettings, presetsDir } from './runtime-settings.js';
-import { httpBaseOf, servedInterface } from './served-interface.js';
-import { ServerSet } from './server-set.js';
+import { httpBaseOf, servedInterface, type Served4 } from './served-interface.js';
+import { ServerSet, type Closable } from './server-set.js';
 
 export interface Runtime {
   readonly registry: ClientRegistry;
@@ -62,6 +62,8 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
   const { emit, notice, close: closeEventLog } = openEventSink(dataDir, registry, print, (mac, verdict) => rememberSecureBoot(policies, mac, verdict));
   for (const message of tightened) notice('warning', message);
   const served = servedInterface(settings.interface);
+  // Absent on an IPv6-only bench port: no DHCPv4, no PXE boot server, no IPv4 listeners.
+  const served4 = served.ipv4;
   const servers = new ServerSet(emit, served.name);
   const signal = servers.signal;
   const assignments = openAssignments(dataDir);
@@ -72,16 +74,15 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
   servers.afterClose(() => void isos.library.close());
   let library = isos.library.merge(yamlLibrary);
   const planners = createPlannerSet({
-    address4: served.serverAddress,
+    address4: served4?.address,
     address6: firstUrlAddress(served),
     httpPort: settings.httpPort,
     library: () => library,
     assignments,
     policies,
     defaultTarget: isos.quickTarget ?? defaultTargetOf(cli, settings),
-    syslogServer: served.serverAddress,
   });
-  const planner = planners.v4;
+  const planner = planners.main;
   // One upstream cache for HTTP (iPXE) and TFTP (the signed GRUB reads kernels that are URLs by TFTP).
   const upstreamCache = new UpstreamCache({ cacheDir: join(dataDir, 'cache'), limitBytes: cacheLimitBytes(settings.upstreamCacheGiB), emit });
   servers.onClose(() => upstreamCache.close());
@@ -97,22 +98,23 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
     upstreamFile: (url) => upstreamFileFor(upstreamCache, join(dataDir, 'cache'), url),
   });
   const uefi = { defaultUefiBootProgram: settings.uefiBootProgram ?? 'ipxe', signedChainOverHttp: bootFiles.signedChainOverHttp } as const;
-  const httpBase = httpBaseOf(served.serverAddress, settings.httpPort);
   const liveMacOf = (ip: string) => (isIPv6(ip) ? neighborMac6(ip, served.name) : neighborMac(ip));
   const macOf = (ip: string) => registry.macForIp(ip) ?? liveMacOf(ip);
 
   if (settings.mode === 'dhcp') refuseOnUplink(served, cli.allowDhcpOnUplink === true);
-  const leaseFile = settings.mode === 'dhcp' ? openWatchedLeaseFile('leases', dataDir, openLeaseFile, emit, notice) : undefined;
-  const pool = leaseFile ? openLeasePool(settings, served, leaseFile) : undefined;
+  if (!served4) notice('info', ipv6OnlyNotice(served.name, served.serverAddress, settings, cli.pool6));
+  const leaseFile = settings.mode === 'dhcp' && served4 ? openWatchedLeaseFile('leases', dataDir, openLeaseFile, emit, notice) : undefined;
+  const pool = leaseFile && served4 ? openLeasePool(settings, served4, leaseFile) : undefined;
   if (leaseFile) servers.afterClose(() => leaseFile.close());
   if (pool) await refuseBesideForeignServer(cli, served, emit);
 
   // Option 7: iPXE sends its console lines to the syslog receiver (to port 514, always); set once it listens.
   let syslogAddress: string | undefined;
-  const startDhcp = () =>
-    createDhcp4Server({
+  const startDhcp = (on: Served4) => {
+    const httpBase = httpBaseOf(on.address, settings.httpPort);
+    return createDhcp4Server({
       mode: pool ? 'full' : 'proxy',
-      serverAddress: served.serverAddress,
+      serverAddress: on.address,
       interfaceName: served.name,
       openSocket: served.openSocket,
       ports: {
@@ -120,7 +122,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
         ...(cli.bootServerPort !== undefined && { bootServer: cli.bootServerPort }),
         ...(cli.dhcpClientPort !== undefined && { client: cli.dhcpClientPort }),
       },
-      broadcastAddress: served.replyBroadcast,
+      broadcastAddress: on.replyBroadcast,
       targets: {
         scriptUrl: `${httpBase}/boot.ipxe`,
         httpUrl: (file) => `${httpBase}/${file}`,
@@ -131,8 +133,8 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
       ...(pool && {
         pool,
         lease: {
-          subnetMask: served.netmask,
-          broadcastAddress: served.broadcast,
+          subnetMask: on.netmask,
+          broadcastAddress: on.broadcast,
           leaseSeconds: settings.leaseSeconds,
           ...(settings.routers && { routers: settings.routers }),
           ...(settings.dnsServers && { dnsServers: settings.dnsServers }),
@@ -145,6 +147,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
       emit,
       signal,
     });
+  };
 
   // Started only once nothing before it can refuse to start: a live watcher keeps the process running.
   const reloadLibrary = () => {
@@ -195,22 +198,20 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
       },
     });
   const initialAddress6 = firstUrlAddress(served);
+  // Every address pxedeck serves: IPv4 (if any) and the interface's first global/ULA IPv6 address (if any).
+  const addresses = [...(served4 ? [served4.address] : []), ...(initialAddress6 ? [initialAddress6] : [])];
+  const syslogPort = cli.syslogPort ?? DEFAULT_SYSLOG_PORT;
+  const syslogOn = (on: readonly string[]) =>
+    createSyslogServer({ bind: on.map((address) => ({ address, port: syslogPort })), emit, signal, macForIp: macOf });
 
-  let dhcp: Dhcp4Server;
+  let dhcp: Dhcp4Server | undefined;
   try {
-    servers.add(await tftpOn([{ address: served.serverAddress, port: tftpPort }, ...(initialAddress6 ? [{ address: initialAddress6, port: tftpPort }] : [])]));
-    servers.add(await httpOn([{ address: served.serverAddress, port: settings.httpPort }, ...(initialAddress6 ? [{ address: initialAddress6, port: settings.httpPort }] : [])]));
+    servers.add(await tftpOn(addresses.map((address) => ({ address, port: tftpPort }))));
+    servers.add(await httpOn(addresses.map((address) => ({ address, port: settings.httpPort }))));
     // A host syslog daemon may already hold UDP 514: pxedeck then runs without it rather than not at all.
     try {
-      servers.add(
-        await createSyslogServer({
-          bind: { address: served.serverAddress, port: cli.syslogPort ?? DEFAULT_SYSLOG_PORT },
-          emit,
-          signal,
-          macForIp: (ip) => registry.macForIp(ip) ?? neighborMac(ip),
-        }),
-      );
-      syslogAddress = served.serverAddress;
+      servers.add(await syslogOn(addresses));
+      syslogAddress = served4?.address;
     } catch (error) {
       if (!(error instanceof SocketOpenError)) throw error;
       notice('warning', `no syslog receiver: ${error.message}; machines' log lines will not be shown (DHCP option 7 left out)`);
@@ -232,7 +233,8 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
         }),
       );
     }
-    dhcp = await startDhcp();
+    if (served4) dhcp = await startDhcp(served4);
+    else for (const server of ['dhcp4', 'pxe-boot-server', 'dhcp-watch']) emit({ kind: 'server.not-applicable', time: Date.now(), source: server === 'pxe-boot-server' ? 'pxe4011' : 'dhcp4', server, message: `${served.name} has no IPv4 address (IPv6 only)` });
   } catch (error) {
     // A start that fails half-way closes what it opened, so a refused start exits instead of lingering.
     await servers.close();
@@ -242,19 +244,19 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
     throw error;
   }
   if (leaseFile) emit(leaseStoreEvent('server.listening', 'leases', leaseFile.path));
-  const dhcpSlot = servers.slot({ source: 'dhcp4', server: 'dhcp4' }, dhcp, startDhcp);
+  const dhcpSlot = served4 ? servers.slot({ source: 'dhcp4', server: 'dhcp4' }, dhcp, () => startDhcp(served4)) : undefined;
   // Other servers' broadcast replies on UDP 68, shared with the laptop's DHCP client; loopback has none to
   // overhear. A placeholder where it could not bind (it said why).
   const startObserver = async () =>
     (await startReplyObserver({
       openSocket: (port) => openDeviceUdpSocket({ device: served.name, port, reuseAddress: true }),
       port: cli.dhcpClientPort ?? 68,
-      ownAddresses: [served.serverAddress],
+      ownAddresses: served4 ? [served4.address] : [],
       interfaceName: served.name,
       emit,
       signal,
     })) ?? { close: () => Promise.resolve() };
-  const observerSlot = served.name === 'lo' ? undefined : servers.slot({ source: 'dhcp4', server: 'dhcp-watch' }, await startObserver(), startObserver);
+  const observerSlot = served.name === 'lo' || !served4 ? undefined : servers.slot({ source: 'dhcp4', server: 'dhcp-watch' }, await startObserver(), startObserver);
 
   const ipv6 = await startIpv6Services({
     served,
@@ -270,11 +272,20 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
     emit,
     notice,
     listenOn: async (address) => {
-      const tftp6 = await tftpOn([{ address, port: tftpPort }]);
+      const listeners: Closable[] = [];
       try {
-        return [tftp6, await httpOn([{ address, port: settings.httpPort }])];
+        listeners.push(await tftpOn([{ address, port: tftpPort }]));
+        listeners.push(await httpOn([{ address, port: settings.httpPort }]));
+        // Installers booted by the scripts that name this address send their log here.
+        try {
+          listeners.push(await syslogOn([address]));
+        } catch (error) {
+          if (!(error instanceof SocketOpenError)) throw error;
+          notice('warning', `no syslog receiver on ${address}: ${error.message}`);
+        }
+        return listeners;
       } catch (error) {
-        await tftp6.close();
+        await Promise.all(listeners.map((listener) => listener.close()));
         throw error;
       }
     },
@@ -297,7 +308,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
           if (servers.stopping) return;
           const cameUp = current.operstate === 'up' && previous.operstate !== 'up';
           if (change.needsNewSocket) {
-            dhcpSlot.reopen();
+            dhcpSlot?.reopen();
             ipv6.reopenSockets();
             observerSlot?.reopen();
           }

@@ -95,8 +95,12 @@ export interface ForeignDhcpReplyEvent extends EventBase {
   readonly tftpServer?: string;
 }
 
+/**
+ * A server's state. `server.not-applicable`: it does not run because it has nothing to serve here (DHCPv4 and
+ * the PXE boot server on an IPv6-only interface), which is not a failure; `message` says why.
+ */
 export interface ServerStateEvent extends EventBase {
-  readonly kind: 'server.listening' | 'server.error' | 'server.closed';
+  readonly kind: 'server.listening' | 'server.error' | 'server.closed' | 'server.not-applicable';
   readonly server: string;
   readonly address?: string;
   readonly message?: string;

@@ -91,6 +91,8 @@ function wordsOf(event: PxedeckEvent, words: EventWording): string {
       return `${event.server} error: ${event.message ?? 'unknown'}`;
     case 'server.closed':
       return `${event.server} closed`;
+    case 'server.not-applicable':
+      return `${event.server} not applicable: ${event.message ?? 'nothing to serve here'}`;
     case 'notice':
       return wire ? `${event.level}: ${event.message}` : event.message;
     case 'client.diagnosis':

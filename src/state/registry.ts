@@ -53,10 +53,18 @@ export interface ClientRecord {
 
 export interface ServerState {
   readonly server: string;
-  readonly state: 'listening' | 'error' | 'closed';
+  /** `not-applicable`: nothing to serve on this interface (DHCPv4 on an IPv6-only port), not a failure. */
+  readonly state: 'listening' | 'error' | 'closed' | 'not-applicable';
   readonly address?: string;
   readonly message?: string;
 }
+
+const serverStates = {
+  'server.listening': 'listening',
+  'server.error': 'error',
+  'server.closed': 'closed',
+  'server.not-applicable': 'not-applicable',
+} as const satisfies Record<string, ServerState['state']>;
 
 export interface RegistrySnapshot {
   readonly version: number;
@@ -130,9 +138,10 @@ export class ClientRegistry {
       case 'server.listening':
       case 'server.error':
       case 'server.closed':
+      case 'server.not-applicable':
         this.servers.set(event.server, {
           server: event.server,
-          state: event.kind === 'server.listening' ? 'listening' : event.kind === 'server.error' ? 'error' : 'closed',
+          state: serverStates[event.kind],
           ...(event.address && { address: event.address }),
           ...(event.message && { message: event.message }),
         });

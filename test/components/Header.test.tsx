@@ -71,6 +71,24 @@ describe('Header', () => {
     expect(serverChips(registry.getSnapshot().servers)).toEqual([{ label: 'LEASES', state: 'listening', text: 'LEASES ●' }]);
   });
 
+  it('an IPv6-only port: DHCP and 4011 read "n/a" (gray), not an error, beside the IPv6 listeners', () => {
+    const chips = serverChips(servers([
+      { server: 'dhcp4', state: 'not-applicable', message: 'bench0 has no IPv4 address (IPv6 only)' },
+      { server: 'pxe-boot-server', state: 'not-applicable', message: 'bench0 has no IPv4 address (IPv6 only)' },
+      { server: 'http', state: 'listening', address: '[fd77::1]:80' },
+    ]));
+    expect(chips).toEqual([
+      { label: 'DHCP', state: 'not-applicable', text: 'DHCP n/a' },
+      { label: '4011', state: 'not-applicable', text: '4011 n/a' },
+      { label: 'HTTP', state: 'listening', text: 'HTTP ●:80' },
+    ]);
+    const { lastFrame } = render(
+      <Header mode="dhcp" interfaceName="bench0" serverAddress="fd77::1" servers={servers([{ server: 'dhcp4', state: 'not-applicable' }])} foreignServers={new Map()} counts={counts} selected={0} sort="recent" filter="" notes={[]} now={0} width={120} isRunning />,
+    );
+    expect(lastFrame()).toMatch(/bench0 fd77::1/);
+    expect(lastFrame()).toMatch(/DHCP n\/a/);
+  });
+
   it('says when the servers are stopped, and otherwise shows the latest warning', () => {
     const props = { mode: 'proxy', interfaceName: 'lo', serverAddress: '127.0.0.1', servers: new Map(), foreignServers: new Map(), counts, selected: 0, sort: 'recent', filter: '', now: 0, width: 120 } as const;
     const stopped = render(<Header {...props} notes={[]} isRunning={false} />);

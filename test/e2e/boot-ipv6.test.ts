@@ -1,6 +1,8 @@
 // IPv6 netboot through pxedeck with real firmware: router advertisement, DHCPv6 (address + boot file URL),
 // the iPXE script and the lab kernel over HTTP on IPv6. An "IPv6-only" VM's tap drops IPv4 and ARP at the lab
-// bridge, so the machine lives in an IPv6-only world while pxedeck keeps its IPv4 address (it serves both).
+// bridge, so the machine lives in an IPv6-only world; for those scenarios the server has no IPv4 address at all
+// (the Ceph rack seed: "No IPv4 in this network present"), so DHCPv4 and the PXE boot server do not apply and
+// everything is served on fd77::1. The dual-stack scenario gives the server its IPv4 address back.
 // Every scenario boots the lab kernel to its marker. Under TCG on 2 cores the file takes ~150 s: BIOS iPXE
 // ~25 s, UEFI iPXE ~25–40 s, OVMF PXEv6 → ipxe.efi ~40 s (marker after ~34 s; 43 s with RAs of lifetime 0),
 // dual stack ~24 s, stateless ~22 s.
@@ -33,6 +35,22 @@ async function ipv6Only(lab: Lab, tap: Tap): Promise<void> {
   }
 }`;
   await lab.exec(tap.ns, 'sh', ['-c', `printf '%s\\n' '${rules}' | nft -f -`]);
+}
+
+/** The lab server with or without its IPv4 address (10.77.0.1/24): an IPv6-only bench port, or a dual-stack one. */
+async function serverIpv4(lab: Lab, present: boolean): Promise<void> {
+  const args = present ? ['addr', 'replace', '10.77.0.1/24', 'dev', lab.server.iface] : ['-4', 'addr', 'flush', 'dev', lab.server.iface];
+  await lab.exec(lab.server.ns, 'ip', args);
+}
+
+/** pxedeck started on the server without IPv4: it said so, and nothing of it listens on IPv4. */
+function expectIpv6OnlyServer(pxedeck: LabPxedeck): void {
+  const events = pxedeck.events();
+  expect(events.flatMap((event) => (event.kind === 'server.not-applicable' ? [event.server] : []))).toEqual(['dhcp4', 'pxe-boot-server', 'dhcp-watch']);
+  const addresses = events.flatMap((event) => (event.kind === 'server.listening' && event.server !== 'control' ? [event.address ?? ''] : []));
+  expect(addresses.filter((address) => /\b10\.77\.0\.1\b/.test(address))).toEqual([]);
+  expect(addresses).toEqual(expect.arrayContaining(['fd77::1:69', '[fd77::1]:80']));
+  expect(events.filter((event) => event.kind === 'server.error')).toEqual([]);
 }
 
 /** The SLAAC address firmware forms from a /64 prefix and its MAC (modified EUI-64), as Node prints it. */
@@ -92,11 +110,13 @@ describe.skipIf(skipReason !== undefined)(`IPv6 netboot through pxedeck${skipRea
     return rows[0]!;
   }
 
-  it('BIOS iPXE, IPv6 only: pxedeck RA (M/O), DHCPv6 address and script URL, kernel over HTTP [fd77::1], one machine', async () => {
+  it('BIOS iPXE, IPv6 only (no IPv4 on the server at all): pxedeck RA (M/O), DHCPv6 address and script URL, kernel over HTTP [fd77::1], one machine', async () => {
     const marker = 'bios-ipv6';
+    await serverIpv4(lab, false);
     const pxedeck = await startPxedeck(lab, { mode: 'dhcp', marker, args: pool6 });
     try {
       await pxedeck.waitFor((event) => event.kind === 'ra.started', 'ra.started', 10_000);
+      expectIpv6OnlyServer(pxedeck);
       const { mac, seconds } = await bootToMarker(pxedeck, { firmware: 'bios-ipxe', marker, v6only: true, timeoutMs: 120_000 });
       const events = pxedeck.events();
       const reply = events.filter(isDhcp6('dhcp6.sent')).find((event) => event.messageType === 'REPLY' && (event.addresses?.length ?? 0) > 0);
@@ -114,11 +134,13 @@ describe.skipIf(skipReason !== undefined)(`IPv6 netboot through pxedeck${skipRea
     }
   }, 180_000);
 
-  it('UEFI iPXE (OVMF + the ROM\'s EFI iPXE), IPv6 only: DHCPv6 arch 7, script over HTTP [fd77::1], kernel and initrd', async () => {
+  it('UEFI iPXE (OVMF + the ROM\'s EFI iPXE), IPv6 only (no IPv4 on the server): DHCPv6 arch 7, script over HTTP [fd77::1], kernel and initrd', async () => {
     const marker = 'uefi-ipxe-v6';
+    await serverIpv4(lab, false);
     const pxedeck = await startPxedeck(lab, { mode: 'dhcp', marker, args: pool6 });
     try {
       await pxedeck.waitFor((event) => event.kind === 'ra.started', 'ra.started', 10_000);
+      expectIpv6OnlyServer(pxedeck);
       const { mac, uuid, seconds } = await bootToMarker(pxedeck, { firmware: 'uefi-ipxe', marker, v6only: true, timeoutMs: 150_000 });
       const events = pxedeck.events();
       const solicit = events.filter(isDhcp6('dhcp6.received')).find((event) => event.messageType === 'SOLICIT' && event.client === 'ipxe');
@@ -136,12 +158,14 @@ describe.skipIf(skipReason !== undefined)(`IPv6 netboot through pxedeck${skipRea
     }
   }, 200_000);
 
-  it('OVMF native PXEv6 (no iPXE ROM, IPv4 PXE off), IPv6 only: tftp://[fd77::1]/ipxe.efi, then iPXE over HTTP, one machine', async () => {
+  it('OVMF native PXEv6 (no iPXE ROM, IPv4 PXE off), IPv6 only (no IPv4 on the server): tftp://[fd77::1]/ipxe.efi, then iPXE over HTTP, one machine', async () => {
     const marker = 'ovmf-pxe6';
+    await serverIpv4(lab, false);
     const pxedeck = await startPxedeck(lab, { mode: 'dhcp', marker, args: pool6 });
     try {
       // Full DHCP mode: pxedeck is the bench's default router, which OVMF waits for before its TFTP.
       expect(await pxedeck.waitFor((event) => event.kind === 'ra.started', 'ra.started', 10_000)).toMatchObject({ routerLifetime: 30 });
+      expectIpv6OnlyServer(pxedeck);
       const { mac, uuid, seconds } = await bootToMarker(pxedeck, { firmware: 'uefi-pxe6', marker, v6only: true, timeoutMs: 180_000 });
       const events = pxedeck.events();
       const received = events.filter(isDhcp6('dhcp6.received'));
@@ -173,6 +197,7 @@ describe.skipIf(skipReason !== undefined)(`IPv6 netboot through pxedeck${skipRea
 
   it('dual stack, one row: OVMF PXEv6 → ipxe.efi, whose iPXE does DHCPv4 and DHCPv6 at once; OVMF DUID, iPXE DUID and option 97 make one row, one boot cycle', async () => {
     const marker = 'dual-stack';
+    await serverIpv4(lab, true);
     const pxedeck = await startPxedeck(lab, { mode: 'dhcp', marker, args: pool6 });
     try {
       await pxedeck.waitFor((event) => event.kind === 'ra.started', 'ra.started', 10_000);
@@ -202,8 +227,9 @@ describe.skipIf(skipReason !== undefined)(`IPv6 netboot through pxedeck${skipRea
     }
   }, 240_000);
 
-  it('stateless (no --pool6) beside a site router: SLAAC + O flag from dnsmasq, pxedeck answers iPXE\'s Information-request with the script URL only', async () => {
+  it('stateless proxy mode on an IPv6-only server beside a site router: SLAAC + O flag from dnsmasq, pxedeck answers iPXE\'s Information-request with the script URL only', async () => {
     const marker = 'stateless-v6';
+    await serverIpv4(lab, false);
     // The site: RAs with A (SLAAC) and O set, and a DHCPv6 service that ignores every client (tag:!known),
     // so the boot file URL can only come from pxedeck. A site DHCPv6 server that also answered would race
     // pxedeck: iPXE takes the first Reply to its Information-request. With the M flag instead (a stateful site
@@ -215,6 +241,8 @@ describe.skipIf(skipReason !== undefined)(`IPv6 netboot through pxedeck${skipRea
     try {
       const seen = await pxedeck.waitFor((event) => event.kind === 'ra.router-seen', 'the site router', 15_000);
       expect(seen).toMatchObject({ managed: false, other: true });
+      expectIpv6OnlyServer(pxedeck);
+      expect(pxedeck.events().find((event) => event.kind === 'notice' && /IPv6 only/.test(event.message))).toMatchObject({ message: expect.stringMatching(/Proxy mode here: DHCPv6 answers boot requests with boot options only/) });
       const { mac, seconds } = await bootToMarker(pxedeck, { firmware: 'bios-ipxe', marker, v6only: true, timeoutMs: 120_000 });
       const events = pxedeck.events();
       // A router is on the segment: pxedeck never advertises itself.

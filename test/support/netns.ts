@@ -171,9 +171,12 @@ export class PxedeckProcess extends NsProcess {
     return found as T;
   }
 
-  /** Waits for the DHCP server's `server.listening` (and so the end of the full-mode probe). */
+  /**
+   * Waits for the DHCP server's `server.listening` (and so the end of the full-mode probe), or on an IPv6-only
+   * interface its `server.not-applicable`, said at the same point of the start.
+   */
   listening(timeoutMs = 15_000): Promise<PxedeckEvent> {
-    return this.waitForEvent((event) => event.kind === 'server.listening' && event.source === 'dhcp4', 'server.listening', timeoutMs);
+    return this.waitForEvent((event) => (event.kind === 'server.listening' || event.kind === 'server.not-applicable') && event.source === 'dhcp4', 'server.listening', timeoutMs);
   }
 }
 

@@ -112,14 +112,22 @@ export function parseDefaultRoute6Interfaces(procNetIpv6Route: string): Set<stri
 export function unusableReason(iface: NetInterface): string | undefined {
   if (iface.loopback) return 'it is the loopback interface';
   if (!iface.up) return `it is down (bring it up: ip link set ${iface.name} up)`;
-  if (iface.ipv4.length === 0) {
+  if (iface.ipv4.length === 0 && !hasUrlAddress6(iface)) {
     // Node lists no addresses for a link without carrier, configured or not: say what is really wrong.
     if (iface.operstate === 'down' || iface.operstate === 'lowerlayerdown') {
       return 'it has no link (no cable, or the switch port is off): plug it in and wait for the link to come up';
     }
-    return `it has no IPv4 address (give it one, e.g. ip addr add 192.168.77.1/24 dev ${iface.name})`;
+    return (
+      'it has no IPv4 address and no global or ULA IPv6 address (give it one, e.g. ' +
+      `ip addr add 192.168.77.1/24 dev ${iface.name}, or for an IPv6-only bench ip addr add fd77::1/64 dev ${iface.name})`
+    );
   }
   return undefined;
+}
+
+/** A global or ULA IPv6 address: one a boot URL can name (a link-local one cannot). */
+export function hasUrlAddress6(iface: Pick<NetInterface, 'ipv6'>): boolean {
+  return iface.ipv6.some((entry) => !entry.address.toLowerCase().startsWith('fe80:'));
 }
 
 export function isCandidate(iface: NetInterface): boolean {
@@ -129,7 +137,10 @@ export function isCandidate(iface: NetInterface): boolean {
 /** "wifi0 10.77.2.2/24, wireless, default route" — what the operator needs to tell the ports apart. */
 export function describeInterface(iface: NetInterface): string {
   const parts = [iface.name];
-  const addresses = iface.ipv4.map((subnet) => `${subnet.address}/${subnet.prefixLength}`).join(' ');
+  const addresses = [
+    ...iface.ipv4.map((subnet) => `${subnet.address}/${subnet.prefixLength}`),
+    ...(iface.ipv4.length === 0 ? iface.ipv6.filter((entry) => !entry.address.toLowerCase().startsWith('fe80:')).map((entry) => `${entry.address}/${entry.prefixLength}`) : []),
+  ].join(' ');
   if (addresses) parts.push(addresses);
   const notes: string[] = [];
   if (iface.wireless) notes.push('wireless');
@@ -194,7 +205,7 @@ export function chooseFrom(interfaces: readonly NetInterface[], requested?: stri
     const others = interfaces.filter((iface) => !iface.loopback);
     const why = others.map((iface) => `  ${iface.name}: ${unusableReason(iface)}`).join('\n');
     throw new InterfaceChoiceError(
-      'No interface is ready to serve: pxedeck needs one that is up, is not loopback and has an IPv4 address.' +
+      'No interface is ready to serve: pxedeck needs one that is up, is not loopback and has an IPv4 address or a global/ULA IPv6 address.' +
         (why ? `\n${why}` : ' This machine has no network interface besides loopback.'),
       'none',
       candidates,

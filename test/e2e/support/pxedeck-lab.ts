@@ -116,3 +116,10 @@ export function sharedLab(): { readonly lab: Lab } {
     },
   };
 }
+
+/** The rows the console shows, as the control API lists them (its first page: the lab has a handful of machines). */
+export async function clientRows<Row = { mac: string; stage: string; ip?: string; firmware?: string; cycles: number }>(lab: Lab, pxedeck: LabPxedeck): Promise<Row[]> {
+  const result = await lab.exec(lab.server.ns, 'curl', ['-sS', '--max-time', '5', ...pxedeck.controlAuth(), 'http://127.0.0.1:7411/v1/clients']);
+  return (JSON.parse(result.stdout) as { clients: Row[] }).clients;
+}
+

@@ -139,10 +139,21 @@ describe('chooseFrom', () => {
   it('explains why nothing can serve', () => {
     const error = choiceError(() => chooseFrom([lo, unaddressed, down]));
     expect(error.problem).toBe('none');
-    expect(error.message).toContain('enx001122334455: it has no IPv4 address');
+    expect(error.message).toContain('enx001122334455: it has no IPv4 address and no global or ULA IPv6 address');
     expect(error.message).toContain('eth1: it is down (bring it up: ip link set eth1 up)');
     expect(error.message).not.toContain('lo:');
     expect(choiceError(() => chooseFrom([lo])).message).toContain('no network interface besides loopback');
+  });
+
+  it('an IPv6-only bench port (a ULA or global address, no IPv4) can serve; a link-local address alone cannot', () => {
+    const v6only = iface('enp5s0', { ipv4: [], ipv6: [{ address: 'fe80::1', prefixLength: 64 }, { address: 'fd77::1', prefixLength: 64 }] });
+    expect(chooseFrom([lo, v6only]).name).toBe('enp5s0');
+    expect(chooseFrom([lo, v6only, unaddressed], 'enp5s0').name).toBe('enp5s0');
+    const linkLocal = iface('enp6s0', { ipv4: [], ipv6: [{ address: 'fe80::2', prefixLength: 64 }] });
+    expect(choiceError(() => chooseFrom([lo, linkLocal], 'enp6s0')).message).toMatch(
+      /Cannot serve on enp6s0: it has no IPv4 address and no global or ULA IPv6 address \(give it one, e\.g\. ip addr add 192\.168\.77\.1\/24 dev enp6s0, or for an IPv6-only bench ip addr add fd77::1\/64 dev enp6s0\)/,
+    );
+    expect(choiceError(() => chooseFrom([lo, bench, v6only])).message).toContain('enp5s0 fd77::1/64');
   });
 
   it('returns the requested interface, even beside others and on the default route', () => {
