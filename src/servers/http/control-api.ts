@@ -8,12 +8,13 @@
  * loopback Host header (DNS rebinding) and refuses requests that carry an Origin, and every POST body must
  * be application/json. A POST without a body (hold, release) needs no content type (curl -X POST).
  */
-import express, { type NextFunction, type Request, type Response } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseMac, type Mac } from '../../protocol/mac.js';
 import type { Emit } from '../events.js';
 import { hostPort, isLoopback, normalizeIp } from './addresses.js';
 import { closeAll, listenAll, type HttpBind } from './listen.js';
+import { header, isJsonBody, readJsonBody, sendJson, splitTarget } from './plain-http.js';
 
 /** One page of `GET /v1/clients`, in MAC order: `after` is the last MAC of the page before. */
 export interface ClientPage {
@@ -24,6 +25,9 @@ export interface ClientPage {
 /** Per page unless `?limit=` asks for fewer or more (up to the most). */
 export const CLIENT_PAGE_DEFAULT = 100;
 export const CLIENT_PAGE_MOST = 1000;
+
+/** The largest JSON body a POST may carry. */
+const BODY_LIMIT_BYTES = 64 * 1024;
 
 /** Shorter tokens are refused (settings.json's controlToken is checked against the same bound). */
 export const MIN_TOKEN_LENGTH = 16;
@@ -83,9 +87,15 @@ function hostIsLoopback(host: string | undefined): boolean {
   return isLoopback(name);
 }
 
-function clientPage(query: Request['query']): ClientPage | string {
-  const limitText = query['limit'];
-  const afterText = query['after'];
+/** A query parameter given once; null when repeated. */
+function single(query: URLSearchParams, name: string): string | undefined | null {
+  const values = query.getAll(name);
+  return values.length > 1 ? null : values[0];
+}
+
+function clientPage(query: URLSearchParams): ClientPage | string {
+  const limitText = single(query, 'limit');
+  const afterText = single(query, 'after');
   let limit = CLIENT_PAGE_DEFAULT;
   if (limitText !== undefined) {
     limit = typeof limitText === 'string' && /^\d{1,7}$/.test(limitText) ? Number(limitText) : NaN;
@@ -105,81 +115,76 @@ export async function createControlApi(options: ControlApiOptions): Promise<Cont
   }
   const onLoopback = isLoopback(address);
   const { emit, handlers } = options;
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('etag', false);
+  const actions: Record<string, (mac: Mac, body: unknown) => unknown> = {
+    assign: (mac, body) => handlers.assign(mac, body ?? {}),
+    hold: (mac) => handlers.hold(mac),
+    release: (mac) => handlers.release(mac),
+  };
 
-  app.use((req: Request, res: Response, next: NextFunction) => {
+  /** The answer to one request; its status and, for an error, the reason go into the request's event. */
+  const answer = async (req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<string | undefined> => {
+    const fail = (status: number, message: string): string => {
+      sendJson(res, status, { error: message });
+      return message;
+    };
+    if (onLoopback && !hostIsLoopback(header(req, 'host'))) return fail(403, 'Host must be a loopback name');
+    if (onLoopback && header(req, 'origin') !== undefined) return fail(403, 'browser requests are refused');
+    if (!tokenMatches(header(req, 'authorization'), token)) {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      return fail(401, 'missing or wrong bearer token (the token is in the data dir, file control-token)');
+    }
+    const length = header(req, 'content-length');
+    const hasBody = (length !== undefined && length !== '0') || header(req, 'transfer-encoding') !== undefined;
+    if (req.method === 'POST' && hasBody && !isJsonBody(req)) return fail(415, 'POST bodies must be application/json');
+    try {
+      if (path === '/v1/clients' && (req.method === 'GET' || req.method === 'HEAD')) {
+        const page = clientPage(query);
+        if (typeof page === 'string') return fail(400, page);
+        sendJson(res, 200, await handlers.listClients(page));
+        return undefined;
+      }
+      const route = /^\/v1\/clients\/([^/]+)\/(assign|hold|release)$/.exec(path);
+      if (!route || req.method !== 'POST') return fail(404, 'no such endpoint');
+      let macText = route[1]!;
+      try {
+        macText = decodeURIComponent(macText);
+      } catch {
+        // Left as sent: it is no MAC either way.
+      }
+      const mac = parseMac(macText);
+      if (!mac) return fail(400, `"${macText.slice(0, 40)}" is not a MAC address`);
+      const body = hasBody ? await readJsonBody(req, BODY_LIMIT_BYTES) : undefined;
+      sendJson(res, 200, { ok: true, mac, result: (await actions[route[2]!]!(mac, body)) ?? null });
+      return undefined;
+    } catch (error) {
+      if (res.headersSent) {
+        res.destroy();
+        return error instanceof Error ? error.message : String(error);
+      }
+      return fail(statusOf(error), error instanceof Error ? error.message : String(error));
+    }
+  };
+
+  const app = (req: IncomingMessage, res: ServerResponse): void => {
     const startedAt = performance.now();
+    const { path, query } = splitTarget(req.url);
+    let reason: string | undefined;
     res.once('close', () => {
-      const reason = res.locals['reason'] as string | undefined;
       emit({
         kind: 'http.request',
         time: Date.now(),
         source: 'http',
         ip: normalizeIp(req.socket.remoteAddress),
-        method: req.method,
-        path: (req.originalUrl.split('?')[0] ?? '').slice(0, 256),
+        method: req.method ?? '-',
+        path: path.slice(0, 256),
         status: res.statusCode,
         route: 'control',
         durationMs: Math.round(performance.now() - startedAt),
         ...(reason && { reason }),
       });
     });
-    next();
-  });
-
-  const fail = (res: Response, status: number, message: string): void => {
-    res.locals['reason'] = message;
-    res.status(status).json({ error: message });
+    void answer(req, res, path, query).then((why) => (reason = why));
   };
-
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    if (onLoopback && !hostIsLoopback(req.get('host'))) return fail(res, 403, 'Host must be a loopback name');
-    if (onLoopback && req.get('origin') !== undefined) return fail(res, 403, 'browser requests are refused');
-    if (!tokenMatches(req.get('authorization'), token)) {
-      res.set('WWW-Authenticate', 'Bearer');
-      return fail(res, 401, 'missing or wrong bearer token (the token is in the data dir, file control-token)');
-    }
-    const length = req.get('content-length');
-    const hasBody = (length !== undefined && length !== '0') || req.get('transfer-encoding') !== undefined;
-    if (req.method === 'POST' && hasBody && !req.is('application/json')) {
-      return fail(res, 415, 'POST bodies must be application/json');
-    }
-    next();
-  });
-
-  app.use(express.json({ limit: '64kb', strict: false }));
-
-  const withMac = (action: (mac: Mac, req: Request) => unknown) => async (req: Request, res: Response) => {
-    const mac = parseMac(String(req.params['mac'] ?? ''));
-    if (!mac) return fail(res, 400, `"${String(req.params['mac']).slice(0, 40)}" is not a MAC address`);
-    try {
-      res.json({ ok: true, mac, result: (await action(mac, req)) ?? null });
-    } catch (error) {
-      fail(res, statusOf(error), error instanceof Error ? error.message : String(error));
-    }
-  };
-
-  app.get('/v1/clients', async (req: Request, res: Response) => {
-    const page = clientPage(req.query);
-    if (typeof page === 'string') return fail(res, 400, page);
-    try {
-      res.json(await handlers.listClients(page));
-    } catch (error) {
-      fail(res, statusOf(error), error instanceof Error ? error.message : String(error));
-    }
-  });
-  app.post('/v1/clients/:mac/assign', withMac((mac, req) => handlers.assign(mac, req.body ?? {})));
-  app.post('/v1/clients/:mac/hold', withMac((mac) => handlers.hold(mac)));
-  app.post('/v1/clients/:mac/release', withMac((mac) => handlers.release(mac)));
-
-  app.use((_req: Request, res: Response) => fail(res, 404, 'no such endpoint'));
-  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    // body-parser's errors carry their status (400 bad JSON, 413 too large).
-    if (res.headersSent) return res.destroy();
-    fail(res, statusOf(error), error instanceof Error ? error.message : String(error));
-  });
 
   let listening;
   try {

@@ -1,27 +1,25 @@
 /**
- * The HTTP boot server (express 5): the constant `/boot.ipxe`, each machine's `/ipxe` script (rendered by
- * the boot core, injected as a function), the `/booted` and `/done` beacons, boot files from confined
- * directories and named package files, and upstream files cached on first use. Every request ends as one
- * `http.request` event; downloads also report transfer.* events keyed by MAC.
+ * The HTTP boot server (node:http): the constant `/boot.ipxe`, each machine's `/ipxe` script (rendered by
+ * the boot core, injected as a function), the `/booted` and `/done` beacons, and every other path a file
+ * (file-routes.ts: boot files, package files, upstream files cached on first use, files inside ISOs).
+ * Every request ends as one `http.request` event; downloads also report transfer.* events keyed by MAC.
  */
-import express, { type NextFunction, type Request, type Response } from 'express';
-import { realpath } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { parseMac, type Mac } from '../../protocol/mac.js';
-import type { Emit, HttpRoute } from '../events.js';
+import type { Mac } from '../../protocol/mac.js';
+import type { Emit } from '../events.js';
+import type { ConfinedFile } from '../files/confined-open.js';
 import { hostPort, isSafeHostHeader, normalizeIp, urlAuthority } from './addresses.js';
 import { parseScriptQuery, renderBootScript, type ScriptRequest } from './boot-script.js';
-import { conflictReason, identifyRequester, macOfRequester, type NetworkView, type Requester } from './requester.js';
-import { parseRange } from './conditional.js';
 import { refusedText, type ConnectionLimits } from './connection-limits.js';
-import { openConfined, openInRoot, type ConfinedFile, type OpenedFile } from '../files/confined-open.js';
-import { contentTypeFor, fileBody, sendFile, streamBody } from './file-response.js';
+import { refuse, textReply, type Exchange } from './exchange.js';
+import { fileRoutes } from './file-routes.js';
 import { closeAll, listenAll, type HttpBind } from './listen.js';
-import { TransferMeter, DEFAULT_PROGRESS_INTERVAL_MS } from './transfer-meter.js';
-import { decodeRequestPath, prefixSegments, stripPrefix } from './request-path.js';
-import { sendSlice, type SliceAnswer } from './slice-body.js';
-import { UpstreamCache, type Download, type UpstreamCacheOptions } from './upstream-cache.js';
+import { header, splitTarget } from './plain-http.js';
+import { conflictReason, identifyRequester, macOfRequester, type NetworkView } from './requester.js';
+import type { SliceAnswer } from './slice-body.js';
+import { DEFAULT_PROGRESS_INTERVAL_MS } from './transfer-meter.js';
+import { UpstreamCache, type UpstreamCacheOptions } from './upstream-cache.js';
 
 export type { HttpBind } from './listen.js';
 export type { ScriptRequest } from './boot-script.js';
@@ -77,46 +75,9 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-/** Per-request facts the access-log event needs, filled in by whichever handler answers. */
-interface Exchange {
-  readonly startedAt: number;
-  readonly ip: string;
-  readonly rawPath: string;
-  readonly query: URLSearchParams;
-  route: HttpRoute;
-  /** Which machine the request speaks for, by the network's word (requester.ts). */
-  requester: Requester;
-  /** What its events are counted to. */
-  mac?: Mac;
-  bytes?: number;
-  /** A body download's meter: its count is the bytes the client got, even when it left halfway. */
-  meter?: TransferMeter;
-  reason?: string;
-}
-
 const MAX_LOGGED_PATH = 256;
 /** Unknown addresses whose script fetch a later beacon can be matched with. */
 const SCRIPTS_REMEMBERED = 4096;
-const READ_METHODS = 'GET, HEAD';
-
-function exchangeOf(res: Response): Exchange {
-  return res.locals['exchange'] as Exchange;
-}
-
-function refuse(res: Response, status: number, reason: string): void {
-  const exchange = exchangeOf(res);
-  exchange.reason = reason;
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  res.status(status).type('text/plain').set('Cache-Control', 'no-store').send(`${reason}\n`);
-}
-
-function textReply(res: Response, body: string): void {
-  exchangeOf(res).bytes = Buffer.byteLength(body);
-  res.status(200).type('text/plain').set('Cache-Control', 'no-store').send(body);
-}
 
 /** The base URL the client reached us at: its Host header when it is a plain host, else the socket's local end. */
 export function baseUrlFor(hostHeader: string | undefined, localAddress: string | undefined, localPort: number | undefined): string {
@@ -128,9 +89,6 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const { emit } = options;
   const binds: readonly HttpBind[] = Array.isArray(options.bind) ? options.bind : [options.bind as HttpBind];
   const progressIntervalMs = options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS;
-  const roots = options.roots
-    .map((root) => ({ prefix: prefixSegments(root.prefix), dir: root.dir }))
-    .sort((a, b) => b.prefix.length - a.prefix.length);
   const upstream = options.upstream;
   const ownCache = upstream && !upstream.shared ? new UpstreamCache({ ...upstream, emit, progressIntervalMs }) : undefined;
   const cache = upstream?.shared ?? ownCache;
@@ -144,224 +102,56 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   };
   const network: NetworkView = { ...(options.macForIp && { macForIp: options.macForIp }), ...(options.liveMacForIp && { liveMacForIp: options.liveMacForIp }) };
 
-  const meterFor = (req: Request, exchange: Exchange, file: string, span: { start: number; length?: number }): TransferMeter =>
-    (exchange.meter = new TransferMeter(
-      emit,
-      {
-        file,
-        ip: exchange.ip,
-        peer: `${exchange.ip}:${req.socket.remotePort ?? 0}`,
-        ...(exchange.mac && { mac: exchange.mac }),
-        ...(span.length !== undefined && { size: span.length }),
-        offset: span.start,
-      },
-      progressIntervalMs,
-    ));
-
-  /** Sends an opened file and closes it; `file` is the name shown in events. */
-  const serveOpened = async (req: Request, res: Response, opened: Extract<OpenedFile, { kind: 'file' }>, file: string, contentType?: string): Promise<void> => {
-    const exchange = exchangeOf(res);
-    try {
-      const outcome = sendFile(
-        req,
-        res,
-        { size: opened.stats.size, mtimeMs: opened.stats.mtimeMs, name: file, ...(contentType && { contentType }) },
-        (span) => fileBody(res, opened.handle, span, meterFor(req, exchange, file, span), options.zeroCopy ?? true),
-      );
-      if (outcome.reason) exchange.reason = outcome.reason;
-      await outcome.streaming;
-    } finally {
-      await opened.handle.close().catch(() => undefined);
-    }
-  };
-
-  const serveOpenResult = async (req: Request, res: Response, opened: OpenedFile, file: string, contentType?: string): Promise<boolean> => {
-    if (opened.kind === 'missing' || opened.kind === 'directory') return false;
-    if (opened.kind === 'refused') {
-      refuse(res, 403, `refused: ${opened.reason}`);
-      return true;
-    }
-    await serveOpened(req, res, opened, file, contentType);
-    return true;
-  };
-
-  const serveDownloading = async (req: Request, res: Response, download: Download, file: string): Promise<void> => {
-    const exchange = exchangeOf(res);
-    const size = download.size;
-    const range = size !== undefined && req.method === 'GET' ? parseRange(req.get('range'), size) : ({ kind: 'none' } as const);
-    if (range.kind === 'unsatisfiable') {
-      res.set('Content-Range', `bytes */${size}`);
-      refuse(res, 416, `range not satisfiable: ${range.reason}`);
-      return;
-    }
-    const start = range.kind === 'single' ? range.start : 0;
-    const end = range.kind === 'single' ? range.end : size !== undefined ? size - 1 : undefined;
-    res.status(range.kind === 'single' ? 206 : 200);
-    res.set('Content-Type', download.contentType ?? contentTypeFor(file));
-    res.set('Accept-Ranges', size !== undefined ? 'bytes' : 'none');
-    if (end !== undefined) res.set('Content-Length', String(end - start + 1));
-    if (range.kind === 'single') res.set('Content-Range', `bytes ${start}-${end}/${size}`);
-    if (req.method === 'HEAD' || end === start - 1) {
-      res.end();
-      return;
-    }
-    const meter = meterFor(req, exchange, file, { start, ...(end !== undefined && { length: end - start + 1 }) });
-    await streamBody(download.read(start, end), res, meter);
-  };
-
-  const serveUpstream = async (req: Request, res: Response, rest: readonly string[]): Promise<void> => {
-    const exchange = exchangeOf(res);
-    exchange.route = 'upstream';
-    const [id, ...name] = rest;
-    const origin = id !== undefined && name.length > 0 ? options.upstream?.lookup(id) : undefined;
-    if (!cache || origin === undefined) return refuse(res, 404, 'no such upstream source');
-    let target: URL;
-    try {
-      target = origin.endsWith('/') ? new URL(name.map(encodeURIComponent).join('/'), origin) : new URL(origin);
-    } catch {
-      return refuse(res, 502, `upstream source ${id} has an invalid URL`);
-    }
-    if (target.protocol !== 'http:' && target.protocol !== 'https:') return refuse(res, 502, `upstream source ${id} is not http(s)`);
-    const file = `/upstream/${rest.join('/')}`;
-    const source = await cache.open(target.href);
-    if (source.kind === 'failed') return refuse(res, source.status, source.message);
-    // Until the body is sent the file is being read: eviction passes it by.
-    try {
-      if (source.kind === 'downloading') await serveDownloading(req, res, source.download, file);
-      else await serveOpened(req, res, source.opened, file, source.contentType);
-    } finally {
-      source.release();
-    }
-  };
-
-  const serveIso = async (req: Request, res: Response, rest: readonly string[]): Promise<void> => {
-    const exchange = exchangeOf(res);
-    exchange.route = 'iso';
-    const file = `/iso/${rest.join('/')}`;
-    const sent = await sendSlice(req, res, await options.isoFiles!(rest), (span) => meterFor(req, exchange, file, span), options.zeroCopy ?? true);
-    if ('status' in sent) return refuse(res, sent.status, sent.reason);
-    if (sent.reason) exchange.reason = sent.reason;
-  };
-
-  const serveFiles = async (req: Request, res: Response): Promise<void> => {
-    const exchange = exchangeOf(res);
-    exchange.route = 'file';
-    const decoded = decodeRequestPath(exchange.rawPath);
-    if (decoded.kind === 'invalid') return refuse(res, 400, `bad path: ${decoded.reason}`);
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.set('Allow', READ_METHODS);
-      return refuse(res, 405, `${req.method} is not served here`);
-    }
-    const segments = decoded.segments;
-    if (segments[0] === 'upstream') return serveUpstream(req, res, segments.slice(1));
-    if (segments[0] === 'iso' && options.isoFiles) return serveIso(req, res, segments.slice(1));
-
-    const named = segments.length === 1 ? options.namedFiles?.().get(segments[0]!) : undefined;
-    if (named !== undefined) {
-      exchange.route = 'named-file';
-      if (await serveOpenResult(req, res, await openConfined(named), `/${segments[0]}`)) return;
-    }
-    for (const root of roots) {
-      const rest = stripPrefix(segments, root.prefix);
-      if (rest === null || rest.length === 0) continue;
-      let rootReal: string;
-      try {
-        rootReal = await realpath(root.dir);
-      } catch {
-        continue;
-      }
-      exchange.route = 'file';
-      if (await serveOpenResult(req, res, await openInRoot(rootReal, rest), `/${segments.join('/')}`)) return;
-    }
-    refuse(res, 404, 'not found');
-  };
-
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('etag', false);
-  app.set('query parser', false);
-
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    const url = req.originalUrl ?? req.url;
-    const mark = url.indexOf('?');
-    const exchange: Exchange = {
-      startedAt: performance.now(),
-      ip: normalizeIp(req.socket.remoteAddress),
-      rawPath: mark === -1 ? url : url.slice(0, mark),
-      query: new URLSearchParams(mark === -1 ? '' : url.slice(mark + 1)),
-      route: 'unknown',
-      requester: { kind: 'unknown' },
-    };
-    exchange.requester = identifyRequester(exchange.query.get('mac'), exchange.ip, network);
-    exchange.mac = macOfRequester(exchange.requester);
-    res.locals['exchange'] = exchange;
-    // After the transfer's own done/error (the stream pipeline settles on this same close).
-    res.once('close', () => setImmediate(() => {
-      const userAgent = req.get('user-agent');
-      const bytes = exchange.meter?.bytes ?? exchange.bytes;
-      emit({
-        kind: 'http.request',
-        time: Date.now(),
-        source: 'http',
-        ip: exchange.ip,
-        ...(exchange.mac && { mac: exchange.mac }),
-        method: req.method,
-        path: exchange.rawPath.slice(0, MAX_LOGGED_PATH),
-        status: res.statusCode,
-        route: exchange.route,
-        ...(userAgent && { userAgent: userAgent.slice(0, MAX_LOGGED_PATH) }),
-        ...(bytes !== undefined && { bytes }),
-        durationMs: Math.round(performance.now() - exchange.startedAt),
-        ...(exchange.reason && { reason: exchange.reason }),
-      });
-    }));
-    // Absolute-form targets (`GET http://host/x`) are for proxies; we are not one.
-    if (!exchange.rawPath.startsWith('/')) return refuse(res, 400, 'request target must be a path');
-    next();
+  const serveFile = fileRoutes({
+    emit,
+    progressIntervalMs,
+    roots: options.roots,
+    ...(options.namedFiles && { namedFiles: options.namedFiles }),
+    ...(cache && upstream && { upstream: { cache, lookup: upstream.lookup } }),
+    ...(options.isoFiles && { isoFiles: options.isoFiles }),
+    zeroCopy: options.zeroCopy ?? true,
   });
 
-  app.get('/boot.ipxe', (req: Request, res: Response) => {
-    exchangeOf(res).route = 'boot-script';
-    textReply(res, renderBootScript(baseUrlFor(req.get('host'), req.socket.localAddress, req.socket.localPort)));
-  });
+  const serveBootScript = (req: IncomingMessage, res: ServerResponse, exchange: Exchange): void => {
+    exchange.route = 'boot-script';
+    textReply(res, exchange, renderBootScript(baseUrlFor(header(req, 'host'), req.socket.localAddress, req.socket.localPort)));
+  };
 
-  app.get('/ipxe', async (req: Request, res: Response) => {
-    const exchange = exchangeOf(res);
+  const serveScript = async (res: ServerResponse, exchange: Exchange): Promise<void> => {
     exchange.route = 'script';
     const requester = exchange.requester;
-    if (requester.kind === 'invalid') return refuse(res, 400, requester.reason);
-    if (requester.kind === 'unknown') return refuse(res, 400, `no mac= in the query and no MAC known for ${exchange.ip}; chain /boot.ipxe`);
-    if (requester.kind === 'conflict') return refuse(res, 403, conflictReason(exchange.ip, requester));
+    if (requester.kind === 'invalid') return refuse(res, exchange, 400, requester.reason);
+    if (requester.kind === 'unknown') return refuse(res, exchange, 400, `no mac= in the query and no MAC known for ${exchange.ip}; chain /boot.ipxe`);
+    if (requester.kind === 'conflict') return refuse(res, exchange, 403, conflictReason(exchange.ip, requester));
     const parsed = parseScriptQuery(exchange.query, exchange.ip, requester.mac);
-    if (parsed.kind === 'invalid') return refuse(res, 400, parsed.reason);
+    if (parsed.kind === 'invalid') return refuse(res, exchange, 400, parsed.reason);
     if (requester.kind === 'claimed') rememberScript(exchange.ip, requester.mac);
     if (parsed.unused) exchange.reason = parsed.unused;
     let result: RenderResult;
     try {
       result = await options.renderIpxeScript(parsed.request);
     } catch (error) {
-      return refuse(res, 500, `cannot render the script: ${error instanceof Error ? error.message : String(error)}`);
+      return refuse(res, exchange, 500, `cannot render the script: ${error instanceof Error ? error.message : String(error)}`);
     }
     if ('script' in result) {
       if (result.note) exchange.reason = exchange.reason ? `${exchange.reason}; ${result.note}` : result.note;
-      return textReply(res, result.script);
+      return textReply(res, exchange, result.script);
     }
     const status = Number.isInteger(result.status) && result.status >= 400 && result.status <= 599 ? result.status : 500;
-    refuse(res, status, result.message);
-  });
+    refuse(res, exchange, status, result.message);
+  };
 
-  const beacon = (kind: Beacon) => (req: Request, res: Response) => {
-    const exchange = exchangeOf(res);
+  const serveBeacon = (kind: Beacon, req: IncomingMessage, res: ServerResponse, exchange: Exchange): void => {
     exchange.route = 'beacon';
     const requester = exchange.requester;
-    if (requester.kind === 'invalid') return refuse(res, 400, requester.reason);
-    if (requester.kind === 'unknown') return refuse(res, 400, `no mac= and no MAC known for ${exchange.ip}`);
-    if (requester.kind === 'conflict') return refuse(res, 403, conflictReason(exchange.ip, requester));
+    if (requester.kind === 'invalid') return refuse(res, exchange, 400, requester.reason);
+    if (requester.kind === 'unknown') return refuse(res, exchange, 400, `no mac= and no MAC known for ${exchange.ip}`);
+    if (requester.kind === 'conflict') return refuse(res, exchange, 403, conflictReason(exchange.ip, requester));
     // A beacon changes what a machine boots next (boot-once): from an address the network does not know, it
     // counts only for the machine whose script that address fetched (the script is what sends it).
     if (requester.kind === 'claimed' && scriptsServed.get(exchange.ip) !== requester.mac) {
       exchange.mac = undefined;
-      return refuse(res, 403, `${exchange.ip} is not known as ${requester.mac}: no DHCP lease, no neighbour entry, and it fetched no script for it`);
+      return refuse(res, exchange, 403, `${exchange.ip} is not known as ${requester.mac}: no DHCP lease, no neighbour entry, and it fetched no script for it`);
     }
     const mac = requester.mac;
     if (req.method !== 'HEAD') {
@@ -372,16 +162,50 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
         exchange.reason = `beacon handler failed: ${error instanceof Error ? error.message : String(error)}`;
       }
     }
-    textReply(res, `#!ipxe\n# pxedeck: ${kind} noted for ${mac}\n`);
+    textReply(res, exchange, `#!ipxe\n# pxedeck: ${kind} noted for ${mac}\n`);
   };
-  for (const kind of ['booted', 'done'] as const) app.route(`/${kind}`).get(beacon(kind)).post(beacon(kind));
 
-  app.use((req: Request, res: Response) => serveFiles(req, res));
+  const route = async (req: IncomingMessage, res: ServerResponse, exchange: Exchange): Promise<void> => {
+    const reads = req.method === 'GET' || req.method === 'HEAD';
+    if (exchange.rawPath === '/boot.ipxe' && reads) return serveBootScript(req, res, exchange);
+    if (exchange.rawPath === '/ipxe' && reads) return serveScript(res, exchange);
+    if ((exchange.rawPath === '/booted' || exchange.rawPath === '/done') && (reads || req.method === 'POST')) {
+      return serveBeacon(exchange.rawPath === '/booted' ? 'booted' : 'done', req, res, exchange);
+    }
+    return serveFile(req, res, exchange);
+  };
 
-  // Express 5 routes rejected promises here; whatever escaped a handler becomes a 500, never a crash.
-  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    refuse(res, 500, `internal error: ${error instanceof Error ? error.message : String(error)}`);
-  });
+  const app = (req: IncomingMessage, res: ServerResponse): void => {
+    const { path, query } = splitTarget(req.url);
+    const ip = normalizeIp(req.socket.remoteAddress);
+    const requester = identifyRequester(query.get('mac'), ip, network);
+    const exchange: Exchange = { startedAt: performance.now(), ip, rawPath: path, query, route: 'unknown', requester };
+    exchange.mac = macOfRequester(requester);
+    // After the transfer's own done/error (the stream pipeline settles on this same close).
+    res.once('close', () => setImmediate(() => {
+      const userAgent = header(req, 'user-agent');
+      const bytes = exchange.meter?.bytes ?? exchange.bytes;
+      emit({
+        kind: 'http.request',
+        time: Date.now(),
+        source: 'http',
+        ip: exchange.ip,
+        ...(exchange.mac && { mac: exchange.mac }),
+        method: req.method ?? '-',
+        path: exchange.rawPath.slice(0, MAX_LOGGED_PATH),
+        status: res.statusCode,
+        route: exchange.route,
+        ...(userAgent && { userAgent: userAgent.slice(0, MAX_LOGGED_PATH) }),
+        ...(bytes !== undefined && { bytes }),
+        durationMs: Math.round(performance.now() - exchange.startedAt),
+        ...(exchange.reason && { reason: exchange.reason }),
+      });
+    }));
+    // Absolute-form targets (`GET http://host/x`) are for proxies; we are not one.
+    if (!exchange.rawPath.startsWith('/')) return refuse(res, exchange, 400, 'request target must be a path');
+    // Whatever escapes a handler becomes a 500 for this request, never a crash.
+    route(req, res, exchange).catch((error: unknown) => refuse(res, exchange, 500, `internal error: ${error instanceof Error ? error.message : String(error)}`));
+  };
 
   const configure = (server: Server): void => {
     server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
