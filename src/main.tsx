@@ -60,16 +60,19 @@ async function runConsoleMode(cli: CliOptions): Promise<number> {
 async function runHeadless(cli: CliOptions): Promise<number> {
   const [{ startRuntime }, { formatEventJson }] = await Promise.all([import('./runtime/start-runtime.js'), import('./cli/event-log.js')]);
   const print = (event: PxedeckEvent) => process.stdout.write(`${formatEventJson(event)}\n`);
+  // Listened for before the start: a stop asked while the servers open (a service manager, a test that saw
+  // DHCP listening) closes them once open, instead of killing the process half-way with its sockets held.
+  const stopAsked = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
   let runtime: Runtime;
   try {
     runtime = await startRuntime(cli, print);
   } catch (error) {
     return operatorFailure(error, 'pxedeck', 1);
   }
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
+  await stopAsked;
   await runtime.close();
   return 0;
 }
