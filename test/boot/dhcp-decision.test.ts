@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { readClientFacts } from '../../src/boot/client-facts.js';
-import { decideDhcpBoot, type ClientHistory, type ClientPolicy } from '../../src/boot/dhcp-decision.js';
+import { decideDhcpBoot, type ClientHistory, type ClientPolicy, type DhcpDecisionInput } from '../../src/boot/dhcp-decision.js';
 import { buildRequest, type ClientProfile } from '../support/dhcp-client.js';
 
 const ALL = new Set(['undionly.kpxe', 'ipxe.efi', 'snponly.efi', 'ipxe-arm64.efi', 'ipxe-i386.efi', 'pxelinux.0']);
 const NOW = 1_000_000;
 
-function decide(profile: ClientProfile, policy: ClientPolicy = {}, history: ClientHistory = {}, binaries = ALL) {
+type Extra = Pick<DhcpDecisionInput, 'defaultUefiBootProgram' | 'signedChainOverHttp'>;
+
+function decide(profile: ClientProfile, policy: ClientPolicy = {}, history: ClientHistory = {}, binaries = ALL, extra: Extra = {}) {
   const facts = readClientFacts(buildRequest({ type: 'DISCOVER', mac: '52:54:00:aa:bb:cc', profile }));
   return decideDhcpBoot({
     facts,
@@ -16,6 +18,7 @@ function decide(profile: ClientProfile, policy: ClientPolicy = {}, history: Clie
     scriptUrl: 'http://10.0.0.1/boot.ipxe',
     httpUrl: (file) => `http://10.0.0.1/${file}`,
     binaries,
+    ...extra,
   });
 }
 
@@ -84,17 +87,7 @@ describe('the DHCP boot decision, in switch order', () => {
 
 describe('the Secure Boot chain (shim → signed GRUB) for x64 UEFI', () => {
   const SIGNED = new Set([...ALL, 'shimx64.efi', 'grubx64.efi']);
-  const signed = (profile: ClientProfile, policy: ClientPolicy, history: ClientHistory, extra: { defaultUefiBootProgram?: 'ipxe' | 'signed'; signedChainOverHttp?: boolean } = {}, binaries = SIGNED) =>
-    decideDhcpBoot({
-      facts: readClientFacts(buildRequest({ type: 'DISCOVER', mac: '52:54:00:aa:bb:cc', profile })),
-      policy,
-      history,
-      now: NOW,
-      scriptUrl: 'http://10.0.0.1/boot.ipxe',
-      httpUrl: (file) => `http://10.0.0.1/${file}`,
-      binaries,
-      ...extra,
-    });
+  const signed = (profile: ClientProfile, policy: ClientPolicy, history: ClientHistory, extra: Extra = {}, binaries = SIGNED) => decide(profile, policy, history, binaries, extra);
 
   it.each<[string, ClientProfile, ClientPolicy, ClientHistory, Parameters<typeof signed>[3], Record<string, unknown>]>([
     ['default: UEFI PXE gets iPXE first', 'uefi-pxe', {}, {}, {}, { bootFile: 'ipxe.efi' }],
