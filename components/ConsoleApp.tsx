@@ -137,6 +137,7 @@ export function ConsoleApp(props: ConsoleAppProps) {
           assignment: operator.assignment(row.mac),
           ipxeScript: operator.ipxeScript(row.mac, row.record.ip),
           pxelinuxConfig: operator.pxelinuxConfig(row.mac, row.record.ip),
+          grubConfig: operator.grubConfig(row.mac, row.record.ip),
           generatedAt: Date.now(),
           server: `${config.settings.mode} on ${config.interfaceName} (${config.serverAddress})`,
         });
@@ -218,6 +219,7 @@ export function ConsoleApp(props: ConsoleAppProps) {
           variables: operator.variables(cursorRow.mac),
           script: operator.ipxeScript(cursorRow.mac, cursorRow.record.ip),
           pxelinux: operator.pxelinuxConfig(cursorRow.mac, cursorRow.record.ip),
+          grub: operator.grubConfig(cursorRow.mac, cursorRow.record.ip),
         }}
         width={size.columns}
         height={layout.main}

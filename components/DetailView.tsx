@@ -21,6 +21,8 @@ export interface DetailContent {
   readonly variables: Readonly<Record<string, string>>;
   readonly script: RenderResult;
   readonly pxelinux: string | null;
+  /** What GRUB reads on the Secure Boot chain. */
+  readonly grub?: string | null;
 }
 
 interface Line {
@@ -29,11 +31,16 @@ interface Line {
   readonly color?: string;
 }
 
+const tabTitles: Readonly<Record<DetailTab, string>> = { timeline: 'timeline', script: 'iPXE script', pxelinux: 'PXELINUX config', grub: 'GRUB config' };
+
 export function tabLines(tab: DetailTab, content: DetailContent): Line[] {
   if (tab === 'script') {
     const { script } = content;
     const text = script.ok ? script.text : `# the server answers ${script.status}: ${script.message}`;
     return text.trimEnd().split('\n').map((line) => ({ text: line }));
+  }
+  if (tab === 'grub') {
+    return (content.grub ?? '(no GRUB config)').trimEnd().split('\n').map((line) => ({ text: line }));
   }
   if (tab === 'pxelinux') {
     return (content.pxelinux ?? '(no PXELINUX config: this machine is not on the PXELINUX path)').trimEnd().split('\n').map((line) => ({ text: line }));
@@ -82,7 +89,7 @@ export function DetailBody(props: DetailBodyProps) {
       <Text wrap="truncate">
         {detailTabs.map((tab) => (
           <Text key={tab} inverse={tab === props.tab}>
-            {` ${tab === 'pxelinux' ? 'PXELINUX config' : tab === 'script' ? 'iPXE script' : 'timeline'} `}
+            {` ${tabTitles[tab]} `}
           </Text>
         ))}
         <Text dimColor>{`  ${props.lines.length > props.bodyHeight ? `${props.start + 1}–${props.start + shown.length} of ${props.lines.length}` : ''}`}</Text>

@@ -1,7 +1,7 @@
 /** The detail view's tab and scroll position; the timeline follows new events until the operator scrolls up. */
 import { useReducer } from 'react';
 
-export const detailTabs = ['timeline', 'script', 'pxelinux'] as const;
+export const detailTabs = ['timeline', 'script', 'pxelinux', 'grub'] as const;
 export type DetailTab = (typeof detailTabs)[number];
 
 export interface DetailState {

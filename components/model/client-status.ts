@@ -158,6 +158,8 @@ export function firmwareChain(record: ClientRecord): string {
 const stepHints: Partial<Record<ClientRecord['stage'], string>> = {
   nbp: 'the boot program downloaded but never asked again: wrong binary for this NIC? (try snponly.efi, or undionly.kpxe on BIOS)',
   pxelinux: 'PXELINUX loaded but went quiet: see the config it got (Enter)',
+  shim: 'shim loaded but GRUB never came: is grubx64.efi (grub-efi-amd64-signed) installed?',
+  grub: 'GRUB loaded but fetched no kernel: see its GRUB config (Enter, Tab); in proxy mode the site DHCP server must name pxedeck as next-server',
   ipxe: 'iPXE has its address but never fetched its script: is the HTTP port reachable from the machine?',
   script: "the script was served but nothing followed: see the script (Enter) and the machine's screen",
   kernel: 'no "booted" report after the kernel: the script stopped before boot',

@@ -32,7 +32,7 @@ export const tableKeys: readonly KeyHelp[] = [
 ];
 
 export const detailKeys: readonly KeyHelp[] = [
-  { keys: 'Tab', action: 'switch between timeline, script and PXELINUX config', footer: 'next tab' },
+  { keys: 'Tab', action: 'switch between timeline, iPXE script, PXELINUX config and GRUB config', footer: 'next tab' },
   { keys: '↑ ↓ PgUp PgDn', action: 'scroll', footer: 'scroll' },
   { keys: 'a m o h r i c b v e', action: 'the same actions as in the table, on this machine' },
   { keys: 'Esc', action: 'back to the table', footer: 'back' },

@@ -18,6 +18,7 @@ export interface ReportInput {
   readonly assignment: Assignment | undefined;
   readonly ipxeScript: RenderResult;
   readonly pxelinuxConfig: string | null;
+  readonly grubConfig?: string | null;
   readonly generatedAt: number;
   /** "proxy on eth1 (10.0.0.1)". */
   readonly server: string;
@@ -80,5 +81,6 @@ export function buildReport(input: ReportInput): string {
   lines.push(input.ipxeScript.ok ? input.ipxeScript.text.trimEnd() : `error ${input.ipxeScript.status}: ${input.ipxeScript.message}`);
   lines.push('', 'PXELINUX config (pxelinux.cfg/01-…):');
   lines.push(input.pxelinuxConfig?.trimEnd() ?? '(none)');
+  if (input.grubConfig !== undefined) lines.push('', 'GRUB config (grub/grub.cfg, the Secure Boot chain):', input.grubConfig?.trimEnd() ?? '(none)');
   return `${lines.join('\n')}\n`;
 }

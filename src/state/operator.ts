@@ -78,6 +78,8 @@ export interface Operator {
   ipxeScript(mac: Mac, ip?: string): RenderResult;
   /** The PXELINUX config `pxelinux.cfg/01-<mac>` renders for it. */
   pxelinuxConfig(mac: Mac, ip?: string): string | null;
+  /** The GRUB config `grub/grub.cfg` renders for it (the Secure Boot chain). */
+  grubConfig(mac: Mac, ip?: string): string | null;
   /** Writes a report file under DATA_DIR/reports; returns its path. */
   saveReport(mac: Mac, text: string): string;
   reconfigure(config: PlannerConfig): void;
@@ -256,6 +258,7 @@ export function openOperator(options: OperatorOptions): Operator {
     variables: (mac) => assignments.get(mac)?.variables ?? {},
     ipxeScript: (mac, ip) => planner.renderIpxe({ mac, ...(ip && { ip }) }),
     pxelinuxConfig: (mac, ip) => planner.renderPxelinux(`pxelinux.cfg/${macToPxelinuxName(mac)}`, mac, ip),
+    grubConfig: (mac, ip) => planner.renderGrub('grub/grub.cfg', mac, ip),
     saveReport(mac, text) {
       const dir = join(options.dataDir, 'reports');
       mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
