@@ -32,3 +32,30 @@ export function macToPxelinuxName(mac: Mac): string {
 export function macToHexHyphen(mac: Mac): string {
   return mac.replace(/:/g, '-');
 }
+
+/**
+ * The MAC inside an IPv6 address formed by SLAAC from it (modified EUI-64: `…:5054:77ff:fe3f:4501` is
+ * 52:54:77:3f:45:01), or null when the interface identifier is not of that form (a DHCPv6 or privacy address).
+ */
+export function macFromEui64(address: string): Mac | null {
+  const groups = expandIpv6(address.replace(/%.*$/, ''));
+  if (!groups) return null;
+  const [a, b, c, d] = groups.slice(4);
+  if ((b! & 0xff) !== 0xff || c! >> 8 !== 0xfe) return null;
+  return macFromBytes(Uint8Array.from([(a! >> 8) ^ 0x02, a! & 0xff, b! >> 8, c! & 0xff, d! >> 8, d! & 0xff]));
+}
+
+/** The eight 16-bit groups of an IPv6 address in text, or null. */
+function expandIpv6(text: string): number[] | null {
+  if (!/^[0-9a-f:]+$/i.test(text) || text.split('::').length > 2) return null;
+  const [head = '', tail] = text.split('::');
+  const part = (side: string) => (side === '' ? [] : side.split(':'));
+  const front = part(head);
+  const back = tail === undefined ? [] : part(tail);
+  const missing = 8 - front.length - back.length;
+  if (tail === undefined ? missing !== 0 : missing < 1) return null;
+  const all = [...front, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...back];
+  if (all.some((group) => !/^[0-9a-f]{1,4}$/i.test(group))) return null;
+  return all.map((group) => Number.parseInt(group, 16));
+}
+

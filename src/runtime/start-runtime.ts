@@ -110,6 +110,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
 
   // Option 7: iPXE sends its console lines to the syslog receiver (to port 514, always); set once it listens.
   let syslogAddress: string | undefined;
+  const dnsServers4 = (settings.dnsServers ?? []).filter((server) => !isIPv6(server));
   const startDhcp = (on: Served4) => {
     const httpBase = httpBaseOf(on.address, settings.httpPort);
     return createDhcp4Server({
@@ -137,7 +138,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
           broadcastAddress: on.broadcast,
           leaseSeconds: settings.leaseSeconds,
           ...(settings.routers && { routers: settings.routers }),
-          ...(settings.dnsServers && { dnsServers: settings.dnsServers }),
+          ...(dnsServers4.length > 0 && { dnsServers: dnsServers4 }),
         },
       }),
       ...(syslogAddress && { logServers: [syslogAddress] }),

@@ -5,7 +5,7 @@
  */
 import type { ClientHistory } from '../boot/dhcp-decision.js';
 import { uuidMatchKey } from '../boot/dhcp6-identity.js';
-import type { Mac } from '../protocol/mac.js';
+import { macFromEui64, type Mac } from '../protocol/mac.js';
 import type { PxedeckEvent } from '../servers/events.js';
 import { ClientKeys } from './client-keys.js';
 import { foldForeignServer, type ForeignServers } from './foreign-servers.js';
@@ -154,7 +154,7 @@ export class ClientRegistry {
     }
     this.routerAdverts = foldRouterAdvert(this.routerAdverts, event);
     this.foreign = foldForeignServer(this.foreign, event);
-    const mac = event.mac ?? (event.ip ? this.keys.find(`ip ${event.ip}`) : undefined) ?? this.macByIdentity(event);
+    const mac = event.mac ?? (event.ip ? this.macForIp(event.ip) : undefined) ?? this.macByIdentity(event);
     if (mac) this.foldClient(mac, event);
     this.version += 1;
     this.snapshot = null;
@@ -307,8 +307,15 @@ export class ClientRegistry {
     };
   }
 
+  /**
+   * The machine at `ip`: one seen there, or — for an IPv6 address the machine formed itself by SLAAC (an installer's
+   * syslog lines come from it before pxedeck ever spoke to it) — the known machine whose MAC is inside it.
+   */
   macForIp(ip: string): Mac | undefined {
-    return this.keys.find(`ip ${ip}`);
+    const seen = this.keys.find(`ip ${ip}`);
+    if (seen || !ip.includes(':')) return seen;
+    const inside = macFromEui64(ip);
+    return inside && this.clients.has(inside) ? inside : undefined;
   }
 
   get(mac: Mac): ClientRecord | undefined {

@@ -2,6 +2,7 @@
  * Settings persisted in the data dir (settings.json, see conf-file.ts), overridden by command-line flags. Every field is checked on
  * load; a bad one is reported with the file, the field and the fix.
  */
+import { isIPv6 } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import type { BootTarget } from '../boot/boot-target.js';
 import { parseMac } from '../protocol/mac.js';
@@ -116,7 +117,11 @@ const checks: Record<keyof Settings, Check> = {
     return undefined;
   },
   routers: (value) => (Array.isArray(value) && value.every(isIpv4) ? undefined : 'use a list of IPv4 addresses, e.g. ["10.0.0.1"]'),
-  dnsServers: (value) => (Array.isArray(value) && value.every(isIpv4) ? undefined : 'use a list of IPv4 addresses, e.g. ["10.0.0.1"]'),
+  // IPv4 ones go out by DHCPv4 (option 6), IPv6 ones by DHCPv6 (option 23): an IPv6-only bench needs the latter.
+  dnsServers: (value) =>
+    Array.isArray(value) && value.every((entry) => isIpv4(entry) || (typeof entry === 'string' && isIPv6(entry)))
+      ? undefined
+      : 'use a list of IPv4 and/or IPv6 addresses, e.g. ["10.0.0.1", "fd00::1"]',
   defaultTarget: (value) =>
     typeof value === 'string' && parseTargetSetting(value) ? undefined : 'use "menu:ID", "profile:ID", "local", "hold" or "ignore"',
   bootApi: (value) => (typeof value === 'string' && /^https?:\/\/[^\s]+$/.test(value) ? undefined : 'use the API\'s base URL, e.g. "http://127.0.0.1:8000"'),

@@ -109,6 +109,17 @@ describe('client registry: after the kernel, what the machine runs is heard from
     expect(registry.get(mac)!.stage).toBe('installer');
   });
 
+  it('over IPv6 the installer logs from the address it formed by SLAAC: the known MAC inside it names the machine', () => {
+    const registry = bootedMachine();
+    const fromSlaac = (address: string): PxedeckEvent => ({ ...(syslog(70, 'netcfg', 'DEBUG: IPv6 found') as Extract<PxedeckEvent, { kind: 'syslog.line' }>), ip: address, peer: `[${address}]:514` });
+    registry.apply(fromSlaac('fd77::5054:ff:fe00:1'));
+    expect(registry.get(mac)).toMatchObject({ stage: 'installer', log: [expect.objectContaining({ ip: 'fd77::5054:ff:fe00:1' })] });
+    expect(registry.macForIp('fd77::5054:ff:fe00:1')).toBe(mac);
+    // A MAC pxedeck never saw makes no row, whatever address it is inside.
+    registry.apply(fromSlaac('fd77::5054:ff:fe00:99'));
+    expect([...registry.getSnapshot().clients.keys()]).toEqual([mac]);
+  });
+
   it('boot programs are not the installer: iPXE\'s own syslog lines and downloads, a refused request, anything before the kernel', () => {
     const registry = bootedMachine(false);
     registry.apply(syslog(7, 'ipxe', 'http://10.0.0.1/local-2-initrd.gz... ok'));

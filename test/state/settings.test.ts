@@ -12,6 +12,10 @@ describe('settings', () => {
     expect(openSettings(temp()).load()).toMatchObject({ mode: 'proxy', httpPort: 80 });
   });
 
+  it('takes IPv6 name servers too (DHCPv6 option 23; an IPv6-only bench has no other way to give them)', () => {
+    expect(validateSettings({ dnsServers: ['10.0.0.1', 'fd77::53'] }, 'settings.json')).toEqual([]);
+  });
+
   it('saves and reloads', () => {
     const dir = temp();
     openSettings(dir).save({ mode: 'dhcp', pool: '10.0.0.100-10.0.0.199' });
@@ -27,6 +31,7 @@ describe('settings', () => {
     [{ colour: 'blue' }, /unknown field "colour"; fix: remove it/],
     [{ raLifetime: 5 }, /field "raLifetime" is 5; fix: use 0 .* or 11–9000 seconds/],
     [{ raLifetime: '30' }, /field "raLifetime" is "30"; fix: use 0/],
+    [{ dnsServers: ['10.0.0.1', 'dns.example'] }, /field "dnsServers" .*fix: use a list of IPv4 and\/or IPv6 addresses/],
   ])('names the field and the fix for %j', (raw, message) => {
     const problems = validateSettings(raw as Record<string, unknown>, 'settings.json');
     expect(problems).toHaveLength(1);
