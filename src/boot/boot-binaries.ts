@@ -2,6 +2,7 @@
 
 export const bootBinaryPackages: Readonly<Record<string, string>> = {
   'undionly.kpxe': 'ipxe',
+  'undionly.kkpxe': 'ipxe',
   'ipxe.efi': 'ipxe',
   'snponly.efi': 'ipxe',
   'ipxe.lkrn': 'ipxe',

@@ -7,6 +7,7 @@ import { isNetbootClient, type DhcpClientFacts } from './client-facts.js';
 import { missingBinaryHint, signedChain } from './boot-binaries.js';
 
 export type EfiBinary = 'ipxe.efi' | 'snponly.efi';
+export type BiosBinary = 'undionly.kpxe' | 'undionly.kkpxe';
 
 /** What x64 UEFI firmware starts: iPXE (unsigned), or the Secure Boot chain shim → signed GRUB. */
 export type UefiBootProgram = 'ipxe' | 'signed';
@@ -15,6 +16,12 @@ export type UefiBootProgram = 'ipxe' | 'signed';
 export interface ClientPolicy {
   readonly ignore?: boolean;
   readonly efiBinary?: EfiBinary;
+  /**
+   * BIOS PXE: undionly.kpxe (default) or undionly.kkpxe, which keeps the PXE stack loaded as well as UNDI
+   * (for NICs whose UNDI fails once the PXE stack is unloaded). iPXE since 2013 reuses the PXE ROM's DHCPACK
+   * with either build and asks DHCP again on `autoboot` with either ("use-cached" is gone): docs/lab-seeds.md.
+   */
+  readonly biosBinary?: BiosBinary;
   /** Proxy mode, UEFI PXE: send it to the boot server on 4011 (default) or put the file in the offer. */
   readonly proxyDelivery?: 'boot-server' | 'offer';
   /** Chainload even an iPXE ROM into pxedeck's iPXE binary before giving it the script. */
@@ -77,7 +84,7 @@ const DEFAULT_NBP_MEMORY_MS = 120_000;
 function nbpForArch(arch: number, policy: ClientPolicy): { file: string; transport: 'tftp' | 'http' } | undefined {
   switch (arch) {
     case 0:
-      return { file: policy.bootProgram === 'pxelinux' ? 'pxelinux.0' : 'undionly.kpxe', transport: 'tftp' };
+      return { file: policy.bootProgram === 'pxelinux' ? 'pxelinux.0' : (policy.biosBinary ?? 'undionly.kpxe'), transport: 'tftp' };
     case 6:
       return { file: 'ipxe-i386.efi', transport: 'tftp' };
     case 7:

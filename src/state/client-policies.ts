@@ -1,5 +1,5 @@
 /** Per-machine operator choices (ignore, UEFI delivery, iPXE binary, iPXE or the signed chain), persisted in the data dir. */
-import type { ClientPolicy } from '../boot/dhcp-decision.js';
+import type { BiosBinary, ClientPolicy } from '../boot/dhcp-decision.js';
 import { parseMac, type Mac } from '../protocol/mac.js';
 import { openConfFile } from './conf-file.js';
 
@@ -35,6 +35,7 @@ export interface ClientPolicyStore {
 
 const delivery = new Set(['boot-server', 'offer']);
 const efi = new Set(['ipxe.efi', 'snponly.efi']);
+const bios = new Set(['undionly.kpxe', 'undionly.kkpxe']);
 
 /** Keeps only the fields that make sense, so a hand edit cannot turn into a crash at boot time. */
 function sanitize(raw: unknown): MachinePolicy {
@@ -49,6 +50,7 @@ function sanitize(raw: unknown): MachinePolicy {
     ...((value.bootProgram === 'ipxe' || value.bootProgram === 'pxelinux') && { bootProgram: value.bootProgram }),
     ...(typeof value.proxyDelivery === 'string' && delivery.has(value.proxyDelivery) && { proxyDelivery: value.proxyDelivery as 'boot-server' | 'offer' }),
     ...(typeof value.efiBinary === 'string' && efi.has(value.efiBinary) && { efiBinary: value.efiBinary as 'ipxe.efi' | 'snponly.efi' }),
+    ...(typeof value.biosBinary === 'string' && bios.has(value.biosBinary) && { biosBinary: value.biosBinary as BiosBinary }),
   };
 }
 

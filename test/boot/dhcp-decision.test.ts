@@ -3,7 +3,7 @@ import { readClientFacts } from '../../src/boot/client-facts.js';
 import { decideDhcpBoot, type ClientHistory, type ClientPolicy, type DhcpDecisionInput } from '../../src/boot/dhcp-decision.js';
 import { buildRequest, type ClientProfile } from '../support/dhcp-client.js';
 
-const ALL = new Set(['undionly.kpxe', 'ipxe.efi', 'snponly.efi', 'ipxe-arm64.efi', 'ipxe-i386.efi', 'pxelinux.0']);
+const ALL = new Set(['undionly.kpxe', 'undionly.kkpxe', 'ipxe.efi', 'snponly.efi', 'ipxe-arm64.efi', 'ipxe-i386.efi', 'pxelinux.0']);
 const NOW = 1_000_000;
 
 type Extra = Pick<DhcpDecisionInput, 'defaultUefiBootProgram' | 'signedChainOverHttp'>;
@@ -54,6 +54,7 @@ describe('the DHCP boot decision, in switch order', () => {
     ],
     ['BIOS PXE set to PXELINUX → pxelinux.0', 'bios-pxe', { bootProgram: 'pxelinux' }, {}, { bootFile: 'pxelinux.0', transport: 'tftp' }],
     ['BIOS PXE arch 0 → undionly.kpxe over TFTP', 'bios-pxe', {}, {}, { bootFile: 'undionly.kpxe', transport: 'tftp', vendorClass: 'PXEClient' }],
+    ['BIOS PXE set to undionly.kkpxe (keeps the PXE stack) → undionly.kkpxe', 'bios-pxe', { biosBinary: 'undionly.kkpxe' }, {}, { bootFile: 'undionly.kkpxe', transport: 'tftp' }],
     ['UEFI x64 arch 7 → ipxe.efi', 'uefi-pxe', {}, {}, { bootFile: 'ipxe.efi', transport: 'tftp' }],
     ['UEFI x64 with snponly selected', 'uefi-pxe', { efiBinary: 'snponly.efi' }, {}, { bootFile: 'snponly.efi' }],
     ['UEFI ARM64 arch 11 → ipxe-arm64.efi', 'arm64-pxe', {}, {}, { bootFile: 'ipxe-arm64.efi' }],

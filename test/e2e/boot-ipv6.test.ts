@@ -17,31 +17,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uuidMatchKey } from '../../src/boot/dhcp6-identity.js';
 import type { Dhcp6PacketEvent, DhcpPacketEvent, HttpRequestEvent, PxedeckEvent } from '../../src/servers/events.js';
-import { createLab, type Lab, type Tap } from './lab/network.js';
+import { createLab, type Lab } from './lab/network.js';
 import { startDnsmasq } from './lab/services.js';
 import { labMac, labUuid, startVm, type Firmware } from './lab/vm.js';
-import { labSkipReason, startPxedeck, type LabPxedeck } from './support/pxedeck-lab.js';
+import { ipv6OnlyTap, labSkipReason, serverIpv4, startPxedeck, type LabPxedeck } from './support/pxedeck-lab.js';
 
 const skipReason = labSkipReason();
 const pool6 = ['--pool6', 'fd77::100-fd77::1ff'];
-
-/** No IPv4 to or from this tap: an nftables bridge filter in the lab's switch namespace. */
-async function ipv6Only(lab: Lab, tap: Tap): Promise<void> {
-  const rules = `table bridge pxdv6${tap.name.slice(-4)} {
-  chain forward {
-    type filter hook forward priority 0; policy accept;
-    iifname "${tap.name}" ether type { ip, arp } drop
-    oifname "${tap.name}" ether type { ip, arp } drop
-  }
-}`;
-  await lab.exec(tap.ns, 'sh', ['-c', `printf '%s\\n' '${rules}' | nft -f -`]);
-}
-
-/** The lab server with or without its IPv4 address (10.77.0.1/24): an IPv6-only bench port, or a dual-stack one. */
-async function serverIpv4(lab: Lab, present: boolean): Promise<void> {
-  const args = present ? ['addr', 'replace', '10.77.0.1/24', 'dev', lab.server.iface] : ['-4', 'addr', 'flush', 'dev', lab.server.iface];
-  await lab.exec(lab.server.ns, 'ip', args);
-}
 
 /** pxedeck started on the server without IPv4: it said so, and nothing of it listens on IPv4. */
 function expectIpv6OnlyServer(pxedeck: LabPxedeck): void {
@@ -80,7 +62,7 @@ describe.skipIf(skipReason !== undefined)(`IPv6 netboot through pxedeck${skipRea
   /** Boots one VM to `marker`; on failure the error carries pxedeck's events. */
   async function bootToMarker(pxedeck: LabPxedeck, opts: { firmware: Firmware; marker: string; v6only: boolean; timeoutMs: number }) {
     const tap = await lab.addTap();
-    if (opts.v6only) await ipv6Only(lab, tap);
+    if (opts.v6only) await ipv6OnlyTap(lab, tap);
     const mac = labMac(vmIndex++);
     const uuid = labUuid();
     const started = Date.now();

@@ -10,7 +10,7 @@ import type { PxedeckEvent } from '../../../src/servers/events.js';
 import { PxedeckProcess } from '../../support/netns.js';
 import { afterAll, beforeAll } from 'vitest';
 import { ensureLabArtifacts, labKernelCmdline, missingLabFiles, repoRoot, type LabArtifacts } from '../lab/artifacts.js';
-import { createLab, labTempDir, labUnavailableReason, type Lab } from '../lab/network.js';
+import { createLab, labTempDir, labUnavailableReason, type Lab, type Tap } from '../lab/network.js';
 import { startDnsmasq } from '../lab/services.js';
 
 export interface StartOptions {
@@ -123,3 +123,20 @@ export async function clientRows<Row = { mac: string; stage: string; ip?: string
   return (JSON.parse(result.stdout) as { clients: Row[] }).clients;
 }
 
+/** No IPv4 to or from this tap: an nftables bridge filter in the lab's switch namespace. */
+export async function ipv6OnlyTap(lab: Lab, tap: Tap): Promise<void> {
+  const rules = `table bridge pxdv6${tap.name.slice(-4)} {
+  chain forward {
+    type filter hook forward priority 0; policy accept;
+    iifname "${tap.name}" ether type { ip, arp } drop
+    oifname "${tap.name}" ether type { ip, arp } drop
+  }
+}`;
+  await lab.exec(tap.ns, 'sh', ['-c', `printf '%s\\n' '${rules}' | nft -f -`]);
+}
+
+/** The lab server with or without its IPv4 address (10.77.0.1/24): an IPv6-only bench port, or a dual-stack one. */
+export async function serverIpv4(lab: Lab, present: boolean): Promise<void> {
+  const args = present ? ['addr', 'replace', '10.77.0.1/24', 'dev', lab.server.iface] : ['-4', 'addr', 'flush', 'dev', lab.server.iface];
+  await lab.exec(lab.server.ns, 'ip', args);
+}
