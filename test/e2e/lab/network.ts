@@ -56,7 +56,8 @@ export type Lab = {
   /** Scratch directory for logs, pcaps, VM vars; removed by destroy() unless keepDir. */
   readonly dir: string;
   /** Another box on the same segment (e.g. a site DHCP server beside pxedeck's proxy). */
-  addHost(opts: { ip4: string; ip6?: string; label?: string }): Promise<LabHost>;
+  /** `acceptRa`: let router advertisements configure the host (an RA observer); lab boxes otherwise ignore them. */
+  addHost(opts: { ip4: string; ip6?: string; label?: string; acceptRa?: boolean }): Promise<LabHost>;
   /** One tap per VM, already enslaved to the bridge and up. */
   addTap(): Promise<Tap>;
   exec(ns: string, cmd: string, args: readonly string[], opts?: { timeoutMs?: number }): Promise<RunResult>;
@@ -141,7 +142,7 @@ export async function createLab(opts: { keepDir?: boolean } = {}): Promise<Lab> 
     await ipIn(ns, 'link', 'set', 'lo', 'up');
   };
 
-  const addHost = async (o: { ip4: string; ip6?: string; label?: string }): Promise<LabHost> => {
+  const addHost = async (o: { ip4: string; ip6?: string; label?: string; acceptRa?: boolean }): Promise<LabHost> => {
     const n = hostCount++;
     const ns = `${prefix}-${o.label ?? `h${n}`}`;
     const iface = `${prefix}h${n}`;
@@ -158,7 +159,7 @@ export async function createLab(opts: { keepDir?: boolean } = {}): Promise<Lab> 
     await ipIn(ns, 'addr', 'add', `${ip6}/64`, 'dev', iface, 'nodad');
     // A lab box is configured by hand: a router advertising on the segment (dnsmasq, pxedeck itself) must not
     // give it a default route, or pxedeck there would take the bench for an uplink and refuse full DHCP.
-    await exec(ns, 'sysctl', ['-q', '-w', `net.ipv6.conf.${iface}.accept_ra=0`]);
+    if (!o.acceptRa) await exec(ns, 'sysctl', ['-q', '-w', `net.ipv6.conf.${iface}.accept_ra=0`]);
     await ipIn(ns, 'link', 'set', iface, 'up');
     return { ns, iface, ip4: o.ip4, ip6 };
   };

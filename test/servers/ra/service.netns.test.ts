@@ -165,7 +165,7 @@ describe.skipIf(skipReason !== undefined)('router advertisements on a lab segmen
   });
 
   it('advertises M/O, lifetime 0 and the /64 when no router answers; answers solicitations; yields to a router that appears', async () => {
-    const observer = await lab.addHost({ ip4: '10.77.0.50', ip6: 'fd77::50', label: 'obs' });
+    const observer = await lab.addHost({ ip4: '10.77.0.50', ip6: 'fd77::50', label: 'obs', acceptRa: true });
     const server = linkOf(lab.server);
     await waitForLinkLocal(lab.server);
     const watch = new Watch(lab, observer);
@@ -238,7 +238,7 @@ describe.skipIf(skipReason !== undefined)('router advertisements on a lab segmen
   });
 
   it('with a router lifetime (full DHCP on a bench): hosts take us as low-preference default router, and drop us on our final RA when we close', async () => {
-    const observer = await lab.addHost({ ip4: '10.77.0.55', ip6: 'fd77::55', label: 'obs5' });
+    const observer = await lab.addHost({ ip4: '10.77.0.55', ip6: 'fd77::55', label: 'obs5', acceptRa: true });
     const server = linkOf(lab.server);
     await waitForLinkLocal(lab.server);
     await waitForLinkLocal(observer);
@@ -277,7 +277,7 @@ describe.skipIf(skipReason !== undefined)('router advertisements on a lab segmen
   });
 
   it('stays quiet and reports the router when one already advertises', async () => {
-    const observer = await lab.addHost({ ip4: '10.77.0.60', ip6: 'fd77::60', label: 'obs2' });
+    const observer = await lab.addHost({ ip4: '10.77.0.60', ip6: 'fd77::60', label: 'obs2', acceptRa: true });
     const routerHost = await lab.addHost({ ip4: '10.77.0.252', ip6: 'fd77::252', label: 'rt2' });
     const router = linkOf(routerHost);
     await waitForLinkLocal(routerHost);
