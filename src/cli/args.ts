@@ -1,7 +1,7 @@
 /** Command-line flags: parsed strictly, every mistake reported with the fix. */
 import { isIPv6 } from 'node:net';
 import { parseArgs } from 'node:util';
-import ipaddr from 'ipaddr.js';
+import ipaddr from '../protocol/ipaddr.js';
 import { routerLifetimeProblem } from '../servers/ra/router-lifetime.js';
 
 export const usage = `pxedeck — network-boot machines from a terminal console

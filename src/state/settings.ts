@@ -3,7 +3,7 @@
  * load; a bad one is reported with the file, the field and the fix.
  */
 import { isIPv6 } from 'node:net';
-import ipaddr from 'ipaddr.js';
+import ipaddr from '../protocol/ipaddr.js';
 import type { BootTarget } from '../boot/boot-target.js';
 import { parseMac } from '../protocol/mac.js';
 import { cacheLimitProblem } from '../servers/http/cache-limit.js';

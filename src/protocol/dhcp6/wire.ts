@@ -3,7 +3,7 @@
  * error that names the absolute offset, and IPv6 address bytes. Nested decoders get a `base` so an error
  * deep inside an IA_NA still points at the byte in the datagram.
  */
-import ipaddr from 'ipaddr.js';
+import ipaddr, { type IPv6 } from '../ipaddr.js';
 
 export interface Dhcp6Option {
   readonly code: number;
@@ -79,7 +79,7 @@ export function ipv6FromBytes(bytes: Uint8Array, offset = 0): string {
 }
 
 export function ipv6ToBytes(address: string): Buffer {
-  let parsed: ipaddr.IPv6;
+  let parsed: IPv6;
   try {
     parsed = ipaddr.IPv6.parse(address.replace(/%.*$/, ''));
   } catch {

@@ -4,7 +4,7 @@
  * to its own bytes. The checksum is left 0 on encode and not checked on decode: a raw ICMPv6 socket has the
  * kernel compute it on send and verify it on receive (RFC 3542 §3.1).
  */
-import ipaddr from 'ipaddr.js';
+import ipaddr from '../ipaddr.js';
 import { macFromBytes, macToBytes, type Mac } from '../mac.js';
 
 export const IcmpV6Type = { ROUTER_SOLICIT: 133, ROUTER_ADVERT: 134 } as const;

@@ -10,7 +10,7 @@
  * - a DECLINE counts only from the MAC that holds that address of ours, and at most `maxQuarantined`
  *   addresses (a quarter of the pool) sit out at once, the oldest let back first.
  */
-import ipaddr from 'ipaddr.js';
+import ipaddr from '../../protocol/ipaddr.js';
 import type { Mac } from '../../protocol/mac.js';
 
 export interface Lease {

@@ -4,7 +4,7 @@
  * leases go through an injected store so a restart never hands an address out twice. Same shape as the
  * DHCPv4 LeasePool, in IPv6 arithmetic.
  */
-import ipaddr from 'ipaddr.js';
+import ipaddr from '../../protocol/ipaddr.js';
 import type { Mac } from '../../protocol/mac.js';
 
 export interface Lease6 {

@@ -5,7 +5,7 @@
  * service): pxedeck runs as root and serves what it fetches to the boot network.
  */
 import { lookup } from 'node:dns/promises';
-import ipaddr from 'ipaddr.js';
+import ipaddr, { type IPv6 } from '../../protocol/ipaddr.js';
 
 export const MAX_REDIRECTS = 5;
 
@@ -21,7 +21,7 @@ function isLocalLiteral(host: string): boolean {
   if (bare === 'localhost' || bare.endsWith('.localhost')) return true;
   if (!ipaddr.isValid(bare)) return false;
   let address = ipaddr.parse(bare);
-  if (address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress()) address = (address as ipaddr.IPv6).toIPv4Address();
+  if (address.kind() === 'ipv6' && (address as IPv6).isIPv4MappedAddress()) address = (address as IPv6).toIPv4Address();
   return LOCAL_RANGES.has(address.range());
 }
 

@@ -8,7 +8,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import ipaddr from 'ipaddr.js';
+import ipaddr from '../../protocol/ipaddr.js';
 import { parseMac, type Mac } from '../../protocol/mac.js';
 
 export interface Ipv4Subnet {

@@ -14,7 +14,7 @@
  * between: `beginBlocking` … `endBlocking` bracket one synchronous stretch.
  */
 import type { Socket } from 'node:dgram';
-import ipaddr from 'ipaddr.js';
+import ipaddr from '../../protocol/ipaddr.js';
 import { optionalLinuxCalls } from './libc.js';
 import { setSocketOption, SOL_SOCKET, SO_RCVTIMEO } from './socket-options.js';
 import { descriptorOf, sockaddr } from './sockaddr.js';

@@ -5,7 +5,7 @@
 import type { Socket } from 'node:dgram';
 import { isIPv4 } from 'node:net';
 import { endianness } from 'node:os';
-import ipaddr from 'ipaddr.js';
+import ipaddr from '../../protocol/ipaddr.js';
 
 // Linux values (x86, arm, riscv alike; these socket constants differ only on mips/sparc/alpha).
 export const AF_INET = 2;

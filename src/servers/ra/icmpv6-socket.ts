@@ -12,7 +12,7 @@
  */
 import koffi from 'koffi';
 import { lastErrnoName, libc as loadLibcHandle } from '../net/libc.js';
-import ipaddr from 'ipaddr.js';
+import ipaddr from '../../protocol/ipaddr.js';
 import { IcmpV6Type } from '../../protocol/icmpv6/router-discovery.js';
 
 // Linux values (identical on every architecture Node ships for).

@@ -28,7 +28,7 @@
  * ra.sent per answered solicitation (which is rate-limited), per final RA and at most once a minute for the
  * periodic ones; ra.started when we begin, and again (with the new prefixes) when the interface's change.
  */
-import ipaddr from 'ipaddr.js';
+import ipaddr, { type IPv6 } from '../../protocol/ipaddr.js';
 import {
   decode,
   encode,
@@ -101,7 +101,7 @@ const SOLICITED_PER_SECOND = 20;
 export function prefixesFromAddresses(addresses: readonly { readonly address: string; readonly prefixLength: number }[]): AdvertisedPrefix[] {
   const seen = new Map<string, AdvertisedPrefix>();
   for (const { address, prefixLength } of addresses) {
-    let parsed: ipaddr.IPv6;
+    let parsed: IPv6;
     try {
       parsed = ipaddr.IPv6.parse(address.replace(/%.*$/, ''));
     } catch {
