@@ -41,10 +41,14 @@ export function cpuSeconds(pids: readonly number[]): number {
   return ticks / CLOCK_TICKS;
 }
 
-/** nginx's master and its workers. */
+/** A process and its descendants (nginx's master and its workers), for CPU and RSS figures. */
 export function processTree(root: number): number[] {
-  const children = readFileSync(`/proc/${root}/task/${root}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  return [root, ...children];
+  try {
+    const children = readFileSync(`/proc/${root}/task/${root}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return [root, ...children.flatMap(processTree)];
+  } catch {
+    return [root];
+  }
 }
 
 export function rssKiB(pid: number): number {
@@ -96,6 +100,9 @@ export interface RoundResult {
   readonly bytes: number;
   readonly failures: number;
 }
+
+/** Server CPU seconds per GB (10^9 bytes) sent. */
+export const cpuPerGb = (result: RoundResult): number => result.cpuSeconds / (result.bytes / 1e9);
 
 export interface Download {
   readonly url: string;

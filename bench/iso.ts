@@ -13,7 +13,7 @@ import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, r
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, nginxBinary, option, round, startNginx, stopServerChild, waitForLine, type Download, type Nginx, type RoundResult } from './http-load.js';
+import { cpuPerGb, median, nginxBinary, option, round, startNginx, stopServerChild, waitForLine, type Download, type Nginx, type RoundResult } from './http-load.js';
 
 async function serve(isoDir: string): Promise<void> {
   const { createHttpServer } = await import('../src/servers/http/server.js');
@@ -48,12 +48,10 @@ interface Figures {
   readonly results: RoundResult[];
 }
 
-const perGb = (result: RoundResult) => result.cpuSeconds / (result.bytes / 1e9);
-
 function line(figures: Figures): string {
   const { results } = figures;
   const failures = results.reduce((sum, result) => sum + result.failures, 0);
-  return `${figures.label.padEnd(30)} ${median(results.map((result) => result.megabytesPerSecond)).toFixed(0).padStart(6)} MB/s   server CPU ${median(results.map(perGb)).toFixed(3)} s/GB${failures ? `   ${failures} FAILED` : ''}`;
+  return `${figures.label.padEnd(30)} ${median(results.map((result) => result.megabytesPerSecond)).toFixed(0).padStart(6)} MB/s   server CPU ${median(results.map(cpuPerGb)).toFixed(3)} s/GB${failures ? `   ${failures} FAILED` : ''}`;
 }
 
 async function main(): Promise<void> {

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { NetnsLab, netnsUnavailableReason, sleep, type NsProcess } from '../test/support/netns.js';
+import { processTree } from './http-load.js';
 
 const { values } = parseArgs({
   options: {
@@ -51,15 +52,6 @@ function memoryOf(pids: readonly number[]): Memory {
     }
   }
   return { rssKiB, threads };
-}
-
-function processTree(root: number): number[] {
-  try {
-    const children = readFileSync(`/proc/${root}/task/${root}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-    return [root, ...children.flatMap(processTree)];
-  } catch {
-    return [root];
-  }
 }
 
 const mib = (kib: number): string => `${(kib / 1024).toFixed(1)} MiB`;
