@@ -48,7 +48,8 @@ export function loadSettings(cli: CliOptions): Settings {
   };
 }
 
-function realOrResolved(path: string): string {
+/** A path as it really lies (links followed), or as given when it does not exist (yet). */
+export function realOrResolved(path: string): string {
   try {
     return realpathSync(path);
   } catch {

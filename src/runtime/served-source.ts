@@ -7,20 +7,12 @@
  * fix. The operator's own `--kernel FILE` and `pxedeck assign --kernel FILE` are not asked: they are root at
  * the keyboard; their files are served confined to their own directory (src/state/boot-plans.ts).
  */
-import { realpathSync } from 'node:fs';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { isAbsolute, relative, sep } from 'node:path';
 import { parseIsoSource } from '../boot/iso/iso-profile.js';
 import { usedVariables, type Profile } from '../boot/profile.js';
 import { sourcesFor } from '../boot/render-context.js';
 import { isInside } from '../servers/files/confined-open.js';
-
-function realOrResolved(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return resolve(path);
-  }
-}
+import { realOrResolved } from './runtime-settings.js';
 
 /** The source to store, or throws an Error the API answers with 400. */
 export function servedSource(field: string, source: string, bootDir: string): string {
