@@ -7,6 +7,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { seededRandom } from './seeded-random.js';
 
 export type FuzzTarget = 'dhcp4' | 'pxe4011' | 'dhcp6' | 'tftp' | 'syslog';
 
@@ -60,18 +61,6 @@ const bases: Record<FuzzTarget, () => Buffer[]> = {
 const clientPort: Record<FuzzTarget, number> = { dhcp4: 68, pxe4011: 68, dhcp6: 546, tftp: 2070, syslog: 514 };
 const serverPort: Record<FuzzTarget, number> = { dhcp4: 67, pxe4011: 4011, dhcp6: 547, tftp: 69, syslog: 514 };
 
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Byte values that tend to sit at boundaries of length and type fields. */
 const EDGES = [0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff];
 
@@ -79,7 +68,7 @@ const EDGES = [0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff];
 export const OVERSIZED_MAX = 9000;
 
 export function fuzzDatagrams(target: FuzzTarget, count: number, seed: number): FuzzDatagram[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const int = (below: number) => Math.floor(next() * below);
   const pick = <T>(list: readonly T[]): T => list[int(list.length)]!;
   const randomBytes = (length: number) => Buffer.from(Array.from({ length }, () => int(256)));

@@ -6,6 +6,7 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import type { Address } from './raw-client.js';
+import { seededRandom } from '../../support/seeded-random.js';
 
 export interface LossyRelay {
   readonly address: Address;
@@ -22,18 +23,6 @@ export interface RelayOptions {
   readonly drop?: (message: Buffer, toServer: boolean) => boolean;
 }
 
-/** mulberry32: small, seedable, good enough to scatter losses. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 async function bound(): Promise<Socket> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
@@ -41,7 +30,7 @@ async function bound(): Promise<Socket> {
 }
 
 export async function createLossyRelay(server: Address, options: RelayOptions): Promise<LossyRelay> {
-  const next = random(options.seed ?? 1);
+  const next = seededRandom(options.seed ?? 1);
   const stats = { forwarded: 0, dropped: 0 };
   const sockets = new Set<Socket>();
   const front = await bound();
