@@ -35,26 +35,35 @@ const CLIENT_IP = '10.79.0.2';
 
 interface Memory {
   readonly rssKiB: number;
+  /** Of rssKiB: the process's own pages (heaps, stacks) and the file-backed ones (mostly the node binary's code, shared). */
+  readonly anonKiB: number;
+  readonly fileKiB: number;
   readonly threads: number;
 }
 
 /** RSS of a process and, for a master (nginx), its children. */
 function memoryOf(pids: readonly number[]): Memory {
   let rssKiB = 0;
+  let anonKiB = 0;
+  let fileKiB = 0;
   let threads = 0;
   for (const pid of pids) {
     try {
       const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      rssKiB += Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
-      threads += Number(/Threads:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      const field = (name: string): number => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+      rssKiB += field('VmRSS');
+      anonKiB += field('RssAnon');
+      fileKiB += field('RssFile') + field('RssShmem');
+      threads += field('Threads');
     } catch {
       // gone
     }
   }
-  return { rssKiB, threads };
+  return { rssKiB, anonKiB, fileKiB, threads };
 }
 
 const mib = (kib: number): string => `${(kib / 1024).toFixed(1)} MiB`;
+const split = (memory: Memory): string => `${mib(memory.rssKiB)} (anon ${mib(memory.anonKiB)}, file ${mib(memory.fileKiB)}; ${memory.threads} threads)`;
 
 interface LoadResult {
   readonly seconds: number;
@@ -114,7 +123,7 @@ async function main(): Promise<void> {
     const atStart = memoryOf(ours());
     await sleep(idleSeconds * 1000);
     const idle = memoryOf(ours());
-    console.log(`pxedeck (compiled CLI, headless, proxy mode${nodeArgs.length ? `, node ${nodeArgs.join(' ')}` : ''}): RSS at start ${mib(atStart.rssKiB)}, after ${idleSeconds} s idle ${mib(idle.rssKiB)} (${idle.threads} threads)`);
+    console.log(`pxedeck (compiled CLI, headless, proxy mode${nodeArgs.length ? `, node ${nodeArgs.join(' ')}` : ''}): RSS at start ${mib(atStart.rssKiB)}, after ${idleSeconds} s idle ${split(idle)}`);
 
     const references: { name: string; pids: () => number[]; tftp: boolean }[] = [];
     if (values.references) {
@@ -150,6 +159,10 @@ http { access_log off; sendfile on; tcp_nopush on; client_body_temp_path ${join(
       await sleep(2000);
       report(server.name, before, result, memoryOf(server.pids()), tftpGb);
     }
+    // pxedeck's TFTP transfer threads end after 30 s without a transfer (transfer-pool.ts): wait for that.
+    const retireStarted = Date.now();
+    while (memoryOf(ours()).threads > idle.threads && Date.now() - retireStarted < 45_000) await sleep(500);
+    console.log(`  pxedeck once its transfer threads ended (${((Date.now() - retireStarted) / 1000).toFixed(0)} s later): ${split(memoryOf(ours()))}`);
     console.log(`HTTP: ${httpClients} × curl, ${httpMb} MB each at once`);
     for (const server of [{ name: 'pxedeck', pids: ours, port: 80 }, ...references.filter((r) => !r.tftp).map((r) => ({ ...r, port: 8080 }))]) {
       const before = memoryOf(server.pids());
@@ -158,7 +171,7 @@ http { access_log off; sendfile on; tcp_nopush on; client_body_temp_path ${join(
       report(server.name, before, result, memoryOf(server.pids()), httpGb);
     }
     const end = memoryOf(ours());
-    console.log(`pxedeck at the end: ${mib(end.rssKiB)} (${end.threads} threads)`);
+    console.log(`pxedeck at the end: ${split(end)}`);
   } finally {
     for (const proc of started.reverse()) await proc.stop('SIGTERM', 5000);
     await lab.destroy();
