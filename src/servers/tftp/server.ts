@@ -4,8 +4,6 @@
  * per transfer, read-only, confined to its roots, with every request reported as an event.
  */
 import type { Socket } from 'node:dgram';
-import type { FileHandle } from 'node:fs/promises';
-import { realpath } from 'node:fs/promises';
 import { isIPv6 } from 'node:net';
 import { availableParallelism } from 'node:os';
 import type { Mac } from '../../protocol/mac.js';
@@ -19,11 +17,12 @@ import {
 import { decode, encode, ERROR_CODES, type RequestPacket } from '../../protocol/tftp/packet.js';
 import { normalizeRequestPath, type AbsolutePathPolicy } from '../../protocol/tftp/path.js';
 import type { Emit, TransferEvent } from '../events.js';
-import { openConfined, openInRoot, type ConfinedFile, type OpenedFile } from '../files/confined-open.js';
 import { onDatagram, sendDatagram } from '../net/datagram-guard.js';
 import { mtuOfAddress } from '../net/mtu.js';
-import type { RunOutcome, RunningTransfer, SourceSpec } from './run-transfer.js';
+import { openRequestSource, type RequestSource, type ResolveVirtual, type TftpClient } from './request-source.js';
+import type { RunOutcome } from './run-transfer.js';
 import { createWorkerRunner, inThreadRunner, type TransferRunner } from './transfer-pool.js';
+import { createTransferSlots } from './transfer-slots.js';
 import { DEFAULT_RETRANSMIT, type RetransmitPolicy } from './retransmit.js';
 import { bindUdpSocket, closeUdpSocket, newUdpSocket } from './udp-socket.js';
 
@@ -33,38 +32,7 @@ export interface TftpBind {
   readonly port: number;
 }
 
-export interface TftpClient {
-  readonly address: string;
-  readonly port: number;
-  readonly mac?: Mac;
-}
-
-/**
- * What the boot core answers for a requested path: content to serve (a string is sent as UTF-8), a file
- * it named itself (a catalog entry, quick mode's kernel: opened through the same confinement as any
- * request, inside its own root), or nothing (null/undefined: look in the roots).
- */
-export type VirtualFile = Buffer | string | ConfinedFile | FileSpan | OptionalAbsence | null | undefined;
-
-/**
- * A file that is one byte range of another (a file inside an ISO image, its extents contiguous), sent
- * straight from that range. `image` is what the outer file looked like when the range was read from it:
- * if it changed since, the range is stale and the request refused.
- */
-export interface FileSpan {
-  readonly within: ConfinedFile;
-  readonly offset: number;
-  readonly length: number;
-  readonly image: { readonly size: number; readonly mtimeMs: number };
-}
-
-/**
- * A file the client looks for in case it is there (shim's `revocations_sbat.efi`, GRUB's `command.lst`):
- * answered "file not found" as any missing file, but reported as benign, so it never reads as a failure.
- */
-export interface OptionalAbsence {
-  readonly optional: string;
-}
+export type { FileSpan, OptionalAbsence, TftpClient, VirtualFile } from './request-source.js';
 
 export interface TftpServerOptions {
   readonly bind: TftpBind | readonly TftpBind[];
@@ -91,7 +59,7 @@ export interface TftpServerOptions {
   readonly windowBytesCap?: number;
   /** A lower blksize cap for one client (an operator setting per MAC); undefined for none. */
   readonly blksizeCapFor?: (client: TftpClient) => number | undefined;
-  readonly resolveVirtual?: (path: string, client: TftpClient) => VirtualFile | Promise<VirtualFile>;
+  readonly resolveVirtual?: ResolveVirtual;
   readonly macForAddress?: (ip: string) => Mac | undefined;
   /** How `/name` is treated; see normalizeRequestPath. Default 'refuse'. */
   readonly absolutePaths?: AbsolutePathPolicy;
@@ -119,13 +87,6 @@ export interface TftpServer {
   close(): Promise<void>;
 }
 
-interface Entry {
-  readonly request: Buffer;
-  transfer?: RunningTransfer;
-  handle?: FileHandle;
-  superseded: boolean;
-}
-
 const DEFAULT_MAX_TRANSFERS = 256;
 
 /** The largest block the link under `localAddress` carries without IP fragments. */
@@ -140,13 +101,9 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
   const binds = Array.isArray(options.bind) ? (options.bind as readonly TftpBind[]) : [options.bind as TftpBind];
   const roots = typeof options.root === 'string' ? [options.root] : [...(options.root as readonly string[])];
   const emit = options.emit;
-  const maxTransfers = options.maxTransfers ?? DEFAULT_MAX_TRANSFERS;
-  const maxPerClient = options.maxTransfersPerClient ?? DEFAULT_MAX_TRANSFERS_PER_CLIENT;
-  /** Transfers per client address, beside `entries` (keyed by address and port). */
-  const perClient = new Map<string, number>();
   const retransmit: RetransmitPolicy = { ...DEFAULT_RETRANSMIT, ...options.retransmit };
   const progressInterval = options.progressIntervalMs ?? 250;
-  const entries = new Map<string, Entry>();
+  const slots = createTransferSlots(options.maxTransfers ?? DEFAULT_MAX_TRANSFERS, options.maxTransfersPerClient ?? DEFAULT_MAX_TRANSFERS_PER_CLIENT);
   const threads = options.threads ?? Math.min(4, availableParallelism());
   const runner: TransferRunner = threads > 0 ? createWorkerRunner(threads, options.workerIdleMs) : inThreadRunner;
   const listeners: { socket: Socket; address: TftpBind }[] = [];
@@ -173,35 +130,6 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
     });
   };
 
-  async function openSpan(span: FileSpan): Promise<OpenedFile | { kind: 'span'; opened: Extract<OpenedFile, { kind: 'file' }>; offset: number; length: number }> {
-    const opened = await openConfined(span.within);
-    if (opened.kind !== 'file') return opened;
-    if (opened.stats.size !== span.image.size || opened.stats.mtimeMs !== span.image.mtimeMs) {
-      await opened.handle.close().catch(() => undefined);
-      return { kind: 'refused', reason: 'the image it is in changed on disk since it was read' };
-    }
-    return { kind: 'span', opened, offset: span.offset, length: span.length };
-  }
-
-  async function openSource(path: string, client: TftpClient) {
-    const virtual = options.resolveVirtual ? await options.resolveVirtual(path, client) : undefined;
-    if (typeof virtual === 'string') return { kind: 'memory', content: Buffer.from(virtual, 'utf8') } as const;
-    if (Buffer.isBuffer(virtual)) return { kind: 'memory', content: virtual } as const;
-    if (virtual && typeof virtual === 'object' && 'within' in virtual) return openSpan(virtual);
-    if (virtual && typeof virtual === 'object') return 'optional' in virtual ? ({ kind: 'missing', optional: virtual.optional } as const) : openConfined(virtual);
-    for (const root of roots) {
-      let rootReal: string;
-      try {
-        rootReal = await realpath(root);
-      } catch {
-        continue;
-      }
-      const result = await openInRoot(rootReal, path);
-      if (result.kind !== 'missing') return result;
-    }
-    return { kind: 'missing' } as const;
-  }
-
   async function handleRequest(listener: { socket: Socket; address: TftpBind }, packet: RequestPacket, raw: Buffer, remote: { address: string; port: number }): Promise<void> {
     const socket = listener.socket;
     const mac = options.macForAddress?.(remote.address);
@@ -221,37 +149,14 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
       return;
     }
 
-    const key = `${remote.address}|${remote.port}`;
-    const previous = entries.get(key);
-    if (previous) {
-      // The client repeated its request because our first answer was slow or lost; the transfer's own
-      // retransmission answers it. Anything else from the same port means the client moved on.
-      if (!previous.superseded && previous.request.equals(raw)) return;
-      previous.superseded = true;
-      previous.transfer?.abort('superseded by a new request from the same port');
-      entries.delete(key);
-    }
-    const fromClient = perClient.get(remote.address) ?? 0;
-    if (fromClient >= maxPerClient) {
-      refuse(ERROR_CODES.notDefined, `too many transfers from ${remote.address} (${maxPerClient} in progress), try again later`, packet.filename);
+    const claim = slots.claim(remote, raw);
+    if (claim.kind === 'repeat') return;
+    if (claim.kind === 'refused') {
+      refuse(ERROR_CODES.notDefined, claim.reason, packet.filename);
       return;
     }
-    if (entries.size >= maxTransfers) {
-      refuse(ERROR_CODES.notDefined, `server busy: ${maxTransfers} transfers in progress, try again later`, packet.filename);
-      return;
-    }
-    const entry: Entry = { request: Buffer.from(raw), superseded: false };
-    entries.set(key, entry);
-    perClient.set(remote.address, fromClient + 1);
-    let released = false;
-    const release = (): void => {
-      if (entries.get(key) === entry) entries.delete(key);
-      if (released) return;
-      released = true;
-      const left = (perClient.get(remote.address) ?? 1) - 1;
-      if (left > 0) perClient.set(remote.address, left);
-      else perClient.delete(remote.address);
-    };
+    const entry = claim.slot;
+    const release = entry.release;
 
     const normalized = normalizeRequestPath(packet.filename, { absolutePaths: options.absolutePaths ?? 'refuse' });
     if (!normalized.ok) {
@@ -261,9 +166,9 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
     }
     const file = normalized.path;
 
-    let opened: Awaited<ReturnType<typeof openSource>>;
+    let opened: RequestSource;
     try {
-      opened = await openSource(file, client);
+      opened = await openRequestSource(file, client, roots, options.resolveVirtual);
     } catch (error) {
       release();
       const message = `cannot produce ${file}: ${error instanceof Error ? error.message : String(error)}`;
@@ -273,27 +178,19 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
     }
     if (opened.kind === 'missing') {
       release();
-      if ('optional' in opened) {
+      if (opened.optional !== undefined) {
         replyError(socket, remote, ERROR_CODES.fileNotFound, 'file not found');
         emitTransfer(client, { kind: 'transfer.not-found', file, bytes: 0, error: `file not found (${opened.optional})`, benign: true });
       } else refuse(ERROR_CODES.fileNotFound, 'file not found', file, 'transfer.not-found');
       return;
     }
-    if (opened.kind === 'directory') opened = { kind: 'refused', reason: 'is a directory' };
     if (opened.kind === 'refused') {
       release();
       refuse(ERROR_CODES.accessViolation, opened.reason, file);
       return;
     }
-    const size = opened.kind === 'memory' ? opened.content.length : opened.kind === 'span' ? opened.length : opened.stats.size;
-    if (opened.kind === 'file') entry.handle = opened.handle;
-    if (opened.kind === 'span') entry.handle = opened.opened.handle;
-    const source: SourceSpec =
-      opened.kind === 'memory'
-        ? { kind: 'memory', content: opened.content }
-        : opened.kind === 'span'
-          ? { kind: 'fd', fd: opened.opened.handle.fd, size, offset: opened.offset }
-          : { kind: 'fd', fd: opened.handle.fd, size };
+    const { size, source } = opened;
+    entry.handle = opened.handle;
     const closeHandle = (): void => {
       void entry.handle?.close().catch(() => undefined);
       entry.handle = undefined;
@@ -435,7 +332,7 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      const open = [...entries.values()];
+      const open = slots.all();
       for (const entry of open) {
         entry.superseded = true;
         entry.transfer?.abort('server shutting down');
@@ -443,7 +340,7 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
       closed = true;
       await Promise.all(listeners.map((listener) => closeUdpSocket(listener.socket)));
       await runner.close();
-      entries.clear();
+      slots.clear();
       await Promise.all(open.map((entry) => entry.handle?.close().catch(() => undefined)));
       for (const listener of listeners) {
         emit({ kind: 'server.closed', time: Date.now(), source: 'tftp', server: 'tftp', address: `${listener.address.address}:${listener.address.port}` });
@@ -459,7 +356,7 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
   return {
     addresses: listeners.map((listener) => listener.address),
     get activeTransfers() {
-      return entries.size;
+      return slots.size;
     },
     get workerThreads() {
       return runner.threads;
