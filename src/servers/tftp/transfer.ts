@@ -21,7 +21,7 @@ import { sendDatagram } from '../net/datagram-guard.js';
 import type { NativePeer } from '../net/native-peer.js';
 import type { BlockSource } from './block-source.js';
 import { BlockRing } from './block-ring.js';
-import type { RetransmitPolicy } from './retransmit.js';
+import { RetransmitClock, type RetransmitPolicy } from './retransmit.js';
 import { MAX_GSO_PAYLOAD, MAX_SEGMENTS } from './udp-segmentation.js';
 
 export interface TransferPeer {
@@ -86,7 +86,7 @@ export class Transfer {
   private readonly peer: TransferPeer;
   private readonly source: BlockSource;
   private readonly windowsize: number;
-  private readonly retransmit: RetransmitPolicy;
+  private readonly clock: RetransmitClock;
   private readonly oackPacket: Buffer | undefined;
   private readonly announcesSize: boolean;
 
@@ -101,16 +101,7 @@ export class Transfer {
   private highestSent = 0;
   private ackedBytes = 0;
 
-  private timer: NodeJS.Timeout | undefined;
-  /**
-   * When the timer was armed or the client last answered. Answers only move this; the timer, when it
-   * fires early, re-arms for the rest. Refreshing a Node timer on every ACK cost more than the ACK's own
-   * handling at windowsize 1.
-   */
-  private quietSince = 0;
   private progressAt = 0;
-  private retries = 0;
-  private waitMs: number;
   private oackSends = 0;
   /** Every block the last forward-moving ACK covered went out exactly once: its duplicates are loss reports. */
   private cleanAck = true;
@@ -122,8 +113,7 @@ export class Transfer {
     this.peer = init.peer;
     this.source = init.source;
     this.windowsize = init.windowsize;
-    this.retransmit = init.retransmit;
-    this.waitMs = init.retransmit.initialMs;
+    this.clock = new RetransmitClock(init.retransmit, (givenUp) => (givenUp ? this.timedOut() : this.resend()));
     this.announcesSize = init.oack.some((option) => option.name === 'tsize');
     this.oackPacket = init.oack.length > 0 ? encode({ type: 'oack', options: init.oack }) : undefined;
     this.phase = this.oackPacket ? 'oack' : 'data';
@@ -148,8 +138,8 @@ export class Transfer {
 
   start(): void {
     this.socket.on('message', this.onMessage);
-    this.arm(this.waitMs);
-    this.progressAt = this.quietSince;
+    this.clock.start();
+    this.progressAt = this.clock.quietSince;
     this.fill();
     if (this.oackPacket) this.sendOack();
     else this.startWindow();
@@ -213,7 +203,7 @@ export class Transfer {
       if (wire !== 0) return;
       this.phase = 'data';
       this.cleanAck = this.oackSends === 1;
-      this.answered();
+      this.clock.answered();
       this.startWindow();
       return;
     }
@@ -234,7 +224,7 @@ export class Transfer {
       }
       // The next window first: at windowsize 1 the client waits for it, and the bookkeeping can follow.
       this.startWindow();
-      this.answered();
+      this.clock.answered();
       this.reportProgress();
       return;
     }
@@ -259,7 +249,7 @@ export class Transfer {
 
   /** Milliseconds until the retransmission timer is due (≤ 0: it is, and the event loop must run it). */
   retransmissionDueInMs(now: number): number {
-    return this.quietSince + this.waitMs - now;
+    return this.clock.dueInMs(now);
   }
 
   /** Reads become synchronous (no promise settles until the thread returns to its event loop). */
@@ -328,53 +318,28 @@ export class Transfer {
     this.finish({ kind: 'error', bytes: this.ackedBytes, message: text, probe: false, byClient: false });
   }
 
-  private arm(delayMs: number): void {
-    this.quietSince = performance.now();
-    this.timer = setTimeout(this.onTimeout, delayMs);
-  }
-
-  private readonly onTimeout = (): void => {
+  private timedOut(): void {
     if (this.phase === 'finished') return;
-    const quietMs = performance.now() - this.quietSince;
-    if (quietMs < this.waitMs - 1) {
-      this.timer = setTimeout(this.onTimeout, this.waitMs - quietMs);
-      return;
-    }
-    if (this.retries >= this.retransmit.retries) {
-      const message =
-        this.phase === 'oack'
-          ? 'no answer to the option acknowledgement'
-          : this.base > this.ring.lastBlock - 1 && this.highestSent === this.ring.lastBlock
-            ? 'last block never acknowledged'
-            : `no acknowledgement after ${this.retries} retransmissions`;
-      this.sendError(ERROR_CODES.notDefined, 'timed out');
-      this.finish({ kind: 'error', bytes: this.ackedBytes, message, probe: false, byClient: false });
-      return;
-    }
-    this.retries += 1;
-    this.waitMs = Math.min(this.waitMs * 2, this.retransmit.maxMs);
-    this.arm(this.waitMs);
-    if (this.phase === 'oack') this.sendOack();
-    else this.startWindow();
-  };
-
-  /** Reuses answered()'s clock reading: one per ACK is enough. */
-  private reportProgress(): void {
-    if (this.quietSince - this.progressAt < this.init.progressIntervalMs) return;
-    this.progressAt = this.quietSince;
-    this.init.onProgress(this.ackedBytes);
+    const message =
+      this.phase === 'oack'
+        ? 'no answer to the option acknowledgement'
+        : this.base > this.ring.lastBlock - 1 && this.highestSent === this.ring.lastBlock
+          ? 'last block never acknowledged'
+          : `no acknowledgement after ${this.clock.retries} retransmissions`;
+    this.sendError(ERROR_CODES.notDefined, 'timed out');
+    this.finish({ kind: 'error', bytes: this.ackedBytes, message, probe: false, byClient: false });
   }
 
-  /** The client answered: back to the first retransmission delay. */
-  private answered(): void {
-    if (this.retries > 0 || this.waitMs !== this.retransmit.initialMs) {
-      this.retries = 0;
-      this.waitMs = this.retransmit.initialMs;
-      clearTimeout(this.timer);
-      this.arm(this.waitMs);
-    } else {
-      this.quietSince = performance.now();
-    }
+  private resend(): void {
+    if (this.phase === 'oack') this.sendOack();
+    else if (this.phase === 'data') this.startWindow();
+  }
+
+  /** Reuses the clock's reading of the answer: one per ACK is enough. */
+  private reportProgress(): void {
+    if (this.clock.quietSince - this.progressAt < this.init.progressIntervalMs) return;
+    this.progressAt = this.clock.quietSince;
+    this.init.onProgress(this.ackedBytes);
   }
 
   private sendOack(): void {
@@ -395,7 +360,7 @@ export class Transfer {
   private finish(outcome: TransferOutcome): void {
     if (this.phase === 'finished') return;
     this.phase = 'finished';
-    clearTimeout(this.timer);
+    this.clock.stop();
     this.socket.off('message', this.onMessage);
     this.init.onFinish(outcome);
   }
