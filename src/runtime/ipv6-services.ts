@@ -11,7 +11,7 @@ import { Lease6Pool } from '../servers/dhcp6/lease-pool6.js';
 import { createDhcp6Server, type Dhcp6Server, type Dhcp6ServerOptions } from '../servers/dhcp6/server.js';
 import type { Emit } from '../servers/events.js';
 import { openDeviceUdpSocket } from '../servers/net/device-socket.js';
-import { followUrlAddress6 } from '../servers/net/interfaces.js';
+import { followUrlAddress6 } from '../servers/net/interface-watch.js';
 import { neighborMac6 } from '../servers/net/neighbors6.js';
 import { createRouterAdvertService, prefixesFromAddresses, type AdvertisedPrefix, type RouterAdvertService } from '../servers/ra/service.js';
 import { openLease6File } from '../state/lease6-file.js';

@@ -15,7 +15,7 @@ import { createControlApi } from '../servers/http/control-api.js';
 import { UpstreamCache } from '../servers/http/upstream-cache.js';
 import { createHttpServer, type HttpBind, type HttpServer } from '../servers/http/server.js';
 import { openDeviceUdpSocket, SocketOpenError } from '../servers/net/device-socket.js';
-import { compareInterfaceStates, watchInterface } from '../servers/net/interfaces.js';
+import { compareInterfaceStates, watchInterface } from '../servers/net/interface-watch.js';
 import { neighborMac } from '../servers/net/neighbors.js';
 import { neighborMac6 } from '../servers/net/neighbors6.js';
 import { createSyslogServer, DEFAULT_SYSLOG_PORT } from '../servers/syslog/server.js';

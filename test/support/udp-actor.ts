@@ -8,7 +8,7 @@
 import type dgram from 'node:dgram';
 import { createInterface } from 'node:readline';
 import { openDeviceUdpSocket, openUdpSocket, SocketOpenError } from '../../src/servers/net/device-socket.js';
-import { watchInterface, type InterfaceWatcher } from '../../src/servers/net/interfaces.js';
+import { watchInterface, type InterfaceWatcher } from '../../src/servers/net/interface-watch.js';
 
 export type UdpActorCommand =
   | { op: 'open'; id: string; port: number; device?: string; address?: string; family?: 4 | 6; reuseAddress?: boolean }

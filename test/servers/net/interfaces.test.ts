@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   chooseFrom,
-  compareInterfaceStates,
   describeInterface,
-  followUrlAddress6,
   interfaceForAddress,
   InterfaceChoiceError,
   ipv4Subnet,
@@ -11,10 +9,9 @@ import {
   parseDefaultRoute6Interfaces,
   parseDefaultRouteInterfaces,
   subnetContains,
-  usableIpv6Addresses,
-  type InterfaceState,
   type NetInterface,
 } from '../../../src/servers/net/interfaces.js';
+import { compareInterfaceStates, followUrlAddress6, usableIpv6Addresses, type InterfaceState } from '../../../src/servers/net/interface-watch.js';
 import type { Mac } from '../../../src/protocol/mac.js';
 
 function iface(name: string, overrides: Partial<NetInterface> = {}): NetInterface {
