@@ -28,29 +28,16 @@
  * ra.sent per answered solicitation (which is rate-limited), per final RA and at most once a minute for the
  * periodic ones; ra.started when we begin, and again (with the new prefixes) when the interface's change.
  */
-import ipaddr, { type IPv6 } from '../../protocol/ipaddr.js';
-import {
-  decode,
-  encode,
-  prefixesOf,
-  sourceLinkLayerOf,
-  type NdOption,
-  type RouterAdvert,
-  type RouterPreference,
-} from '../../protocol/icmpv6/router-discovery.js';
+import { decode, encode, prefixesOf, sourceLinkLayerOf, type RouterAdvert, type RouterPreference } from '../../protocol/icmpv6/router-discovery.js';
 import type { Mac } from '../../protocol/mac.js';
 import type { Emit } from '../events.js';
 import { handleGuarded, reportDropped } from '../net/datagram-guard.js';
 import { ALL_NODES, ALL_ROUTERS, openRouterDiscoverySocket, type Icmp6Socket } from './icmpv6-socket.js';
+import { advertOf, finalAdvertBytes, solicitationBytes, textsOf, type AdvertContent, type AdvertisedPrefix } from './our-advert.js';
 import { RA_INTERVAL_MS, RA_JITTER, routerLifetimeProblem } from './router-lifetime.js';
 import { RouterTable, type HeardAdvert, type TrackedRouter } from './router-table.js';
 
-export interface AdvertisedPrefix {
-  readonly prefix: string;
-  readonly prefixLength: number;
-  /** SLAAC (the A flag); only meaningful for /64. */
-  readonly autonomous: boolean;
-}
+export { prefixesFromAddresses, type AdvertisedPrefix } from './our-advert.js';
 
 export interface RouterAdvertOptions {
   readonly interfaceName: string;
@@ -97,26 +84,6 @@ const PERIODIC_EVENT_MS = 60_000;
 /** Answers to solicitations per second, at most: a flood of RSs must not become a flood of RAs. */
 const SOLICITED_PER_SECOND = 20;
 
-/** The prefixes an interface's addresses suggest: global and ULA ones, each network once; SLAAC only on /64. */
-export function prefixesFromAddresses(addresses: readonly { readonly address: string; readonly prefixLength: number }[]): AdvertisedPrefix[] {
-  const seen = new Map<string, AdvertisedPrefix>();
-  for (const { address, prefixLength } of addresses) {
-    let parsed: IPv6;
-    try {
-      parsed = ipaddr.IPv6.parse(address.replace(/%.*$/, ''));
-    } catch {
-      continue;
-    }
-    // Deny-list rather than allow-list: lab and documentation prefixes (2001:db8::/32) are fine to advertise.
-    if (['linkLocal', 'multicast', 'loopback', 'unspecified', 'ipv4Mapped'].includes(parsed.range())) continue;
-    if (prefixLength < 1 || prefixLength > 128) continue;
-    const prefix = ipaddr.IPv6.networkAddressFromCIDR(`${parsed.toString()}/${prefixLength}`).toString();
-    const key = `${prefix}/${prefixLength}`;
-    if (!seen.has(key)) seen.set(key, { prefix, prefixLength, autonomous: prefixLength === 64 });
-  }
-  return [...seen.values()];
-}
-
 /** 2 a real router, 1 a pxedeck with a lifetime (low preference), 0 a zero-lifetime advertiser. */
 function rankOf(routerLifetime: number, preference: RouterPreference): number {
   if (routerLifetime === 0) return 0;
@@ -151,39 +118,11 @@ export async function createRouterAdvertService(options: RouterAdvertOptions): P
   let solicitedWindow = { start: 0, count: 0 };
   const timers = new Set<NodeJS.Timeout>();
 
-  const advertOf = (prefixes: readonly AdvertisedPrefix[]): RouterAdvert => ({
-    kind: 'router-advert',
-    curHopLimit: 64,
-    managed,
-    other,
-    preference,
-    routerLifetime,
-    reachableTime: 0,
-    retransTimer: 0,
-    options: [
-      { type: 'source-link-layer', mac: options.mac },
-      ...prefixes.map(
-        (prefix): NdOption => ({
-          type: 'prefix',
-          prefix: prefix.prefix,
-          prefixLength: prefix.prefixLength,
-          onLink: true,
-          autonomous: prefix.autonomous,
-          validLifetime,
-          preferredLifetime,
-        }),
-      ),
-    ],
-  });
-  const textsOf = (prefixes: readonly AdvertisedPrefix[]) => prefixes.map((prefix) => `${prefix.prefix}/${prefix.prefixLength}`);
+  const content: AdvertContent = { mac: options.mac, managed, other, preference, routerLifetime, validLifetime, preferredLifetime };
   // Replaced when the interface's addresses change (setPrefixes).
-  let ourAdvert = advertOf(options.prefixes);
-  let advertBytes = encode(ourAdvert);
+  let advertBytes = encode(advertOf(content, options.prefixes));
   let prefixTexts = textsOf(options.prefixes);
-  /** RFC 4861 §6.2.5: hosts drop us as default router on it; no prefixes, so nothing else of theirs changes. */
-  const finalBytes = (flags: { managed: boolean; other: boolean }) =>
-    encode({ ...ourAdvert, ...flags, preference: 'medium', routerLifetime: 0, options: [{ type: 'source-link-layer', mac: options.mac }] });
-  const solicitBytes = encode({ kind: 'router-solicit', options: [{ type: 'source-link-layer', mac: options.mac }] });
+  const solicitBytes = solicitationBytes(options.mac);
   const base = { source: 'ra' as const, interface: iface };
   const guard = { source: 'ra' as const, emit, now, countDropped: () => (stats.malformed += 1) };
 
@@ -239,7 +178,7 @@ export async function createRouterAdvertService(options: RouterAdvertOptions): P
   function withdraw(flags: { managed: boolean; other: boolean }, why: string, report: 'server-error' | 'in-reason'): string {
     if (routerLifetime === 0) return '';
     try {
-      socket.send(finalBytes(flags), ALL_NODES);
+      socket.send(finalAdvertBytes(content, flags), ALL_NODES);
     } catch (error) {
       const message = `final router advertisement not sent: ${(error as Error).message}`;
       if (report === 'server-error') emit({ kind: 'server.error', time: now(), source: 'ra', server: 'ra', message });
@@ -384,8 +323,7 @@ export async function createRouterAdvertService(options: RouterAdvertOptions): P
   const setPrefixes = (prefixes: readonly AdvertisedPrefix[]): void => {
     const texts = textsOf(prefixes);
     if (state === 'closed' || texts.join(' ') === prefixTexts.join(' ')) return;
-    ourAdvert = advertOf(prefixes);
-    advertBytes = encode(ourAdvert);
+    advertBytes = encode(advertOf(content, prefixes));
     prefixTexts = texts;
     if (state !== 'advertising') return;
     advertise(ALL_NODES);
