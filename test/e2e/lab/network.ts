@@ -58,8 +58,11 @@ export type Lab = {
   /** Another box on the same segment (e.g. a site DHCP server beside pxedeck's proxy). */
   /** `acceptRa`: let router advertisements configure the host (an RA observer); lab boxes otherwise ignore them. */
   addHost(opts: { ip4: string; ip6?: string; label?: string; acceptRa?: boolean }): Promise<LabHost>;
-  /** One tap per VM, already enslaved to the bridge and up. */
-  addTap(): Promise<Tap>;
+  /**
+   * One tap per VM, already enslaved to the bridge and up. `dead`: up but on no bridge, a segment where nothing
+   * answers (a second NIC's cable into a switch without boot services).
+   */
+  addTap(opts?: { dead?: boolean }): Promise<Tap>;
   exec(ns: string, cmd: string, args: readonly string[], opts?: { timeoutMs?: number }): Promise<RunResult>;
   /** Long-running process inside a namespace, tracked by PID and stopped by destroy(). */
   spawn(ns: string, cmd: string, args: readonly string[], opts?: SpawnOptions): LabProcess;
@@ -260,11 +263,11 @@ export async function createLab(opts: { keepDir?: boolean } = {}): Promise<Lab> 
       server,
       dir,
       addHost,
-      addTap: async () => {
+      addTap: async (tapOpts = {}) => {
         const name = `${prefix}t${tapCount++}`;
         await ipIn(switchNs, 'tuntap', 'add', 'dev', name, 'mode', 'tap');
         links.push({ ns: switchNs, name });
-        await ipIn(switchNs, 'link', 'set', name, 'master', bridge);
+        if (!tapOpts.dead) await ipIn(switchNs, 'link', 'set', name, 'master', bridge);
         await ipIn(switchNs, 'link', 'set', name, 'up');
         return { ns: switchNs, name };
       },

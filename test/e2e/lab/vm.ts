@@ -32,6 +32,13 @@ export type VmOptions = {
   memoryMb?: number;
   /** Default: PXEDECK_LAB_ACCEL if set, else kvm when a probe boot under KVM works, else tcg. */
   accel?: Accel;
+  /** More NICs after the first, each on its own tap, tried in this order after it (bootindex 2, 3…). */
+  moreNics?: ReadonlyArray<{ tap: Tap; mac: string }>;
+  /**
+   * SeaBIOS mirrors the BIOS text console to the serial port (its `etc/sercon-port`), so what the iPXE ROM and
+   * its scripts print (menus included) lands in the serial log. BIOS only; OVMF's console is on serial already.
+   */
+  biosConsoleOnSerial?: boolean;
   extraArgs?: readonly string[];
 };
 
@@ -151,6 +158,18 @@ export async function startVm(opts: VmOptions): Promise<Vm> {
       '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${secureBoot ? ovmfPaths.secureBootCode : ovmfPaths.code}`,
       '-drive', `if=pflash,format=raw,unit=1,file=${vars}`,
     );
+  }
+  (opts.moreNics ?? []).forEach((extra, index) => {
+    const id = `net${index + 1}`;
+    const device = ['virtio-net-pci', `netdev=${id}`, `mac=${extra.mac}`, `bootindex=${index + 2}`];
+    if (opts.firmware === 'uefi-pxe' || opts.firmware === 'uefi-pxe6') device.push('romfile=');
+    args.push('-netdev', `tap,id=${id},ifname=${extra.tap.name},script=no,downscript=no`, '-device', device.join(','));
+  });
+  if (opts.biosConsoleOnSerial && !uefi) {
+    // The I/O port of COM1 (0x3f8), little-endian, as SeaBIOS reads the file.
+    const port = join(opts.lab.dir, `${name}.sercon-port`);
+    writeFileSync(port, Buffer.from([0xf8, 0x03]));
+    args.push('-fw_cfg', `name=etc/sercon-port,file=${port}`);
   }
   // OvmfPkg's PxeBcPcdProducerLib (2020+) reads these; IPv6 PXE is on by default.
   if (opts.firmware === 'uefi-pxe6') args.push('-fw_cfg', 'name=opt/org.tianocore/IPv4PXESupport,string=n');
