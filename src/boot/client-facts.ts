@@ -67,20 +67,21 @@ export function readClientFacts(packet: DhcpPacket): DhcpClientFacts {
   const requestedIp = readAddressOption(packet, Option.REQUESTED_IP);
   const serverId = readAddressOption(packet, Option.SERVER_ID);
   const hostname = readString(packet, Option.HOSTNAME);
+  // One object literal, absent facts left undefined: this runs for every packet.
   return {
     mac: macFromBytes(packet.chaddr),
     messageType: messageTypeOf(packet),
     userClasses,
     isIpxe,
     firmware: classifyFirmware(isIpxe, arch, vendorClass),
-    ...(vendorClass && { vendorClass }),
-    ...(arch !== undefined && { arch }),
-    ...(userClass && { userClassForm: userClass.form }),
-    ...(ipxe && { ipxe }),
-    ...(uuid && { uuid }),
-    ...(requestedIp && { requestedIp }),
-    ...(serverId && { serverId }),
-    ...(hostname && { hostname }),
+    vendorClass,
+    arch,
+    userClassForm: userClass?.form,
+    ipxe,
+    uuid,
+    requestedIp,
+    serverId,
+    hostname: hostname || undefined,
   };
 }
 

@@ -58,15 +58,38 @@ function readAddress(buf: Buffer, offset: number): string {
   return `${buf[offset]}.${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}`;
 }
 
+/** A dotted quad as a 32-bit number, NaN when it is not one (no split, no regex: replies write four). */
+function parseAddress(address: string): number {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < address.length; i += 1) {
+    const code = address.charCodeAt(i);
+    if (code === 46 && digits > 0 && dots < 3) {
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      dots += 1;
+    } else if (code >= 48 && code <= 57 && digits < 3) {
+      part = part * 10 + (code - 48);
+      digits += 1;
+      if (part > 255) return Number.NaN;
+    } else return Number.NaN;
+  }
+  return dots === 3 && digits > 0 ? value * 256 + part : Number.NaN;
+}
+
+function writeAddress(buf: Buffer, address: string, offset: number): void {
+  const value = parseAddress(address);
+  if (Number.isNaN(value)) throw new TypeError(`not an IPv4 address: ${JSON.stringify(address)}`);
+  buf.writeUInt32BE(value, offset);
+}
+
 export function addressToBytes(address: string): Buffer {
-  const parts = address.split('.');
-  if (parts.length !== 4) throw new TypeError(`not an IPv4 address: ${JSON.stringify(address)}`);
-  const bytes = parts.map((part) => {
-    const value = /^\d{1,3}$/.test(part) ? Number(part) : NaN;
-    if (!(value >= 0 && value <= 255)) throw new TypeError(`not an IPv4 address: ${JSON.stringify(address)}`);
-    return value;
-  });
-  return Buffer.from(bytes);
+  const buf = Buffer.allocUnsafe(4);
+  writeAddress(buf, address, 0);
+  return buf;
 }
 
 export function bytesToAddress(bytes: Uint8Array, offset = 0): string {
@@ -79,14 +102,12 @@ function readCString(buf: Buffer, offset: number, length: number): string {
   return field.subarray(0, end === -1 ? length : end).toString('latin1');
 }
 
-interface OptionInstance {
-  readonly code: number;
-  readonly offset: number;
-  readonly value: Buffer;
-}
-
-/** Reads one options area; stops at END or at the area's end. */
-function scanOptions(buf: Buffer, start: number, end: number, area: string, into: OptionInstance[]): void {
+/**
+ * Reads one options area into `into`, concatenating the instances of a split option (RFC 3396) in the
+ * order met; stops at END or at the area's end. Values are views into `buf` (a received datagram is never
+ * reused), so decoding copies no option.
+ */
+function scanOptions(buf: Buffer, start: number, end: number, area: string, into: DhcpOptions): void {
   let offset = start;
   while (offset < end) {
     const code = buf[offset]!;
@@ -105,12 +126,47 @@ function scanOptions(buf: Buffer, start: number, end: number, area: string, into
         `option ${code} in the ${area} claims ${length} bytes but only ${end - offset - 2} remain`,
       );
     }
-    into.push({ code, offset, value: buf.subarray(offset + 2, offset + 2 + length) });
+    const value = buf.subarray(offset + 2, offset + 2 + length);
+    const earlier = into.get(code);
+    into.set(code, earlier ? Buffer.concat([earlier, value]) : value);
     offset += 2 + length;
   }
 }
 
-function checkLength(code: number, length: number, offset: number): void {
+/** The overload option found inside an overloaded field, for the error message. */
+function firstOverloadIn(buf: Buffer, areaStart: number): number {
+  const areas: Array<[number, number]> = [[FILE_OFFSET, FILE_OFFSET + FILE_LENGTH], [SNAME_OFFSET, SNAME_OFFSET + SNAME_LENGTH]];
+  for (const [start, end] of areas) {
+    if (start < areaStart) continue;
+    for (let offset = start; offset + 1 < end && buf[offset] !== Option.END; offset += buf[offset] === Option.PAD ? 1 : 2 + buf[offset + 1]!) {
+      if (buf[offset] === Option.OVERLOAD) return offset;
+    }
+  }
+  return areaStart;
+}
+
+/** Where option `code` first appears in `buf` (for an error message; decoding does not keep offsets). */
+function firstOffset(buf: Buffer, code: number): number {
+  const areas: Array<[number, number]> = [[OPTIONS_OFFSET, buf.length], [FILE_OFFSET, FILE_OFFSET + FILE_LENGTH], [SNAME_OFFSET, SNAME_OFFSET + SNAME_LENGTH]];
+  for (const [start, end] of areas) {
+    let offset = start;
+    while (offset + 1 < end && buf[offset] !== Option.END) {
+      if (buf[offset] === Option.PAD) {
+        offset += 1;
+        continue;
+      }
+      if (buf[offset] === code) return offset;
+      offset += 2 + buf[offset + 1]!;
+    }
+  }
+  return OPTIONS_OFFSET;
+}
+
+/**
+ * Refuses an option whose length breaks its rule. `where` is its offset, or the packet, in which its first
+ * instance is looked up only then (decoding keeps no offsets).
+ */
+function checkLength(code: number, length: number, where: number | Buffer): void {
   const rule = optionLengthRules[code];
   if (!rule) return;
   const name = optionNames[code] ?? `option ${code}`;
@@ -121,7 +177,7 @@ function checkLength(code: number, length: number, offset: number): void {
         : rule.multiple
           ? `a multiple of ${rule.multiple}, at least ${rule.min}`
           : `at least ${rule.min}`;
-    throw new DhcpDecodeError(offset, `${name} (${code}) has length ${length}, expected ${expected}`);
+    throw new DhcpDecodeError(typeof where === 'number' ? where : firstOffset(where, code), `${name} (${code}) has length ${length}, expected ${expected}`);
   }
 }
 
@@ -139,37 +195,29 @@ export function decode(buf: Uint8Array): DhcpPacket {
   const hlen = bytes[2]!;
   if (hlen > 16) throw new DhcpDecodeError(2, `hardware address length ${hlen} exceeds the 16-byte chaddr field`);
 
-  const instances: OptionInstance[] = [];
-  scanOptions(bytes, OPTIONS_OFFSET, bytes.length, 'options field', instances);
+  const options: DhcpOptions = new Map();
+  scanOptions(bytes, OPTIONS_OFFSET, bytes.length, 'options field', options);
 
   let overload = 0;
-  const overloadOption = instances.find((option) => option.code === Option.OVERLOAD);
-  if (overloadOption) {
-    checkLength(Option.OVERLOAD, overloadOption.value.length, overloadOption.offset);
-    overload = overloadOption.value[0]!;
+  const overloadValue = options.get(Option.OVERLOAD);
+  if (overloadValue) {
+    const at = firstOffset(bytes, Option.OVERLOAD);
+    checkLength(Option.OVERLOAD, overloadValue.length, at);
+    overload = overloadValue[0]!;
     if (overload < 1 || overload > 3) {
-      throw new DhcpDecodeError(overloadOption.offset, `overload (52) value ${overload} is not 1, 2 or 3`);
+      throw new DhcpDecodeError(at, `overload (52) value ${overload} is not 1, 2 or 3`);
+    }
+    options.delete(Option.OVERLOAD);
+    // RFC 3396 §5: the options field, then file, then sname, concatenated in that order.
+    if (overload & OVERLOAD_FILE) scanOptions(bytes, FILE_OFFSET, FILE_OFFSET + FILE_LENGTH, 'file field', options);
+    if (overload & OVERLOAD_SNAME) scanOptions(bytes, SNAME_OFFSET, SNAME_OFFSET + SNAME_LENGTH, 'sname field', options);
+    if (options.has(Option.OVERLOAD)) {
+      const loopArea = overload & OVERLOAD_FILE ? FILE_OFFSET : SNAME_OFFSET;
+      throw new DhcpDecodeError(firstOverloadIn(bytes, loopArea), 'overload (52) inside an overloaded field would loop');
     }
   }
-  // RFC 3396 §5: the options field, then file, then sname, concatenated in that order.
-  const overloaded: OptionInstance[] = [];
-  if (overload & OVERLOAD_FILE) scanOptions(bytes, FILE_OFFSET, FILE_OFFSET + FILE_LENGTH, 'file field', overloaded);
-  if (overload & OVERLOAD_SNAME) scanOptions(bytes, SNAME_OFFSET, SNAME_OFFSET + SNAME_LENGTH, 'sname field', overloaded);
-  const loop = overloaded.find((option) => option.code === Option.OVERLOAD);
-  if (loop) throw new DhcpDecodeError(loop.offset, 'overload (52) inside an overloaded field would loop');
-
-  const parts = new Map<number, { offset: number; chunks: Buffer[] }>();
-  for (const instance of [...instances, ...overloaded]) {
-    if (instance.code === Option.OVERLOAD) continue;
-    const entry = parts.get(instance.code);
-    if (entry) entry.chunks.push(instance.value);
-    else parts.set(instance.code, { offset: instance.offset, chunks: [instance.value] });
-  }
-  const options: DhcpOptions = new Map();
-  for (const [code, { offset, chunks }] of parts) {
-    const value = chunks.length === 1 ? Buffer.from(chunks[0]!) : Buffer.concat(chunks);
-    checkLength(code, value.length, offset);
-    options.set(code, value);
+  for (const [code, value] of options) {
+    checkLength(code, value.length, bytes);
   }
 
   return {
@@ -184,7 +232,7 @@ export function decode(buf: Uint8Array): DhcpPacket {
     yiaddr: readAddress(bytes, 16),
     siaddr: readAddress(bytes, 20),
     giaddr: readAddress(bytes, 24),
-    chaddr: Buffer.from(bytes.subarray(28, 44)),
+    chaddr: bytes.subarray(28, 44),
     sname: overload & OVERLOAD_SNAME ? '' : readCString(bytes, SNAME_OFFSET, SNAME_LENGTH),
     file: overload & OVERLOAD_FILE ? '' : readCString(bytes, FILE_OFFSET, FILE_LENGTH),
     options,
@@ -268,9 +316,9 @@ export function encodingLength(packet: DhcpPacket, settings: EncodeOptions = {})
 }
 
 function writeField(buf: Buffer, text: string, offset: number, length: number, name: string): void {
-  const bytes = Buffer.from(text, 'latin1');
-  if (bytes.length >= length) throw new RangeError(`${name} ${JSON.stringify(text)} is longer than ${length - 1} bytes`);
-  bytes.copy(buf, offset);
+  // latin1: one byte per character.
+  if (text.length >= length) throw new RangeError(`${name} ${JSON.stringify(text)} is longer than ${length - 1} bytes`);
+  buf.write(text, offset, 'latin1');
 }
 
 function writePieces(buf: Buffer, pieces: readonly Buffer[], offset: number): number {
@@ -283,9 +331,36 @@ function writePieces(buf: Buffer, pieces: readonly Buffer[], offset: number): nu
   return at + 1;
 }
 
-export function encode(packet: DhcpPacket, settings: EncodeOptions = {}): Buffer {
-  const plan = layout(packet, settings);
-  const buf = Buffer.alloc(plan.length);
+/** The wire length of the options written plainly (each split at 255 bytes), END included; throws on framing codes. */
+function plainOptionsLength(options: DhcpOptions): number {
+  let length = 1;
+  for (const [code, value] of options) {
+    if (code === Option.PAD || code === Option.END || code === Option.OVERLOAD) {
+      throw new RangeError(`option ${code} is framing, not content: it cannot be set`);
+    }
+    if (code < 0 || code > 255 || !Number.isInteger(code)) throw new RangeError(`option code ${code} is out of range`);
+    length += value.length === 0 ? 2 : value.length + 2 * Math.ceil(value.length / 255);
+  }
+  return length;
+}
+
+function writeOption(buf: Buffer, code: number, value: Buffer, at: number): number {
+  if (value.length === 0) {
+    buf[at] = code;
+    buf[at + 1] = 0;
+    return at + 2;
+  }
+  for (let start = 0; start < value.length; start += 255) {
+    const length = Math.min(255, value.length - start);
+    buf[at] = code;
+    buf[at + 1] = length;
+    value.copy(buf, at + 2, start, start + length);
+    at += 2 + length;
+  }
+  return at;
+}
+
+function writeHeader(buf: Buffer, packet: DhcpPacket): void {
   buf[0] = packet.op;
   buf[1] = packet.htype;
   buf[2] = packet.hlen;
@@ -293,14 +368,38 @@ export function encode(packet: DhcpPacket, settings: EncodeOptions = {}): Buffer
   buf.writeUInt32BE(packet.xid >>> 0, 4);
   buf.writeUInt16BE(packet.secs, 8);
   buf.writeUInt16BE(packet.flags, 10);
-  addressToBytes(packet.ciaddr).copy(buf, 12);
-  addressToBytes(packet.yiaddr).copy(buf, 16);
-  addressToBytes(packet.siaddr).copy(buf, 20);
-  addressToBytes(packet.giaddr).copy(buf, 24);
+  writeAddress(buf, packet.ciaddr, 12);
+  writeAddress(buf, packet.yiaddr, 16);
+  writeAddress(buf, packet.siaddr, 20);
+  writeAddress(buf, packet.giaddr, 24);
   packet.chaddr.copy(buf, 28, 0, 16);
-  writeField(buf, packet.sname, SNAME_OFFSET, SNAME_LENGTH, 'sname');
-  writeField(buf, packet.file, FILE_OFFSET, FILE_LENGTH, 'file');
+  if (packet.sname) writeField(buf, packet.sname, SNAME_OFFSET, SNAME_LENGTH, 'sname');
+  if (packet.file) writeField(buf, packet.file, FILE_OFFSET, FILE_LENGTH, 'file');
   buf.writeUInt32BE(MAGIC_COOKIE, COOKIE_OFFSET);
+}
+
+export function encode(packet: DhcpPacket, settings: EncodeOptions = {}): Buffer {
+  // Every reply pxedeck builds fits the options field: written straight into one buffer, option 53 first.
+  const limit = Math.max(settings.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_MESSAGE_SIZE) - 28;
+  const plain = OPTIONS_OFFSET + plainOptionsLength(packet.options);
+  if (plain <= limit) {
+    const buf = Buffer.alloc(Math.max(plain, settings.minimumSize ?? BOOTP_MINIMUM_SIZE));
+    writeHeader(buf, packet);
+    let at = OPTIONS_OFFSET;
+    const messageType = packet.options.get(Option.MESSAGE_TYPE);
+    if (messageType) at = writeOption(buf, Option.MESSAGE_TYPE, messageType, at);
+    for (const [code, value] of packet.options) if (code !== Option.MESSAGE_TYPE) at = writeOption(buf, code, value, at);
+    buf[at] = Option.END;
+    return buf;
+  }
+  return encodeOverloaded(packet, settings);
+}
+
+/** Options that do not fit the options field: the rest go into file, then sname (RFC 2131 option 52). */
+function encodeOverloaded(packet: DhcpPacket, settings: EncodeOptions): Buffer {
+  const plan = layout(packet, settings);
+  const buf = Buffer.alloc(plan.length);
+  writeHeader(buf, packet);
   const overload = (plan.file ? OVERLOAD_FILE : 0) | (plan.sname ? OVERLOAD_SNAME : 0);
   let at = OPTIONS_OFFSET;
   const [first, ...rest] = plan.main;
