@@ -12,7 +12,7 @@ import {
   encodePxeVendorOptions,
   uint32,
 } from '../../protocol/dhcp4/options.js';
-import { blankPacket, type DhcpPacket } from '../../protocol/dhcp4/packet.js';
+import type { DhcpOptions, DhcpPacket } from '../../protocol/dhcp4/packet.js';
 
 export interface LeaseParameters {
   readonly subnetMask: string;
@@ -45,30 +45,48 @@ export interface ReplyInput {
 
 const FILE_FIELD_MAX = 127;
 
+/**
+ * The option values every reply repeats (our address, the lease's mask, times, routers), encoded once:
+ * `encode` copies them into each reply, so one Buffer serves them all. Bounded: a server has a handful.
+ */
+const encodedOnce = new Map<string, Buffer>();
+function once(key: string, make: () => Buffer): Buffer {
+  let value = encodedOnce.get(key);
+  if (!value) {
+    if (encodedOnce.size >= 256) encodedOnce.clear();
+    value = make();
+    encodedOnce.set(key, value);
+  }
+  return value;
+}
+const addressesOnce = (list: readonly string[]) => once(`a ${list.join(' ')}`, () => addresses(...list));
+const uint32Once = (value: number) => once(`n ${value}`, () => uint32(value));
+const textOnce = (text: string) => once(`t ${text}`, () => Buffer.from(text, 'latin1'));
+const messageTypes = new Map(Object.entries(MessageType).map(([name, code]) => [name, Buffer.from([code])]));
+const IPXE_NO_PXEDHCP = encodeIpxeNoPxeDhcp();
+
 export function buildReply(input: ReplyInput): DhcpPacket {
   const { request, facts, serverAddress } = input;
   const options = new Map<number, Buffer>();
-  options.set(Option.MESSAGE_TYPE, Buffer.from([MessageType[input.messageType]]));
-  options.set(Option.SERVER_ID, addresses(serverAddress));
-  // Every reply echoes the request's hardware fields, xid, flags and relay address.
-  const echoed = { op: BOOTREPLY, htype: request.htype, hlen: request.hlen, xid: request.xid, flags: request.flags, giaddr: request.giaddr, chaddr: request.chaddr };
+  options.set(Option.MESSAGE_TYPE, messageTypes.get(input.messageType)!);
+  options.set(Option.SERVER_ID, addressesOnce([serverAddress]));
   if (input.messageType === 'NAK') {
     if (input.message) options.set(Option.MESSAGE, Buffer.from(input.message, 'latin1'));
-    return blankPacket({ ...echoed, options });
+    return replyPacket(request, '0.0.0.0', '0.0.0.0', '0.0.0.0', '', options);
   }
 
   const lease = input.lease;
   if (lease) {
-    options.set(Option.LEASE_TIME, uint32(lease.leaseSeconds));
-    options.set(Option.RENEWAL_TIME, uint32(Math.floor(lease.leaseSeconds / 2)));
-    options.set(Option.REBINDING_TIME, uint32(Math.floor((lease.leaseSeconds * 7) / 8)));
-    options.set(Option.SUBNET_MASK, addresses(lease.subnetMask));
-    options.set(Option.BROADCAST_ADDRESS, addresses(lease.broadcastAddress));
-    if (lease.routers?.length) options.set(Option.ROUTER, addresses(...lease.routers));
-    if (lease.dnsServers?.length) options.set(Option.DNS_SERVERS, addresses(...lease.dnsServers));
-    if (lease.domainName) options.set(Option.DOMAIN_NAME, Buffer.from(lease.domainName, 'latin1'));
+    options.set(Option.LEASE_TIME, uint32Once(lease.leaseSeconds));
+    options.set(Option.RENEWAL_TIME, uint32Once(Math.floor(lease.leaseSeconds / 2)));
+    options.set(Option.REBINDING_TIME, uint32Once(Math.floor((lease.leaseSeconds * 7) / 8)));
+    options.set(Option.SUBNET_MASK, addressesOnce([lease.subnetMask]));
+    options.set(Option.BROADCAST_ADDRESS, addressesOnce([lease.broadcastAddress]));
+    if (lease.routers?.length) options.set(Option.ROUTER, addressesOnce(lease.routers));
+    if (lease.dnsServers?.length) options.set(Option.DNS_SERVERS, addressesOnce(lease.dnsServers));
+    if (lease.domainName) options.set(Option.DOMAIN_NAME, textOnce(lease.domainName));
   }
-  if (input.logServers?.length) options.set(Option.LOG_SERVERS, addresses(...input.logServers));
+  if (input.logServers?.length) options.set(Option.LOG_SERVERS, addressesOnce(input.logServers));
 
   let file = '';
   let siaddr = '0.0.0.0';
@@ -93,11 +111,32 @@ export function buildReply(input: ReplyInput): DhcpPacket {
       if (item) options.set(Option.VENDOR_SPECIFIC, Buffer.concat([Buffer.from([71, item.length]), item, Buffer.from([255])]));
     }
   }
-  if (facts.isIpxe) options.set(Option.IPXE, encodeIpxeNoPxeDhcp());
+  if (facts.isIpxe) options.set(Option.IPXE, IPXE_NO_PXEDHCP);
   const uuid = request.options.get(Option.CLIENT_UUID);
   if (uuid && decision?.action === 'boot') options.set(Option.CLIENT_UUID, uuid);
 
-  return blankPacket({ ...echoed, ciaddr: request.ciaddr, yiaddr: input.yiaddr ?? '0.0.0.0', siaddr, file, options });
+  return replyPacket(request, request.ciaddr, input.yiaddr ?? '0.0.0.0', siaddr, file, options);
+}
+
+/** Every reply echoes the request's hardware fields, xid, flags and relay address. */
+function replyPacket(request: DhcpPacket, ciaddr: string, yiaddr: string, siaddr: string, file: string, options: DhcpOptions): DhcpPacket {
+  return {
+    op: BOOTREPLY,
+    htype: request.htype,
+    hlen: request.hlen,
+    hops: 0,
+    xid: request.xid,
+    secs: 0,
+    flags: request.flags,
+    ciaddr,
+    yiaddr,
+    siaddr,
+    giaddr: request.giaddr,
+    chaddr: request.chaddr,
+    sname: '',
+    file,
+    options,
+  };
 }
 
 function safeBootItem(vendor: Buffer): Buffer | undefined {

@@ -6,7 +6,7 @@
 import type { Socket, RemoteInfo } from 'node:dgram';
 import { describeFirmware, isNetbootClient, readClientFacts, type DhcpClientFacts } from '../../boot/client-facts.js';
 import { decideDhcpBoot, type ClientHistory, type ClientPolicy, type DhcpBootDecision, type DhcpDecisionInput } from '../../boot/dhcp-decision.js';
-import { BOOTREQUEST, BROADCAST_FLAG, Option } from '../../protocol/dhcp4/constants.js';
+import { BOOTREQUEST, BROADCAST_FLAG, Option, messageTypeName } from '../../protocol/dhcp4/constants.js';
 import { describeOptions } from '../../protocol/dhcp4/describe.js';
 import { decode, encode, type DhcpPacket } from '../../protocol/dhcp4/packet.js';
 import type { Mac } from '../../protocol/mac.js';
@@ -131,20 +131,21 @@ export async function createDhcp4Server(options: Dhcp4ServerOptions): Promise<Dh
     if (!sent) return;
     stats.sent += 1;
     const type = reply.options.get(Option.MESSAGE_TYPE)![0]!;
-    const bootFile = reply.options.get(Option.BOOTFILE_NAME)?.toString('latin1');
+    const yiaddr = reply.yiaddr !== '0.0.0.0' ? reply.yiaddr : undefined;
     emit({
       kind: 'dhcp.sent',
       time: now(),
       source,
       mac: facts.mac,
       xid: reply.xid,
-      messageType: ['', 'DISCOVER', 'OFFER', 'REQUEST', 'DECLINE', 'ACK', 'NAK', 'RELEASE', 'INFORM'][type] ?? String(type),
+      messageType: messageTypeName(type) ?? String(type),
       peer: `${to.address}:${to.port}`,
       summary: decision?.action === 'boot' ? decision.reason : decision?.action === 'ignore' ? decision.reason : 'address only',
       options: describeOptions(reply.options),
-      ...(options.interfaceName && { interface: options.interfaceName }),
-      ...(reply.yiaddr !== '0.0.0.0' && { yiaddr: reply.yiaddr, ip: reply.yiaddr }),
-      ...(bootFile && { bootFile }),
+      interface: options.interfaceName,
+      yiaddr,
+      ip: yiaddr,
+      bootFile: reply.options.get(Option.BOOTFILE_NAME)?.toString('latin1') || undefined,
     });
   }
 
@@ -304,25 +305,26 @@ export async function createDhcp4Server(options: Dhcp4ServerOptions): Promise<Dh
     send('pxe4011', socket, reply, packet, facts, { address: unicast ? rinfo.address : broadcast, port: rinfo.port }, decision);
   }
 
+  function dropMalformed(source: EventSource, rinfo: RemoteInfo, length: number, error: unknown, prefix = ''): void {
+    stats.malformed += 1;
+    emit({
+      kind: 'packet.malformed',
+      time: now(),
+      source,
+      peer: `${rinfo.address}:${rinfo.port}`,
+      error: `${prefix}${error instanceof Error ? error.message : String(error)}`,
+      length,
+      count: stats.malformed,
+    });
+  }
+
   function onMessage(source: EventSource, socket: Socket, bytes: Buffer, rinfo: RemoteInfo): void {
     stats.received += 1;
-    const dropMalformed = (error: unknown, prefix = ''): void => {
-      stats.malformed += 1;
-      emit({
-        kind: 'packet.malformed',
-        time: now(),
-        source,
-        peer: `${rinfo.address}:${rinfo.port}`,
-        error: `${prefix}${error instanceof Error ? error.message : String(error)}`,
-        length: bytes.length,
-        count: stats.malformed,
-      });
-    };
     let packet: DhcpPacket;
     try {
       packet = decode(bytes);
     } catch (error) {
-      return dropMalformed(error);
+      return dropMalformed(source, rinfo, bytes.length, error);
     }
     try {
       if (packet.op !== BOOTREQUEST || packet.hlen !== 6) {
@@ -335,6 +337,8 @@ export async function createDhcp4Server(options: Dhcp4ServerOptions): Promise<Dh
         stats.ignored += 1;
         return;
       }
+      const client = describeFirmware(facts);
+      // One object literal, absent fields left undefined (JSON leaves them out): this runs for every packet.
       emit({
         kind: 'dhcp.received',
         time: now(),
@@ -343,18 +347,18 @@ export async function createDhcp4Server(options: Dhcp4ServerOptions): Promise<Dh
         xid: packet.xid,
         messageType: facts.messageType ?? 'none',
         peer: `${rinfo.address}:${rinfo.port}`,
-        summary: `${facts.messageType ?? 'BOOTP'} from ${describeFirmware(facts)}`,
-        client: describeFirmware(facts),
+        summary: `${facts.messageType ?? 'BOOTP'} from ${client}`,
+        client,
         secs: packet.secs,
         options: describeOptions(packet.options),
-        ...(options.interfaceName && { interface: options.interfaceName }),
-        ...(packet.ciaddr !== '0.0.0.0' && { ip: packet.ciaddr }),
+        interface: options.interfaceName,
+        ip: packet.ciaddr !== '0.0.0.0' ? packet.ciaddr : undefined,
       });
       if (source === 'pxe4011') handleBootServer(socket, packet, facts, rinfo);
       else if (options.mode === 'full') handleFull(packet, facts);
       else handleProxy(packet, facts);
     } catch (error) {
-      dropMalformed(error, 'could not be answered: ');
+      dropMalformed(source, rinfo, bytes.length, error, 'could not be answered: ');
     }
   }
 
