@@ -5,7 +5,6 @@
  */
 import { parseCli, usage, UsageError, type CliOptions } from './cli/args.js';
 import type { RunningServers, RuntimeConfig } from '../components/model/server-control.js';
-import type { PxedeckEvent } from './servers/events.js';
 import type { Runtime } from './runtime/start-runtime.js';
 
 /** Prints an error the operator can fix as one line and returns `code`; anything else is a bug and rethrown. */
@@ -58,8 +57,8 @@ async function runConsoleMode(cli: CliOptions): Promise<number> {
 
 /** Headless: one JSON object per event on stdout until SIGINT or SIGTERM. */
 async function runHeadless(cli: CliOptions): Promise<number> {
-  const [{ startRuntime }, { formatEventJson }] = await Promise.all([import('./runtime/start-runtime.js'), import('./cli/event-log.js')]);
-  const print = (event: PxedeckEvent) => process.stdout.write(`${formatEventJson(event)}\n`);
+  const [{ startRuntime }, { openJsonLinesPrinter }] = await Promise.all([import('./runtime/start-runtime.js'), import('./cli/json-lines.js')]);
+  const printer = openJsonLinesPrinter((chunk) => process.stdout.write(chunk));
   // Listened for before the start: a stop asked while the servers open (a service manager, a test that saw
   // DHCP listening) closes them once open, instead of killing the process half-way with its sockets held.
   const stopAsked = new Promise<void>((resolve) => {
@@ -68,12 +67,14 @@ async function runHeadless(cli: CliOptions): Promise<number> {
   });
   let runtime: Runtime;
   try {
-    runtime = await startRuntime(cli, print);
+    runtime = await startRuntime(cli, (_event, json) => printer.print(json));
   } catch (error) {
+    printer.flush();
     return operatorFailure(error, 'pxedeck', 1);
   }
   await stopAsked;
   await runtime.close();
+  printer.flush();
   return 0;
 }
 

@@ -1,7 +1,10 @@
 /**
- * Where every event goes: folded into the registry, appended to the event log (so `pxedeck report MAC` can
- * tell a session afterwards) and printed (JSON lines headless, the console's feed otherwise). A verdict the
- * registry reaches (a loop, a stall) becomes an event of its own.
+ * Where every event goes: folded into the registry at once (boot decisions read a machine's history from
+ * it), then — after the packets of this turn of the event loop have been answered — serialised once,
+ * appended to the event log (so `pxedeck report MAC` can tell a session afterwards) and printed (JSON lines
+ * headless, the console's feed otherwise). Putting the serialisation behind the replies keeps it off the
+ * DISCOVER→OFFER path without losing or reordering an event. A verdict the registry reaches (a loop, a
+ * stall) becomes an event of its own.
  */
 import { join } from 'node:path';
 import type { Emit, PxedeckEvent } from '../servers/events.js';
@@ -13,23 +16,50 @@ import type { ClientRegistry } from '../state/registry.js';
 export interface EventSink {
   readonly emit: Emit;
   notice(level: 'info' | 'warning', message: string): void;
+  /** Writes what is queued now (the event log still writes it to disk in its own time). */
+  drain(): void;
   close(): Promise<void>;
 }
 
-/** `onVerdict`: what the runtime does about a verdict besides reporting it (remembering a Secure Boot machine). */
-export function openEventSink(dataDir: string, registry: ClientRegistry, print: (event: PxedeckEvent) => void, onVerdict?: (mac: Mac, verdict: Verdict) => void): EventSink {
+/**
+ * `print` gets each event with its JSON (serialised once, for the event log and headless stdout alike).
+ * `onVerdict`: what the runtime does about a verdict besides reporting it (remembering a Secure Boot machine).
+ */
+export function openEventSink(
+  dataDir: string,
+  registry: ClientRegistry,
+  print: (event: PxedeckEvent, json: string) => void,
+  onVerdict?: (mac: Mac, verdict: Verdict) => void,
+): EventSink {
   const eventLog = openEventLog(dataDir, {
     onError: (error) => notice('warning', `event log ${join(dataDir, 'events')}: ${error.message}; events are not being saved`),
   });
+  let queue: PxedeckEvent[] = [];
+  const drain = () => {
+    const events = queue;
+    queue = [];
+    for (const event of events) {
+      const json = JSON.stringify(event);
+      eventLog.appendJson(json);
+      print(event, json);
+    }
+  };
   const emit: Emit = (event) => {
     registry.apply(event);
-    eventLog.append(event);
-    print(event);
+    if (queue.push(event) === 1) setImmediate(drain);
     for (const { mac, verdict } of registry.takeNewVerdicts()) {
       onVerdict?.(mac, verdict);
       emit({ kind: 'client.diagnosis', time: verdict.at, source: 'system', mac, verdict: verdict.kind, severity: verdict.severity, summary: verdict.summary, cause: verdict.cause, fix: verdict.fix });
     }
   };
   const notice = (level: 'info' | 'warning', message: string) => emit({ kind: 'notice', time: Date.now(), source: 'system', level, message });
-  return { emit, notice, close: () => eventLog.close() };
+  return {
+    emit,
+    notice,
+    drain,
+    close: async () => {
+      drain();
+      await eventLog.close();
+    },
+  };
 }

@@ -51,7 +51,7 @@ export interface Runtime {
 }
 
 /** `registry`: the console passes its own, so events are folded once and a settings restart keeps every machine's history. */
-export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent) => void, registry = new ClientRegistry()): Promise<Runtime> {
+export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent, json: string) => void, registry = new ClientRegistry()): Promise<Runtime> {
   const dataDir = dataDirOf(cli);
   const tightened = makeDataDirPrivate(dataDir);
   const settings = loadSettings(cli);
@@ -221,7 +221,8 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent)
       const control = controlTokenOf(dataDir, settings.controlToken, join(dataDir, 'settings.json'));
       if (control.generated) {
         // Printed, never logged: the event log may be shared in a bug report; the file is the token's one copy.
-        print({ kind: 'notice', time: Date.now(), source: 'system', level: 'info', message: `control API token, made now and shown once: ${control.token} (kept in ${control.path}, mode 0600; send "Authorization: Bearer <token>")` });
+        const shown: PxedeckEvent = { kind: 'notice', time: Date.now(), source: 'system', level: 'info', message: `control API token, made now and shown once: ${control.token} (kept in ${control.path}, mode 0600; send "Authorization: Bearer <token>")` };
+        print(shown, JSON.stringify(shown));
       }
       notice('info', `control API on 127.0.0.1:${settings.controlPort}: every request needs the bearer token in ${control.path}`);
       servers.add(

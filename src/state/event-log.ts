@@ -45,6 +45,8 @@ export interface EventLog {
   readonly path: string;
   readonly stats: Readonly<EventLogStats>;
   append(event: PxedeckEvent): void;
+  /** The same, with the event already serialised (the sink serialises each event once, for the log and stdout). */
+  appendJson(json: string): void;
   /** Resolves when everything appended so far is written. */
   flush(): Promise<void>;
   /** Flushes, then closes the file; later appends are ignored. */
@@ -185,8 +187,11 @@ export function openEventLog(dataDir: string, options: EventLogOptions = {}): Ev
     path,
     stats,
     append(event) {
+      this.appendJson(JSON.stringify(event));
+    },
+    appendJson(json) {
       if (closed) return;
-      const line = `${JSON.stringify(event)}\n`;
+      const line = `${json}\n`;
       if (pendingBytes + line.length > maxPendingBytes) {
         stats.dropped += 1;
         overflowed += 1;

@@ -30,5 +30,10 @@ export function terminalLines(text: string): string {
 
 /** JSON that is safe to print and still the same JSON: those characters only occur inside strings, written as \u escapes. */
 export function terminalJson(value: unknown, space?: number): string {
-  return JSON.stringify(value, null, space).replace(UNSAFE_IN_JSON, (char) => `\\u${hex(char.charCodeAt(0), 4)}`);
+  return terminalSafeJson(JSON.stringify(value, null, space));
+}
+
+/** The same for JSON already serialised (the event sink serialises each event once). */
+export function terminalSafeJson(json: string): string {
+  return json.replace(UNSAFE_IN_JSON, (char) => `\\u${hex(char.charCodeAt(0), 4)}`);
 }
