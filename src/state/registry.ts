@@ -115,6 +115,8 @@ export class ClientRegistry {
   private readonly listeners = new Set<Listener>();
   private readonly timelineLimit: number;
   private readonly limits: RegistryLimits;
+  private foreignNamesOf: ForeignServers | undefined;
+  private foreignNames: readonly string[] = [];
   private routerAdverts = noRouterAdverts;
   private malformed = 0;
   private evicted = 0;
@@ -161,6 +163,15 @@ export class ClientRegistry {
     for (const listener of this.listeners) listener();
   }
 
+  /** The other DHCP servers' names, remade only when that list changed (diagnosis asks on every event). */
+  private foreignServerNames(): readonly string[] {
+    if (this.foreignNamesOf !== this.foreign) {
+      this.foreignNamesOf = this.foreign;
+      this.foreignNames = [...this.foreign.keys()];
+    }
+    return this.foreignNames;
+  }
+
   private macByIdentity(event: PxedeckEvent): Mac | undefined {
     const { uuid, duid } = identityOf(event);
     return (uuid ? this.keys.find(`uuid ${uuidMatchKey(uuid)}`) : undefined) ?? (duid ? this.keys.find(`duid ${duid}`) : undefined);
@@ -171,7 +182,7 @@ export class ClientRegistry {
     if (uuid) this.keys.link(mac, `uuid ${uuidMatchKey(uuid)}`);
     if (duid) this.keys.link(mac, `duid ${duid}`);
     const previous = this.clients.get(mac);
-    let record: ClientRecord = previous ?? {
+    const record: ClientRecord = previous ?? {
       mac,
       firstSeen: event.time,
       lastSeen: event.time,
@@ -187,78 +198,79 @@ export class ClientRegistry {
     const ring = [...before, event];
     if (ring.length > this.timelineLimit) ring.splice(0, ring.length - this.timelineLimit);
     this.events += ring.length - before.length;
-    record = { ...record, lastSeen: event.time, ...(isLogLine ? { log: ring } : { timeline: ring }) };
+    // One new record per event (the console tells changes by identity), filled in place before anyone sees it.
+    const draft: Draft = { ...record, lastSeen: event.time };
+    if (isLogLine) draft.log = ring;
+    else draft.timeline = ring;
     if (event.ip && event.kind !== 'lease.released' && event.kind !== 'lease6.released') {
-      record = { ...record, ip: event.ip };
+      draft.ip = event.ip;
       this.keys.link(mac, `ip ${event.ip}`);
     }
 
     switch (event.kind) {
       case 'dhcp.received': {
-        if (event.client) record = { ...record, firmware: event.client };
+        if (event.client) draft.firmware = event.client;
         const isIpxe = event.client?.startsWith('iPXE') ?? false;
-        const afterBoot = stageIndex(record.stage) >= stageIndex('kernel');
-        if (event.messageType === 'DISCOVER' && event.client !== 'DHCP client' && (isIpxe ? afterBoot : stageIndex(record.stage) > stageIndex('dhcp'))) {
+        const afterBoot = stageIndex(draft.stage) >= stageIndex('kernel');
+        if (event.messageType === 'DISCOVER' && event.client !== 'DHCP client' && (isIpxe ? afterBoot : stageIndex(draft.stage) > stageIndex('dhcp'))) {
           // Firmware DHCP after the machine got further: a new boot cycle (a booted OS's DHCP is not one).
-          record = { ...record, stage: 'dhcp', path: [{ stage: 'dhcp', at: event.time }], cycles: record.cycles + 1, verdicts: [] };
+          newCycle(draft, event.time);
         }
-        if (isIpxe) record = advance(record, 'ipxe', event.time);
+        if (isIpxe) advance(draft, 'ipxe', event.time);
         break;
       }
       case 'dhcp.sent':
-        if (event.bootFile) record = { ...record, lastBootFile: event.bootFile };
+        if (event.bootFile) draft.lastBootFile = event.bootFile;
         break;
       case 'dhcp6.received': {
         // Same cycle rules as DHCPv4, Solicit in the role of DISCOVER; `client` is the firmware kind here.
         const isIpxe = event.client === 'ipxe';
-        if (event.client && event.client !== 'other') record = { ...record, firmware: `${firmware6Labels[event.client] ?? event.client} (IPv6)` };
-        const afterBoot = stageIndex(record.stage) >= stageIndex('kernel');
-        if (event.messageType === 'SOLICIT' && event.client && event.client !== 'other' && (isIpxe ? afterBoot : stageIndex(record.stage) > stageIndex('dhcp'))) {
-          record = { ...record, stage: 'dhcp', path: [{ stage: 'dhcp', at: event.time }], cycles: record.cycles + 1, verdicts: [] };
+        if (event.client && event.client !== 'other') draft.firmware = `${firmware6Labels[event.client] ?? event.client} (IPv6)`;
+        const afterBoot = stageIndex(draft.stage) >= stageIndex('kernel');
+        if (event.messageType === 'SOLICIT' && event.client && event.client !== 'other' && (isIpxe ? afterBoot : stageIndex(draft.stage) > stageIndex('dhcp'))) {
+          newCycle(draft, event.time);
         }
-        if (isIpxe) record = advance(record, 'ipxe', event.time);
+        if (isIpxe) advance(draft, 'ipxe', event.time);
         break;
       }
       case 'dhcp6.sent':
-        if (event.bootFileUrl) record = { ...record, lastBootFile: event.bootFileUrl };
+        if (event.bootFileUrl) draft.lastBootFile = event.bootFileUrl;
         break;
       case 'dhcp.ignored':
-        record = { ...record, lastIgnoredReason: event.reason };
+        draft.lastIgnoredReason = event.reason;
         break;
       case 'http.request':
-        if (event.route === 'script' && event.status < 400) record = advance(record, 'script', event.time);
-        else if (event.status < 400 && event.route !== 'beacon' && isPastKernel(record) && event.userAgent && !isBootProgramAgent(event.userAgent)) {
+        if (event.route === 'script' && event.status < 400) advance(draft, 'script', event.time);
+        else if (event.status < 400 && event.route !== 'beacon' && isPastKernel(draft) && event.userAgent && !isBootProgramAgent(event.userAgent)) {
           // The preseed or kickstart fetch: the system the boot program loaded asks for itself.
-          record = advance(record, 'installer', event.time);
+          advance(draft, 'installer', event.time);
         }
         break;
       case 'syslog.line':
         // iPXE logs too (DHCP option 7), under its own name; any other line after the kernel is the system's.
-        if (isPastKernel(record) && !/^ipxe$/i.test(event.app ?? '')) record = advance(record, 'installer', event.time);
+        if (isPastKernel(draft) && !/^ipxe$/i.test(event.app ?? '')) advance(draft, 'installer', event.time);
         break;
       case 'boot.beacon':
-        record = advance(record, event.beacon === 'booted' ? 'booted' : 'installed', event.time);
+        advance(draft, event.beacon === 'booted' ? 'booted' : 'installed', event.time);
         break;
       case 'transfer.start':
       case 'transfer.progress':
       case 'transfer.done':
       case 'transfer.error': {
-        if (event.kind === 'transfer.start') record = advance(record, stageForFile(event.file), event.time);
-        const continuing = event.kind !== 'transfer.start' && record.transfer?.file === event.file;
-        record = {
-          ...record,
-          transfer: {
-            file: event.file,
-            source: event.source === 'http' ? 'http' : 'tftp',
-            bytes: event.bytes,
-            startedAt: continuing ? record.transfer!.startedAt : event.time,
-            done: event.kind === 'transfer.done' || event.kind === 'transfer.error',
-            ...(event.size !== undefined && { size: event.size }),
-            ...(event.rate !== undefined && { rate: event.rate }),
-          },
+        if (event.kind === 'transfer.start') advance(draft, stageForFile(event.file), event.time);
+        const continuing = event.kind !== 'transfer.start' && draft.transfer?.file === event.file;
+        draft.transfer = {
+          file: event.file,
+          source: event.source === 'http' ? 'http' : 'tftp',
+          bytes: event.bytes,
+          startedAt: continuing ? draft.transfer!.startedAt : event.time,
+          done: event.kind === 'transfer.done' || event.kind === 'transfer.error',
+          ...(event.size !== undefined && { size: event.size }),
+          ...(event.rate !== undefined && { rate: event.rate }),
         };
         if (event.kind === 'transfer.done' && isIpxeBinary(event.file)) {
-          record = { ...record, nbpDownloadedAt: event.time, nbpFile: event.file };
+          draft.nbpDownloadedAt = event.time;
+          draft.nbpFile = event.file;
         }
         break;
       }
@@ -268,15 +280,15 @@ export class ClientRegistry {
     if (event.kind !== 'client.diagnosis') {
       let state = this.diagnoses.get(mac);
       if (!state) this.diagnoses.set(mac, (state = newDiagnosisState()));
-      const verdict = diagnose(state, event, [...this.foreign.keys()], this.options.diagnosis);
+      const verdict = diagnose(state, event, this.foreignServerNames(), this.options.diagnosis);
       if (verdict) {
-        record = { ...record, verdicts: [...record.verdicts, verdict] };
+        draft.verdicts = [...draft.verdicts, verdict];
         this.newVerdicts.push({ mac, verdict });
       }
     }
     // Re-inserted, so the map's order is least recently seen first.
     this.clients.delete(mac);
-    this.clients.set(mac, record);
+    this.clients.set(mac, draft);
     this.evictBeyondLimits(mac);
   }
 
@@ -369,7 +381,19 @@ function isPastKernel(record: ClientRecord): boolean {
   return stageIndex(record.stage) >= stageIndex('kernel');
 }
 
-function advance(record: ClientRecord, stage: BootStage, at: number): ClientRecord {
-  if (stageIndex(stage) <= stageIndex(record.stage)) return record;
-  return { ...record, stage, path: [...record.path, { stage, at }] };
+/** A record being built for one event; it becomes the stored, immutable record at the end of the fold. */
+type Draft = { -readonly [K in keyof ClientRecord]: ClientRecord[K] };
+
+function advance(draft: Draft, stage: BootStage, at: number): void {
+  if (stageIndex(stage) <= stageIndex(draft.stage)) return;
+  draft.stage = stage;
+  draft.path = [...draft.path, { stage, at }];
+}
+
+/** Firmware DHCP after the machine got further: a new boot cycle. */
+function newCycle(draft: Draft, at: number): void {
+  draft.stage = 'dhcp';
+  draft.path = [{ stage: 'dhcp', at }];
+  draft.cycles += 1;
+  draft.verdicts = [];
 }
