@@ -14,7 +14,8 @@
  * sets SO_REUSEADDR too (dhclient, systemd-networkd, NetworkManager, dhcpcd), can still bind it. Never on 67.
  */
 import dgram from 'node:dgram';
-import { isIPv4, isIPv6 } from 'node:net';
+import { lookup } from 'node:dns';
+import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { readdirSync } from 'node:fs';
 import { lastErrnoName, libc as loadLibcHandle } from './libc.js';
 import { AF_INET, AF_INET6, sockaddr } from './sockaddr.js';
@@ -229,7 +230,7 @@ export async function openDeviceUdpSocket(options: DeviceSocketOptions): Promise
     for (const [syscall, call] of steps) {
       if (call() !== 0) throw await socketError(errnoName(), context(syscall));
     }
-    const socket = dgram.createSocket({ type: family === 4 ? 'udp4' : 'udp6' });
+    const socket = dgram.createSocket({ type: family === 4 ? 'udp4' : 'udp6', lookup: literalLookup });
     try {
       // Both ways bind({fd}) can throw (not a UDP fd, uv_udp_open failing) leave the fd ours to close.
       socket.bind({ fd });
@@ -263,10 +264,21 @@ export interface UdpSocketOptions {
  * A plain (unpinned) dgram socket, for loopback and for unicast-only services such as PXE on 4011 bound
  * to an interface address. Same errors as openDeviceUdpSocket; no reuseAddr, for the same reason.
  */
+/**
+ * Servers reply to address literals: those need no resolver. Node's default resolves even a literal through
+ * `dns.lookup`, one deferred callback per datagram sent (a third of the cost of a send); this answers at once
+ * and leaves names to `dns.lookup`.
+ */
+function literalLookup(address: string, family: unknown, callback: (error: Error | null, address: string, family: number) => void): void {
+  const version = isIP(address);
+  if (version !== 0) return callback(null, address, version);
+  lookup(address, { family: family === 6 ? 6 : 4 }, (error, resolved, resolvedFamily) => callback(error, resolved, resolvedFamily));
+}
+
 export async function openUdpSocket(options: UdpSocketOptions): Promise<dgram.Socket> {
   checkPort(options.port);
   const { address, family } = resolveFamily(options.address, options.family);
-  const socket = dgram.createSocket({ type: family === 4 ? 'udp4' : 'udp6', ...(family === 6 && { ipv6Only: true }) });
+  const socket = dgram.createSocket({ type: family === 4 ? 'udp4' : 'udp6', lookup: literalLookup, ...(family === 6 && { ipv6Only: true }) });
   try {
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
