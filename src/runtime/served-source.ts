@@ -3,11 +3,11 @@
  * pxedeck (root) publish an arbitrary file to the boot network, so a source is an http(s) URL, a file of an
  * ISO in the catalog (`iso:<id>/<path>`), or a file inside the boot directory: a path relative to it (served
  * under /files, where the presets' preseed and kickstart folders are found too) or an absolute path that
- * resolves inside it (turned into the relative form). Anything else is refused, naming the field and the
- * fix. The operator's own `--kernel FILE` and `pxedeck assign --kernel FILE` are not asked: they are root at
+ * resolves inside it (turned into the relative form); either one by its real path, links followed. Anything
+ * else is refused, naming the field and the fix. The operator's own `--kernel FILE` and `pxedeck assign --kernel FILE` are not asked: they are root at
  * the keyboard; their files are served confined to their own directory (src/state/boot-plans.ts).
  */
-import { isAbsolute, relative, sep } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { parseIsoSource } from '../boot/iso/iso-profile.js';
 import { usedVariables, type Profile } from '../boot/profile.js';
 import { sourcesFor } from '../boot/render-context.js';
@@ -27,14 +27,19 @@ export function servedSource(field: string, source: string, bootDir: string): st
   }
   if (parseIsoSource(source)) return source;
   if (source.length === 0 || source.includes('\0')) throw new Error(`"${field}" is empty; ${fix}`);
-  if (isAbsolute(source)) {
-    const root = realOrResolved(bootDir);
-    const real = realOrResolved(source);
-    if (!isInside(root, real) || real === root) throw new Error(`"${field}": ${source} is outside the boot directory; ${fix}`);
-    return relative(root, real).split(sep).join('/');
+  if (!isAbsolute(source) && source.split(/[\\/]+/).includes('..')) {
+    throw new Error(`"${field}": ${JSON.stringify(source)} leads out of the boot directory; ${fix}`);
   }
-  if (source.split(/[\\/]+/).includes('..')) throw new Error(`"${field}": ${JSON.stringify(source)} leads out of the boot directory; ${fix}`);
-  return source;
+  // By its real path: a link in the boot directory (a netboot tarball's, or one planted there) that leads
+  // out of it names no file of the boot directory. A relative path that is not there (yet, or a preset's
+  // preseed/kickstart file) stays as given: serving it is confined all the same.
+  const root = realOrResolved(bootDir);
+  const real = realOrResolved(isAbsolute(source) ? source : join(root, source));
+  if (!isInside(root, real) || real === root) {
+    const shown = isAbsolute(source) ? source : `${JSON.stringify(source)} (${real})`;
+    throw new Error(`"${field}": ${shown} is outside the boot directory; ${fix}`);
+  }
+  return isAbsolute(source) ? relative(root, real).split(sep).join('/') : source;
 }
 
 /**

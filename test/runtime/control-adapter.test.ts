@@ -1,7 +1,7 @@
 // GET /v1/clients over the real control API and a real registry: bounded pages, in MAC order, and the
 // registry's evictions said in every page. POST …/assign: a kernel or initrd is a URL or a file of the boot
 // directory, never any file of this machine.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +35,10 @@ beforeAll(async () => {
   api = await createControlApi({ port: 0, token: TOKEN, emit: () => {}, handlers: controlHandlers({ registry, assignments, planner, library: () => library, bootDir }) });
   mkdirSync(join(bootDir, 'debian'), { recursive: true });
   writeFileSync(join(bootDir, 'debian', 'linux'), 'kernel');
+  // Links a netboot tarball (or anyone who can write the boot directory) may leave: out of it, and inside it.
+  symlinkSync('/etc/shadow', join(bootDir, 'shadow-link'));
+  symlinkSync('/etc', join(bootDir, 'etc-link'));
+  symlinkSync('debian/linux', join(bootDir, 'linux-link'));
   base = `http://127.0.0.1:${api.port}`;
 });
 
@@ -91,6 +95,9 @@ describe('POST /v1/clients/MAC/assign with a kernel', () => {
       [{ kernel: 'debian/linux', initrds: ['https://example.org/initrd', '/etc/passwd'] }, 'initrds\\[1\\]'],
       [{ kernel: '../../etc/shadow' }, 'kernel'],
       [{ kernel: `${bootDir}/../assignments.json` }, 'kernel'],
+      [{ kernel: 'shadow-link' }, 'kernel'],
+      [{ kernel: 'debian/linux', initrds: ['etc-link/passwd'] }, 'initrds\\[0\\]'],
+      [{ kernel: `${bootDir}/shadow-link` }, 'kernel'],
     ] as const) {
       const answer = await assign(body);
       expect(answer.status, JSON.stringify(body)).toBe(400);
@@ -103,6 +110,9 @@ describe('POST /v1/clients/MAC/assign with a kernel', () => {
   it('takes a URL, a path in the boot directory, or an absolute path inside it (stored relative)', async () => {
     expect((await assign({ kernel: `${bootDir}/debian/linux`, initrds: ['https://example.org/initrd.gz', 'preseed/debian.cfg'] })).status).toBe(200);
     expect(assignments.get(mac)?.target).toEqual({ kind: 'inline', kernel: 'debian/linux', initrds: ['https://example.org/initrd.gz', 'preseed/debian.cfg'], cmdline: '' });
+    // A link that stays inside the boot directory is a file of it (netboot tarballs have such links).
+    expect((await assign({ kernel: 'linux-link' })).status).toBe(200);
+    expect((await assign({ kernel: `${bootDir}/debian/linux`, initrds: ['https://example.org/initrd.gz', 'preseed/debian.cfg'] })).status).toBe(200);
     const script = planner.renderIpxe({ mac });
     expect(script.ok && script.text).toContain('http://127.0.0.1/files/debian/linux');
   });
