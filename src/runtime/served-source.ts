@@ -26,6 +26,8 @@ export function servedSource(field: string, source: string, bootDir: string): st
     }
   }
   if (parseIsoSource(source)) return source;
+  // file:, tftp:, ftp: … name nothing pxedeck serves: a clear refusal, not a /files path that never resolves.
+  if (/^[a-z][a-z0-9+.-]*:/i.test(source)) throw new Error(`"${field}": ${JSON.stringify(source)} is not an http(s) URL; ${fix}`);
   if (source.length === 0 || source.includes('\0')) throw new Error(`"${field}" is empty; ${fix}`);
   if (!isAbsolute(source) && source.split(/[\\/]+/).includes('..')) {
     throw new Error(`"${field}": ${JSON.stringify(source)} leads out of the boot directory; ${fix}`);

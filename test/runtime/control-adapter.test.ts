@@ -98,10 +98,12 @@ describe('POST /v1/clients/MAC/assign with a kernel', () => {
       [{ kernel: 'shadow-link' }, 'kernel'],
       [{ kernel: 'debian/linux', initrds: ['etc-link/passwd'] }, 'initrds\\[0\\]'],
       [{ kernel: `${bootDir}/shadow-link` }, 'kernel'],
+      [{ kernel: 'file:///etc/shadow' }, 'kernel'],
+      [{ kernel: 'debian/linux', initrds: ['tftp://10.0.0.1/initrd'] }, 'initrds\\[0\\]'],
     ] as const) {
       const answer = await assign(body);
       expect(answer.status, JSON.stringify(body)).toBe(400);
-      expect(answer.body.error).toMatch(new RegExp(`^"${field}": .*(outside|leads out of) the boot directory; fix: copy the file into the boot directory ${bootDir}`));
+      expect(answer.body.error).toMatch(new RegExp(`^"${field}": .*((outside|leads out of) the boot directory|is not an http\\(s\\) URL); fix: copy the file into the boot directory ${bootDir}`));
     }
     expect(assignments.get(mac)).toBeUndefined();
     expect([...planner.localFiles().keys()].filter((name) => /shadow|passwd|assignments/.test(name))).toEqual([]);
