@@ -24,8 +24,8 @@
  * Everything is bounded: each perfdhcp run is stopped by its own -p and, failing that, killed after
  * its length plus 20 s; the ladder stops at the first rate that loses an exchange.
  */
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Lease } from '../src/servers/dhcp4/lease-pool.js';
@@ -87,6 +87,8 @@ interface RunResult {
   readonly cpuPercent: number;
   /** CPU used by everything but the server (perfdhcp, the kernel, other processes), % of one core. */
   readonly othersPercent: number;
+  /** Datagrams the kernel dropped because a UDP socket's receive buffer was full: the server's side, perfdhcp's side. */
+  readonly bufferDrops: { readonly server: number; readonly client: number };
   readonly ok: boolean;
   readonly why: string;
 }
@@ -149,7 +151,19 @@ function machineBusySeconds(): number {
   return (user + nice + system + irq + softirq + steal) / 100;
 }
 
+/** UDP RcvbufErrors of a namespace (/proc/net/snmp): datagrams dropped because a socket's receive buffer was full. */
+async function receiveBufferErrors(lab: NetnsLab, ns: string): Promise<number> {
+  const { stdout } = await lab.exec(ns, 'cat', ['/proc/net/snmp']);
+  const [names, values] = stdout.split('\n').filter((line) => line.startsWith('Udp:'));
+  const index = names?.split(/\s+/).indexOf('RcvbufErrors') ?? -1;
+  return index > 0 ? Number(values?.split(/\s+/)[index]) : Number.NaN;
+}
+
+/** The server's namespace (set in main), for its receive-buffer drops. */
+let serverNs = '';
+
 async function perfdhcp(lab: NetnsLab, loadNs: string, server: string, pid: number, rate: number, seconds: number): Promise<RunResult> {
+  const buffersBefore = [await receiveBufferErrors(lab, serverNs), await receiveBufferErrors(lab, loadNs)];
   const cpuBefore = cpuSeconds(pid);
   const machineBefore = machineBusySeconds();
   const started = Date.now();
@@ -177,6 +191,10 @@ async function perfdhcp(lab: NetnsLab, loadNs: string, server: string, pid: numb
   const cpu = (serverCpu / wall) * 100;
   // Everything else (perfdhcp included): on a shared machine a busy neighbour shows up here.
   const othersPercent = ((machineBusySeconds() - machineBefore - serverCpu) / wall) * 100;
+  const bufferDrops = {
+    server: (await receiveBufferErrors(lab, serverNs)) - buffersBefore[0]!,
+    client: (await receiveBufferErrors(lab, loadNs)) - buffersBefore[1]!,
+  };
   const text = result.stdout + result.stderr;
   const discoverOffer = exchangeStats(text, 'DISCOVER-OFFER');
   const requestAck = exchangeStats(text, 'REQUEST-ACK');
@@ -190,7 +208,7 @@ async function perfdhcp(lab: NetnsLab, loadNs: string, server: string, pid: numb
   const p99 = Math.max(discoverOffer.p99, requestAck.p99);
   if (!(p99 < P99_LIMIT_MS)) problems.push(`p99 ${p99.toFixed(1)} ms`);
   if (discoverOffer.sent < rate * seconds * 0.97) problems.push(`perfdhcp sent only ${(discoverOffer.sent / seconds).toFixed(0)}/s`);
-  return { server, requested: rate, seconds, achieved, discoverOffer, requestAck, cpuPercent: cpu, othersPercent, ok: problems.length === 0, why: problems.join(', ') || 'ok' };
+  return { server, requested: rate, seconds, achieved, discoverOffer, requestAck, cpuPercent: cpu, othersPercent, bufferDrops, ok: problems.length === 0, why: problems.join(', ') || 'ok' };
 }
 
 /** Where leases, event files and logs go (see --data-on). */
@@ -303,8 +321,8 @@ async function startDnsmasq(lab: NetnsLab, ns: string): Promise<Started> {
 const fmt = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : '—');
 
 function printTable(title: string, runs: readonly RunResult[]): void {
-  console.log(`\n${title} (CPU % = the server, of one core; others % = everything else on this ${cpus().length}-core machine)`);
-  const header = ['server', 'asked/s', 'DORA/s', 'lost DO', 'lost RA', 'DO p50/p95/p99 ms', 'RA p50/p95/p99 ms', 'max ms', 'CPU %', 'others %', 'verdict'];
+  console.log(`\n${title} (CPU % = the server, of one core; others % = everything else on this ${cpus().length}-core machine; buffer drops = datagrams the kernel dropped at a full socket receive buffer, the server's/perfdhcp's)`);
+  const header = ['server', 'asked/s', 'DORA/s', 'lost DO', 'lost RA', 'DO p50/p95/p99 ms', 'RA p50/p95/p99 ms', 'max ms', 'CPU %', 'others %', 'buffer drops srv/cli', 'verdict'];
   const rows = runs.map((run) => [
     run.server,
     String(run.requested),
@@ -316,6 +334,7 @@ function printTable(title: string, runs: readonly RunResult[]): void {
     fmt(Math.max(run.discoverOffer.max, run.requestAck.max), 1),
     fmt(run.cpuPercent, 0),
     fmt(run.othersPercent, 0),
+    `${run.bufferDrops.server}/${run.bufferDrops.client}`,
     run.why,
   ]);
   const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map((row) => row[i]!.length)));
@@ -501,6 +520,7 @@ async function main(): Promise<number> {
   process.once('SIGTERM', stopOnSignal);
   try {
     const srvNs = lab.namespace('srv');
+    serverNs = srvNs;
     const loadNs = lab.namespace('load');
     lab.veth({ ns: srvNs, name: 'srv0', address: `${SERVER_IP}/16` }, { ns: loadNs, name: 'eth0', address: `${LOAD_IP}/16` });
     console.log(
@@ -562,7 +582,13 @@ async function main(): Promise<number> {
         .filter((name) => name.endsWith('.cpuprofile'))
         .map((name) => join(profileDir, name));
       const busiest = files.sort((a, b) => busyMicros(b) - busyMicros(a))[0];
-      if (busiest) summariseProfile(busiest);
+      if (busiest) {
+        // Kept past the lab's removal, for Chrome DevTools or a closer look.
+        const kept = join(tmpdir(), `pxedeck-dhcp-${TARGET_RATE}-${Date.now()}.cpuprofile`);
+        copyFileSync(busiest, kept);
+        summariseProfile(busiest);
+        console.log(`(profile kept at ${kept})`);
+      }
     }
     return 0;
   } finally {
