@@ -31,6 +31,8 @@ const SOL_SOCKET = 1;
 const SO_REUSEADDR = 2;
 const SO_BROADCAST = 6;
 const SO_BINDTODEVICE = 25;
+const SO_RCVBUF = 8;
+const SO_RCVBUFFORCE = 33;
 const IPPROTO_IPV6 = 41;
 const IPV6_V6ONLY = 26;
 /** IFNAMSIZ is 16 including the terminating NUL. */
@@ -190,6 +192,12 @@ export interface DeviceSocketOptions {
    * client port 68, never for a server port (see the comment at the top of this file).
    */
   readonly reuseAddress?: boolean;
+  /**
+   * A larger receive buffer, best effort: SO_RCVBUFFORCE (root or CAP_NET_ADMIN, past net.core.rmem_max),
+   * else SO_RCVBUF (capped at rmem_max, 208 KiB on a stock kernel). For a server whose event loop may pause
+   * (GC, a lease snapshot, a busy neighbour on the core): what arrives meanwhile waits instead of being dropped.
+   */
+  readonly receiveBufferBytes?: number;
 }
 
 /**
@@ -229,6 +237,10 @@ export async function openDeviceUdpSocket(options: DeviceSocketOptions): Promise
     ];
     for (const [syscall, call] of steps) {
       if (call() !== 0) throw await socketError(errnoName(), context(syscall));
+    }
+    if (options.receiveBufferBytes) {
+      const size = Buffer.from(new Int32Array([options.receiveBufferBytes]).buffer);
+      if (lib.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, size, 4) !== 0) lib.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, size, 4);
     }
     const socket = dgram.createSocket({ type: family === 4 ? 'udp4' : 'udp6', lookup: literalLookup });
     try {

@@ -58,6 +58,15 @@ describe.skipIf(!isLinux)('openDeviceUdpSocket on loopback', () => {
     expect(await received6).toEqual({ text: 'hello6', from: '::1' });
   });
 
+  it('takes the receive buffer it asks for (SO_RCVBUFFORCE as root, past net.core.rmem_max), 208 KiB by default', async () => {
+    const plain = await keep(openDeviceUdpSocket({ device: 'lo', port: 0, address: '127.0.0.1' }));
+    const large = await keep(openDeviceUdpSocket({ device: 'lo', port: 0, address: '127.0.0.1', receiveBufferBytes: 8 * 1024 * 1024 }));
+    expect(plain.getRecvBufferSize()).toBeLessThan(1024 * 1024);
+    // The kernel doubles the value for its bookkeeping; as root the limit does not apply.
+    if (process.getuid?.() === 0) expect(large.getRecvBufferSize()).toBe(16 * 1024 * 1024);
+    else expect(large.getRecvBufferSize()).toBeGreaterThanOrEqual(plain.getRecvBufferSize());
+  });
+
   it('keeps the port its own: a later bind with SO_REUSEADDR (as dnsmasq binds :67) fails, unless we asked to share', async () => {
     const ours = await keep(openDeviceUdpSocket({ device: 'lo', port: 0, address: '127.0.0.1' }));
     const port = ours.address().port;
