@@ -41,7 +41,7 @@ describe.skipIf(skipReason !== undefined)(`installer ISOs boot through pxedeck -
     const vm = await startVm({ lab, tap: await lab.addTap(), firmware, mac, uuid: labUuid() });
     try {
       expect(await vm.waitForBoot(timeoutMs)).toBe(marker);
-      return (await vm.waitForSerial(/PXEDECK-CMDLINE (.*)/, 10_000))[1]!;
+      return (await vm.waitForSerial(/PXEDECK-CMDLINE ([^\r\n]*)\r?\n/, 10_000))[1]!;
     } catch (error) {
       const events = pxedeck.events().filter((event) => event.mac === mac || event.kind === 'notice');
       throw new Error(`${(error as Error).message}\nserial:\n${readFileSync(vm.serialLog, 'utf8').slice(-2000)}\npxedeck events:\n${events.map((event) => JSON.stringify(event).slice(0, 300)).join('\n')}`);
@@ -147,7 +147,7 @@ describe.skipIf(skipReason !== undefined)(`installer ISOs boot through pxedeck -
     try {
       expect(await vm.waitForBoot(150_000)).toBe('iso-sb');
       expect(vm.serial()).toContain(`${secureBootMarker} enabled`);
-      const cmdline = (await vm.waitForSerial(/PXEDECK-CMDLINE (.*)/, 10_000))[1]!;
+      const cmdline = (await vm.waitForSerial(/PXEDECK-CMDLINE ([^\r\n]*)\r?\n/, 10_000))[1]!;
       expect(/fetch=(\S+)/.exec(cmdline)?.[1]).toBe('http://10.77.0.1/iso/debian-live-12.5.0-amd64-standard/live/filesystem.squashfs');
       const files = pxedeck.events().flatMap((event) => (event.kind === 'transfer.done' && event.mac === mac && event.source === 'tftp' ? [event.file] : []));
       expect(files).toEqual(expect.arrayContaining(['shimx64.efi', 'grubx64.efi', 'iso/debian-live-12.5.0-amd64-standard/live/vmlinuz-6.1.0-18-amd64', 'iso/debian-live-12.5.0-amd64-standard/live/initrd.img-6.1.0-18-amd64']));

@@ -203,7 +203,8 @@ export async function startVm(opts: VmOptions): Promise<Vm> {
     startedAt,
     serial,
     waitForSerial,
-    waitForBoot: async (timeoutMs) => (await waitForSerial(new RegExp(`${bootMarker} (\\S+)`), timeoutMs))[1] ?? '',
+    // The whole line: the serial log is read while the VM writes it, and a half-written marker would match.
+    waitForBoot: async (timeoutMs) => (await waitForSerial(new RegExp(`${bootMarker} (\\S+)\\r?\\n`), timeoutMs))[1] ?? '',
     waitForExit: async (timeoutMs) => {
       const result = await Promise.race([proc.exited, sleep(timeoutMs).then(() => 'timeout' as const)]);
       if (result === 'timeout') throw new Error(`${name} still running after ${timeoutMs} ms`);
