@@ -58,8 +58,8 @@ function readAddress(buf: Buffer, offset: number): string {
   return `${buf[offset]}.${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}`;
 }
 
-/** A dotted quad as a 32-bit number, NaN when it is not one (no split, no regex: replies write four). */
-function parseAddress(address: string): number {
+/** A dotted quad as a 32-bit number, NaN when it is not one (no split, no regex: every packet needs a few). */
+export function ipv4ToNumber(address: string): number {
   let value = 0;
   let part = 0;
   let digits = 0;
@@ -81,7 +81,7 @@ function parseAddress(address: string): number {
 }
 
 function writeAddress(buf: Buffer, address: string, offset: number): void {
-  const value = parseAddress(address);
+  const value = ipv4ToNumber(address);
   if (Number.isNaN(value)) throw new TypeError(`not an IPv4 address: ${JSON.stringify(address)}`);
   buf.writeUInt32BE(value, offset);
 }

@@ -12,6 +12,7 @@
  */
 import ipaddr from '../../protocol/ipaddr.js';
 import type { Mac } from '../../protocol/mac.js';
+import { ipv4ToNumber } from '../../protocol/dhcp4/packet.js';
 
 export interface Lease {
   readonly mac: Mac;
@@ -60,29 +61,6 @@ export type RequestState = 'selecting' | 'init-reboot' | 'renewing';
 
 export const DEFAULT_OFFER_HOLD_MS = 10_000;
 export const DEFAULT_DECLINE_QUARANTINE_MS = 10 * 60_000;
-
-/** Dotted quad → 32-bit number, without a parser's allocations (this runs for every packet). */
-export function ipv4ToNumber(address: string): number {
-  let value = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < address.length; i += 1) {
-    const code = address.charCodeAt(i);
-    if (code === 46) {
-      if (digits === 0 || dots === 3) return Number.NaN;
-      value = value * 256 + part;
-      part = 0;
-      digits = 0;
-      dots += 1;
-    } else if (code >= 48 && code <= 57 && digits < 3) {
-      part = part * 10 + (code - 48);
-      digits += 1;
-    } else return Number.NaN;
-  }
-  if (dots !== 3 || digits === 0 || part > 255) return Number.NaN;
-  return value * 256 + part;
-}
 
 export function numberToIpv4(value: number): string {
   return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
