@@ -74,6 +74,28 @@ describe('lease file (snapshot and journal, group commit)', () => {
     expect(new Set(reopened.map((entry) => entry.expiresAt)).size).toBe(1);
   });
 
+  it('writes a snapshot larger than one slice as one JSON document, one lease a line, every lease in it', async () => {
+    const dir = temp();
+    const store = open(dir, { compactLines: 20 });
+    const many = (n: number, round: number): Lease => ({
+      mac: `52:54:00:00:${(n >> 8).toString(16).padStart(2, '0')}:${(n & 255).toString(16).padStart(2, '0')}` as Mac,
+      ip: `10.0.${n >> 8}.${n & 255}`,
+      state: 'bound',
+      expiresAt: Date.now() + 60_000 + round,
+    });
+    for (let round = 0; round < 3; round += 1) {
+      for (let n = 1; n <= 600; n += 1) store.put(many(n, round));
+      await store.settled();
+    }
+    await store.settled();
+    expect(store.stats.compactions).toBeGreaterThanOrEqual(1);
+    const text = readFileSync(join(dir, 'leases.json'), 'utf8');
+    const snapshot = JSON.parse(text) as Record<string, unknown[]>;
+    expect(Object.values(snapshot)[0]).toHaveLength(600);
+    expect(text.split('\n').filter((line) => line.includes('"ip"'))).toHaveLength(600);
+    expect(new Set(ips(open(dir)))).toHaveProperty('size', 600);
+  });
+
   it('loads what a crash left: the journal over the snapshot, a torn last line skipped and told', () => {
     const dir = temp();
     writeFileSync(join(dir, 'leases.json'), JSON.stringify({ leases: [lease(1), lease(2)] }));
