@@ -22,6 +22,7 @@ const descriptions: Record<EditableSetting, string> = {
   leaseSeconds: 'full DHCP lease time',
   raLifetime: `pxedeck's RA router lifetime, s (unset: proxy 0, dhcp ${BENCH_ROUTER_LIFETIME})`,
   controlPort: 'control API port on loopback (0: off)',
+  uefiBootProgram: 'x64 UEFI without a choice of its own: ipxe (signed chain once Secure Boot refuses it) or signed',
 };
 
 export function currentValue(settings: Settings, field: EditableSetting): string {
@@ -59,14 +60,14 @@ export function SettingsBody(props: SettingsBodyProps) {
         if (isCurrent && state.isEditing) {
           return (
             <Text key={field} wrap="truncate">
-              {`› ${field.padEnd(14)} `}
+              {`› ${field.padEnd(15)} `}
               <TextField value={state.draft} isFocused />
             </Text>
           );
         }
         return (
           <Text key={field} inverse={isCurrent} wrap="truncate" {...(pending !== undefined && { color: 'yellow' })}>
-            {fit(`${isCurrent ? '›' : ' '} ${field.padEnd(14)} ${shown.padEnd(24)} ${source ? `[${source}] ` : ''}${descriptions[field]}`, width)}
+            {fit(`${isCurrent ? '›' : ' '} ${field.padEnd(15)} ${shown.padEnd(23)} ${source ? `[${source}] ` : ''}${descriptions[field]}`, width)}
           </Text>
         );
       })}

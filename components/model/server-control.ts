@@ -29,7 +29,7 @@ export interface RuntimeConfig {
 export type Configure = (savedWins: ReadonlySet<string>) => RuntimeConfig;
 
 /** The settings the console edits, in display order. */
-export const editableSettings = ['interface', 'mode', 'pool', 'bootDir', 'httpPort', 'defaultTarget', 'leaseSeconds', 'raLifetime', 'controlPort'] as const;
+export const editableSettings = ['interface', 'mode', 'pool', 'bootDir', 'httpPort', 'defaultTarget', 'leaseSeconds', 'raLifetime', 'controlPort', 'uefiBootProgram'] as const;
 export type EditableSetting = (typeof editableSettings)[number];
 
 export interface ApplyResult {

@@ -27,6 +27,7 @@ describe('SettingsView', () => {
     expect(frame).toMatch(/httpPort +80/);
     expect(frame).toMatch(/defaultTarget +menu:default/);
     expect(frame).toMatch(/raLifetime +\(not set\) +pxedeck's RA router lifetime, s \(unset: proxy 0, dhcp 30\)$/m);
+    expect(frame).toMatch(/uefiBootProgram +\(not set\) +x64 UEFI/);
   });
 
   it('raLifetime: refused as the flag refuses it, and refused in proxy mode before anything restarts', async () => {
@@ -64,6 +65,22 @@ describe('SettingsView', () => {
     await press(app.stdin, ...Array.from({ length: 7 }, () => keys.down), keys.enter, '1800', keys.enter, 'w');
     await waitForFrame(app.lastFrame, (frame) => frame.includes('applied raLifetime; servers restarted'));
     expect(saved().raLifetime).toBe(1800);
+  });
+
+  it('uefiBootProgram: the signed chain as the default for x64 UEFI, a wrong word refused with the fix', async () => {
+    const results: Array<[boolean, string]> = [];
+    const app = render(<SettingsView control={world.control} isActive height={20} width={120} onClose={() => undefined} onApplied={(ok, message) => results.push([ok, message])} />);
+    await press(app.stdin, ...Array.from({ length: 9 }, () => keys.down));
+    await waitForFrame(app.lastFrame, (frame) => /› uefiBootProgram +\(not set\) +x64 UEFI/.test(frame));
+    await press(app.stdin, keys.enter, 'shim', keys.enter, 'w');
+    await waitForFrame(() => String(results.length), (count) => count === '1');
+    expect(results[0]?.[0]).toBe(false);
+    expect(results[0]?.[1]).toMatch(/field "uefiBootProgram" is "shim"; fix: use "ipxe" .* or "signed"/);
+    expect(saved().uefiBootProgram).toBeUndefined();
+    await press(app.stdin, keys.enter, keys.backspace.repeat(4), 'signed', keys.enter, 'w');
+    await waitForFrame(app.lastFrame, (frame) => frame.includes('applied uefiBootProgram; servers restarted'));
+    expect(saved().uefiBootProgram).toBe('signed');
+    expect(world.starts.map((settings) => settings.uefiBootProgram)).toEqual([undefined, 'signed']);
   });
 
   it('keeps edits until applied; a bad value is refused with the fix and nothing restarts', async () => {
