@@ -1,10 +1,20 @@
 #!/usr/bin/env node
-// Runs the compiled build (dist/, made by `npm run build`; `npm ci` and `npm pack` build it through `prepare`).
+// Runs the compiled build (dist/, made by `npm run build`; `npm ci` and `npm pack` build it through `prepare`;
+// a checkout whose sources changed since is rebuilt first).
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ensureFreshBuild } from './fresh-build.js';
 
+const root = fileURLToPath(new URL('..', import.meta.url));
+try {
+  ensureFreshBuild(root);
+} catch (error) {
+  process.stderr.write(`pxedeck: ${error.message}\n`);
+  process.exit(1);
+}
 const entry = new URL('../dist/src/main.js', import.meta.url);
 if (!existsSync(entry)) {
-  process.stderr.write(`pxedeck: the build is missing (${entry.pathname}); fix: run "npm run build" in ${new URL('..', import.meta.url).pathname}\n`);
+  process.stderr.write(`pxedeck: the build is missing (${entry.pathname}); fix: run "npm run build" in ${root}\n`);
   process.exit(1);
 }
 const { main } = await import(entry.href);

@@ -6,7 +6,7 @@
  * would start it (no terminal, no HOME, cwd /).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -98,6 +98,26 @@ describe.skipIf(tmuxUnavailableReason !== undefined)('installed as the README sa
   it("the checkout's own bin, started from another directory, does too", async () => {
     await bootsOneClient(`node ${join(repo, 'bin', 'pxedeck.js')}`);
   }, 60_000);
+
+  it("a checkout's bin builds itself when its build is missing or older than the sources (a fresh clone, a git pull)", () => {
+    const checkout = join(work, 'checkout');
+    const buildInfo = join(checkout, 'dist', '.tsbuildinfo');
+    const help = () => spawnSync(process.execPath, [join(checkout, 'bin', 'pxedeck.js'), '--help'], { cwd: work, encoding: 'utf8', timeout: 120_000 });
+    rmSync(join(checkout, 'dist'), { recursive: true, force: true });
+    let result = help();
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^pxedeck — network-boot machines/);
+    expect(existsSync(join(checkout, 'dist', 'src', 'main.js'))).toBe(true);
+    // A source edited after the build: rebuilt before it runs, the compiler's words kept off stdout.
+    const built = new Date(Date.now() - 60_000);
+    const edited = new Date(Date.now() - 30_000);
+    utimesSync(buildInfo, built, built);
+    utimesSync(join(checkout, 'src', 'main.tsx'), edited, edited);
+    result = help();
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^pxedeck — network-boot machines/);
+    expect(statSync(buildInfo).mtimeMs).toBeGreaterThan(edited.getTime());
+  }, 130_000);
 
   it("the systemd unit's command runs headless as systemd starts it: no terminal, no HOME, cwd /, stops on SIGTERM", async () => {
     const unit = readFileSync(join(repo, 'contrib', 'pxedeck.service'), 'utf8');
