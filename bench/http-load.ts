@@ -195,6 +195,27 @@ export async function startNginx(binary: string, work: string, locations: Readon
   };
 }
 
+/**
+ * A bench script run as its own HTTP server child (`script --serve ARG`), so its CPU and RSS are its own:
+ * the child prints `port N` once it listens and ends when its stdin closes (stopServerChild).
+ */
+export async function startServerChild(script: string, arg: string): Promise<{ readonly child: ChildProcess; readonly port: number }> {
+  const child = spawn(process.execPath, [...process.execArgv, script, '--serve', arg], { stdio: ['pipe', 'pipe', 'inherit'] });
+  try {
+    return { child, port: Number((await waitForLine(child, /port (\d+)/, 20_000))[1]) };
+  } catch (error) {
+    await stopServerChild(child);
+    throw error;
+  }
+}
+
+/** The child's side of startServerChild: says its port, closes the server when the parent closes stdin. */
+export function serveForParent(port: number, close: () => Promise<unknown>): void {
+  process.stdout.write(`port ${port}\n`);
+  process.stdin.on('data', () => undefined);
+  process.stdin.on('end', () => void close().then(() => process.exit(0)));
+}
+
 /** Ends a server child started with stdin as its lifeline: stdin closed, then SIGKILL after 5 s. */
 export async function stopServerChild(child: ChildProcess | undefined): Promise<void> {
   if (child?.pid === undefined || child.exitCode !== null) return;

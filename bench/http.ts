@@ -15,13 +15,13 @@
  *
  * Options: --clients N (32), --size-mb N (200), --rounds N (5), --single-rounds N (5; 0 skips the one-client case).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuPerGb, median, nginxBinary, option, round, rssKiB, startNginx, stopServerChild, waitForLine, type Download, type Nginx, type RoundResult } from './http-load.js';
+import { cpuPerGb, median, nginxBinary, option, round, rssKiB, startNginx, serveForParent, startServerChild, stopServerChild, type Download, type Nginx, type RoundResult } from './http-load.js';
 
 async function serve(dir: string): Promise<void> {
   const { createHttpServer } = (await import(new URL('../dist/src/servers/http/server.js', import.meta.url).href)) as typeof import('../src/servers/http/server.js');
@@ -31,9 +31,7 @@ async function serve(dir: string): Promise<void> {
     renderIpxeScript: async () => ({ script: '#!ipxe\n' }),
     roots: [{ prefix: '/files', dir }],
   });
-  process.stdout.write(`port ${server.port}\n`);
-  process.stdin.on('data', () => undefined);
-  process.stdin.on('end', () => void server.close().then(() => process.exit(0)));
+  serveForParent(server.port, () => server.close());
 }
 
 const describe = (r: RoundResult): string =>
@@ -67,8 +65,9 @@ async function main(): Promise<void> {
   let pxedeck: ChildProcess | undefined;
   let nginx: Nginx | undefined;
   try {
-    pxedeck = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--serve', files], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const port = Number((await waitForLine(pxedeck, /port (\d+)/, 20_000))[1]);
+    const started = await startServerChild(fileURLToPath(import.meta.url), files);
+    pxedeck = started.child;
+    const port = started.port;
     nginx = await startNginx(nginxPath, work, [{ prefix: '/files/', dir: files }]);
     const ours: Download = { url: `http://127.0.0.1:${port}/files/initrd.img`, size };
     const theirs: Download = { url: `http://127.0.0.1:${nginx.port}/files/initrd.img`, size };

@@ -7,13 +7,13 @@
  *
  * Options: --clients N (32), --rounds N (3), --size-mb N (1000, the ISO's size roughly).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuPerGb, median, nginxBinary, option, round, startNginx, stopServerChild, waitForLine, type Download, type Nginx, type RoundResult } from './http-load.js';
+import { cpuPerGb, median, nginxBinary, option, round, startNginx, serveForParent, startServerChild, stopServerChild, type Download, type Nginx, type RoundResult } from './http-load.js';
 
 async function serve(isoDir: string): Promise<void> {
   const { createHttpServer } = await import('../src/servers/http/server.js');
@@ -28,9 +28,7 @@ async function serve(isoDir: string): Promise<void> {
     roots: [],
     isoFiles: (rest) => catalog.resolve(rest),
   });
-  process.stdout.write(`port ${server.port}\n`);
-  process.stdin.on('data', () => undefined);
-  process.stdin.on('end', () => void Promise.all([server.close(), catalog.close()]).then(() => process.exit(0)));
+  serveForParent(server.port, () => Promise.all([server.close(), catalog.close()]));
 }
 
 /** Writes `megabytes` of incompressible bytes (a 1 MB random block repeated: TCP does not compress). */
@@ -88,8 +86,9 @@ async function main(): Promise<void> {
   let pxedeck: ChildProcess | undefined;
   let nginx: Nginx | undefined;
   try {
-    pxedeck = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--serve', isoDir], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const port = Number((await waitForLine(pxedeck, /port (\d+)/, 20_000))[1]);
+    const started = await startServerChild(fileURLToPath(import.meta.url), isoDir);
+    pxedeck = started.child;
+    const port = started.port;
     nginx = await startNginx(nginxPath, work, [
       { prefix: '/isos/', dir: isoDir },
       { prefix: '/tree/', dir: tree },
