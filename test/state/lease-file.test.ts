@@ -24,8 +24,8 @@ afterEach(async () => {
 });
 
 const lease = (n: number, expiresAt = Date.now() + 60_000): Lease => ({
-  mac: `52:54:00:00:01:${n.toString(16).padStart(2, '0')}` as Mac,
-  ip: `10.0.0.${n}`,
+  mac: `52:54:00:00:${(1 + (n >> 8)).toString(16).padStart(2, '0')}:${(n & 255).toString(16).padStart(2, '0')}` as Mac,
+  ip: `10.0.${n >> 8}.${n & 255}`,
   state: 'bound',
   expiresAt,
 });
@@ -77,14 +77,8 @@ describe('lease file (snapshot and journal, group commit)', () => {
   it('writes a snapshot larger than one slice as one JSON document, one lease a line, every lease in it', async () => {
     const dir = temp();
     const store = open(dir, { compactLines: 20 });
-    const many = (n: number, round: number): Lease => ({
-      mac: `52:54:00:00:${(n >> 8).toString(16).padStart(2, '0')}:${(n & 255).toString(16).padStart(2, '0')}` as Mac,
-      ip: `10.0.${n >> 8}.${n & 255}`,
-      state: 'bound',
-      expiresAt: Date.now() + 60_000 + round,
-    });
     for (let round = 0; round < 3; round += 1) {
-      for (let n = 1; n <= 600; n += 1) store.put(many(n, round));
+      for (let n = 1; n <= 600; n += 1) store.put(lease(n, Date.now() + 60_000 + round));
       await store.settled();
     }
     await store.settled();
