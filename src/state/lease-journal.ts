@@ -130,8 +130,11 @@ export function openLeaseJournal<T>(options: LeaseJournalOptions<T>): LeaseJourn
   let retryTimer: NodeJS.Timeout | undefined;
   let closed = false;
 
-  /** One record a line, so the file stays readable. */
-  const snapshotText = (lines: readonly string[]) => `{"${key}":[\n${lines.join(',\n')}\n]}\n`;
+  /** One record a line, so the file stays readable; writeSnapshot writes the same text in slices. */
+  const SNAPSHOT_HEAD = `{"${key}":[\n`;
+  const SNAPSHOT_SEPARATOR = ',\n';
+  const SNAPSHOT_TAIL = '\n]}\n';
+  const snapshotText = (lines: readonly string[]) => `${SNAPSHOT_HEAD}${lines.join(SNAPSHOT_SEPARATOR)}${SNAPSHOT_TAIL}`;
 
   function syncDirectory(): void {
     const fd = openSync(dataDir, 'r');
@@ -230,7 +233,7 @@ export function openLeaseJournal<T>(options: LeaseJournalOptions<T>): LeaseJourn
   }
 
   /**
-   * `records` as the snapshot (the same text as snapshotText), each slice serialised and written as it is
+   * `records` as the snapshot (snapshotText's text), each slice serialised and written as it is
    * made, so packets are answered between slices and no whole-file string is ever built; then the old
    * journal goes.
    */
@@ -242,9 +245,9 @@ export function openLeaseJournal<T>(options: LeaseJournalOptions<T>): LeaseJourn
       let start = 0;
       do {
         const lines = records.slice(start, start + SNAPSHOT_SLICE).map((record) => JSON.stringify(record));
-        const head = start === 0 ? `{"${key}":[\n` : ',\n';
-        const tail = start + SNAPSHOT_SLICE >= records.length ? '\n]}\n' : '';
-        const data = Buffer.from(head + lines.join(',\n') + tail, 'utf8');
+        const head = start === 0 ? SNAPSHOT_HEAD : SNAPSHOT_SEPARATOR;
+        const tail = start + SNAPSHOT_SLICE >= records.length ? SNAPSHOT_TAIL : '';
+        const data = Buffer.from(head + lines.join(SNAPSHOT_SEPARATOR) + tail, 'utf8');
         await writeAll(fd, data, position);
         position += data.length;
         start += SNAPSHOT_SLICE;
