@@ -17,6 +17,9 @@
  *   --profile         also run pxedeck under `node --cpu-prof` at the target rate and summarise where the
  *                     time goes
  *   --events file|null  where pxedeck's headless JSON events go (default file, as a real log would)
+ *   --node-args="A B"  node flags for pxedeck's runs, e.g. "--max-semi-space-size=2" to try a heap setting,
+ *                     or "--trace-gc" (its lines go to stdout, i.e. into the events file: see --keep-events)
+ *   --keep-events     copy pxedeck's events file out of the lab before it is removed, and say where
  *   --data-on disk|shm  where both servers keep leases and logs: the temp dir on disk (default; both
  *                     fsync their lease files, so a neighbour's disk traffic shows up as latency), or
  *                     /dev/shm to measure CPU cost alone
@@ -46,6 +49,8 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     events: { type: 'string', default: 'file' },
     'data-on': { type: 'string', default: 'disk' },
+    'node-args': { type: 'string', default: '' },
+    'keep-events': { type: 'boolean', default: false },
   },
 });
 
@@ -57,6 +62,7 @@ const CLIENTS = Number(values.clients);
 type ServerName = 'pxedeck' | 'kea' | 'dnsmasq';
 const SERVERS = values.servers!.split(',').filter(Boolean) as ServerName[];
 for (const server of SERVERS) if (!['pxedeck', 'kea', 'dnsmasq', 'floor'].includes(server)) throw new Error(`--servers: unknown server ${server}`);
+const NODE_ARGS = values['node-args']!.split(' ').filter(Boolean);
 const PIN = values.pin === 'on' && cpus().length >= 2;
 const P99_LIMIT_MS = 10;
 
@@ -528,10 +534,12 @@ async function main(): Promise<number> {
         `headline ${TARGET_RATE}/s for ${SECONDS} s, ladder ${LADDER.join(',')} for ${STEP_SECONDS} s each; pass = no loss, p99 < ${P99_LIMIT_MS} ms`,
     );
 
+    /** Copies the events file once pxedeck has stopped writing it. */
+    let keptEventsAfterStop: (() => void) | undefined;
     const headline: RunResult[] = [];
     const ladders: RunResult[] = [];
     for (const server of SERVERS) {
-      const started = await pinServer(lab, srvNs, server === 'pxedeck' ? await startPxedeck(lab, srvNs, 'pxedeck') : server === 'kea' ? await startKea(lab, srvNs) : (server as string) === 'floor' ? await startFloor(lab, srvNs) : await startDnsmasq(lab, srvNs));
+      const started = await pinServer(lab, srvNs, server === 'pxedeck' ? await startPxedeck(lab, srvNs, 'pxedeck', NODE_ARGS) : server === 'kea' ? await startKea(lab, srvNs) : (server as string) === 'floor' ? await startFloor(lab, srvNs) : await startDnsmasq(lab, srvNs));
       try {
         // Warm-up (JIT, first leases), not reported.
         await perfdhcp(lab, loadNs, server, started.process.pid, 200, 2);
@@ -547,9 +555,18 @@ async function main(): Promise<number> {
         if (server === 'pxedeck') {
           const events = join(dataRoot, 'pxedeck-events.jsonl');
           if (values.events !== 'null') console.log(`  pxedeck printed ${(statSync(events).size / 1e6).toFixed(0)} MB of events`);
+          if (values['keep-events'] && values.events !== 'null') {
+            const kept = join(tmpdir(), `pxedeck-dhcp-events-${Date.now()}.jsonl`);
+            keptEventsAfterStop = () => {
+              copyFileSync(events, kept);
+              console.log(`  (pxedeck's events kept at ${kept})`);
+            };
+          }
         }
       } finally {
         await started.stop();
+        keptEventsAfterStop?.();
+        keptEventsAfterStop = undefined;
       }
     }
 
@@ -568,7 +585,7 @@ async function main(): Promise<number> {
 
     if (values.profile && SERVERS.includes('pxedeck')) {
       const profileDir = join(lab.dir, 'cpu-profile');
-      const started = await pinServer(lab, srvNs, await startPxedeck(lab, srvNs, 'pxedeck-profiled', ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]));
+      const started = await pinServer(lab, srvNs, await startPxedeck(lab, srvNs, 'pxedeck-profiled', [...NODE_ARGS, '--cpu-prof', `--cpu-prof-dir=${profileDir}`]));
       let run: RunResult;
       try {
         await perfdhcp(lab, loadNs, 'pxedeck', started.process.pid, 200, 2);
