@@ -9,7 +9,7 @@ import {
   decodeUserClass,
   readAddressList,
 } from './options.js';
-import type { DhcpOptions } from './packet.js';
+import { bytesToAddress, type DhcpOptions } from './packet.js';
 
 const addressListOptions = new Set<number>([1, 3, 6, 7, 28, 50, 54]);
 const uint32Options = new Set<number>([51, 58, 59]);
@@ -18,6 +18,7 @@ const textOptions = new Set<number>([12, 15, 56, 60, 66, 67]);
 function describeValue(code: number, value: Buffer): unknown {
   try {
     if (addressListOptions.has(code)) {
+      if (value.length === 4) return bytesToAddress(value);
       const list = readAddressList(value);
       return list.length === 1 ? list[0] : list;
     }
@@ -51,10 +52,14 @@ function describeValue(code: number, value: Buffer): unknown {
   }
 }
 
+/** "53:message-type" and the like, made once per code: every packet's view is keyed by them. */
+const optionKeys: string[] = [];
+const optionKey = (code: number): string => (optionKeys[code] ??= `${code}:${optionNames[code] ?? 'option'}`);
+
 export function describeOptions(options: DhcpOptions): Record<string, unknown> {
   const view: Record<string, unknown> = {};
-  for (const [code, value] of options) {
-    view[`${code}:${optionNames[code] ?? 'option'}`] = describeValue(code, value);
-  }
+  options.forEach((value, code) => {
+    view[optionKey(code)] = describeValue(code, value);
+  });
   return view;
 }

@@ -54,8 +54,15 @@ const COOKIE_OFFSET = 236;
 const OVERLOAD_FILE = 1;
 const OVERLOAD_SNAME = 2;
 
-function readAddress(buf: Buffer, offset: number): string {
-  return `${buf[offset]}.${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}`;
+/** Most address fields of a request are empty: one shared string for them instead of a new one each. */
+const UNSPECIFIED = '0.0.0.0';
+
+function readAddress(buf: Uint8Array, offset: number): string {
+  const a = buf[offset]!;
+  const b = buf[offset + 1]!;
+  const c = buf[offset + 2]!;
+  const d = buf[offset + 3]!;
+  return (a | b | c | d) === 0 ? UNSPECIFIED : `${a}.${b}.${c}.${d}`;
 }
 
 /** A dotted quad as a 32-bit number, NaN when it is not one (no split, no regex: every packet needs a few). */
@@ -93,13 +100,14 @@ export function addressToBytes(address: string): Buffer {
 }
 
 export function bytesToAddress(bytes: Uint8Array, offset = 0): string {
-  return readAddress(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset);
+  return readAddress(bytes, offset);
 }
 
+/** Read in place (no views): sname and file are empty in most requests, and every request has both. */
 function readCString(buf: Buffer, offset: number, length: number): string {
-  const field = buf.subarray(offset, offset + length);
-  const end = field.indexOf(0);
-  return field.subarray(0, end === -1 ? length : end).toString('latin1');
+  let end = offset;
+  while (end < offset + length && buf[end] !== 0) end += 1;
+  return end === offset ? '' : buf.toString('latin1', offset, end);
 }
 
 /**
@@ -216,9 +224,7 @@ export function decode(buf: Uint8Array): DhcpPacket {
       throw new DhcpDecodeError(firstOverloadIn(bytes, loopArea), 'overload (52) inside an overloaded field would loop');
     }
   }
-  for (const [code, value] of options) {
-    checkLength(code, value.length, bytes);
-  }
+  options.forEach((value, code) => checkLength(code, value.length, bytes));
 
   return {
     op,
@@ -334,13 +340,14 @@ function writePieces(buf: Buffer, pieces: readonly Buffer[], offset: number): nu
 /** The wire length of the options written plainly (each split at 255 bytes), END included; throws on framing codes. */
 function plainOptionsLength(options: DhcpOptions): number {
   let length = 1;
-  for (const [code, value] of options) {
+  // forEach, not for…of: no [code, value] pair allocated per option of every reply.
+  options.forEach((value, code) => {
     if (code === Option.PAD || code === Option.END || code === Option.OVERLOAD) {
       throw new RangeError(`option ${code} is framing, not content: it cannot be set`);
     }
     if (code < 0 || code > 255 || !Number.isInteger(code)) throw new RangeError(`option code ${code} is out of range`);
     length += value.length === 0 ? 2 : value.length + 2 * Math.ceil(value.length / 255);
-  }
+  });
   return length;
 }
 
@@ -383,12 +390,15 @@ export function encode(packet: DhcpPacket, settings: EncodeOptions = {}): Buffer
   const limit = Math.max(settings.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_MESSAGE_SIZE) - 28;
   const plain = OPTIONS_OFFSET + plainOptionsLength(packet.options);
   if (plain <= limit) {
-    const buf = Buffer.alloc(Math.max(plain, settings.minimumSize ?? BOOTP_MINIMUM_SIZE));
+    // From the shared pool (a reply is sent and dropped), zeroed: unused header fields and padding are zeros.
+    const buf = Buffer.allocUnsafe(Math.max(plain, settings.minimumSize ?? BOOTP_MINIMUM_SIZE)).fill(0);
     writeHeader(buf, packet);
     let at = OPTIONS_OFFSET;
     const messageType = packet.options.get(Option.MESSAGE_TYPE);
     if (messageType) at = writeOption(buf, Option.MESSAGE_TYPE, messageType, at);
-    for (const [code, value] of packet.options) if (code !== Option.MESSAGE_TYPE) at = writeOption(buf, code, value, at);
+    packet.options.forEach((value, code) => {
+      if (code !== Option.MESSAGE_TYPE) at = writeOption(buf, code, value, at);
+    });
     buf[at] = Option.END;
     return buf;
   }
