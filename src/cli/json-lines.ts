@@ -2,9 +2,10 @@
  * Headless stdout: one JSON line per event, written in batches — once per turn of the event loop, or
  * whenever 64 KiB have gathered — instead of one write (a system call, on a file or a pipe) per event,
  * which cost full DHCP more than answering the packet did. Lines keep their order; `flush()` writes what
- * is left (on exit). The stream often ends on a terminal: each batch is made safe for one (terminal-text.ts)
- * in one pass, the same JSON.
+ * is left (on exit). The stream often ends on a terminal: each line is made safe for one (terminal-text.ts),
+ * the same JSON, and gathered as bytes (line-batch.ts).
  */
+import { LineBatch } from '../state/line-batch.js';
 import { terminalSafeJson } from '../state/terminal-text.js';
 
 const BATCH_BYTES = 64 * 1024;
@@ -14,20 +15,18 @@ export interface JsonLinesPrinter {
   flush(): void;
 }
 
-export function openJsonLinesPrinter(write: (chunk: string) => void): JsonLinesPrinter {
-  let pending = '';
+export function openJsonLinesPrinter(write: (chunk: Uint8Array) => void): JsonLinesPrinter {
+  const batch = new LineBatch(BATCH_BYTES * 2);
   let scheduled = false;
   const flush = () => {
     scheduled = false;
-    if (pending === '') return;
-    const chunk = pending;
-    pending = '';
-    write(terminalSafeJson(chunk));
+    if (batch.byteLength === 0) return;
+    write(batch.take());
   };
   return {
     print(json) {
-      pending += `${json}\n`;
-      if (pending.length >= BATCH_BYTES) flush();
+      batch.push(terminalSafeJson(json));
+      if (batch.byteLength >= BATCH_BYTES) flush();
       else if (!scheduled) {
         scheduled = true;
         setImmediate(flush);

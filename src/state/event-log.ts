@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import type { Mac } from '../protocol/mac.js';
 import type { PxedeckEvent } from '../servers/events.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../servers/files/private-files.js';
+import { LineBatch } from './line-batch.js';
 
 export const EVENT_LOG_DIR = 'events';
 export const EVENT_LOG_FILE = 'events.jsonl';
@@ -69,8 +70,7 @@ export function openEventLog(dataDir: string, options: EventLogOptions = {}): Ev
   const maxPendingBytes = options.maxPendingBytes ?? 16 * MiB;
   const stats: EventLogStats = { written: 0, batches: 0, dropped: 0, rotations: 0 };
 
-  let pending: string[] = [];
-  let pendingBytes = 0;
+  const pending = new LineBatch(flushBytes * 2);
   let failedEarlier = 0;
   let overflowed = 0;
   let handle: FileHandle | undefined;
@@ -108,7 +108,7 @@ export function openEventLog(dataDir: string, options: EventLogOptions = {}): Ev
     stats.rotations += 1;
   }
 
-  const lossNotice = (count: number): string => {
+  const lossNotice = (count: number): Buffer => {
     const notice: PxedeckEvent = {
       kind: 'notice',
       time: Date.now(),
@@ -116,7 +116,7 @@ export function openEventLog(dataDir: string, options: EventLogOptions = {}): Ev
       level: 'warning',
       message: `event log: ${count} events were not written (the disk did not keep up or failed)`,
     };
-    return `${JSON.stringify(notice)}\n`;
+    return Buffer.from(`${JSON.stringify(notice)}\n`);
   };
 
   /** True when written; on failure the batch's events are counted as lost. */
@@ -148,19 +148,19 @@ export function openEventLog(dataDir: string, options: EventLogOptions = {}): Ev
   }
 
   async function drain(): Promise<void> {
-    while (pending.length > 0 || overflowed > 0) {
-      const lines = pending;
-      pending = [];
-      pendingBytes = 0;
+    while (pending.lines > 0 || overflowed > 0) {
+      const events = pending.lines;
+      const batch = pending.take();
       // Events lost to a failed write came before this batch; those refused for a full queue after it.
       const failed = failedEarlier;
       const overflow = overflowed;
       failedEarlier = 0;
       overflowed = 0;
-      if (failed > 0) lines.unshift(lossNotice(failed));
-      if (overflow > 0) lines.push(lossNotice(overflow));
-      const events = lines.length - (failed > 0 ? 1 : 0) - (overflow > 0 ? 1 : 0);
-      if (!(await writeBatch(Buffer.from(lines.join(''), 'utf8'), events))) failedEarlier += failed + overflow + events;
+      const data =
+        failed > 0 || overflow > 0
+          ? Buffer.concat([...(failed > 0 ? [lossNotice(failed)] : []), batch, ...(overflow > 0 ? [lossNotice(overflow)] : [])])
+          : batch;
+      if (!(await writeBatch(data, events))) failedEarlier += failed + overflow + events;
     }
   }
 
@@ -170,7 +170,7 @@ export function openEventLog(dataDir: string, options: EventLogOptions = {}): Ev
     writing ??= drain().finally(() => {
       writing = undefined;
       // An append that ran while the last batch was finishing found `writing` set and left no timer.
-      if ((pending.length > 0 || overflowed > 0) && !timer) {
+      if ((pending.lines > 0 || overflowed > 0) && !timer) {
         timer = setTimeout(() => void kick(), flushDelayMs);
         timer.unref();
       }
@@ -180,7 +180,7 @@ export function openEventLog(dataDir: string, options: EventLogOptions = {}): Ev
 
   async function flush(): Promise<void> {
     // A drain that is already running may have taken its batch before the latest appends.
-    while (pending.length > 0 || overflowed > 0 || writing) await kick();
+    while (pending.lines > 0 || overflowed > 0 || writing) await kick();
   }
 
   return {
@@ -191,15 +191,11 @@ export function openEventLog(dataDir: string, options: EventLogOptions = {}): Ev
     },
     appendJson(json) {
       if (closed) return;
-      const line = `${json}\n`;
-      if (pendingBytes + line.length > maxPendingBytes) {
+      if (pending.byteLength + json.length + 1 > maxPendingBytes) {
         stats.dropped += 1;
         overflowed += 1;
-      } else {
-        pending.push(line);
-        pendingBytes += line.length;
-      }
-      if (pendingBytes >= flushBytes) void kick();
+      } else pending.push(json);
+      if (pending.byteLength >= flushBytes) void kick();
       else if (!timer && !writing) {
         timer = setTimeout(() => void kick(), flushDelayMs);
         timer.unref();

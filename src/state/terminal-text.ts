@@ -12,6 +12,7 @@
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/gu;
 /** The same without C0 controls, which JSON.stringify escapes itself. */
 const UNSAFE_IN_JSON = /[\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/gu;
+const HAS_UNSAFE_IN_JSON = new RegExp(UNSAFE_IN_JSON.source, 'u');
 
 const hex = (code: number, digits: number) => code.toString(16).padStart(digits, '0');
 
@@ -35,5 +36,7 @@ export function terminalJson(value: unknown, space?: number): string {
 
 /** The same for JSON already serialised (the event sink serialises each event once). */
 export function terminalSafeJson(json: string): string {
+  // Nearly every event is safe as it is: looked at first, copied only when it is not (one per event line).
+  if (!HAS_UNSAFE_IN_JSON.test(json)) return json;
   return json.replace(UNSAFE_IN_JSON, (char) => `\\u${hex(char.charCodeAt(0), 4)}`);
 }
