@@ -35,7 +35,10 @@ interface NbpGift {
   readonly source: string;
 }
 
-/** What the diagnosis remembers of one machine between events. */
+/**
+ * What the diagnosis remembers of one machine between events. Its maps and set are made on first use: a
+ * state is made for every machine heard, and most never need them (an ordinary DHCP client, a flood).
+ */
 export interface DiagnosisState {
   /** NBP downloads started in this boot cycle (the firmware's size probe included). */
   nbpStarts: number[];
@@ -46,14 +49,14 @@ export interface DiagnosisState {
   /** iPXE DHCP sessions (xids) since the machine last fetched its script: each new one is iPXE restarting. */
   ipxeSessions: number[];
   /** What pxedeck handed each of those sessions. */
-  sessionGifts: Map<number, 'script' | 'nbp'>;
+  sessionGifts?: Map<number, 'script' | 'nbp'>;
   /** A server the machine's REQUEST chose instead of pxedeck in this cycle. */
   otherServer?: string;
   /** The last boot file another server was overheard handing this machine (its reply on UDP 68). */
   overheardGift?: { readonly server: string; readonly file: string; readonly at: number };
   lastNbpGift?: NbpGift;
   /** UEFI proxy offers without a boot file (steered to 4011), by xid, and how often the same xid came back. */
-  steeredXids: Map<number, number>;
+  steeredXids?: Map<number, number>;
   askedBootServer: boolean;
   /** DISCOVERs answered with an OFFER and no REQUEST since, with their `secs`. */
   unansweredOffers: number;
@@ -71,7 +74,7 @@ export interface DiagnosisState {
   siteNextServer?: string;
   /** pxedeck's own address, from the reply that handed this machine shim. */
   shimFrom?: string;
-  raised: Set<VerdictKind>;
+  raised?: Set<VerdictKind>;
 }
 
 export function newDiagnosisState(): DiagnosisState {
@@ -80,14 +83,11 @@ export function newDiagnosisState(): DiagnosisState {
     nbpDone: [],
     nbpThenIpxe: false,
     ipxeSessions: [],
-    sessionGifts: new Map(),
-    steeredXids: new Map(),
     askedBootServer: false,
     unansweredOffers: 0,
     lastSecs: 0,
     firstDiscoverSeen: false,
     reachedKernel: false,
-    raised: new Set(),
   };
 }
 
@@ -137,14 +137,14 @@ function startCycle(state: DiagnosisState): void {
   state.nbpStarts = [];
   state.nbpThenIpxe = false;
   state.ipxeSessions = [];
-  state.sessionGifts.clear();
+  state.sessionGifts?.clear();
   delete state.otherServer;
-  state.steeredXids.clear();
+  state.steeredXids?.clear();
   state.askedBootServer = false;
   state.unansweredOffers = 0;
   state.firstDiscoverSeen = false;
   state.reachedKernel = false;
-  state.raised.clear();
+  state.raised?.clear();
 }
 
 /**
@@ -160,8 +160,8 @@ export function diagnose(
   const loopCount = options.loopCount ?? 3;
   const loopWindowMs = options.loopWindowMs ?? 60_000;
   const raise = (verdict: Omit<Verdict, 'at'>): Verdict | undefined => {
-    if (state.raised.has(verdict.kind)) return undefined;
-    state.raised.add(verdict.kind);
+    if (state.raised?.has(verdict.kind)) return undefined;
+    (state.raised ??= new Set()).add(verdict.kind);
     return { ...verdict, at: event.time };
   };
 
@@ -202,8 +202,8 @@ export function diagnose(
       if (isIpxe && event.messageType === 'DISCOVER' && !state.ipxeSessions.includes(event.xid)) {
         const previous = state.ipxeSessions.at(-1);
         state.ipxeSessions.push(event.xid);
-        const gifts = state.ipxeSessions.slice(0, -1).map((xid) => state.sessionGifts.get(xid));
-        const last = previous === undefined ? undefined : state.sessionGifts.get(previous);
+        const gifts = state.ipxeSessions.slice(0, -1).map((xid) => state.sessionGifts?.get(xid));
+        const last = previous === undefined ? undefined : state.sessionGifts?.get(previous);
         // iPXE restarting DHCP without fetching the script it was given: something else gave it a binary.
         if (last === 'script' || (previous !== undefined && last === undefined && state.otherServer)) {
           const what = last === 'script' ? 'without fetching the script pxedeck gave it' : 'without fetching a script (pxedeck did not answer it; another server did)';
@@ -234,9 +234,10 @@ export function diagnose(
           });
         }
       }
-      const repeats = state.steeredXids.get(event.xid);
-      if (repeats !== undefined) {
-        state.steeredXids.set(event.xid, repeats + 1);
+      const steered = state.steeredXids;
+      const repeats = steered?.get(event.xid);
+      if (steered && repeats !== undefined) {
+        steered.set(event.xid, repeats + 1);
         if (repeats + 1 >= 2 && !state.askedBootServer) {
           return raise({
             kind: 'uefi-no-boot-server',
@@ -256,8 +257,9 @@ export function diagnose(
       if (event.bootFile && isNbp(fileName(event.bootFile))) {
         state.lastNbpGift = { file: fileName(event.bootFile), at: event.time, messageType: event.messageType, xid: event.xid, source: event.source };
       }
-      if (event.bootFile && state.ipxeSessions.includes(event.xid)) state.sessionGifts.set(event.xid, isNbp(fileName(event.bootFile)) ? 'nbp' : 'script');
+      if (event.bootFile && state.ipxeSessions.includes(event.xid)) (state.sessionGifts ??= new Map()).set(event.xid, isNbp(fileName(event.bootFile)) ? 'nbp' : 'script');
       if (event.messageType === 'OFFER' && !event.bootFile && event.source === 'dhcp4' && event.options['60:vendor-class'] === 'PXEClient') {
+        state.steeredXids ??= new Map();
         if (!state.steeredXids.has(event.xid)) state.steeredXids.set(event.xid, 0);
       }
       if (state.unansweredOffers >= 4) {
@@ -331,7 +333,7 @@ export function diagnose(
     case 'http.request':
       if ((event.route === 'script' || event.route === 'boot-script') && event.status < 400) {
         state.ipxeSessions = [];
-        state.sessionGifts.clear();
+        state.sessionGifts?.clear();
       }
       return undefined;
     default:

@@ -124,6 +124,15 @@ export class ClientRegistry {
   private events = 0;
   private version = 0;
   private snapshot: RegistrySnapshot | null = null;
+  /**
+   * Machines whose record (and its timeline and log arrays) was made after anyone last looked — no snapshot
+   * or `get` has handed it out — so the next event may change it in place. A record is copied once per look,
+   * not once per event: under load, most events change a record nobody has seen yet, and a copy of a record
+   * and its 200-event timeline per event was garbage that lived long enough to be collected the costly way.
+   */
+  private readonly unseen = new Set<Mac>();
+  /** The machine re-inserted last (the least-recently-seen order needs no change for its next event). */
+  private newest: Mac | undefined;
 
   constructor(private readonly options: RegistryOptions = {}) {
     this.timelineLimit = options.timelineLimit ?? 200;
@@ -181,27 +190,13 @@ export class ClientRegistry {
     const { uuid, duid } = identityOf(event);
     if (uuid) this.keys.link(mac, `uuid ${uuidMatchKey(uuid)}`);
     if (duid) this.keys.link(mac, `duid ${duid}`);
-    const previous = this.clients.get(mac);
-    const record: ClientRecord = previous ?? {
-      mac,
-      firstSeen: event.time,
-      lastSeen: event.time,
-      stage: 'dhcp',
-      path: [{ stage: 'dhcp', at: event.time }],
-      cycles: 1,
-      verdicts: [],
-      timeline: [],
-      log: [],
-    };
-    const isLogLine = event.kind === 'syslog.line';
-    const before = isLogLine ? record.log : record.timeline;
-    const ring = [...before, event];
-    if (ring.length > this.timelineLimit) ring.splice(0, ring.length - this.timelineLimit);
-    this.events += ring.length - before.length;
-    // One new record per event (the console tells changes by identity), filled in place before anyone sees it.
-    const draft: Draft = { ...record, lastSeen: event.time };
-    if (isLogLine) draft.log = ring;
-    else draft.timeline = ring;
+    const draft = this.draftFor(mac, event.time);
+    draft.lastSeen = event.time;
+    // The draft owns its rings (draftFor copied them if they were seen): appended in place.
+    const ring = (event.kind === 'syslog.line' ? draft.log : draft.timeline) as PxedeckEvent[];
+    ring.push(event);
+    if (ring.length > this.timelineLimit) ring.shift();
+    else this.events += 1;
     if (event.ip && event.kind !== 'lease.released' && event.kind !== 'lease6.released') {
       draft.ip = event.ip;
       this.keys.link(mac, `ip ${event.ip}`);
@@ -287,9 +282,31 @@ export class ClientRegistry {
       }
     }
     // Re-inserted, so the map's order is least recently seen first.
-    this.clients.delete(mac);
+    if (this.newest !== mac) {
+      this.clients.delete(mac);
+      this.newest = mac;
+    }
     this.clients.set(mac, draft);
     this.evictBeyondLimits(mac);
+  }
+
+  /**
+   * The record to change for this event: the machine's own if nobody has seen it yet, else a copy (with
+   * copies of its rings), which the console tells from the old one by identity.
+   */
+  private draftFor(mac: Mac, time: number): Draft {
+    const record = this.clients.get(mac);
+    if (record && this.unseen.has(mac)) return record as Draft;
+    this.unseen.add(mac);
+    if (!record) {
+      return { mac, firstSeen: time, lastSeen: time, stage: 'dhcp', path: [{ stage: 'dhcp', at: time }], cycles: 1, verdicts: [], timeline: [], log: [] };
+    }
+    return { ...record, timeline: record.timeline.slice(), log: record.log.slice() };
+  }
+
+  /** Records handed out from here on must not change: the next event of each machine copies it first. */
+  private markSeen(): void {
+    this.unseen.clear();
   }
 
   /** Forgets the machines seen least recently until the records and their events fit; never `current`. */
@@ -298,6 +315,7 @@ export class ClientRegistry {
       if (this.clients.size <= this.limits.maxClients && this.events <= this.limits.maxEvents) return;
       if (mac === current) return;
       this.clients.delete(mac);
+      this.unseen.delete(mac);
       this.diagnoses.delete(mac);
       this.keys.forget(mac);
       this.events -= record.timeline.length + record.log.length;
@@ -331,6 +349,7 @@ export class ClientRegistry {
   }
 
   get(mac: Mac): ClientRecord | undefined {
+    this.markSeen();
     return this.clients.get(mac);
   }
 
@@ -340,7 +359,9 @@ export class ClientRegistry {
   };
 
   getSnapshot = (): RegistrySnapshot => {
-    this.snapshot ??= {
+    if (this.snapshot) return this.snapshot;
+    this.markSeen();
+    this.snapshot = {
       version: this.version,
       clients: new Map(this.clients),
       servers: new Map(this.servers),

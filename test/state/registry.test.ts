@@ -47,6 +47,29 @@ describe('client registry', () => {
     expect(registry.getSnapshot()).not.toBe(snapshot);
     expect(registry.getSnapshot().malformed).toBe(1);
   });
+
+  it('never changes a record once handed out (snapshot or get): the next event makes a new one, timeline and all', () => {
+    const registry = new ClientRegistry({ timelineLimit: 3 });
+    registry.apply(received(1, 'BIOS PXE'));
+    const fromSnapshot = registry.getSnapshot().clients.get(mac)!;
+    expect(fromSnapshot.timeline.map((event) => event.time)).toEqual([1]);
+    registry.apply(received(2, 'BIOS PXE', 'REQUEST'));
+    registry.apply(received(3, 'BIOS PXE', 'REQUEST'));
+    const fromGet = registry.get(mac)!;
+    expect(fromGet).not.toBe(fromSnapshot);
+    expect(fromGet.timeline.map((event) => event.time)).toEqual([1, 2, 3]);
+    registry.apply(received(4, 'BIOS PXE', 'REQUEST'));
+    registry.apply({ kind: 'syslog.line', time: 5, source: 'syslog', mac, ip: '10.0.0.9', peer: '10.0.0.9:514', facility: 'user', severity: 'info', message: 'hello' });
+    // What was handed out is as it was, ring bounds included.
+    expect(fromSnapshot.timeline.map((event) => event.time)).toEqual([1]);
+    expect(fromSnapshot.lastSeen).toBe(1);
+    expect(fromGet.timeline.map((event) => event.time)).toEqual([1, 2, 3]);
+    expect(fromGet.log).toEqual([]);
+    const latest = registry.get(mac)!;
+    expect(latest.timeline.map((event) => event.time)).toEqual([2, 3, 4]);
+    expect(latest.log.map((event) => event.time)).toEqual([5]);
+    expect(latest.lastSeen).toBe(5);
+  });
 });
 
 describe('client registry: after the kernel, what the machine runs is heard from as the installer stage', () => {
