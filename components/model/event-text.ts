@@ -6,6 +6,7 @@
 import { describeEvent, type EventWording } from '../../src/state/event-words.js';
 import type { PxedeckEvent } from '../../src/state/events.js';
 import { formatBytes, formatDuration, formatRate } from './format.js';
+import { optionEntries } from '../../src/protocol/dhcp4/options-view.js';
 
 const CONSOLE_WORDING: EventWording = {
   size: (count, total) => `${formatBytes(count)}${total ? `/${formatBytes(total)}` : ''}`,
@@ -29,7 +30,7 @@ export function eventDetail(event: PxedeckEvent): string {
   switch (event.kind) {
     case 'dhcp.received':
     case 'dhcp.sent':
-      return Object.entries(event.options)
+      return optionEntries(event.options)
         .filter(([key]) => !/^(53|55|57):/.test(key))
         .map(([key, value]) => `${key.replace(/^\d+:/, '')}=${compactValue(value)}`)
         .join(' ');

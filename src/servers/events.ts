@@ -3,6 +3,7 @@
  * (src/state) folds these events into one record per MAC. Events are plain JSON so the headless mode can
  * print them as they are.
  */
+import type { DescribedDhcpOptions } from '../protocol/dhcp4/options-view.js';
 import type { Mac } from '../protocol/mac.js';
 import type { SyslogFacility, SyslogSeverity } from '../protocol/syslog/priority.js';
 
@@ -17,7 +18,7 @@ interface EventBase {
   readonly ip?: string;
 }
 
-/** A DHCP packet we received (decoded) or sent. `options` is a JSON view keyed by option name. */
+/** A DHCP packet we received (decoded) or sent. `options` serialises as a JSON view keyed by option name. */
 export interface DhcpPacketEvent extends EventBase {
   readonly kind: 'dhcp.received' | 'dhcp.sent';
   readonly mac: Mac;
@@ -26,7 +27,7 @@ export interface DhcpPacketEvent extends EventBase {
   readonly interface?: string;
   readonly peer: string;
   readonly summary: string;
-  readonly options: Readonly<Record<string, unknown>>;
+  readonly options: DescribedDhcpOptions;
   /** On dhcp.sent: the address and boot file the reply carries. */
   readonly yiaddr?: string;
   readonly bootFile?: string;

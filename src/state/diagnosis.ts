@@ -5,6 +5,7 @@
  */
 import type { PxedeckEvent } from '../servers/events.js';
 import { isIpxeBinary, isPxelinuxBinary, isShimBinary } from './stages.js';
+import { optionValue } from '../protocol/dhcp4/options-view.js';
 
 export type VerdictKind = 'loop' | 'secure-boot-refused' | 'grub-server-elsewhere' | 'uefi-no-boot-server' | 'tftp-stall' | 'spanning-tree' | 'offers-unanswered';
 
@@ -252,13 +253,13 @@ export function diagnose(
     }
     case 'dhcp.sent': {
       if (event.messageType === 'OFFER') state.unansweredOffers += 1;
-      const serverId = event.options['54:server-id'];
+      const serverId = optionValue(event.options, '54:server-id');
       if (event.bootFile && isShimBinary(event.bootFile) && typeof serverId === 'string') state.shimFrom = serverId;
       if (event.bootFile && isNbp(fileName(event.bootFile))) {
         state.lastNbpGift = { file: fileName(event.bootFile), at: event.time, messageType: event.messageType, xid: event.xid, source: event.source };
       }
       if (event.bootFile && state.ipxeSessions.includes(event.xid)) (state.sessionGifts ??= new Map()).set(event.xid, isNbp(fileName(event.bootFile)) ? 'nbp' : 'script');
-      if (event.messageType === 'OFFER' && !event.bootFile && event.source === 'dhcp4' && event.options['60:vendor-class'] === 'PXEClient') {
+      if (event.messageType === 'OFFER' && !event.bootFile && event.source === 'dhcp4' && optionValue(event.options, '60:vendor-class') === 'PXEClient') {
         state.steeredXids ??= new Map();
         if (!state.steeredXids.has(event.xid)) state.steeredXids.set(event.xid, 0);
       }

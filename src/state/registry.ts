@@ -12,6 +12,7 @@ import { foldForeignServer, type ForeignServers } from './foreign-servers.js';
 import { foldRouterAdvert, noRouterAdverts, type RouterAdvertView } from './router-adverts.js';
 import { diagnose, newDiagnosisState, type DiagnosisOptions, type DiagnosisState, type Verdict } from './diagnosis.js';
 import { isBootProgramAgent, isIpxeBinary, stageForFile, stageIndex, type BootStage } from './stages.js';
+import { optionValue } from '../protocol/dhcp4/options-view.js';
 
 export interface TransferProgress {
   readonly file: string;
@@ -389,7 +390,7 @@ function identityOf(event: PxedeckEvent): { uuid?: string; duid?: string } {
     case 'lease6.declined':
       return event.duid ? { duid: event.duid } : {};
     case 'dhcp.received': {
-      const uuid = event.options['97:client-uuid'];
+      const uuid = optionValue(event.options, '97:client-uuid');
       return typeof uuid === 'string' && /^[0-9a-f-]{36}$/i.test(uuid) ? { uuid } : {};
     }
     default:

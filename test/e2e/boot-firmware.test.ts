@@ -8,6 +8,7 @@ import { startDnsmasq } from './lab/services.js';
 import { labMac, labUuid, startVm, type Firmware } from './lab/vm.js';
 import { ensureLabArtifacts } from './lab/artifacts.js';
 import { labSkipReason, markerCmdline, sharedLab, startPxedeck, type LabPxedeck } from './support/pxedeck-lab.js';
+import { optionValue } from '../../src/protocol/dhcp4/options-view.js';
 
 const skipReason = labSkipReason();
 
@@ -42,7 +43,7 @@ describe.skipIf(skipReason !== undefined)(`firmware boots through pxedeck${skipR
       const ack = await pxedeck.waitFor<DhcpPacketEvent>(sent(mac, 'ACK'), 'ACK');
       expect(ack.yiaddr).toMatch(/^10\.77\.0\.1\d\d$/);
       expect(ack.bootFile).toBe('http://10.77.0.1/boot.ipxe');
-      expect(ack.options['175:ipxe']).toMatchObject({ noPxeDhcp: true });
+      expect(optionValue(ack.options, '175:ipxe')).toMatchObject({ noPxeDhcp: true });
       await pxedeck.waitFor((event) => event.kind === 'http.request' && event.route === 'script' && event.mac === mac, '/ipxe request');
       await pxedeck.waitFor((event) => event.kind === 'transfer.done' && event.source === 'http' && event.mac === mac && /vmlinuz/.test(event.file), 'kernel download');
       await pxedeck.waitFor((event) => event.kind === 'boot.beacon' && event.mac === mac && event.beacon === 'booted', 'booted beacon');

@@ -21,6 +21,7 @@ import { createLab, type Lab } from './lab/network.js';
 import { startDnsmasq } from './lab/services.js';
 import { labMac, labUuid, startVm, type Firmware } from './lab/vm.js';
 import { ipv6OnlyTap, labSkipReason, serverIpv4, startPxedeck, type LabPxedeck } from './support/pxedeck-lab.js';
+import { optionValue } from '../../src/protocol/dhcp4/options-view.js';
 
 const skipReason = labSkipReason();
 const pool6 = ['--pool6', 'fd77::100-fd77::1ff'];
@@ -192,7 +193,7 @@ describe.skipIf(skipReason !== undefined)(`IPv6 netboot through pxedeck${skipRea
       const discover = events.find((event): event is DhcpPacketEvent => event.kind === 'dhcp.received' && event.messageType === 'DISCOVER');
       expect(discover).toMatchObject({ mac, client: expect.stringMatching(/^iPXE/) });
       // Option 97 carries the SMBIOS byte order, iPXE's DUID the RFC 4122 one: the same UUID either way.
-      expect(uuidMatchKey(String(discover!.options['97:client-uuid']))).toBe(uuidMatchKey(uuid));
+      expect(uuidMatchKey(String(optionValue(discover!.options, '97:client-uuid')))).toBe(uuidMatchKey(uuid));
       expect(received6.find((event) => event.messageType === 'SOLICIT' && event.client === 'ipxe')).toMatchObject({ mac, uuid });
       const ack = events.find((event): event is DhcpPacketEvent => event.kind === 'dhcp.sent' && event.messageType === 'ACK');
       expect(ack).toMatchObject({ mac, bootFile: 'http://10.77.0.1/boot.ipxe' });

@@ -7,6 +7,7 @@ import { uuidMatchKey } from '../../src/boot/dhcp6-identity.js';
 import type { DhcpPacketEvent } from '../../src/servers/events.js';
 import { labMac, labUuid, startVm } from './lab/vm.js';
 import { clientRows, labSkipReason, sharedLab, startPxedeck } from './support/pxedeck-lab.js';
+import { optionValue } from '../../src/protocol/dhcp4/options-view.js';
 
 const skipReason = labSkipReason();
 
@@ -46,7 +47,7 @@ describe.skipIf(skipReason !== undefined)(`two NICs, the first on a dead segment
       // Every DHCP request came from the second NIC and names the machine's SMBIOS UUID (option 97, whose first
       // three fields firmware sends in either byte order).
       expect(new Set(requests.map((event) => event.mac))).toEqual(new Set([benchMac]));
-      expect(new Set(requests.map((event) => uuidMatchKey(String(event.options['97:client-uuid']))))).toEqual(new Set([uuidMatchKey(uuid)]));
+      expect(new Set(requests.map((event) => uuidMatchKey(String(optionValue(event.options, '97:client-uuid')))))).toEqual(new Set([uuidMatchKey(uuid)]));
       expect(events.some((event) => event.mac === deadMac)).toBe(false);
       const script = events.find((event) => event.kind === 'http.request' && event.route === 'script');
       expect(script).toMatchObject({ mac: benchMac });

@@ -15,7 +15,8 @@ const addressListOptions = new Set<number>([1, 3, 6, 7, 28, 50, 54]);
 const uint32Options = new Set<number>([51, 58, 59]);
 const textOptions = new Set<number>([12, 15, 56, 60, 66, 67]);
 
-function describeValue(code: number, value: Buffer): unknown {
+/** One option's value as the JSON view shows it. */
+export function describeValue(code: number, value: Buffer): unknown {
   try {
     if (addressListOptions.has(code)) {
       if (value.length === 4) return bytesToAddress(value);
@@ -54,7 +55,7 @@ function describeValue(code: number, value: Buffer): unknown {
 
 /** "53:message-type" and the like, made once per code: every packet's view is keyed by them. */
 const optionKeys: string[] = [];
-const optionKey = (code: number): string => (optionKeys[code] ??= `${code}:${optionNames[code] ?? 'option'}`);
+export const optionKey = (code: number): string => (optionKeys[code] ??= `${code}:${optionNames[code] ?? 'option'}`);
 
 export function describeOptions(options: DhcpOptions): Record<string, unknown> {
   const view: Record<string, unknown> = {};

@@ -7,7 +7,7 @@ import type { Socket, RemoteInfo } from 'node:dgram';
 import { describeFirmware, isNetbootClient, readClientFacts, type DhcpClientFacts } from '../../boot/client-facts.js';
 import { decideDhcpBoot, type ClientHistory, type ClientPolicy, type DhcpBootDecision, type DhcpDecisionInput } from '../../boot/dhcp-decision.js';
 import { BOOTREQUEST, BROADCAST_FLAG, Option, messageTypeName } from '../../protocol/dhcp4/constants.js';
-import { describeOptions } from '../../protocol/dhcp4/describe.js';
+import { DhcpOptionsView } from '../../protocol/dhcp4/options-view.js';
 import { decode, encode, type DhcpPacket } from '../../protocol/dhcp4/packet.js';
 import type { Mac } from '../../protocol/mac.js';
 import type { Emit, EventSource } from '../events.js';
@@ -141,7 +141,7 @@ export async function createDhcp4Server(options: Dhcp4ServerOptions): Promise<Dh
       messageType: messageTypeName(type) ?? String(type),
       peer: `${to.address}:${to.port}`,
       summary: decision?.action === 'boot' ? decision.reason : decision?.action === 'ignore' ? decision.reason : 'address only',
-      options: describeOptions(reply.options),
+      options: DhcpOptionsView.of(reply.options),
       interface: options.interfaceName,
       yiaddr,
       ip: yiaddr,
@@ -350,7 +350,7 @@ export async function createDhcp4Server(options: Dhcp4ServerOptions): Promise<Dh
         summary: `${facts.messageType ?? 'BOOTP'} from ${client}`,
         client,
         secs: packet.secs,
-        options: describeOptions(packet.options),
+        options: DhcpOptionsView.of(packet.options),
         interface: options.interfaceName,
         ip: packet.ciaddr !== '0.0.0.0' ? packet.ciaddr : undefined,
       });
