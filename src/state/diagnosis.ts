@@ -253,8 +253,10 @@ export function diagnose(
     }
     case 'dhcp.sent': {
       if (event.messageType === 'OFFER') state.unansweredOffers += 1;
-      const serverId = optionValue(event.options, '54:server-id');
-      if (event.bootFile && isShimBinary(event.bootFile) && typeof serverId === 'string') state.shimFrom = serverId;
+      if (event.bootFile && isShimBinary(event.bootFile)) {
+        const serverId = optionValue(event.options, '54:server-id');
+        if (typeof serverId === 'string') state.shimFrom = serverId;
+      }
       if (event.bootFile && isNbp(fileName(event.bootFile))) {
         state.lastNbpGift = { file: fileName(event.bootFile), at: event.time, messageType: event.messageType, xid: event.xid, source: event.source };
       }

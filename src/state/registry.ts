@@ -300,7 +300,26 @@ export class ClientRegistry {
     if (record && this.unseen.has(mac)) return record as Draft;
     this.unseen.add(mac);
     if (!record) {
-      return { mac, firstSeen: time, lastSeen: time, stage: 'dhcp', path: [{ stage: 'dhcp', at: time }], cycles: 1, verdicts: [], timeline: [], log: [] };
+      // Every field the fold may set is here from the start (undefined until then): the record keeps one shape,
+      // its fields inside the object, instead of growing a separate property store as a machine gets further.
+      return {
+        mac,
+        ip: undefined,
+        firmware: undefined,
+        firstSeen: time,
+        lastSeen: time,
+        stage: 'dhcp',
+        path: [{ stage: 'dhcp', at: time }],
+        cycles: 1,
+        lastBootFile: undefined,
+        lastIgnoredReason: undefined,
+        transfer: undefined,
+        nbpDownloadedAt: undefined,
+        nbpFile: undefined,
+        verdicts: [],
+        timeline: [],
+        log: [],
+      };
     }
     return { ...record, timeline: record.timeline.slice(), log: record.log.slice() };
   }

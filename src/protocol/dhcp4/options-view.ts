@@ -35,11 +35,14 @@ export class DhcpOptionsView {
   get(key: string): unknown {
     const code = Number.parseInt(key, 10);
     if (!(code >= 0 && code <= 255) || optionKey(code) !== key) return undefined;
-    let found: unknown;
-    this.each((entryCode, value) => {
-      if (entryCode === code && found === undefined) found = describeValue(code, value);
-    });
-    return found;
+    // Looked up on every packet (the registry reads option 97, the diagnosis 54): only the match is described.
+    const bytes = this.bytes;
+    for (let at = 0; at + ENTRY_HEAD <= bytes.length; ) {
+      const length = bytes.readUInt16BE(at + 1);
+      if (bytes[at] === code) return describeValue(code, bytes.subarray(at + ENTRY_HEAD, at + ENTRY_HEAD + length));
+      at += ENTRY_HEAD + length;
+    }
+    return undefined;
   }
 
   toJSON(): Record<string, unknown> {
