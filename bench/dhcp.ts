@@ -93,6 +93,8 @@ interface RunResult {
   readonly cpuPercent: number;
   /** CPU used by everything but the server (perfdhcp, the kernel, other processes), % of one core. */
   readonly othersPercent: number;
+  /** The server's resident memory at its highest during the run (sampled every 100 ms), MiB. */
+  readonly peakRssMiB: number;
   /** Datagrams the kernel dropped because a UDP socket's receive buffer was full: the server's side, perfdhcp's side. */
   readonly bufferDrops: { readonly server: number; readonly client: number };
   readonly ok: boolean;
@@ -150,6 +152,16 @@ function cpuSeconds(pid: number): number {
   }
 }
 
+/** VmRSS of a process in MiB (NaN once it is gone). */
+function rssMiB(pid: number): number {
+  try {
+    const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
+    return match ? Number(match[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
 function machineBusySeconds(): number {
   const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
@@ -173,6 +185,8 @@ async function perfdhcp(lab: NetnsLab, loadNs: string, server: string, pid: numb
   const cpuBefore = cpuSeconds(pid);
   const machineBefore = machineBusySeconds();
   const started = Date.now();
+  let peakRssMiB = rssMiB(pid);
+  const rssSampler = setInterval(() => (peakRssMiB = Math.max(peakRssMiB, rssMiB(pid))), 100);
   const result = await lab.exec(
     loadNs,
     PIN ? 'taskset' : 'perfdhcp',
@@ -192,6 +206,7 @@ async function perfdhcp(lab: NetnsLab, loadNs: string, server: string, pid: numb
     ],
     { timeoutMs: (seconds + 20) * 1000 },
   );
+  clearInterval(rssSampler);
   const wall = (Date.now() - started) / 1000;
   const serverCpu = cpuSeconds(pid) - cpuBefore;
   const cpu = (serverCpu / wall) * 100;
@@ -214,7 +229,7 @@ async function perfdhcp(lab: NetnsLab, loadNs: string, server: string, pid: numb
   const p99 = Math.max(discoverOffer.p99, requestAck.p99);
   if (!(p99 < P99_LIMIT_MS)) problems.push(`p99 ${p99.toFixed(1)} ms`);
   if (discoverOffer.sent < rate * seconds * 0.97) problems.push(`perfdhcp sent only ${(discoverOffer.sent / seconds).toFixed(0)}/s`);
-  return { server, requested: rate, seconds, achieved, discoverOffer, requestAck, cpuPercent: cpu, othersPercent, bufferDrops, ok: problems.length === 0, why: problems.join(', ') || 'ok' };
+  return { server, requested: rate, seconds, achieved, discoverOffer, requestAck, cpuPercent: cpu, othersPercent, peakRssMiB, bufferDrops, ok: problems.length === 0, why: problems.join(', ') || 'ok' };
 }
 
 /** Where leases, event files and logs go (see --data-on). */
@@ -328,7 +343,7 @@ const fmt = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFix
 
 function printTable(title: string, runs: readonly RunResult[]): void {
   console.log(`\n${title} (CPU % = the server, of one core; others % = everything else on this ${cpus().length}-core machine; buffer drops = datagrams the kernel dropped at a full socket receive buffer, the server's/perfdhcp's)`);
-  const header = ['server', 'asked/s', 'DORA/s', 'lost DO', 'lost RA', 'DO p50/p95/p99 ms', 'RA p50/p95/p99 ms', 'max ms', 'CPU %', 'others %', 'buffer drops srv/cli', 'verdict'];
+  const header = ['server', 'asked/s', 'DORA/s', 'lost DO', 'lost RA', 'DO p50/p95/p99 ms', 'RA p50/p95/p99 ms', 'max ms', 'CPU %', 'others %', 'RSS peak MiB', 'buffer drops srv/cli', 'verdict'];
   const rows = runs.map((run) => [
     run.server,
     String(run.requested),
@@ -340,6 +355,7 @@ function printTable(title: string, runs: readonly RunResult[]): void {
     fmt(Math.max(run.discoverOffer.max, run.requestAck.max), 1),
     fmt(run.cpuPercent, 0),
     fmt(run.othersPercent, 0),
+    fmt(run.peakRssMiB, 0),
     `${run.bufferDrops.server}/${run.bufferDrops.client}`,
     run.why,
   ]);
