@@ -14,7 +14,7 @@ const isLease = (value: unknown): value is Lease => {
   return typeof lease === 'object' && lease !== null && parseMac(String(lease.mac)) !== null && typeof lease.ip === 'string' && typeof lease.expiresAt === 'number';
 };
 
-export type LeaseFileOptions = Pick<LeaseJournalOptions<Lease>, 'onError' | 'onRecovered' | 'compactLines' | 'retryMs'>;
+export type LeaseFileOptions = Pick<LeaseJournalOptions<Lease>, 'onError' | 'onRecovered' | 'compactLines' | 'retryMs' | 'batchIntervalMs'>;
 
 const files = { name: 'leases', key: 'leases', isRecord: isLease, keyOf: (lease: Lease) => lease.mac };
 

@@ -46,6 +46,27 @@ describe('lease file (snapshot and journal, group commit)', () => {
     expect(ips(open(dir))).toHaveLength(50);
   });
 
+  it('under a stream of changes starts batches at least the batch interval apart; a lone change after a quiet spell goes at once', async () => {
+    const dir = temp();
+    const store = open(dir, { batchIntervalMs: 20 });
+    const durableAt: number[] = [];
+    const start = performance.now();
+    store.put(lease(1), () => durableAt.push(performance.now() - start));
+    await store.settled();
+    // The first change waits for no window: nothing was written before it.
+    expect(durableAt[0]).toBeLessThan(20);
+    // A change every ~2 ms for ~100 ms: one batch per 20 ms window, not one per change.
+    for (let n = 2; n <= 50; n += 1) {
+      store.put(lease(n), () => durableAt.push(performance.now() - start));
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    await store.settled();
+    expect(durableAt).toHaveLength(50);
+    expect(store.stats.batches).toBeGreaterThanOrEqual(2);
+    expect(store.stats.batches).toBeLessThanOrEqual(1 + Math.ceil((performance.now() - start) / 20) + 1);
+    expect(ips(open(dir))).toHaveLength(50);
+  });
+
   it('replays renewals and removals over the snapshot, last change winning', async () => {
     const dir = temp();
     const store = open(dir);
