@@ -4,13 +4,16 @@
  * creates and deletes. Prints MB/s (10^6 bytes/s, median of --reps runs) per case and the ratios.
  *
  *   npm run bench:tftp -- [--size-mb 64] [--parallel-mb 30] [--parallel 10] [--reps 3] [--quick]
- *                         [--servers pxedeck,tftpd-hpa,dnsmasq,pxedeck-nogso]
+ *                         [--servers pxedeck,tftpd-hpa,dnsmasq,pxedeck-nogso,pxedeck-t0,pxedeck-t1]
  *                         [--blksizes 512,1468] [--windowsizes 1] [--clients atftp,curl] [--no-parallel]
  *                         [--mtu 9000] [--pxedeck-cap mtu|N]
  *
  * All servers run at once, each on its own address of the server namespace, and every repetition of a
  * case visits them in turn: a machine whose load changes during the run then skews all servers alike.
- * `pxedeck-nogso` is pxedeck with UDP segmentation off (one system call per packet), for comparison.
+ * `pxedeck-nogso` is pxedeck with UDP segmentation off (one system call per packet), for comparison;
+ * `pxedeck-t0` runs every transfer on its main thread, `pxedeck-t1` on one worker thread (the default is
+ * defaultTransferThreads in src/servers/tftp/server.ts). After the parallel case each pxedeck prints its main thread's event-loop delay during the
+ * burst (monitorEventLoopDelay, 1 ms resolution): what a DHCP packet arriving then would wait.
  *
  * Servers get the same limits: blksize up to 65464 (pxedeck's default cap, the interface MTU, is lifted
  * here, since tftpd-hpa does not cap; dnsmasq caps at the interface MTU by itself). `--pxedeck-cap mtu`
@@ -62,8 +65,18 @@ const { values } = parseArgs({
   },
 });
 
-const SERVERS = ['pxedeck', 'tftpd-hpa', 'dnsmasq', 'pxedeck-nogso'] as const;
+const SERVERS = ['pxedeck', 'tftpd-hpa', 'dnsmasq', 'pxedeck-nogso', 'pxedeck-t0', 'pxedeck-t1'] as const;
+/** pxedeck with N transfer threads (0: transfers on its main thread), against its default (defaultTransferThreads). */
+const THREADS: Partial<Record<ServerName, string>> = { 'pxedeck-t0': '0', 'pxedeck-t1': '1' };
+const isPxedeck = (name: ServerName): boolean => name.startsWith('pxedeck');
 type ServerName = (typeof SERVERS)[number];
+
+/** What tftp-serve --loop-delay prints after each burst of transfers: its main thread's event-loop delay (ms). */
+interface LoopDelay {
+  readonly loopDelay: { readonly p50: number; readonly p99: number; readonly max: number };
+  readonly transfers: number;
+}
+const loopDelays = new Map<ServerName, LoopDelay[]>();
 
 interface Case {
   readonly client: 'atftp' | 'curl';
@@ -126,17 +139,26 @@ async function fetchOnce(pair: NetnsPair, server: string, c: Case, remote: strin
 
 async function startServer(pair: NetnsPair, name: ServerName, address: string, root: string): Promise<ChildProcess> {
   let child: ChildProcess;
-  if (name === 'pxedeck' || name === 'pxedeck-nogso') {
+  if (isPxedeck(name)) {
     const serve = resolve(import.meta.dirname, 'tftp-serve.ts');
     const cap = values['pxedeck-cap'] === 'mtu' ? [] : ['--blksize-cap', values['pxedeck-cap']];
     const args = ['--import', 'tsx', serve, '--address', address, '--port', '69', '--root', root, ...cap, '--windowsize-cap', '64', '--max-transfers', '512'];
     if (name === 'pxedeck-nogso') args.push('--no-gso');
+    const threads = THREADS[name];
+    if (threads !== undefined) args.push('--threads', threads);
+    args.push('--loop-delay');
     child = pair.spawn(pair.server, process.execPath, args);
     await new Promise<void>((ready, fail) => {
       let text = '';
       child.stdout!.on('data', (chunk: Buffer) => {
         text += chunk.toString();
         if (text.includes('"ready":true')) ready();
+        let newline: number;
+        while ((newline = text.indexOf('\n')) >= 0) {
+          const line = text.slice(0, newline);
+          text = text.slice(newline + 1);
+          if (line.includes('"loopDelay"')) loopDelays.set(name, [...(loopDelays.get(name) ?? []), JSON.parse(line) as LoopDelay]);
+        }
       });
       child.once('exit', (code) => fail(new Error(`pxedeck server exited ${code}`)));
     });
@@ -250,6 +272,12 @@ async function main(): Promise<void> {
       }
       for (const server of servers) record(row, server, median(totals.get(server)!));
       console.log(`  ${row}: ${servers.map((server) => `${server} ${results.get(row)!.get(server)!.toFixed(1)}`).join(', ')} MB/s`);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      for (const server of servers.filter(isPxedeck)) {
+        const bursts = (loopDelays.get(server) ?? []).slice(-reps);
+        const text = bursts.map((burst) => `p50 ${burst.loopDelay.p50} / p99 ${burst.loopDelay.p99} / max ${burst.loopDelay.max}`).join('; ');
+        console.log(`    ${server} main-thread event-loop delay per burst (ms): ${text}`);
+      }
     }
   } finally {
     for (const child of children) if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGTERM');
@@ -258,7 +286,7 @@ async function main(): Promise<void> {
   }
 
   const header = ['case'.padEnd(48), ...servers.map((s) => s.padStart(13))];
-  const others = servers.filter((s) => s !== 'pxedeck' && s !== 'pxedeck-nogso');
+  const others = servers.filter((s) => !isPxedeck(s));
   if (servers.includes('pxedeck')) header.push(...others.map((s) => `÷${s}`.padStart(11)));
   console.log(`\nMB/s\n${header.join(' ')}`);
   for (const [row, byServer] of results) {
