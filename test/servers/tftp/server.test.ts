@@ -5,14 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { availableParallelism, networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Mac } from '../../../src/protocol/mac.js';
 import { fromNetascii } from '../../../src/protocol/tftp/netascii.js';
 import { encode } from '../../../src/protocol/tftp/packet.js';
 import type { PxedeckEvent, TransferEvent } from '../../../src/servers/events.js';
-import { createTftpServer, DEFAULT_MAX_TRANSFERS_PER_CLIENT, type TftpServer, type TftpServerOptions } from '../../../src/servers/tftp/server.js';
+import { createTftpServer, DEFAULT_MAX_TRANSFERS_PER_CLIENT, defaultTransferThreads, type TftpServer, type TftpServerOptions } from '../../../src/servers/tftp/server.js';
 import { RawClient, receiveFile, type Address, type Received } from './raw-client.js';
 
 let root: string;
@@ -580,6 +580,21 @@ describe('worker threads', () => {
       expect(h.server.workerThreads).toBe(0);
       // And they come back for the next machine.
       expect((await withClient((client) => receiveFile(client, h.address, '1000.bin'))).bytes.equals(files['1000.bin']!)).toBe(true);
+    } finally {
+      await h.close();
+    }
+  });
+  it('by default, one per core beside the main thread: a 2-core machine serves parallel transfers from one', async () => {
+    expect([1, 2, 3, 4, 8, 64].map((cores) => defaultTransferThreads(cores))).toEqual([1, 1, 2, 3, 4, 4]);
+    // The harness runs transfers in this thread unless told otherwise; undefined asks for the default.
+    const h = await start({ threads: undefined, workerIdleMs: 300 });
+    try {
+      let most = 0;
+      const sampler = setInterval(() => (most = Math.max(most, h.server.workerThreads)), 5);
+      const three = await Promise.all([1, 2, 3].map(() => withClient((client) => receiveFile(client, h.address, '3m.bin', { options: [['blksize', '1468']] }))));
+      clearInterval(sampler);
+      for (const result of three) expect(result.bytes.equals(files['3m.bin']!)).toBe(true);
+      expect(most).toBe(defaultTransferThreads(availableParallelism()));
     } finally {
       await h.close();
     }
