@@ -57,8 +57,8 @@ async function runConsoleMode(cli: CliOptions): Promise<number> {
 
 /** Headless: one JSON object per event on stdout until SIGINT or SIGTERM. */
 async function runHeadless(cli: CliOptions): Promise<number> {
-  const [{ startRuntime }, { openJsonLinesPrinter }] = await Promise.all([import('./runtime/start-runtime.js'), import('./cli/json-lines.js')]);
-  const printer = openJsonLinesPrinter((chunk) => process.stdout.write(chunk));
+  const [{ startRuntime }, { openStdoutPrinter }] = await Promise.all([import('./runtime/start-runtime.js'), import('./cli/json-lines.js')]);
+  const printer = openStdoutPrinter();
   // Listened for before the start: a stop asked while the servers open (a service manager, a test that saw
   // DHCP listening) closes them once open, instead of killing the process half-way with its sockets held.
   const stopAsked = new Promise<void>((resolve) => {
@@ -69,12 +69,12 @@ async function runHeadless(cli: CliOptions): Promise<number> {
   try {
     runtime = await startRuntime(cli, (_event, json) => printer.print(json));
   } catch (error) {
-    printer.flush();
+    await printer.close();
     return operatorFailure(error, 'pxedeck', 1);
   }
   await stopAsked;
   await runtime.close();
-  printer.flush();
+  await printer.close();
   return 0;
 }
 

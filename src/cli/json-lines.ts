@@ -5,7 +5,9 @@
  * is left (on exit). The stream often ends on a terminal: each line is made safe for one (terminal-text.ts),
  * the same JSON, and gathered as bytes (line-batch.ts).
  */
+import { fstatSync } from 'node:fs';
 import { LineBatch } from '../state/line-batch.js';
+import { openOrderedFileWriter } from './ordered-file-writer.js';
 import { terminalSafeJson } from '../state/terminal-text.js';
 
 const BATCH_BYTES = 64 * 1024;
@@ -33,5 +35,21 @@ export function openJsonLinesPrinter(write: (chunk: Uint8Array) => void): JsonLi
       }
     },
     flush,
+  };
+}
+
+/**
+ * The printer for process stdout: written in order on libuv's threads when stdout is a regular file
+ * (ordered-file-writer.ts says why), through the stream otherwise (a terminal, a pipe, journald's socket).
+ */
+export function openStdoutPrinter(): JsonLinesPrinter & { close(): Promise<void> } {
+  const fileWriter = fstatSync(1).isFile() ? openOrderedFileWriter(1) : undefined;
+  const printer = openJsonLinesPrinter(fileWriter ? (chunk) => fileWriter.write(chunk) : (chunk) => process.stdout.write(chunk));
+  return {
+    ...printer,
+    async close() {
+      printer.flush();
+      await fileWriter?.settled();
+    },
   };
 }
