@@ -7,7 +7,12 @@
  * under the same loads beside it, for scale.
  *
  *   npm run bench:memory -- [--idle-seconds 5] [--tftp-mb 30] [--tftp-clients 10] [--http-mb 200]
- *                           [--http-clients 32] [--references] [--node-args "--max-semi-space-size=1"]
+ *                           [--http-clients 32] [--http-rounds 1] [--references] [--node-args "--max-semi-space-size=1"]
+ *
+ * --http-rounds N repeats the HTTP load (a growth that continues round after round is not a high-water
+ * mark). After each of pxedeck's HTTP rounds it prints the mappings whose resident size changed most
+ * (/proc/PID/smaps): `[heap]` is the main thread's malloc heap, 64 MiB-aligned anonymous ones are other
+ * threads' malloc arenas, 256 KiB ones are V8's heap pages.
  *
  * Bounded: every client runs under curl's own --max-time, and the script stops what it started by PID.
  */
@@ -25,6 +30,7 @@ const { values } = parseArgs({
     'tftp-clients': { type: 'string', default: '10' },
     'http-mb': { type: 'string', default: '200' },
     'http-clients': { type: 'string', default: '32' },
+    'http-rounds': { type: 'string', default: '1' },
     references: { type: 'boolean', default: false },
     'node-args': { type: 'string', default: '' },
   },
@@ -60,6 +66,25 @@ function memoryOf(pids: readonly number[]): Memory {
     }
   }
   return { rssKiB, anonKiB, fileKiB, threads };
+}
+
+/** Resident KiB per mapping (keyed by its address range and name), from /proc/PID/smaps. */
+function mappings(pid: number): Map<string, number> {
+  const byRange = new Map<string, number>();
+  let current = '';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const header = /^([0-9a-f]+-[0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (header) current = `${header[1]} ${header[2] || '[anon]'}`;
+    else if (line.startsWith('Rss:')) byRange.set(current, Number(/(\d+)/.exec(line)![1]));
+  }
+  return byRange;
+}
+
+/** The mappings that grew most between two readings. */
+function grown(before: Map<string, number>, after: Map<string, number>, count = 12): string {
+  const rows = [...after].map(([range, kib]) => [range, kib - (before.get(range) ?? 0)] as const).filter(([, delta]) => delta !== 0);
+  rows.sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]));
+  return rows.slice(0, count).map(([range, delta]) => `    ${delta > 0 ? '+' : ''}${delta} KiB  ${range}`).join('\n');
 }
 
 const mib = (kib: number): string => `${(kib / 1024).toFixed(1)} MiB`;
@@ -164,11 +189,15 @@ http { access_log off; sendfile on; tcp_nopush on; client_body_temp_path ${join(
     while (memoryOf(ours()).threads > idle.threads && Date.now() - retireStarted < 45_000) await sleep(500);
     console.log(`  pxedeck once its transfer threads ended (${((Date.now() - retireStarted) / 1000).toFixed(0)} s later): ${split(memoryOf(ours()))}`);
     console.log(`HTTP: ${httpClients} × curl, ${httpMb} MB each at once`);
-    for (const server of [{ name: 'pxedeck', pids: ours, port: 80 }, ...references.filter((r) => !r.tftp).map((r) => ({ ...r, port: 8080 }))]) {
+    const rounds = Number(values['http-rounds']);
+    const httpServers = [{ name: 'pxedeck', pids: ours, port: 80 }, ...references.filter((r) => !r.tftp).map((r) => ({ ...r, port: 8080 }))];
+    for (const server of Array.from({ length: rounds }, () => httpServers).flat()) {
       const before = memoryOf(server.pids());
+      const mapsBefore = server.name === 'pxedeck' ? mappings(pxedeck.pid) : undefined;
       const result = await load(lab, cli, server.pids, httpClients, () => [`http://${SERVER_IP}:${server.port}${server.port === 80 ? '/files' : ''}/initrd.img`]);
       await sleep(2000);
       report(server.name, before, result, memoryOf(server.pids()), httpGb);
+      if (mapsBefore) console.log(grown(mapsBefore, mappings(pxedeck.pid)));
     }
     const end = memoryOf(ours());
     console.log(`pxedeck at the end: ${split(end)}`);
