@@ -309,6 +309,27 @@ describe('files', () => {
     expect(received).toBeGreaterThan(0);
   });
 
+  it('gives every one of several stalled readers its own bytes (the pieces sent through Node reuse their buffers)', async () => {
+    const { base } = await start({ roots: [{ prefix: '/files', dir: root }] });
+    // Slow readers fill their sockets, so pieces go through Node again and again, and their buffers are
+    // lent from one spare list: a buffer given back too early would carry another response's bytes.
+    const slowly = async (offset: number): Promise<Buffer> => {
+      const response = await fetch(`${base}/files/random.bin`, { headers: { range: `bytes=${offset}-` } });
+      const reader = response.body!.getReader();
+      const chunks: Uint8Array[] = [];
+      for (let i = 0; ; i++) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        chunks.push(value);
+        if (i % 8 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      return Buffer.concat(chunks);
+    };
+    const offsets = [0, 1, 65_537, 1_000_003];
+    const bodies = await Promise.all(offsets.map(slowly));
+    offsets.forEach((offset, i) => expect(bodies[i]!.equals(RANDOM.subarray(offset))).toBe(true));
+  });
+
   it('reports a client that goes away mid-download as transfer.error with the bytes it got, and keeps serving', async () => {
     const { base, events } = await start({ roots: [{ prefix: '/files', dir: root }] });
     const controller = new AbortController();
