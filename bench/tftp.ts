@@ -11,9 +11,10 @@
  * All servers run at once, each on its own address of the server namespace, and every repetition of a
  * case visits them in turn: a machine whose load changes during the run then skews all servers alike.
  * `pxedeck-nogso` is pxedeck with UDP segmentation off (one system call per packet), for comparison;
- * `pxedeck-t0` runs every transfer on its main thread, `pxedeck-t1` on one worker thread (the default is
- * defaultTransferThreads in src/servers/tftp/server.ts). After the parallel case each pxedeck prints its main thread's event-loop delay during the
- * burst (monitorEventLoopDelay, 1 ms resolution): what a DHCP packet arriving then would wait.
+ * `pxedeck-t0` runs every transfer on its main thread, `pxedeck-t1` on one worker thread (the default:
+ * defaultTransferThreads in src/servers/tftp/server.ts). After the parallel case each pxedeck prints its
+ * main thread's event-loop delay during the burst (monitorEventLoopDelay, 1 ms resolution): what a DHCP
+ * packet arriving then would wait.
  *
  * Servers get the same limits: blksize up to 65464 (pxedeck's default cap, the interface MTU, is lifted
  * here, since tftpd-hpa does not cap; dnsmasq caps at the interface MTU by itself). `--pxedeck-cap mtu`
