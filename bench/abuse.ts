@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { NetnsLab, netnsUnavailableReason, repoRoot, sleep, type NsProcess } from '../test/support/netns.js';
+import { rssKiB } from './http-load.js';
 
 const { values } = parseArgs({
   options: {
@@ -63,11 +64,6 @@ interface RunContext {
   readonly lab: NetnsLab;
   readonly ns: { readonly laptop: string; readonly attacker: string; readonly client: string };
   readonly eventsFile: string;
-}
-
-function rssMiB(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) / 1024 : NaN;
 }
 
 function directoryBytes(dir: string): number {
@@ -200,11 +196,11 @@ async function runFlood(flood: Flood, lab: NetnsLab, ns: RunContext['ns'], bootD
     // The client talks to pxedeck once first, so pxedeck knows it (its neighbour table has the client's MAC).
     await lab.exec(ns.client, 'curl', ['-s', '-o', '/dev/null', '--max-time', '5', `http://${SERVER}/files/${PROBE_FILE}`]);
     const before = await flood.probe(context, 1, 0);
-    const rssBefore = rssMiB(pxedeck.pid);
+    const rssBefore = rssKiB(pxedeck.pid) / 1024;
     const logBefore = directoryBytes(join(dataDir, 'events'));
     let rssPeak = rssBefore;
     const sampler = setInterval(() => {
-      if (!pxedeck.hasExited) rssPeak = Math.max(rssPeak, rssMiB(pxedeck.pid));
+      if (!pxedeck.hasExited) rssPeak = Math.max(rssPeak, rssKiB(pxedeck.pid) / 1024);
     }, 250);
     const attacker = actor(lab, ns.attacker, flood.actor[0], flood.actor[1], flood.seconds * 1000 + 60_000);
     await sleep(1000);
@@ -215,7 +211,7 @@ async function runFlood(flood: Flood, lab: NetnsLab, ns: RunContext['ns'], bootD
     await sleep(2000);
     clearInterval(sampler);
     const alive = !pxedeck.hasExited;
-    const rssAfter = alive ? rssMiB(pxedeck.pid) : NaN;
+    const rssAfter = alive ? rssKiB(pxedeck.pid) / 1024 : NaN;
     const after = alive ? await flood.probe(context, 1, 0) : [];
     const logGrowth = (directoryBytes(join(dataDir, 'events')) - logBefore) / 1e6;
     return [

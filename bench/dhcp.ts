@@ -36,6 +36,7 @@ import { numberToIpv4 } from '../src/servers/dhcp4/lease-pool.js';
 import type { Mac } from '../src/protocol/mac.js';
 import { openLeaseFile } from '../src/state/lease-file.js';
 import { NetnsLab, netnsUnavailableReason, sleep, type NsProcess } from '../test/support/netns.js';
+import { rssKiB } from './http-load.js';
 
 const { values } = parseArgs({
   options: {
@@ -152,16 +153,6 @@ function cpuSeconds(pid: number): number {
   }
 }
 
-/** VmRSS of a process in MiB (NaN once it is gone). */
-function rssMiB(pid: number): number {
-  try {
-    const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
-    return match ? Number(match[1]) / 1024 : Number.NaN;
-  } catch {
-    return Number.NaN;
-  }
-}
-
 /** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
 function machineBusySeconds(): number {
   const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
@@ -185,8 +176,8 @@ async function perfdhcp(lab: NetnsLab, loadNs: string, server: string, pid: numb
   const cpuBefore = cpuSeconds(pid);
   const machineBefore = machineBusySeconds();
   const started = Date.now();
-  let peakRssMiB = rssMiB(pid);
-  const rssSampler = setInterval(() => (peakRssMiB = Math.max(peakRssMiB, rssMiB(pid))), 100);
+  let peakRssMiB = rssKiB(pid) / 1024;
+  const rssSampler = setInterval(() => (peakRssMiB = Math.max(peakRssMiB, rssKiB(pid) / 1024)), 100);
   const result = await lab.exec(
     loadNs,
     PIN ? 'taskset' : 'perfdhcp',
