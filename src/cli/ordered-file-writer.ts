@@ -7,6 +7,7 @@
  * catches up, never memory or answers.
  */
 import { write, writeSync } from 'node:fs';
+import { warningLine } from '../state/event-log.js';
 
 export interface OrderedFileWriter {
   write(chunk: Uint8Array): void;
@@ -24,10 +25,7 @@ export function openOrderedFileWriter(fd: number, maxPendingBytes = DEFAULT_MAX_
   const waiters: Array<() => void> = [];
   let lastError: string | undefined;
 
-  const lossNotice = (bytes: number): Buffer =>
-    Buffer.from(
-      `${JSON.stringify({ kind: 'notice', time: Date.now(), source: 'system', level: 'warning', message: `stdout: ${bytes} bytes of events were not written (the file did not keep up)` })}\n`,
-    );
+  const lossNotice = (bytes: number): Buffer => warningLine(`stdout: ${bytes} bytes of events were not written (the file did not keep up)`);
 
   const next = (): void => {
     const chunk = queue.shift();

@@ -56,6 +56,12 @@ export interface EventLog {
 
 const MiB = 1024 * 1024;
 
+/** A `notice` event at warning level as one JSON line: what a writer puts where it had to drop lines. */
+export function warningLine(message: string): Buffer {
+  const notice: PxedeckEvent = { kind: 'notice', time: Date.now(), source: 'system', level: 'warning', message };
+  return Buffer.from(`${JSON.stringify(notice)}\n`);
+}
+
 export function eventLogDir(dataDir: string): string {
   return join(dataDir, EVENT_LOG_DIR);
 }
@@ -108,16 +114,7 @@ export function openEventLog(dataDir: string, options: EventLogOptions = {}): Ev
     stats.rotations += 1;
   }
 
-  const lossNotice = (count: number): Buffer => {
-    const notice: PxedeckEvent = {
-      kind: 'notice',
-      time: Date.now(),
-      source: 'system',
-      level: 'warning',
-      message: `event log: ${count} events were not written (the disk did not keep up or failed)`,
-    };
-    return Buffer.from(`${JSON.stringify(notice)}\n`);
-  };
+  const lossNotice = (count: number): Buffer => warningLine(`event log: ${count} events were not written (the disk did not keep up or failed)`);
 
   /** True when written; on failure the batch's events are counted as lost. */
   async function writeBatch(data: Buffer, events: number): Promise<boolean> {
