@@ -13,12 +13,9 @@
  */
 import { setFlagsFromString } from 'node:v8';
 
-export const HEAP_GROWING_PERCENT = 300;
+const HEAP_GROWING_PERCENT = 300;
 
-let tuned = false;
-
+/** Setting it again (the console restarts the servers on a settings change) changes nothing. */
 export function tuneCollectorForServing(): void {
-  if (tuned) return;
-  tuned = true;
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
 }
