@@ -29,6 +29,14 @@ const lease = (n: number, expiresAt = Date.now() + 60_000): Lease => ({
   state: 'bound',
   expiresAt,
 });
+/** Leases 1…count put `rounds` times, each round with a later expiry and settled: journal lines to fold. */
+const renewInRounds = async (store: PersistentLeaseStore, rounds: number, count: number) => {
+  for (let round = 0; round < rounds; round += 1) {
+    for (let n = 1; n <= count; n += 1) store.put(lease(n, Date.now() + 60_000 + round));
+    await store.settled();
+  }
+  await store.settled();
+};
 const ips = (store: PersistentLeaseStore) => store.load().map((entry) => entry.ip);
 const journalLines = (dir: string) => readFileSync(join(dir, 'leases.journal'), 'utf8').split('\n').filter(Boolean);
 
@@ -82,11 +90,7 @@ describe('lease file (snapshot and journal, group commit)', () => {
   it('folds the journal into the snapshot past the line limit, while new changes keep landing', async () => {
     const dir = temp();
     const store = open(dir, { compactLines: 20 });
-    for (let round = 0; round < 10; round += 1) {
-      for (let n = 1; n <= 5; n += 1) store.put(lease(n, Date.now() + 60_000 + round));
-      await store.settled();
-    }
-    await store.settled();
+    await renewInRounds(store, 10, 5);
     expect(store.stats.compactions).toBeGreaterThanOrEqual(1);
     expect(existsSync(join(dir, 'leases.journal.old'))).toBe(false);
     expect(journalLines(dir).length).toBeLessThan(20);
@@ -98,11 +102,7 @@ describe('lease file (snapshot and journal, group commit)', () => {
   it('writes a snapshot larger than one slice as one JSON document, one lease a line, every lease in it', async () => {
     const dir = temp();
     const store = open(dir, { compactLines: 20 });
-    for (let round = 0; round < 3; round += 1) {
-      for (let n = 1; n <= 600; n += 1) store.put(lease(n, Date.now() + 60_000 + round));
-      await store.settled();
-    }
-    await store.settled();
+    await renewInRounds(store, 3, 600);
     expect(store.stats.compactions).toBeGreaterThanOrEqual(1);
     const text = readFileSync(join(dir, 'leases.json'), 'utf8');
     const snapshot = JSON.parse(text) as Record<string, unknown[]>;
