@@ -541,8 +541,6 @@ async function main(): Promise<number> {
         `headline ${TARGET_RATE}/s for ${SECONDS} s, ladder ${LADDER.join(',')} for ${STEP_SECONDS} s each; pass = no loss, p99 < ${P99_LIMIT_MS} ms`,
     );
 
-    /** Copies the events file once pxedeck has stopped writing it. */
-    let keptEventsAfterStop: (() => void) | undefined;
     const headline: RunResult[] = [];
     const ladders: RunResult[] = [];
     for (const server of SERVERS) {
@@ -562,18 +560,15 @@ async function main(): Promise<number> {
         if (server === 'pxedeck') {
           const events = join(dataRoot, 'pxedeck-events.jsonl');
           if (values.events !== 'null') console.log(`  pxedeck printed ${(statSync(events).size / 1e6).toFixed(0)} MB of events`);
-          if (values['keep-events'] && values.events !== 'null') {
-            const kept = join(tmpdir(), `pxedeck-dhcp-events-${Date.now()}.jsonl`);
-            keptEventsAfterStop = () => {
-              copyFileSync(events, kept);
-              console.log(`  (pxedeck's events kept at ${kept})`);
-            };
-          }
         }
       } finally {
         await started.stop();
-        keptEventsAfterStop?.();
-        keptEventsAfterStop = undefined;
+        // Copied once pxedeck has stopped writing it.
+        if (server === 'pxedeck' && values['keep-events'] && values.events !== 'null') {
+          const kept = join(tmpdir(), `pxedeck-dhcp-events-${Date.now()}.jsonl`);
+          copyFileSync(join(dataRoot, 'pxedeck-events.jsonl'), kept);
+          console.log(`  (pxedeck's events kept at ${kept})`);
+        }
       }
     }
 
