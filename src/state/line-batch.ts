@@ -1,9 +1,9 @@
 /**
  * Lines gathered for one write, as UTF-8 bytes in a buffer outside the JavaScript heap. The event log and
- * headless stdout gather a line per event, hundreds a turn under load: kept as strings until their write
- * (joined, then encoded), each line lived long enough to be copied by the collector at least once and was
- * encoded twice. Written into the buffer as it comes, the string is garbage at once, the collector never
- * sees the bytes, and the write takes them as they are.
+ * headless stdout gather a line per event, hundreds a turn under load: kept as strings until their write,
+ * each line lived long enough to be copied by the collector at least once, and was copied again when the
+ * batch was joined before being encoded. Written into the buffer as it comes, the string is garbage at once,
+ * the collector never sees the bytes, and the write takes them as they are.
  */
 export class LineBatch {
   private buffer: Buffer;
