@@ -8,6 +8,7 @@
  */
 import { join } from 'node:path';
 import type { Emit, PxedeckEvent } from '../servers/events.js';
+import { eventJson } from '../servers/event-json.js';
 import { openEventLog } from '../state/event-log.js';
 import type { Mac } from '../protocol/mac.js';
 import type { Verdict } from '../state/diagnosis.js';
@@ -39,7 +40,7 @@ export function openEventSink(
     const events = queue;
     queue = [];
     for (const event of events) {
-      const json = JSON.stringify(event);
+      const json = eventJson(event);
       eventLog.appendJson(json);
       print(event, json);
     }

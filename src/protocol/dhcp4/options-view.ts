@@ -14,6 +14,56 @@ import type { DhcpOptions } from './packet.js';
 /** Code (1 byte), length (2 bytes: a concatenated RFC 3396 option may pass 255), value; in the packet's order. */
 const ENTRY_HEAD = 3;
 
+/**
+ * `"key":value` JSON of options seen before, by their bytes. Most of a packet's options are the same in
+ * every packet of a segment (message type, server id, lease times, the firmware's parameter list and vendor
+ * class): described and serialised once, each is a hash and a compare afterwards, with nothing allocated.
+ * Options that name one client (its requested address, client id, UUID, host name, relay agent data) would
+ * only fill the cache, so they are described every time; and the cache is bounded, emptied when full.
+ */
+interface CachedFragment {
+  /** The option's entry (code, length, value) it was made from. */
+  readonly entry: Buffer;
+  readonly fragment: string;
+}
+const fragments = new Map<number, CachedFragment>();
+const MAX_CACHED_FRAGMENTS = 2048;
+const MAX_CACHED_VALUE_BYTES = 64;
+const PER_CLIENT_OPTIONS = new Set<number>([12, 50, 61, 81, 82, 97]);
+
+function describedFragment(code: number, value: Buffer): string {
+  const described = describeValue(code, value);
+  return described === undefined ? '' : `${JSON.stringify(optionKey(code))}:${JSON.stringify(described)}`;
+}
+
+/** FNV-1a over bytes[start, end). */
+function hashOf(bytes: Buffer, start: number, end: number): number {
+  let hash = 0x811c9dc5;
+  for (let at = start; at < end; at += 1) hash = Math.imul(hash ^ bytes[at]!, 0x01000193);
+  return hash >>> 0;
+}
+
+function sameBytes(entry: Buffer, bytes: Buffer, start: number, end: number): boolean {
+  if (entry.length !== end - start) return false;
+  for (let at = start; at < end; at += 1) if (entry[at - start] !== bytes[at]) return false;
+  return true;
+}
+
+/** The fragment of the entry at bytes[start, end). */
+function fragmentAt(bytes: Buffer, start: number, end: number): string {
+  const code = bytes[start]!;
+  if (end - start - ENTRY_HEAD > MAX_CACHED_VALUE_BYTES || PER_CLIENT_OPTIONS.has(code)) {
+    return describedFragment(code, bytes.subarray(start + ENTRY_HEAD, end));
+  }
+  const hash = hashOf(bytes, start, end);
+  const cached = fragments.get(hash);
+  if (cached && sameBytes(cached.entry, bytes, start, end)) return cached.fragment;
+  const fragment = describedFragment(code, bytes.subarray(start + ENTRY_HEAD, end));
+  if (fragments.size >= MAX_CACHED_FRAGMENTS) fragments.clear();
+  fragments.set(hash, { entry: Buffer.from(bytes.subarray(start, end)), fragment });
+  return fragment;
+}
+
 export class DhcpOptionsView {
   private constructor(private readonly bytes: Buffer) {}
 
@@ -43,6 +93,23 @@ export class DhcpOptionsView {
       at += ENTRY_HEAD + length;
     }
     return undefined;
+  }
+
+  /**
+   * The same text as `JSON.stringify(view)`, without building the dictionary: the event log and headless
+   * stdout serialise every packet's options, and the dictionary (strings, arrays, the walk over them) was
+   * a third of what the DHCP path allocated at 4000 exchanges a second.
+   */
+  json(): string {
+    const bytes = this.bytes;
+    let text = '';
+    for (let at = 0; at + ENTRY_HEAD <= bytes.length; ) {
+      const end = at + ENTRY_HEAD + bytes.readUInt16BE(at + 1);
+      const fragment = fragmentAt(bytes, at, end);
+      if (fragment) text += text ? `,${fragment}` : fragment;
+      at = end;
+    }
+    return `{${text}}`;
   }
 
   toJSON(): Record<string, unknown> {

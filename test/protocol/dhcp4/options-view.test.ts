@@ -18,6 +18,24 @@ describe('DhcpOptionsView', () => {
     expect(JSON.stringify({ options: view })).toBe(JSON.stringify({ options: described }));
     for (const [key, value] of Object.entries(described)) expect(optionValue(view, key)).toEqual(value);
     expect(optionEntries(view)).toEqual(Object.entries(described));
+    // Written from cached fragments the second time: the same text both times.
+    expect(view.json()).toBe(JSON.stringify(described));
+    expect(DhcpOptionsView.of(packet.options).json()).toBe(JSON.stringify(described));
+  });
+
+  it('writes the same JSON through its fragment cache when thousands of distinct values pass through it', () => {
+    for (let n = 0; n < 5000; n += 1) {
+      const options: DhcpOptions = new Map([
+        [53, Buffer.from([n % 8 || 1])],
+        [51, Buffer.from([0, 0, n >> 8, n & 0xff])],
+        [60, Buffer.from(`vendor-${n}-"quoted"\\`, 'latin1')],
+        [50, Buffer.from([10, 0, n >> 8, n & 0xff])],
+        [55, Buffer.from([1, 3, 6, n & 0xff])],
+      ]);
+      const view = DhcpOptionsView.of(options);
+      expect(view.json()).toBe(JSON.stringify(describeOptions(options)));
+    }
+    expect(DhcpOptionsView.of(new Map()).json()).toBe('{}');
   });
 
   it('keeps its own copy: the datagram may change after, an option past 255 bytes survives, unknown keys are undefined', () => {
