@@ -10,6 +10,7 @@
  */
 import { fstatSync } from 'node:fs';
 import { LineBatch } from '../state/line-batch.js';
+import { openBoundedStreamWriter } from './bounded-stream-writer.js';
 import { openOrderedFileWriter } from './ordered-file-writer.js';
 import { terminalSafeJson } from '../state/terminal-text.js';
 
@@ -42,16 +43,17 @@ export function openJsonLinesPrinter(write: (chunk: Uint8Array) => void): JsonLi
 
 /**
  * The printer for process stdout: written in order on libuv's threads when stdout is a regular file
- * (ordered-file-writer.ts says why), through the stream otherwise (a terminal, a pipe, journald's socket).
+ * (ordered-file-writer.ts says why), through the stream otherwise (a terminal, a pipe, journald's socket),
+ * bounded either way (bounded-stream-writer.ts).
  */
 export function openStdoutPrinter(): JsonLinesPrinter & { close(): Promise<void> } {
-  const fileWriter = fstatSync(1).isFile() ? openOrderedFileWriter(1) : undefined;
-  const printer = openJsonLinesPrinter(fileWriter ? (chunk) => fileWriter.write(chunk) : (chunk) => process.stdout.write(chunk));
+  const writer = fstatSync(1).isFile() ? openOrderedFileWriter(1) : openBoundedStreamWriter(process.stdout);
+  const printer = openJsonLinesPrinter((chunk) => writer.write(chunk));
   return {
     ...printer,
     async close() {
       printer.flush();
-      await fileWriter?.settled();
+      await writer.settled();
     },
   };
 }

@@ -1,0 +1,51 @@
+/**
+ * Headless stdout when it is a pipe or a socket (`pxedeck --headless | jq`, journald): Node writes those
+ * asynchronously and keeps whatever the reader has not taken yet in memory, without a limit. A reader that
+ * stops (a pager left open, a stuck log shipper) would grow the server by every event from then on. Past
+ * the bound, lines are dropped and counted, and once the reader catches up a notice says how many bytes
+ * were lost, in the place they were lost — the same rule as for a file (ordered-file-writer.ts).
+ */
+import type { Writable } from 'node:stream';
+import { warningLine } from '../state/event-log.js';
+
+export interface BoundedStreamWriter {
+  write(chunk: Uint8Array): void;
+  /**
+   * Resolves when the stream has taken everything written so far, or after `timeoutMs`: a reader that
+   * never reads again must not keep the server from stopping.
+   */
+  settled(timeoutMs?: number): Promise<void>;
+}
+
+const DEFAULT_MAX_PENDING_BYTES = 16 * 1024 * 1024;
+
+export function openBoundedStreamWriter(stream: Writable, maxPendingBytes = DEFAULT_MAX_PENDING_BYTES): BoundedStreamWriter {
+  let droppedBytes = 0;
+  return {
+    write(chunk) {
+      if (stream.writableLength + chunk.length > maxPendingBytes) {
+        droppedBytes += chunk.length;
+        return;
+      }
+      if (droppedBytes > 0) {
+        stream.write(warningLine(`stdout: ${droppedBytes} bytes of events were not written (the reader did not keep up)`));
+        droppedBytes = 0;
+      }
+      stream.write(chunk);
+    },
+    settled(timeoutMs = 2000) {
+      if (stream.writableLength === 0 || stream.destroyed) return Promise.resolve();
+      return new Promise((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          stream.off('drain', done);
+          stream.off('close', done);
+          resolve();
+        };
+        const timer = setTimeout(done, timeoutMs);
+        stream.once('drain', done);
+        stream.once('close', done);
+      });
+    },
+  };
+}
