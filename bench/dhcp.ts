@@ -460,7 +460,7 @@ function summariseProfile(file: string): void {
  * loop was held meanwhile (what a DISCOVER→OFFER could wait).
  */
 async function measureLeaseWrites(dir: string): Promise<void> {
-  console.log('\nLease file (src/state/lease-journal.ts) on this disk: a batch of N leases until on disk (write + fdatasync)');
+  console.log('\nLease file (src/state/lease-journal.ts) on this disk: a batch of N leases until on disk (one write on a journal opened O_DSYNC)');
   const leaseOf = (i: number, round: number): Lease => ({
     mac: `02:00:00:${numberToIpv4(i).split('.').slice(1).map((n) => Number(n).toString(16).padStart(2, '0')).join(':')}` as Mac,
     ip: numberToIpv4(0x0a4d0100 + i),
