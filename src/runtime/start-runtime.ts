@@ -45,6 +45,7 @@ import { dataDirOf, defaultTargetOf, loadSettings, presetsDir } from './runtime-
 import { httpBaseOf, servedInterface, type Served4 } from './served-interface.js';
 import { ServerSet, type Closable } from './server-set.js';
 import { tuneCollectorForServing } from './collector-tuning.js';
+import { trimWhenQuiet } from './malloc-trim.js';
 
 export interface Runtime {
   readonly registry: ClientRegistry;
@@ -322,9 +323,12 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent,
           if (ipv6Changed) ipv6.follow(current.ipv6, linkUp && !reopensRa);
         });
 
+  // What a load leaves in the C library's free lists goes back to the kernel once the process is quiet.
+  const stopTrimming = trimWhenQuiet();
   return {
     registry,
     async close() {
+      stopTrimming();
       watcher?.close();
       stopFollowing();
       stopWatchingIsos();
