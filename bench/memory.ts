@@ -6,7 +6,7 @@
  * load prints its peak and what stays after it. With --references, tftpd-hpa and nginx serve the same files
  * under the same loads beside it, for scale.
  *
- *   npm run bench:memory -- [--idle-seconds 5] [--tftp-mb 30] [--tftp-clients 10] [--http-mb 200]
+ *   npm run bench:memory -- [--idle-seconds 30] [--tftp-mb 30] [--tftp-clients 10] [--http-mb 200]
  *                           [--http-clients 32] [--http-rounds 1] [--references] [--node-args "--max-semi-space-size=1"]
  *
  * --http-rounds N repeats the HTTP load (a growth that continues round after round is not a high-water
@@ -25,7 +25,7 @@ import { processTree } from './http-load.js';
 
 const { values } = parseArgs({
   options: {
-    'idle-seconds': { type: 'string', default: '5' },
+    'idle-seconds': { type: 'string', default: '30' },
     'tftp-mb': { type: 'string', default: '30' },
     'tftp-clients': { type: 'string', default: '10' },
     'http-mb': { type: 'string', default: '200' },
@@ -68,23 +68,27 @@ function memoryOf(pids: readonly number[]): Memory {
   return { rssKiB, anonKiB, fileKiB, threads };
 }
 
-/** Resident KiB per mapping (keyed by its address range and name), from /proc/PID/smaps. */
+/**
+ * Resident KiB per mapping, keyed by its start address and name (/proc/PID/smaps): a malloc heap that grows
+ * keeps its start, so it is compared with itself.
+ */
 function mappings(pid: number): Map<string, number> {
-  const byRange = new Map<string, number>();
+  const byStart = new Map<string, number>();
   let current = '';
   for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
-    const header = /^([0-9a-f]+-[0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    const header = /^([0-9a-f]+)-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
     if (header) current = `${header[1]} ${header[2] || '[anon]'}`;
-    else if (line.startsWith('Rss:')) byRange.set(current, Number(/(\d+)/.exec(line)![1]));
+    else if (line.startsWith('Rss:')) byStart.set(current, Number(/(\d+)/.exec(line)![1]));
   }
-  return byRange;
+  return byStart;
 }
 
-/** The mappings that grew most between two readings. */
+/** The mappings that changed most between two readings (one that went away counts as shrunk to nothing). */
 function grown(before: Map<string, number>, after: Map<string, number>, count = 12): string {
-  const rows = [...after].map(([range, kib]) => [range, kib - (before.get(range) ?? 0)] as const).filter(([, delta]) => delta !== 0);
+  const starts = new Set([...before.keys(), ...after.keys()]);
+  const rows = [...starts].map((start) => [start, (after.get(start) ?? 0) - (before.get(start) ?? 0)] as const).filter(([, delta]) => delta !== 0);
   rows.sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]));
-  return rows.slice(0, count).map(([range, delta]) => `    ${delta > 0 ? '+' : ''}${delta} KiB  ${range}`).join('\n');
+  return rows.slice(0, count).map(([start, delta]) => `    ${delta > 0 ? '+' : ''}${delta} KiB  ${start}`).join('\n');
 }
 
 const mib = (kib: number): string => `${(kib / 1024).toFixed(1)} MiB`;
@@ -146,9 +150,16 @@ async function main(): Promise<void> {
     }
     const ours = (): number[] => [pxedeck.pid];
     const atStart = memoryOf(ours());
-    await sleep(idleSeconds * 1000);
+    // At 5 s the start-up's young generation is still resident; V8's memory reducer shrinks it 10-25 s after start.
+    const early = Math.min(5, idleSeconds);
+    await sleep(early * 1000);
+    const atFive = memoryOf(ours());
+    await sleep((idleSeconds - early) * 1000);
     const idle = memoryOf(ours());
-    console.log(`pxedeck (compiled CLI, headless, proxy mode${nodeArgs.length ? `, node ${nodeArgs.join(' ')}` : ''}): RSS at start ${mib(atStart.rssKiB)}, after ${idleSeconds} s idle ${split(idle)}`);
+    console.log(
+      `pxedeck (compiled CLI, headless, proxy mode${nodeArgs.length ? `, node ${nodeArgs.join(' ')}` : ''}): RSS at start ${mib(atStart.rssKiB)}, ` +
+        `after ${early} s ${mib(atFive.rssKiB)}, after ${idleSeconds} s idle ${split(idle)}`,
+    );
 
     const references: { name: string; pids: () => number[]; tftp: boolean }[] = [];
     if (values.references) {
@@ -178,16 +189,25 @@ http { access_log off; sendfile on; tcp_nopush on; client_body_temp_path ${join(
     const tftpGb = (tftpClients * tftpMb) / 1000;
     const httpGb = (httpClients * httpMb) / 1000;
     console.log(`TFTP: ${tftpClients} × curl --tftp-blksize 1468, ${tftpMb} MB each at once`);
+    const mapsBeforeTftp = mappings(pxedeck.pid);
     for (const server of [{ name: 'pxedeck', pids: ours, port: 69 }, ...references.filter((r) => r.tftp).map((r) => ({ ...r, port: 1069 }))]) {
       const before = memoryOf(server.pids());
       const result = await load(lab, cli, server.pids, tftpClients, () => ['--tftp-blksize', '1468', `tftp://${SERVER_IP}:${server.port}/medium.bin`]);
       await sleep(2000);
       report(server.name, before, result, memoryOf(server.pids()), tftpGb);
+      // While the transfer thread still lives: its isolate's pages, its arena, the other threads' arenas.
+      if (server.name === 'pxedeck') console.log(grown(mapsBeforeTftp, mappings(pxedeck.pid)));
     }
     // pxedeck's TFTP transfer threads end after 30 s without a transfer (transfer-pool.ts): wait for that.
     const retireStarted = Date.now();
     while (memoryOf(ours()).threads > idle.threads && Date.now() - retireStarted < 45_000) await sleep(500);
     console.log(`  pxedeck once its transfer threads ended (${((Date.now() - retireStarted) / 1000).toFixed(0)} s later): ${split(memoryOf(ours()))}`);
+    // What stays once the threads are gone: the main thread's heaps, or a dead thread's malloc arena kept for reuse.
+    console.log(grown(mapsBeforeTftp, mappings(pxedeck.pid)));
+    // pxedeck hands a dead thread's malloc arena back within a tick (5 s) of its end (malloc-trim.ts).
+    await sleep(6000);
+    console.log(`  pxedeck 6 s after that: ${split(memoryOf(ours()))}`);
+    console.log(grown(mapsBeforeTftp, mappings(pxedeck.pid)));
     console.log(`HTTP: ${httpClients} × curl, ${httpMb} MB each at once`);
     const rounds = Number(values['http-rounds']);
     const httpServers = [{ name: 'pxedeck', pids: ours, port: 80 }, ...references.filter((r) => !r.tftp).map((r) => ({ ...r, port: 8080 }))];
