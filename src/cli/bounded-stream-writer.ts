@@ -6,20 +6,17 @@
  * were lost, in the place they were lost — the same rule as for a file (ordered-file-writer.ts).
  */
 import type { Writable } from 'node:stream';
-import { warningLine } from '../state/event-log.js';
+import { MAX_PENDING_STDOUT_BYTES, stdoutLossNotice, type StdoutWriter } from './stdout-writer.js';
 
-export interface BoundedStreamWriter {
-  write(chunk: Uint8Array): void;
-  /**
-   * Resolves when the stream has taken everything written so far, or after `timeoutMs`: a reader that
-   * never reads again must not keep the server from stopping.
-   */
+/**
+ * `settled` resolves when the stream has taken everything written so far, or after `timeoutMs`: a reader
+ * that never reads again must not keep the server from stopping.
+ */
+export interface BoundedStreamWriter extends StdoutWriter {
   settled(timeoutMs?: number): Promise<void>;
 }
 
-const DEFAULT_MAX_PENDING_BYTES = 16 * 1024 * 1024;
-
-export function openBoundedStreamWriter(stream: Writable, maxPendingBytes = DEFAULT_MAX_PENDING_BYTES): BoundedStreamWriter {
+export function openBoundedStreamWriter(stream: Writable, maxPendingBytes = MAX_PENDING_STDOUT_BYTES): BoundedStreamWriter {
   let droppedBytes = 0;
   return {
     write(chunk) {
@@ -28,7 +25,7 @@ export function openBoundedStreamWriter(stream: Writable, maxPendingBytes = DEFA
         return;
       }
       if (droppedBytes > 0) {
-        stream.write(warningLine(`stdout: ${droppedBytes} bytes of events were not written (the reader did not keep up)`));
+        stream.write(stdoutLossNotice(droppedBytes, 'the reader'));
         droppedBytes = 0;
       }
       stream.write(chunk);

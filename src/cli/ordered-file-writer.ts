@@ -7,25 +7,15 @@
  * catches up, never memory or answers.
  */
 import { write, writeSync } from 'node:fs';
-import { warningLine } from '../state/event-log.js';
+import { MAX_PENDING_STDOUT_BYTES, stdoutLossNotice, type StdoutWriter } from './stdout-writer.js';
 
-export interface OrderedFileWriter {
-  write(chunk: Uint8Array): void;
-  /** Resolves when everything written so far is in the file. */
-  settled(): Promise<void>;
-}
-
-const DEFAULT_MAX_PENDING_BYTES = 16 * 1024 * 1024;
-
-export function openOrderedFileWriter(fd: number, maxPendingBytes = DEFAULT_MAX_PENDING_BYTES): OrderedFileWriter {
+export function openOrderedFileWriter(fd: number, maxPendingBytes = MAX_PENDING_STDOUT_BYTES): StdoutWriter {
   const queue: Uint8Array[] = [];
   let pendingBytes = 0;
   let writing = false;
   let droppedBytes = 0;
   const waiters: Array<() => void> = [];
   let lastError: string | undefined;
-
-  const lossNotice = (bytes: number): Buffer => warningLine(`stdout: ${bytes} bytes of events were not written (the file did not keep up)`);
 
   const next = (): void => {
     const chunk = queue.shift();
@@ -53,7 +43,7 @@ export function openOrderedFileWriter(fd: number, maxPendingBytes = DEFAULT_MAX_
 
   const settled = (): Promise<void> => {
     if (!writing && queue.length === 0) {
-      if (droppedBytes > 0) writeSync(fd, lossNotice(droppedBytes));
+      if (droppedBytes > 0) writeSync(fd, stdoutLossNotice(droppedBytes, 'the file'));
       droppedBytes = 0;
       return Promise.resolve();
     }
@@ -67,7 +57,7 @@ export function openOrderedFileWriter(fd: number, maxPendingBytes = DEFAULT_MAX_
         return;
       }
       if (droppedBytes > 0) {
-        const notice = lossNotice(droppedBytes);
+        const notice = stdoutLossNotice(droppedBytes, 'the file');
         droppedBytes = 0;
         queue.push(notice);
         pendingBytes += notice.length;
