@@ -1,8 +1,8 @@
 /**
  * Leases on disk as a snapshot (`<name>.json`) plus a journal (`<name>.journal`, one JSON line per change),
  * written by group commit: every change made since the last write goes to the journal in one write that
- * returns once the data is on disk (O_DSYNC), and only then do the callbacks waiting on those changes run (the DHCP server sends an ACK only
- * once its lease would survive a kill -9 or a power cut). While one batch is on its way to the disk the next
+ * returns once the data is on disk (O_DSYNC), and only then do the callbacks waiting on those changes run
+ * (the DHCP server sends an ACK only once its lease would survive a kill -9 or a power cut). While one batch is on its way to the disk the next
  * one gathers, so a busy segment costs one flush to disk per batch, not one per lease, and the disk is never
  * waited on by the thread that answers packets.
  *
@@ -137,8 +137,9 @@ export function openLeaseJournal<T>(options: LeaseJournalOptions<T>): LeaseJourn
   let retryMs = options.retryMs ?? 100;
   let retryTimer: NodeJS.Timeout | undefined;
   /**
-   * At most one batch (write + fdatasync) per interval: under load a batch a few hundred microseconds after
-   * the last would carry a lease or two, and each fdatasync costs the core the DHCP replies run on. A lone
+   * At most one batch (one write flushed to disk) per interval: under load a batch a few hundred
+   * microseconds after the last would carry a lease or two, and each flush costs the core the DHCP replies
+   * run on. A lone
    * change after a quiet spell still goes at once.
    */
   const batchIntervalMs = options.batchIntervalMs ?? DEFAULT_BATCH_INTERVAL_MS;
