@@ -98,32 +98,33 @@ export class DhcpOptionsView {
   /**
    * The same text as `JSON.stringify(view)`, without building the dictionary: the event log and headless
    * stdout serialise every packet's options, and the dictionary (strings, arrays, the walk over them) was
-   * a third of what the DHCP path allocated at 4000 exchanges a second.
+   * about a fifth of what the DHCP path allocated at 4000 exchanges a second.
    */
   json(): string {
-    const bytes = this.bytes;
     let text = '';
-    for (let at = 0; at + ENTRY_HEAD <= bytes.length; ) {
-      const end = at + ENTRY_HEAD + bytes.readUInt16BE(at + 1);
-      const fragment = fragmentAt(bytes, at, end);
+    this.each((start, end) => {
+      const fragment = fragmentAt(this.bytes, start, end);
       if (fragment) text += text ? `,${fragment}` : fragment;
-      at = end;
-    }
+    });
     return `{${text}}`;
   }
 
   toJSON(): Record<string, unknown> {
     const view: Record<string, unknown> = {};
-    this.each((code, value) => (view[optionKey(code)] = describeValue(code, value)));
+    this.each((start, end) => {
+      const code = this.bytes[start]!;
+      view[optionKey(code)] = describeValue(code, this.bytes.subarray(start + ENTRY_HEAD, end));
+    });
     return view;
   }
 
-  private each(visit: (code: number, value: Buffer) => void): void {
+  /** Visits each option's entry (code, length, value) as its bounds in `bytes`, in the packet's order. */
+  private each(visit: (start: number, end: number) => void): void {
     const bytes = this.bytes;
     for (let at = 0; at + ENTRY_HEAD <= bytes.length; ) {
-      const length = bytes.readUInt16BE(at + 1);
-      visit(bytes[at]!, bytes.subarray(at + ENTRY_HEAD, at + ENTRY_HEAD + length));
-      at += ENTRY_HEAD + length;
+      const end = at + ENTRY_HEAD + bytes.readUInt16BE(at + 1);
+      visit(at, end);
+      at = end;
     }
   }
 }
