@@ -91,7 +91,7 @@ function scan(record: ClientRecord): TimelineFacts {
   const timeline = record.timeline;
   // Newest first, stopping as soon as every question is answered: usually within one boot cycle.
   for (let index = timeline.length - 1; index >= 0 && !(failureSettled && downloadsSettled && offeredFile); index -= 1) {
-    const event = timeline[index]!;
+    const event = timeline.at(index)!;
     if (!failureSettled) {
       const failed = failureOf(event);
       if (failed) {

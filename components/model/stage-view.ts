@@ -34,7 +34,7 @@ export function handedOffAt(record: ClientRecord, now: number): number | undefin
   if (record.stage !== 'kernel' && record.stage !== 'initrd') return undefined;
   const transfer = record.transfer;
   if (!transfer?.done || now - record.lastSeen < HANDOFF_QUIET_MS) return undefined;
-  const last = record.timeline[record.timeline.length - 1];
+  const last = record.timeline.at(-1);
   // A failed download is a failure, not a handoff.
   return last?.kind === 'transfer.done' || last?.kind === 'http.request' ? record.lastSeen : undefined;
 }

@@ -1,10 +1,10 @@
 /**
- * Where every event goes: folded into the registry at once (boot decisions read a machine's history from
- * it), then — after the packets of this turn of the event loop have been answered — serialised once,
- * appended to the event log (so `pxedeck report MAC` can tell a session afterwards) and printed (JSON lines
- * headless, the console's feed otherwise). Putting the serialisation behind the replies keeps it off the
- * DISCOVER→OFFER path without losing or reordering an event. A verdict the registry reaches (a loop, a
- * stall) becomes an event of its own.
+ * Where every event goes: serialised once and folded into the registry at once (boot decisions read a
+ * machine's history from it; its timelines keep the JSON line, off the heap), then — after the packets of
+ * this turn of the event loop have been answered — appended to the event log (so `pxedeck report MAC` can
+ * tell a session afterwards) and printed (JSON lines headless, the console's feed otherwise). Putting the
+ * writes behind the replies keeps them off the DISCOVER→OFFER path without losing or reordering an event.
+ * A verdict the registry reaches (a loop, a stall) becomes an event of its own.
  */
 import { join } from 'node:path';
 import type { Emit, PxedeckEvent } from '../servers/events.js';
@@ -35,19 +35,23 @@ export function openEventSink(
   const eventLog = openEventLog(dataDir, {
     onError: (error) => notice('warning', `event log ${join(dataDir, 'events')}: ${error.message}; events are not being saved`),
   });
-  let queue: PxedeckEvent[] = [];
+  let queued: PxedeckEvent[] = [];
+  let queuedLines: string[] = [];
   const drain = () => {
-    const events = queue;
-    queue = [];
-    for (const event of events) {
-      const json = eventJson(event);
-      eventLog.appendJson(json);
-      print(event, json);
+    const events = queued;
+    const lines = queuedLines;
+    queued = [];
+    queuedLines = [];
+    for (let index = 0; index < events.length; index += 1) {
+      eventLog.appendJson(lines[index]!);
+      print(events[index]!, lines[index]!);
     }
   };
   const emit: Emit = (event) => {
-    registry.apply(event);
-    if (queue.push(event) === 1) setImmediate(drain);
+    const json = eventJson(event);
+    registry.apply(event, json);
+    queuedLines.push(json);
+    if (queued.push(event) === 1) setImmediate(drain);
     for (const { mac, verdict } of registry.takeNewVerdicts()) {
       onVerdict?.(mac, verdict);
       emit({ kind: 'client.diagnosis', time: verdict.at, source: 'system', mac, verdict: verdict.kind, severity: verdict.severity, summary: verdict.summary, cause: verdict.cause, fix: verdict.fix });

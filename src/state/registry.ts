@@ -7,12 +7,14 @@ import type { ClientHistory } from '../boot/dhcp-decision.js';
 import { uuidMatchKey } from '../boot/dhcp6-identity.js';
 import { macFromEui64, type Mac } from '../protocol/mac.js';
 import type { PxedeckEvent } from '../servers/events.js';
+import { eventJson } from '../servers/event-json.js';
 import { ClientKeys } from './client-keys.js';
 import { foldForeignServer, type ForeignServers } from './foreign-servers.js';
 import { foldRouterAdvert, noRouterAdverts, type RouterAdvertView } from './router-adverts.js';
 import { diagnose, newDiagnosisState, type DiagnosisOptions, type DiagnosisState, type Verdict } from './diagnosis.js';
 import { isBootProgramAgent, isIpxeBinary, stageForFile, stageIndex, type BootStage } from './stages.js';
 import { optionValue } from '../protocol/dhcp4/options-view.js';
+import { Timeline } from './timeline.js';
 
 export interface TransferProgress {
   readonly file: string;
@@ -47,9 +49,10 @@ export interface ClientRecord {
   readonly nbpFile?: string;
   /** Diagnoses of the current boot cycle (a loop, a stall…), newest last. */
   readonly verdicts: readonly Verdict[];
-  readonly timeline: readonly PxedeckEvent[];
+  /** The machine's events, newest last (kept as JSON lines off the heap: each read decodes). */
+  readonly timeline: Timeline;
   /** Syslog lines the machine sent, in their own ring so a chatty installer cannot push DHCP/TFTP history out. */
-  readonly log: readonly PxedeckEvent[];
+  readonly log: Timeline;
 }
 
 export interface ServerState {
@@ -89,8 +92,9 @@ export interface RegistryLimits {
 }
 
 /**
- * A bench or a rack is tens to hundreds of machines; a record holds at most 2 × timelineLimit events of
- * ~1 KB. These keep a flood of made-up MACs to a few tens of MB (docs/security.md has the measurement).
+ * A bench or a rack is tens to hundreds of machines; a record holds at most 2 × timelineLimit events, each its
+ * JSON line (~0.3–1 KB). These keep a flood of made-up MACs to a few tens of MB (docs/security.md has the
+ * measurement).
  */
 export const DEFAULT_REGISTRY_LIMITS: RegistryLimits = { maxClients: 1000, maxEvents: 50_000 };
 
@@ -126,10 +130,10 @@ export class ClientRegistry {
   private version = 0;
   private snapshot: RegistrySnapshot | null = null;
   /**
-   * Machines whose record (and its timeline and log arrays) was made after anyone last looked — no snapshot
-   * or `get` has handed it out — so the next event may change it in place. A record is copied once per look,
-   * not once per event: under load, most events change a record nobody has seen yet, and a copy of a record
-   * and its 200-event timeline per event was garbage that lived long enough to be collected the costly way.
+   * Machines whose record was made after anyone last looked — no snapshot or `get` has handed it out — so the
+   * next event may change it in place. A record is copied once per look, not once per event: under load, most
+   * events change a record nobody has seen yet, and a copy per event was garbage that lived long enough to be
+   * collected the costly way.
    */
   private readonly unseen = new Set<Mac>();
   /** The machine re-inserted last (the least-recently-seen order needs no change for its next event). */
@@ -145,7 +149,8 @@ export class ClientRegistry {
     return this.newVerdicts.splice(0);
   }
 
-  apply(event: PxedeckEvent): void {
+  /** `json`: the event's JSON line if the caller has it already (the event sink serialises each event once). */
+  apply(event: PxedeckEvent, json?: string): void {
     switch (event.kind) {
       case 'server.listening':
       case 'server.error':
@@ -167,7 +172,7 @@ export class ClientRegistry {
     this.routerAdverts = foldRouterAdvert(this.routerAdverts, event);
     this.foreign = foldForeignServer(this.foreign, event);
     const mac = event.mac ?? (event.ip ? this.macForIp(event.ip) : undefined) ?? this.macByIdentity(event);
-    if (mac) this.foldClient(mac, event);
+    if (mac) this.foldClient(mac, event, json);
     this.version += 1;
     this.snapshot = null;
     for (const listener of this.listeners) listener();
@@ -187,17 +192,21 @@ export class ClientRegistry {
     return (uuid ? this.keys.find(`uuid ${uuidMatchKey(uuid)}`) : undefined) ?? (duid ? this.keys.find(`duid ${duid}`) : undefined);
   }
 
-  private foldClient(mac: Mac, event: PxedeckEvent): void {
+  private foldClient(mac: Mac, event: PxedeckEvent, json = eventJson(event)): void {
     const { uuid, duid } = identityOf(event);
     if (uuid) this.keys.link(mac, `uuid ${uuidMatchKey(uuid)}`);
     if (duid) this.keys.link(mac, `duid ${duid}`);
     const draft = this.draftFor(mac, event.time);
     draft.lastSeen = event.time;
-    // The draft owns its rings (draftFor copied them if they were seen): appended in place.
-    const ring = (event.kind === 'syslog.line' ? draft.log : draft.timeline) as PxedeckEvent[];
-    ring.push(event);
-    if (ring.length > this.timelineLimit) ring.shift();
-    else this.events += 1;
+    if (event.kind === 'syslog.line') {
+      const kept = draft.log.length;
+      draft.log = draft.log.append(json);
+      this.events += draft.log.length - kept;
+    } else {
+      const kept = draft.timeline.length;
+      draft.timeline = draft.timeline.append(json);
+      this.events += draft.timeline.length - kept;
+    }
     if (event.ip && event.kind !== 'lease.released' && event.kind !== 'lease6.released') {
       draft.ip = event.ip;
       this.keys.link(mac, `ip ${event.ip}`);
@@ -292,8 +301,8 @@ export class ClientRegistry {
   }
 
   /**
-   * The record to change for this event: the machine's own if nobody has seen it yet, else a copy (with
-   * copies of its rings), which the console tells from the old one by identity.
+   * The record to change for this event: the machine's own if nobody has seen it yet, else a copy, which the
+   * console tells from the old one by identity.
    */
   private draftFor(mac: Mac, time: number): Draft {
     const record = this.clients.get(mac);
@@ -317,11 +326,12 @@ export class ClientRegistry {
         nbpDownloadedAt: undefined,
         nbpFile: undefined,
         verdicts: [],
-        timeline: [],
-        log: [],
+        timeline: Timeline.empty(this.timelineLimit),
+        log: Timeline.empty(this.timelineLimit),
       };
     }
-    return { ...record, timeline: record.timeline.slice(), log: record.log.slice() };
+    // Timelines never change (an append makes a new one), so the copy shares them.
+    return { ...record };
   }
 
   /** Records handed out from here on must not change: the next event of each machine copies it first. */

@@ -68,7 +68,7 @@ describe('registry with overheard replies', () => {
     const snapshot = registry.getSnapshot();
     expect(snapshot).not.toBe(before);
     expect(snapshot.foreignServers.get(SITE)).toMatchObject({ offered: '10.77.0.101', offers: [{ mac: mac(1), messageType: 'OFFER' }] });
-    expect(registry.get(mac(1))!.timeline).toEqual([expect.objectContaining({ kind: 'dhcp.foreign-reply', server: SITE })]);
+    expect(registry.get(mac(1))!.timeline.slice()).toEqual([expect.objectContaining({ kind: 'dhcp.foreign-reply', server: SITE })]);
     expect(registry.get(mac(1))!.ip).toBeUndefined();
     registry.apply(reply(2, mac(1), { messageType: 'ACK', offered: '10.77.0.101', ip: '10.77.0.101' }));
     expect(registry.get(mac(1))!.ip).toBe('10.77.0.101');
