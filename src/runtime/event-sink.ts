@@ -1,6 +1,6 @@
 /**
  * Where every event goes: serialised once and folded into the registry at once (boot decisions read a
- * machine's history from it; its timelines keep the JSON line, off the heap), then — after the packets of
+ * machine's history from it; its timelines keep the JSON, off the heap), then — after the packets of
  * this turn of the event loop have been answered — appended to the event log (so `pxedeck report MAC` can
  * tell a session afterwards) and printed (JSON lines headless, the console's feed otherwise). Putting the
  * writes behind the replies keeps them off the DISCOVER→OFFER path without losing or reordering an event.
@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import type { Emit, PxedeckEvent } from '../servers/events.js';
-import { eventJson } from '../servers/event-json.js';
+import { serialiseEvent } from '../servers/event-json.js';
 import { openEventLog } from '../state/event-log.js';
 import type { Mac } from '../protocol/mac.js';
 import type { Verdict } from '../state/diagnosis.js';
@@ -48,9 +48,9 @@ export function openEventSink(
     }
   };
   const emit: Emit = (event) => {
-    const json = eventJson(event);
-    registry.apply(event, json);
-    queuedLines.push(json);
+    const serialised = serialiseEvent(event);
+    registry.apply(event, serialised);
+    queuedLines.push(serialised.line);
     if (queued.push(event) === 1) setImmediate(drain);
     for (const { mac, verdict } of registry.takeNewVerdicts()) {
       onVerdict?.(mac, verdict);

@@ -7,7 +7,7 @@ import type { ClientHistory } from '../boot/dhcp-decision.js';
 import { uuidMatchKey } from '../boot/dhcp6-identity.js';
 import { macFromEui64, type Mac } from '../protocol/mac.js';
 import type { PxedeckEvent } from '../servers/events.js';
-import { eventJson } from '../servers/event-json.js';
+import { serialiseEvent, type SerialisedEvent } from '../servers/event-json.js';
 import { ClientKeys } from './client-keys.js';
 import { foldForeignServer, type ForeignServers } from './foreign-servers.js';
 import { foldRouterAdvert, noRouterAdverts, type RouterAdvertView } from './router-adverts.js';
@@ -49,7 +49,7 @@ export interface ClientRecord {
   readonly nbpFile?: string;
   /** Diagnoses of the current boot cycle (a loop, a stall…), newest last. */
   readonly verdicts: readonly Verdict[];
-  /** The machine's events, newest last (kept as JSON lines off the heap: each read decodes). */
+  /** The machine's events, newest last (kept as JSON off the heap: each read decodes). */
   readonly timeline: Timeline;
   /** Syslog lines the machine sent, in their own ring so a chatty installer cannot push DHCP/TFTP history out. */
   readonly log: Timeline;
@@ -149,8 +149,8 @@ export class ClientRegistry {
     return this.newVerdicts.splice(0);
   }
 
-  /** `json`: the event's JSON line if the caller has it already (the event sink serialises each event once). */
-  apply(event: PxedeckEvent, json?: string): void {
+  /** `serialised`: the event serialised, if the caller has it already (the event sink serialises each event once). */
+  apply(event: PxedeckEvent, serialised?: SerialisedEvent): void {
     switch (event.kind) {
       case 'server.listening':
       case 'server.error':
@@ -172,7 +172,7 @@ export class ClientRegistry {
     this.routerAdverts = foldRouterAdvert(this.routerAdverts, event);
     this.foreign = foldForeignServer(this.foreign, event);
     const mac = event.mac ?? (event.ip ? this.macForIp(event.ip) : undefined) ?? this.macByIdentity(event);
-    if (mac) this.foldClient(mac, event, json);
+    if (mac) this.foldClient(mac, event, serialised);
     this.version += 1;
     this.snapshot = null;
     for (const listener of this.listeners) listener();
@@ -192,7 +192,7 @@ export class ClientRegistry {
     return (uuid ? this.keys.find(`uuid ${uuidMatchKey(uuid)}`) : undefined) ?? (duid ? this.keys.find(`duid ${duid}`) : undefined);
   }
 
-  private foldClient(mac: Mac, event: PxedeckEvent, json = eventJson(event)): void {
+  private foldClient(mac: Mac, event: PxedeckEvent, serialised = serialiseEvent(event)): void {
     const { uuid, duid } = identityOf(event);
     if (uuid) this.keys.link(mac, `uuid ${uuidMatchKey(uuid)}`);
     if (duid) this.keys.link(mac, `duid ${duid}`);
@@ -200,11 +200,11 @@ export class ClientRegistry {
     draft.lastSeen = event.time;
     if (event.kind === 'syslog.line') {
       const kept = draft.log.length;
-      draft.log = draft.log.append(json);
+      draft.log = draft.log.append(serialised);
       this.events += draft.log.length - kept;
     } else {
       const kept = draft.timeline.length;
-      draft.timeline = draft.timeline.append(json);
+      draft.timeline = draft.timeline.append(serialised);
       this.events += draft.timeline.length - kept;
     }
     if (event.ip && event.kind !== 'lease.released' && event.kind !== 'lease6.released') {

@@ -1,5 +1,5 @@
 /**
- * A machine's recent events, kept as their JSON lines in bytes outside the V8 heap and decoded when read.
+ * A machine's recent events, kept as JSON in bytes outside the V8 heap and decoded when read.
  *
  * Why bytes: at thousands of DHCP exchanges a second, the packet events a timeline held (each a handful of
  * small objects) were most of what each young-generation collection had to copy, twice, before promoting
@@ -12,17 +12,21 @@
  * own range of it; an append writes past the end of every existing view, and a full store is replaced by a
  * fresh one holding the kept events, never rewritten, so a snapshot handed out stays what it was.
  */
+import { eventOfSerialised, type SerialisedEvent } from '../servers/event-json.js';
 import type { PxedeckEvent } from '../servers/events.js';
 
 /**
- * A store is one buffer: the bytes in use (a u32 at 0), then each event as its line's length (u32) and the
- * line. Its bytes in use only grow, and the views that share it each read their own range below that.
+ * A store is one buffer: the bytes in use (a u32 at 0), then each event as the byte lengths of its JSON and
+ * of its DHCP options (u32 each; 0 for an event without), the JSON (UTF-8) and the options' bytes
+ * (serialiseEvent). Its bytes in use only grow; the views that share it each read their own range below that.
  */
 const HEADER = 4;
-const LENGTH = 4;
-/** A store's first size: four or five DHCP events, small enough to come from Node's buffer pool. */
-const FIRST_STORE_BYTES = 2048;
-const FIRST_STORE_EVENTS = 8;
+const LENGTHS = 8;
+/**
+ * A new store's room over what it holds: replaced once per half its contents in appends, so each event is
+ * copied about twice over its life, and a store holds 1–1.5 times its live events.
+ */
+const GROWTH = 1.5;
 
 const emptyByLimit = new Map<number, Timeline>();
 
@@ -45,23 +49,32 @@ export class Timeline implements Iterable<PxedeckEvent> {
     private readonly limit: number,
   ) {}
 
-  /** This timeline with the event whose JSON line is `json` added at the end, the oldest dropped past the limit. */
-  append(json: string): Timeline {
-    const size = Buffer.byteLength(json);
+  /** The bytes its events take in the store. */
+  get byteLength(): number {
+    return this.end - this.start;
+  }
+
+  /** This timeline with `event` added at the end, the oldest dropped past the limit. */
+  append(event: SerialisedEvent): Timeline {
+    const headSize = Buffer.byteLength(event.head);
+    const optionSize = event.optionBytes?.length ?? 0;
+    const size = LENGTHS + headSize + optionSize;
     let store = this.store;
     let start = this.start;
     let end = this.end;
     const kept = Math.min(this.length, this.limit - 1);
-    if (kept < this.length) start += LENGTH + store!.readUInt32LE(start);
+    if (kept < this.length) start += sizeAt(store!, start);
     // Appending in place is only safe at the store's end: a view behind it (an older version) forks instead.
-    if (!store || end !== store.readUInt32LE(0) || end + LENGTH + size > store.length) {
-      store = this.copyFrom(start, kept, size);
+    if (!store || end !== store.readUInt32LE(0) || end + size > store.length) {
+      store = this.copyFrom(start, size);
       end = store.readUInt32LE(0);
       start = HEADER;
     }
-    store.writeUInt32LE(size, end);
-    store.write(json, end + LENGTH, 'utf8');
-    end += LENGTH + size;
+    store.writeUInt32LE(headSize, end);
+    store.writeUInt32LE(optionSize, end + 4);
+    store.write(event.head, end + LENGTHS, 'utf8');
+    event.optionBytes?.copy(store, end + LENGTHS + headSize);
+    end += size;
     store.writeUInt32LE(end, 0);
     return new Timeline(store, start, end, kept + 1, this.limit);
   }
@@ -82,7 +95,7 @@ export class Timeline implements Iterable<PxedeckEvent> {
     const events: PxedeckEvent[] = [];
     for (let index = first, offset = this.offsetOf(first); index < last; index += 1) {
       events.push(this.decode(offset));
-      offset += LENGTH + this.store!.readUInt32LE(offset);
+      offset += sizeAt(this.store!, offset);
     }
     return events;
   }
@@ -99,29 +112,34 @@ export class Timeline implements Iterable<PxedeckEvent> {
   /** Where the event at `position` starts: a walk over the lengths (at most a few hundred, each a read). */
   private offsetOf(position: number): number {
     let offset = this.start;
-    for (let index = 0; index < position; index += 1) offset += LENGTH + this.store!.readUInt32LE(offset);
+    for (let index = 0; index < position; index += 1) offset += sizeAt(this.store!, offset);
     return offset;
   }
 
   private decode(offset: number): PxedeckEvent {
     const store = this.store!;
-    const lineStart = offset + LENGTH;
-    return JSON.parse(store.toString('utf8', lineStart, lineStart + store.readUInt32LE(offset))) as PxedeckEvent;
+    const headStart = offset + LENGTHS;
+    const optionStart = headStart + store.readUInt32LE(offset);
+    const optionSize = store.readUInt32LE(offset + 4);
+    // The options copied out: a decoded event may outlive this read, and must not keep the whole store alive.
+    const optionBytes = optionSize > 0 ? Buffer.from(store.subarray(optionStart, optionStart + optionSize)) : undefined;
+    return eventOfSerialised(store.toString('utf8', headStart, optionStart), optionBytes);
   }
 
-  /**
-   * A new store holding the `kept` events from `start` to this view's end, with room for the next one and
-   * the events after it: about a quarter of the limit at steady state, so a store is replaced once per that
-   * many appends and each event is copied a bounded number of times.
-   */
-  private copyFrom(start: number, kept: number, nextSize: number): Buffer {
+  /** A new store holding the events from `start` to this view's end, with room for the next one (`nextSize`) and more. */
+  private copyFrom(start: number, nextSize: number): Buffer {
     const keptBytes = this.end - start;
-    const eventRoom = Math.min(this.limit + Math.max(4, this.limit >> 2), Math.max(FIRST_STORE_EVENTS, (kept + 1) * 2));
-    const averageSize = (keptBytes + LENGTH + nextSize) / (kept + 1);
-    const room = Math.max(FIRST_STORE_BYTES, HEADER + keptBytes + LENGTH + nextSize, Math.ceil(HEADER + averageSize * eventRoom * 1.25));
-    const store = Buffer.allocUnsafe(room);
+    const room = Math.ceil((HEADER + keptBytes + nextSize) * GROWTH);
+    // Its own allocation, not a slice of Node's shared pool: a long-lived machine's small store would keep
+    // the whole 8 KiB pool slab it was cut from alive.
+    const store = Buffer.allocUnsafeSlow(room);
     if (this.store) this.store.copy(store, HEADER, start, this.end);
     store.writeUInt32LE(HEADER + keptBytes, 0);
     return store;
   }
+}
+
+/** The bytes the event at `offset` takes, its two lengths included. */
+function sizeAt(store: Buffer, offset: number): number {
+  return LENGTHS + store.readUInt32LE(offset) + store.readUInt32LE(offset + 4);
 }

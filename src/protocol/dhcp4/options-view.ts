@@ -67,6 +67,16 @@ function fragmentAt(bytes: Buffer, start: number, end: number): string {
 export class DhcpOptionsView {
   private constructor(private readonly bytes: Buffer) {}
 
+  /** A view of entries as `entryBytes` gives them (how a machine's timeline keeps a packet's options). */
+  static ofEntries(entryBytes: Buffer): DhcpOptionsView {
+    return new DhcpOptionsView(entryBytes);
+  }
+
+  /** The entries (code, 2-byte length, value; in the packet's order): the options in their most compact form. */
+  get entryBytes(): Buffer {
+    return this.bytes;
+  }
+
   static of(options: DhcpOptions): DhcpOptionsView {
     let length = 0;
     options.forEach((value) => (length += ENTRY_HEAD + value.length));
