@@ -92,9 +92,9 @@ export interface RegistryLimits {
 }
 
 /**
- * A bench or a rack is tens to hundreds of machines; a record holds at most 2 × timelineLimit events, each its
- * JSON line (~0.3–1 KB). These keep a flood of made-up MACs to a few tens of MB (docs/security.md has the
- * measurement).
+ * A bench or a rack is tens to hundreds of machines; a record holds at most 2 × timelineLimit events of
+ * ~0.3–0.5 KB (kept off the heap, src/state/timeline.ts). These keep a flood of made-up MACs to a few tens
+ * of MB (docs/security.md has the measurement).
  */
 export const DEFAULT_REGISTRY_LIMITS: RegistryLimits = { maxClients: 1000, maxEvents: 50_000 };
 

@@ -27,6 +27,8 @@ const LENGTHS = 8;
  * copied about twice over its life, and a store holds 1–1.5 times its live events.
  */
 const GROWTH = 1.5;
+/** A first store has room for a DHCP exchange's four events (DISCOVER, OFFER, REQUEST, ACK) as large as the first. */
+const FIRST_STORE_EVENTS = 4;
 
 const emptyByLimit = new Map<number, Timeline>();
 
@@ -129,7 +131,7 @@ export class Timeline implements Iterable<PxedeckEvent> {
   /** A new store holding the events from `start` to this view's end, with room for the next one (`nextSize`) and more. */
   private copyFrom(start: number, nextSize: number): Buffer {
     const keptBytes = this.end - start;
-    const room = Math.ceil((HEADER + keptBytes + nextSize) * GROWTH);
+    const room = Math.ceil(Math.max((HEADER + keptBytes + nextSize) * GROWTH, HEADER + nextSize * FIRST_STORE_EVENTS));
     // Its own allocation, not a slice of Node's shared pool: a long-lived machine's small store would keep
     // the whole 8 KiB pool slab it was cut from alive.
     const store = Buffer.allocUnsafeSlow(room);
