@@ -17,8 +17,10 @@ export class ClientKeys {
   private readonly keysOf = new Map<Mac, ClientKey[]>();
 
   link(mac: Mac, key: ClientKey): void {
-    this.owner.set(key, mac);
     const keys = this.keysOf.get(mac) ?? [];
+    // Most events repeat the machine's newest key (its address): nothing to move, unless another took it since.
+    if (keys[keys.length - 1] === key && this.owner.get(key) === mac) return;
+    this.owner.set(key, mac);
     const index = keys.indexOf(key);
     if (index !== -1) keys.splice(index, 1);
     keys.push(key);
