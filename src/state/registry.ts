@@ -198,15 +198,10 @@ export class ClientRegistry {
     if (duid) this.keys.link(mac, `duid ${duid}`);
     const draft = this.draftFor(mac, event.time);
     draft.lastSeen = event.time;
-    if (event.kind === 'syslog.line') {
-      const kept = draft.log.length;
-      draft.log = draft.log.append(serialised);
-      this.events += draft.log.length - kept;
-    } else {
-      const kept = draft.timeline.length;
-      draft.timeline = draft.timeline.append(serialised);
-      this.events += draft.timeline.length - kept;
-    }
+    const ring = event.kind === 'syslog.line' ? 'log' : 'timeline';
+    const kept = draft[ring].length;
+    draft[ring] = draft[ring].append(serialised);
+    this.events += draft[ring].length - kept;
     if (event.ip && event.kind !== 'lease.released' && event.kind !== 'lease6.released') {
       draft.ip = event.ip;
       this.keys.link(mac, `ip ${event.ip}`);
