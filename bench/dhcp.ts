@@ -22,6 +22,8 @@
  *   --events file|null  where pxedeck's headless JSON events go (default file, as a real log would)
  *   --node-args="A B"  node flags for pxedeck's runs, e.g. "--max-semi-space-size=2" to try a heap setting,
  *                     or "--trace-gc" (its lines go to stdout, i.e. into the events file: see --keep-events)
+ *   --pxedeck-args="A B"  more pxedeck flags, e.g. "--dhcp-warm-up 0" to measure a server without its start-up
+ *                     warm-up
  *   --keep-events     copy pxedeck's events file out of the lab before it is removed, and say where
  *   --data-on disk|shm  where both servers keep leases and logs: the temp dir on disk (default; both
  *                     fsync their lease files, so a neighbour's disk traffic shows up as latency), or
@@ -30,7 +32,7 @@
  * Everything is bounded: each perfdhcp run is stopped by its own -p and, failing that, killed after
  * its length plus 20 s; the ladder stops at the first rate that loses an exchange.
  */
-import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -55,6 +57,7 @@ const { values } = parseArgs({
     events: { type: 'string', default: 'file' },
     'data-on': { type: 'string', default: 'disk' },
     'node-args': { type: 'string', default: '' },
+    'pxedeck-args': { type: 'string', default: '' },
     'keep-events': { type: 'boolean', default: false },
   },
 });
@@ -70,6 +73,7 @@ type ServerName = 'pxedeck' | 'kea' | 'dnsmasq';
 const SERVERS = values.servers!.split(',').filter(Boolean) as ServerName[];
 for (const server of SERVERS) if (!['pxedeck', 'kea', 'dnsmasq', 'floor'].includes(server)) throw new Error(`--servers: unknown server ${server}`);
 const NODE_ARGS = values['node-args']!.split(' ').filter(Boolean);
+const PXEDECK_ARGS = values['pxedeck-args']!.split(' ').filter(Boolean);
 const PIN = values.pin === 'on' && cpus().length >= 2;
 const P99_LIMIT_MS = 10;
 
@@ -88,8 +92,13 @@ interface ExchangeStats {
   readonly p99: number;
   /** p99 of the exchanges sent after the run's first second: the tail without the start (a cold JIT, heaps growing). */
   readonly p99AfterFirstSecond: number;
+  /** Answers later than LATE_MS, per second of the run (by when the request was sent): where the tail sits. */
+  readonly lateBySecond: readonly number[];
   readonly max: number;
 }
+
+/** issue 17's DISCOVER→OFFER bound at 4000/s: the per-second count of answers later than this shows where the p99 comes from. */
+const LATE_MS = 5;
 
 interface RunResult {
   readonly server: string;
@@ -131,14 +140,33 @@ function numberAfter(text: string, label: string): number {
  * perfdhcp's -x t timestamps ("sent / received: 000012.345678 / 000012.346001") → delays in ms, sorted;
  * `afterSeconds` keeps only the exchanges sent that long after the first.
  */
-function delays(text: string, exchange: string, afterSeconds = 0): number[] {
+function timestampPairs(text: string, exchange: string): (readonly [sent: number, received: number])[] {
   const block = section(text, `***Timestamps for packets: ${exchange}***`);
-  const pairs = [...block.matchAll(/sent \/ received: ([\d.]+) \/ ([\d.]+)/g)].map((match) => [Number(match[1]), Number(match[2])] as const);
-  const first = pairs.reduce((earliest, [sent]) => Math.min(earliest, sent), Number.POSITIVE_INFINITY);
+  return [...block.matchAll(/sent \/ received: ([\d.]+) \/ ([\d.]+)/g)].map((match) => [Number(match[1]), Number(match[2])] as const);
+}
+
+const firstSent = (pairs: readonly (readonly [number, number])[]) => pairs.reduce((earliest, [sent]) => Math.min(earliest, sent), Number.POSITIVE_INFINITY);
+
+function delays(text: string, exchange: string, afterSeconds = 0): number[] {
+  const pairs = timestampPairs(text, exchange);
+  const first = firstSent(pairs);
   return pairs
     .filter(([sent]) => sent - first >= afterSeconds)
     .map(([sent, received]) => (received - sent) * 1000)
     .sort((a, b) => a - b);
+}
+
+/** How many answers came later than LATE_MS, for each second of the run (second 0 = the first). */
+function lateBySecond(text: string, exchange: string): number[] {
+  const pairs = timestampPairs(text, exchange);
+  const first = firstSent(pairs);
+  const counts: number[] = [];
+  for (const [sent, received] of pairs) {
+    const second = Math.floor(sent - first);
+    while (counts.length <= second) counts.push(0);
+    if ((received - sent) * 1000 > LATE_MS) counts[second]! += 1;
+  }
+  return counts;
 }
 
 function exchangeStats(text: string, exchange: string): ExchangeStats {
@@ -152,6 +180,7 @@ function exchangeStats(text: string, exchange: string): ExchangeStats {
     p95: percentile(times, 95),
     p99: percentile(times, 99),
     p99AfterFirstSecond: percentile(delays(text, exchange, 1), 99),
+    lateBySecond: lateBySecond(text, exchange),
     max: times.at(-1) ?? Number.NaN,
   };
 }
@@ -262,7 +291,7 @@ async function startPxedeck(lab: NetnsLab, ns: string, label: string, nodeArgs: 
   const proc = lab.pxedeckToFile(
     ns,
     // perfdhcp's 10,000 made-up clients are all new at first: no new-MAC limit, as kea has none.
-    ['--interface', 'srv0', '--mode', 'dhcp', '--pool', `${POOL.first}-${POOL.last}`, '--data-dir', dataDir, '--probe-ms', '200', '--new-macs-per-second', '0'],
+    ['--interface', 'srv0', '--mode', 'dhcp', '--pool', `${POOL.first}-${POOL.last}`, '--data-dir', dataDir, '--probe-ms', '200', '--new-macs-per-second', '0', ...PXEDECK_ARGS],
     fd,
     { label, nodeArgs },
   );
@@ -275,6 +304,19 @@ async function startPxedeck(lab: NetnsLab, ns: string, label: string, nodeArgs: 
       if (code !== 0) console.error(`${label} exited with ${code}: ${proc.stderr.slice(-1000)}`);
     },
   };
+}
+
+/** pxedeck's notice about its start-up warm-up, from the first 8 MB of its events (it comes within a second of start). */
+function warmUpNotice(eventsPath: string): string | undefined {
+  const fd = openSync(eventsPath, 'r');
+  try {
+    const head = Buffer.alloc(8 << 20);
+    const length = readSync(fd, head, 0, head.length, 0);
+    const line = head.toString('utf8', 0, length).split('\n').find((text) => text.includes('"message":"DHCP warm-up'));
+    return line ? (JSON.parse(line) as { message: string }).message : undefined;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Every thread of `pid` onto CPU 0 (perfdhcp runs on CPU 1). */
@@ -369,6 +411,10 @@ function printTable(title: string, runs: readonly RunResult[]): void {
   console.log(line(header));
   console.log(widths.map((width) => '-'.repeat(width)).join('  '));
   for (const row of rows) console.log(line(row));
+  for (const run of runs) {
+    const late = run.discoverOffer.lateBySecond;
+    if (late.length > 0) console.log(`  ${run.server} @ ${run.requested}/s: DO answers later than ${LATE_MS} ms, per second: ${late.join(' ')} (first second ${late[0]}, the rest ${late.slice(1).reduce((a, b) => a + b, 0)})`);
+  }
 }
 
 /** pxedeck against kea at each rate both ran: how many times kea's figure pxedeck's is. */
@@ -573,7 +619,11 @@ async function main(): Promise<number> {
         }
         if (server === 'pxedeck') {
           const events = join(dataRoot, 'pxedeck-events.jsonl');
-          if (values.events !== 'null') console.log(`  pxedeck printed ${(statSync(events).size / 1e6).toFixed(0)} MB of events`);
+          if (values.events !== 'null') {
+            console.log(`  pxedeck printed ${(statSync(events).size / 1e6).toFixed(0)} MB of events`);
+            const warmUp = warmUpNotice(events);
+            console.log(`  pxedeck's start-up warm-up: ${warmUp ?? 'none (--dhcp-warm-up 0, or it had not ended)'}`);
+          }
         }
       } finally {
         await started.stop();

@@ -8,6 +8,7 @@
  *
  *   npm run bench:memory -- [--idle-seconds 30] [--tftp-mb 30] [--tftp-clients 10] [--http-mb 200]
  *                           [--http-clients 32] [--http-rounds 1] [--references] [--node-args "--max-semi-space-size=1"]
+ *                           [--pxedeck-args "--dhcp-warm-up 0"]
  *
  * --http-rounds N repeats the HTTP load (a growth that continues round after round is not a high-water
  * mark). After each of pxedeck's HTTP rounds it prints the mappings whose resident size changed most
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     'http-rounds': { type: 'string', default: '1' },
     references: { type: 'boolean', default: false },
     'node-args': { type: 'string', default: '' },
+    'pxedeck-args': { type: 'string', default: '' },
   },
 });
 
@@ -122,6 +124,7 @@ async function main(): Promise<void> {
   const httpMb = Number(values['http-mb']);
   const httpClients = Number(values['http-clients']);
   const nodeArgs = values['node-args'] ? values['node-args'].split(' ').filter(Boolean) : [];
+  const pxedeckArgs = values['pxedeck-args']!.split(' ').filter(Boolean);
 
   const lab = new NetnsLab('i');
   const started: NsProcess[] = [];
@@ -140,7 +143,7 @@ async function main(): Promise<void> {
     lab.veth({ ns: srv, name: 'srv0', address: `${SERVER_IP}/24` }, { ns: cli, name: 'eth0', address: `${CLIENT_IP}/24` });
 
     const out = openSync('/dev/null', 'w');
-    const pxedeck = lab.pxedeckToFile(srv, ['--interface', 'srv0', '--mode', 'proxy', '--data-dir', join(lab.dir, 'data'), '--boot-dir', boot, '--http-port', '80'], out, { nodeArgs });
+    const pxedeck = lab.pxedeckToFile(srv, ['--interface', 'srv0', '--mode', 'proxy', '--data-dir', join(lab.dir, 'data'), '--boot-dir', boot, '--http-port', '80', ...pxedeckArgs], out, { nodeArgs });
     closeSync(out);
     started.push(pxedeck);
     const deadline = Date.now() + 20_000;
@@ -157,7 +160,7 @@ async function main(): Promise<void> {
     await sleep((idleSeconds - early) * 1000);
     const idle = memoryOf(ours());
     console.log(
-      `pxedeck (compiled CLI, headless, proxy mode${nodeArgs.length ? `, node ${nodeArgs.join(' ')}` : ''}): RSS at start ${mib(atStart.rssKiB)}, ` +
+      `pxedeck (compiled CLI, headless, proxy mode${nodeArgs.length ? `, node ${nodeArgs.join(' ')}` : ''}${pxedeckArgs.length ? `, ${pxedeckArgs.join(' ')}` : ''}): RSS at start ${mib(atStart.rssKiB)}, ` +
         `after ${early} s ${mib(atFive.rssKiB)}, after ${idleSeconds} s idle ${split(idle)}`,
     );
 

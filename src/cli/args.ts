@@ -31,6 +31,10 @@ Usage: pxedeck [options]
   --new-macs-per-second N
                        full DHCP: machines never seen before answered per second, 4×N at
                        once (default 50, so 200 at once); 0 = no limit
+  --dhcp-warm-up N     DHCP exchanges run over loopback right after start, so a burst of
+                       new machines is answered at full speed from the first second
+                       (default 5000 in full DHCP with --new-macs-per-second 0 or >= 1000,
+                       else 0 = none)
   --force              start full DHCP even though another DHCP server answered the probe
   --allow-dhcp-on-uplink
                        start full DHCP on an interface that holds the default route (only
@@ -69,6 +73,8 @@ export interface CliOptions {
   readonly probeMs?: number;
   /** Full DHCP: new MACs answered per second; 0 turns the limit off. */
   readonly newMacsPerSecond?: number;
+  /** DHCP exchanges run over loopback at start (0: none); the default when absent. */
+  readonly dhcpWarmUp?: number;
   readonly kernel?: string;
   readonly initrds?: readonly string[];
   readonly cmdline?: string;
@@ -137,6 +143,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         'syslog-port': { type: 'string' },
         'probe-ms': { type: 'string' },
         'new-macs-per-second': { type: 'string' },
+        'dhcp-warm-up': { type: 'string' },
         kernel: { type: 'string' },
         initrd: { type: 'string', multiple: true },
         cmdline: { type: 'string' },
@@ -156,6 +163,10 @@ export function parseCli(argv: readonly string[]): CliOptions {
   const newMacs = values['new-macs-per-second'];
   if (newMacs !== undefined && !/^\d{1,6}$/.test(newMacs)) {
     throw new UsageError(`--new-macs-per-second ${newMacs}: use a whole number of machines a second, e.g. 50, or 0 for no limit`);
+  }
+  const warmUp = values['dhcp-warm-up'];
+  if (warmUp !== undefined && !/^\d{1,6}$/.test(warmUp)) {
+    throw new UsageError(`--dhcp-warm-up ${warmUp}: use a whole number of exchanges, e.g. 2000, or 0 for none`);
   }
   const result: CliOptions = {
     headless: values.headless ?? false,
@@ -190,6 +201,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     syslogPort: port('syslog-port', values['syslog-port']),
     probeMs: probe === undefined ? undefined : Number(probe),
     newMacsPerSecond: newMacs === undefined ? undefined : Number(newMacs),
+    dhcpWarmUp: warmUp === undefined ? undefined : Number(warmUp),
   };
   return Object.fromEntries(Object.entries({ ...result, ...ports }).filter(([, value]) => value !== undefined)) as unknown as CliOptions;
 }

@@ -33,8 +33,35 @@ export function openEventSink(
   onVerdict?: (mac: Mac, verdict: Verdict) => void,
 ): EventSink {
   const eventLog = openEventLog(dataDir, {
-    onError: (error) => notice('warning', `event log ${join(dataDir, 'events')}: ${error.message}; events are not being saved`),
+    onError: (error) => sink.notice('warning', `event log ${join(dataDir, 'events')}: ${error.message}; events are not being saved`),
   });
+  const sink = foldingSink(
+    registry,
+    (event, line) => {
+      eventLog.appendJson(line);
+      print(event, line);
+    },
+    onVerdict,
+  );
+  return {
+    ...sink,
+    close: async () => {
+      sink.drain();
+      await eventLog.close();
+    },
+  };
+}
+
+/**
+ * The sink without its files: events folded into `registry` at once and handed to `write` after the
+ * replies of the turn. The DHCP warm-up folds its events through this same code into a registry of its
+ * own, so what V8 learns there is what the real sink runs (dhcp-warm-up.ts).
+ */
+export function foldingSink(
+  registry: ClientRegistry,
+  write: (event: PxedeckEvent, json: string) => void,
+  onVerdict?: (mac: Mac, verdict: Verdict) => void,
+): Omit<EventSink, 'close'> {
   let queued: PxedeckEvent[] = [];
   let queuedLines: string[] = [];
   const drain = () => {
@@ -42,10 +69,7 @@ export function openEventSink(
     const lines = queuedLines;
     queued = [];
     queuedLines = [];
-    for (let index = 0; index < events.length; index += 1) {
-      eventLog.appendJson(lines[index]!);
-      print(events[index]!, lines[index]!);
-    }
+    for (let index = 0; index < events.length; index += 1) write(events[index]!, lines[index]!);
   };
   const emit: Emit = (event) => {
     const serialised = serialiseEvent(event);
@@ -58,13 +82,5 @@ export function openEventSink(
     }
   };
   const notice = (level: 'info' | 'warning', message: string) => emit({ kind: 'notice', time: Date.now(), source: 'system', level, message });
-  return {
-    emit,
-    notice,
-    drain,
-    close: async () => {
-      drain();
-      await eventLog.close();
-    },
-  };
+  return { emit, notice, drain };
 }

@@ -8,7 +8,7 @@ import type { BootTarget } from '../boot/boot-target.js';
 import type { CliOptions } from '../cli/args.js';
 import { askBootApi } from '../servers/boot-api-client.js';
 import { startReplyObserver } from '../servers/dhcp4/reply-observer.js';
-import { createDhcp4Server, type Dhcp4Server } from '../servers/dhcp4/server.js';
+import { createDhcp4Server, type Dhcp4Server, type Dhcp4ServerOptions } from '../servers/dhcp4/server.js';
 import type { PxedeckEvent } from '../servers/events.js';
 import { cacheLimitBytes } from '../servers/http/cache-limit.js';
 import { createControlApi } from '../servers/http/control-api.js';
@@ -46,6 +46,8 @@ import { httpBaseOf, servedInterface, type Served4 } from './served-interface.js
 import { ServerSet, type Closable } from './server-set.js';
 import { tuneCollectorForServing } from './collector-tuning.js';
 import { trimWhenQuiet } from './malloc-trim.js';
+import { defaultWarmUpExchanges, startDhcpWarmUp } from './dhcp-warm-up.js';
+import { DEFAULT_NEW_CLIENT_LIMIT } from '../servers/dhcp4/new-client-limit.js';
 
 export interface Runtime {
   readonly registry: ClientRegistry;
@@ -114,9 +116,13 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent,
   // Option 7: iPXE sends its console lines to the syslog receiver (to port 514, always); set once it listens.
   let syslogAddress: string | undefined;
   const dnsServers4 = (settings.dnsServers ?? []).filter((server) => !isIPv6(server));
-  const startDhcp = (on: Served4) => {
+  // One closure site for the real server and its warm-up: V8 learns per site (dhcp-warm-up.ts).
+  const clientStateIn =
+    (from: ClientRegistry): Dhcp4ServerOptions['clientState'] =>
+    (mac) => ({ policy: planner.dhcpPolicy(mac), history: from.history(mac) });
+  const dhcpOptionsOn = (on: Served4): Dhcp4ServerOptions => {
     const httpBase = httpBaseOf(on.address, settings.httpPort);
-    return createDhcp4Server({
+    return {
       mode: pool ? 'full' : 'proxy',
       serverAddress: on.address,
       interfaceName: served.name,
@@ -133,7 +139,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent,
         binaries: bootFiles.binaries,
         uefi,
       },
-      clientState: (mac) => ({ policy: planner.dhcpPolicy(mac), history: registry.history(mac) }),
+      clientState: clientStateIn(registry),
       ...(pool && {
         pool,
         lease: {
@@ -150,8 +156,9 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent,
       }),
       emit,
       signal,
-    });
+    };
   };
+  const startDhcp = (on: Served4) => createDhcp4Server(dhcpOptionsOn(on));
 
   // Started only once nothing before it can refuse to start: a live watcher keeps the process running.
   const reloadLibrary = () => {
@@ -238,7 +245,11 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent,
         }),
       );
     }
-    if (served4) dhcp = await startDhcp(served4);
+    if (served4) {
+      dhcp = await startDhcp(served4);
+      const exchanges = cli.dhcpWarmUp ?? defaultWarmUpExchanges(pool ? 'full' : 'proxy', cli.newMacsPerSecond ?? DEFAULT_NEW_CLIENT_LIMIT.perSecond);
+      startDhcpWarmUp({ server: dhcpOptionsOn(served4), clientStateIn, exchanges, signal, notice });
+    }
     else for (const server of ['dhcp4', 'pxe-boot-server', 'dhcp-watch']) emit({ kind: 'server.not-applicable', time: Date.now(), source: server === 'pxe-boot-server' ? 'pxe4011' : 'dhcp4', server, message: `${served.name} has no IPv4 address (IPv6 only)` });
   } catch (error) {
     // A start that fails half-way closes what it opened, so a refused start exits instead of lingering.

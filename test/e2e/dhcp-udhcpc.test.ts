@@ -212,4 +212,27 @@ describe.skipIf(skipReason !== undefined)('full DHCP with busybox udhcpc in name
     expect((await server.stop()).code).toBe(0);
     expect(server.events.filter((e) => e.kind === 'packet.malformed' || e.kind === 'server.error')).toEqual([]);
   });
+
+  // After the server above has stopped: this one serves the same veth.
+  it('with the new-machine limit lifted, the start-up warm-up runs and leaves no lease, event or record behind', async () => {
+    const warmDataDir = join(lab.dir, 'warm-data');
+    const warm = lab.pxedeck(serverNs, ['--interface', 'srv0', '--mode', 'dhcp', '--pool', `${POOL.first}-${POOL.last}`, '--data-dir', warmDataDir, '--probe-ms', '300', '--new-macs-per-second', '0', '--dhcp-warm-up', '1500']);
+    try {
+      const notice = await warm.waitForEvent((e) => e.kind === 'notice' && e.message.startsWith('DHCP warm-up:'), 'the warm-up notice', 20_000);
+      expect(notice).toMatchObject({ level: 'info' });
+      expect((notice as { message: string }).message).toMatch(/^DHCP warm-up: 1500 exchanges over loopback in \d+ ms/);
+      // Nothing of it reached the console's feed, the event log, the registry or the lease file.
+      expect(warm.events.filter((e) => 'mac' in e && String(e.mac).startsWith('02:00:'))).toEqual([]);
+      expect(warm.events.filter((e) => isDhcp(e) || e.kind.startsWith('lease.'))).toEqual([]);
+      expect(readLeaseFile(warmDataDir)).toEqual([]);
+      // The real pool is untouched: a new machine gets its first address.
+      const { lease, output } = await udhcpc(MAC.c);
+      expect(lease?.ip, output).toBe(POOL.first);
+    } finally {
+      expect((await warm.stop()).code).toBe(0);
+    }
+    const logged = readFileSync(join(warmDataDir, 'events', 'events.jsonl'), 'utf8');
+    expect(logged).toContain('DHCP warm-up: 1500 exchanges');
+    expect(logged).not.toMatch(/"mac":"02:00:/);
+  });
 });

@@ -1,0 +1,296 @@
+/**
+ * The DHCPv4 reply path, run once over loopback right after the real server starts listening.
+ *
+ * V8 compiles a function to fast machine code only after it has run a while. Measured at 4000 DORA/s
+ * (docs/performance.md), a rack that powers on right after pxedeck starts meets the reply path still
+ * interpreted: the first second's answers came up to a few hundred ms late while the compiler threads took
+ * the core, and the same burst after 4,000 exchanges of warm-up was answered like every later second.
+ *
+ * So a second, throwaway DHCP server is made from the same code — V8 keeps compiled code and type feedback
+ * per function, shared by every server instance — and a client on loopback runs full exchanges through it:
+ * decode, the boot decision, the lease pool and its journal (fdatasync'ed, in a temporary directory), the
+ * reply's encoding, the send, and the events folded into a registry of its own. Nothing is left behind: no
+ * event reaches the console or the event log, no lease the real pool, no record the real registry. Every
+ * socket is bound to 127.0.0.1, and the kernel routes nothing from a loopback source off the host.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Socket } from 'node:dgram';
+import { BROADCAST_FLAG, MessageType, Option } from '../protocol/dhcp4/constants.js';
+import { blankPacket, decode, encode, type DhcpPacket } from '../protocol/dhcp4/packet.js';
+import { randomInt } from 'node:crypto';
+import { macToBytes, type Mac } from '../protocol/mac.js';
+import { createDhcp4Server, type Dhcp4ServerOptions } from '../servers/dhcp4/server.js';
+import { LeasePool } from '../servers/dhcp4/lease-pool.js';
+import { openUdpSocket } from '../servers/net/device-socket.js';
+import { openLeaseFile } from '../state/lease-file.js';
+import { ClientRegistry } from '../state/registry.js';
+import { foldingSink } from './event-sink.js';
+import { leasePoolOptions } from './full-dhcp.js';
+
+/** Enough for V8 to have compiled the whole reply path (measured: docs/performance.md, "cold start"). */
+export const WARM_UP_EXCHANGES = 5000;
+/** New machines per second from which a cold reply path shows: below it, answers are a millisecond late at most. */
+const BURST_NEW_MACHINES_PER_SECOND = 1000;
+
+/**
+ * The warm-up pays where a burst of new machines can reach the reply path: full DHCP with the new-machine
+ * limit lifted (0) or set to 1,000 a second or more, i.e. a large rack the operator said is coming. Its
+ * price is ~1–2 s of a core at start and V8's young generation grown for good (+25–45 MiB of RSS at idle,
+ * measured), so nothing runs where the default limit (50 a second) keeps any burst small, nor in proxy mode,
+ * where the site's server hands out the addresses. `--dhcp-warm-up N` decides either way.
+ */
+export function defaultWarmUpExchanges(mode: 'proxy' | 'full', newMachinesPerSecond: number): number {
+  if (mode !== 'full') return 0;
+  return newMachinesPerSecond === 0 || newMachinesPerSecond >= BURST_NEW_MACHINES_PER_SECOND ? WARM_UP_EXCHANGES : 0;
+}
+
+export interface DhcpWarmUpOptions {
+  /** The real server's options: its mode, address, boot targets and lease parameters are reused. */
+  readonly server: Pick<Dhcp4ServerOptions, 'mode' | 'serverAddress' | 'interfaceName' | 'targets' | 'lease' | 'logServers'>;
+  /**
+   * The real server's `clientState`, made over the warm-up's own registry: the same closure (one source
+   * site), so V8's feedback for it is the real one's; a machine nobody assigned anything to gets the default.
+   */
+  readonly clientStateIn: (registry: ClientRegistry) => Dhcp4ServerOptions['clientState'];
+  readonly exchanges: number;
+  /** Stops early, e.g. when pxedeck is shutting down. */
+  readonly signal?: AbortSignal;
+  /** A bound on the whole warm-up, however slow the host. Default 10 s. */
+  readonly timeLimitMs?: number;
+}
+
+export interface DhcpWarmUpResult {
+  /** Exchanges asked for, answered to the end (ACK), and left unanswered (the boot decision ignored them). */
+  readonly asked: number;
+  readonly completed: number;
+  readonly unanswered: number;
+  readonly elapsedMs: number;
+  /** Why it ended before running every exchange: 'time limit' or 'stopped'. */
+  readonly cutShort?: string;
+}
+
+/** Exchanges in flight at once: enough to keep the server busy, few enough for a loopback socket's buffer. */
+const WINDOW = 32;
+/** An exchange with no answer by then is one the boot decision ignored (the operator's default may be "ignore"). */
+const EXCHANGE_TIMEOUT_MS = 250;
+/** RFC 2544's benchmarking range: addresses handed out on loopback only, never seen on a network. */
+const WARM_UP_POOL = { first: '198.18.0.1', last: '198.19.255.254', subnet: '198.18.0.0/15' } as const;
+
+const WARM_UP_REGISTRY_LIMITS = { maxClients: 64, maxEvents: 2000 } as const;
+
+type ClientKind = 'plain' | 'bios-pxe' | 'uefi-pxe' | 'ipxe';
+
+/** What the firmware a rack holds sends: a PC without PXE, BIOS and UEFI PXE ROMs, and iPXE. */
+function clientKindOf(index: number, mode: 'proxy' | 'full'): ClientKind {
+  // Proxy mode answers only network-boot clients; full mode answers everyone, most of them plain in a bench.
+  const kinds: readonly ClientKind[] = mode === 'full' ? ['plain', 'plain', 'bios-pxe', 'uefi-pxe', 'ipxe'] : ['bios-pxe', 'uefi-pxe', 'ipxe'];
+  return kinds[index % kinds.length]!;
+}
+
+function warmUpMac(index: number): Mac {
+  // Locally administered (02:…), so it can never be a real machine's.
+  const hex = (index >>> 0).toString(16).padStart(8, '0');
+  return `02:00:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}:${hex.slice(6, 8)}` as Mac;
+}
+
+function identityOptions(kind: ClientKind, index: number): Array<[number, Buffer]> {
+  const options: Array<[number, Buffer]> = [
+    [Option.PARAMETER_REQUEST_LIST, Buffer.from([1, 3, 6, 12, 15, 28, 42, 43, 60, 66, 67, 93, 128, 129])],
+    [Option.MAX_MESSAGE_SIZE, Buffer.from([0x05, 0xc0])],
+  ];
+  if (kind === 'plain') return options;
+  const arch = kind === 'uefi-pxe' ? 7 : 0;
+  const uuid = Buffer.alloc(17);
+  uuid.writeUInt32BE(index >>> 0, 13);
+  options.push(
+    [Option.VENDOR_CLASS, Buffer.from(`PXEClient:Arch:0000${arch}:UNDI:00${arch === 7 ? 3016 : 2001}`, 'latin1')],
+    [Option.CLIENT_ARCH, Buffer.from([0, arch])],
+    [Option.CLIENT_NDI, Buffer.from([1, arch === 7 ? 3 : 2, arch === 7 ? 16 : 1])],
+    [Option.CLIENT_UUID, uuid],
+  );
+  if (kind === 'ipxe') {
+    options.push([Option.USER_CLASS, Buffer.from('\x04iPXE', 'latin1')], [Option.IPXE, Buffer.from([0x13, 1, 1, 0x11, 1, 1, 0x10, 1, 2])]);
+  }
+  return options;
+}
+
+function request(kind: ClientKind, index: number, xid: number, type: number, extra: Array<[number, Buffer]> = []): Buffer {
+  const packet: DhcpPacket = blankPacket({
+    xid,
+    flags: BROADCAST_FLAG,
+    chaddr: Buffer.concat([macToBytes(warmUpMac(index)), Buffer.alloc(10)]),
+    options: new Map([[Option.MESSAGE_TYPE, Buffer.from([type])], ...extra, ...identityOptions(kind, index)]),
+  });
+  return encode(packet);
+}
+
+interface Exchange {
+  readonly index: number;
+  readonly kind: ClientKind;
+  readonly startedAt: number;
+}
+
+export async function warmUpDhcp4(options: DhcpWarmUpOptions): Promise<DhcpWarmUpResult> {
+  const started = Date.now();
+  const { mode } = options.server;
+  // Few records: the warm-up is about code, not data, and what survives a scavenge grows V8's young
+  // generation for good (measured: 16 MiB semi-spaces kept at idle with the default 1,000 records).
+  const registry = new ClientRegistry({ limits: WARM_UP_REGISTRY_LIMITS });
+  // The real sink's code with nowhere to write: events reach this registry only.
+  const { emit } = foldingSink(registry, () => {});
+  const journalDir = mode === 'full' ? mkdtempSync(join(tmpdir(), 'pxedeck-warm-up-')) : undefined;
+  const journal = journalDir ? openLeaseFile(journalDir) : undefined;
+  // Every socket on 127.0.0.1: the server's (closed by the server) and the client's.
+  const loopbackSocket = (port: number) => openUdpSocket({ address: '127.0.0.1', port });
+  let client: Socket | undefined;
+  try {
+    client = await loopbackSocket(0);
+    // Only what shapes an answer is taken from the real server: never its pool, its sink or its sockets.
+    const { serverAddress, interfaceName, targets, lease, logServers } = options.server;
+    const server = await createDhcp4Server({
+      mode,
+      serverAddress,
+      targets,
+      ...(interfaceName !== undefined && { interfaceName }),
+      ...(lease && { lease }),
+      ...(logServers && { logServers }),
+      openSocket: loopbackSocket,
+      ports: { dhcp: 0, bootServer: mode === 'proxy' ? 0 : null, client: client.address().port },
+      // Replies to clients without an address are broadcast on a real segment; here they come back to us.
+      broadcastAddress: '127.0.0.1',
+      clientState: options.clientStateIn(registry),
+      ...(journal && {
+        pool: new LeasePool(
+          leasePoolOptions({
+            range: WARM_UP_POOL,
+            subnet: WARM_UP_POOL.subnet,
+            excluded: [],
+            reservations: new Map(),
+            leaseSeconds: options.server.lease?.leaseSeconds ?? 3600,
+            store: journal,
+          }),
+        ),
+      }),
+      newClientLimit: null,
+      emit,
+    });
+    try {
+      return await runExchanges(options, client, server.ports, started);
+    } finally {
+      await server.close();
+    }
+  } finally {
+    client?.close();
+    if (journal) await journal.close();
+    if (journalDir) rmSync(journalDir, { recursive: true, force: true });
+  }
+}
+
+function runExchanges(
+  options: DhcpWarmUpOptions,
+  client: Socket,
+  ports: { readonly dhcp: number; readonly bootServer: number | null },
+  started: number,
+): Promise<DhcpWarmUpResult> {
+  const { mode } = options.server;
+  const timeLimitMs = options.timeLimitMs ?? 10_000;
+  const inFlight = new Map<number, Exchange>();
+  let next = 0;
+  let completed = 0;
+  let unanswered = 0;
+  let finished = false;
+  return new Promise((resolve) => {
+    const finish = (cutShort?: string) => {
+      if (finished) return;
+      finished = true;
+      clearInterval(sweeper);
+      client.off('message', onReply);
+      options.signal?.removeEventListener('abort', onAbort);
+      resolve({ asked: options.exchanges, completed, unanswered, elapsedMs: Date.now() - started, ...(cutShort && { cutShort }) });
+    };
+    const onAbort = () => finish('stopped');
+    const startMore = () => {
+      while (inFlight.size < WINDOW && next < options.exchanges) {
+        const index = next++;
+        const exchange: Exchange = { index, kind: clientKindOf(index, mode), startedAt: Date.now() };
+        // Random over all 32 bits, as firmware picks them: V8 keeps numbers past 2^31 differently, and code
+        // learnt on small ones only would be thrown away at the first real client.
+        let xid = randomInt(0, 0x1_0000_0000);
+        while (inFlight.has(xid)) xid = randomInt(0, 0x1_0000_0000);
+        inFlight.set(xid, exchange);
+        client.send(request(exchange.kind, index, xid, MessageType.DISCOVER), ports.dhcp, '127.0.0.1');
+      }
+      if (inFlight.size === 0 && next >= options.exchanges) finish();
+    };
+    const end = (xid: number, answered: boolean) => {
+      if (!inFlight.delete(xid)) return;
+      if (answered) completed += 1;
+      else unanswered += 1;
+    };
+    const onReply = (bytes: Buffer) => {
+      let reply: DhcpPacket;
+      try {
+        reply = decode(bytes);
+      } catch {
+        return;
+      }
+      const exchange = inFlight.get(reply.xid);
+      if (!exchange) return;
+      const type = reply.options.get(Option.MESSAGE_TYPE)?.[0];
+      if (type === MessageType.OFFER && (mode === 'full' || ports.bootServer !== null)) {
+        const serverId = reply.options.get(Option.SERVER_ID) ?? Buffer.alloc(4);
+        // Proxy mode: the PXE boot server's REQUEST on 4011 (UEFI after a steering offer, iPXE); full mode: the lease.
+        const toBootServer = mode === 'proxy';
+        const extra: Array<[number, Buffer]> = toBootServer
+          ? []
+          : [
+              [Option.REQUESTED_IP, Buffer.from(reply.yiaddr.split('.').map(Number))],
+              [Option.SERVER_ID, serverId],
+            ];
+        const bytesOut = request(exchange.kind, exchange.index, reply.xid, MessageType.REQUEST, extra);
+        client.send(bytesOut, toBootServer ? ports.bootServer! : ports.dhcp, '127.0.0.1');
+        return;
+      }
+      end(reply.xid, type === MessageType.ACK);
+      startMore();
+    };
+    const sweeper = setInterval(() => {
+      const now = Date.now();
+      if (now - started > timeLimitMs) return finish('time limit');
+      for (const [xid, exchange] of inFlight) if (now - exchange.startedAt > EXCHANGE_TIMEOUT_MS) end(xid, false);
+      startMore();
+    }, 50);
+    client.on('message', onReply);
+    if (options.signal?.aborted) return finish('stopped');
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    startMore();
+  });
+}
+
+/**
+ * Runs the warm-up in the background (the real server already answers) and says how it went: an info
+ * notice with its figures, or a warning if it could not run (the servers still work, the first rack is
+ * only answered more slowly).
+ */
+export function startDhcpWarmUp(options: DhcpWarmUpOptions & { readonly notice: (level: 'info' | 'warning', message: string) => void }): void {
+  if (options.exchanges <= 0) return;
+  const { notice, ...warmUp } = options;
+  warmUpDhcp4(warmUp).then(
+    (result) => {
+      if (result.cutShort === 'stopped') return;
+      const ran = result.completed + result.unanswered;
+      notice(
+        'info',
+        `DHCP warm-up: ${ran} exchanges over loopback in ${result.elapsedMs} ms, so the first machines are answered at full speed` +
+          (result.unanswered ? ` (${result.unanswered} got no answer: the default boot target ignores new machines)` : '') +
+          (result.cutShort ? ` (cut short: ${result.cutShort})` : ''),
+      );
+    },
+    (error: unknown) => {
+      if (options.signal?.aborted) return;
+      notice('warning', `DHCP warm-up could not run (${error instanceof Error ? error.message : String(error)}); DHCP works, only the first machines may be answered more slowly`);
+    },
+  );
+}
