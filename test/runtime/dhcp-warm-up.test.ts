@@ -4,7 +4,9 @@
  */
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Mac } from '../../src/protocol/mac.js';
+import { LeasePool } from '../../src/servers/dhcp4/lease-pool.js';
 import { defaultWarmUpExchanges, warmUpDhcp4, startDhcpWarmUp, WARM_UP_EXCHANGES, type DhcpWarmUpOptions } from '../../src/runtime/dhcp-warm-up.js';
 
 const targets = {
@@ -14,9 +16,38 @@ const targets = {
 };
 const lease = { subnetMask: '255.255.255.0', broadcastAddress: '10.9.0.255', routers: ['10.9.0.254'], dnsServers: ['10.9.0.53'] };
 
+/** What the real server's options hand the warm-up; what it must never use counts its calls. */
+const touched = { sockets: 0, events: 0, clientState: 0 };
+const realPool = new LeasePool({ first: '10.9.0.100', last: '10.9.0.200', subnet: '10.9.0.0/24', leaseSeconds: 3600 });
+
 function server(mode: 'proxy' | 'full'): DhcpWarmUpOptions['server'] {
-  return { mode, serverAddress: '10.9.0.1', interfaceName: 'bench0', targets, ...(mode === 'full' && { lease }), logServers: ['10.9.0.1'] };
+  return {
+    mode,
+    serverAddress: '10.9.0.1',
+    interfaceName: 'bench0',
+    targets,
+    ...(mode === 'full' && { lease, pool: realPool }),
+    logServers: ['10.9.0.1'],
+    openSocket: () => {
+      touched.sockets += 1;
+      throw new Error('the warm-up opened a socket of the real server');
+    },
+    clientState: () => {
+      touched.clientState += 1;
+      return { policy: {}, history: {} };
+    },
+    emit: () => {
+      touched.events += 1;
+    },
+  };
 }
+
+afterEach(() => {
+  // Nothing of the real server's was used: its sockets, its sink, its client state, its pool.
+  expect(touched).toEqual({ sockets: 0, events: 0, clientState: 0 });
+  expect(realPool.leaseFor('02:00:00:00:00:01' as Mac)).toBeUndefined();
+  expect(realPool.offer('02:00:00:00:00:02' as Mac)).toBe('10.9.0.100');
+});
 
 const defaultState: DhcpWarmUpOptions['clientStateIn'] = (registry) => (mac) => ({ policy: {}, history: registry.history(mac) });
 const warmUpDirs = () => readdirSync(tmpdir()).filter((name) => name.startsWith('pxedeck-warm-up-'));
