@@ -16,10 +16,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomInt } from 'node:crypto';
 import type { Socket } from 'node:dgram';
 import { BROADCAST_FLAG, MessageType, Option } from '../protocol/dhcp4/constants.js';
 import { blankPacket, decode, encode, type DhcpPacket } from '../protocol/dhcp4/packet.js';
-import { randomInt } from 'node:crypto';
 import { macToBytes, type Mac } from '../protocol/mac.js';
 import { createDhcp4Server, type Dhcp4ServerOptions } from '../servers/dhcp4/server.js';
 import { LeasePool } from '../servers/dhcp4/lease-pool.js';
@@ -29,7 +29,7 @@ import { ClientRegistry } from '../state/registry.js';
 import { foldingSink } from './event-sink.js';
 import { leasePoolOptions } from './full-dhcp.js';
 
-/** Enough for V8 to have compiled the whole reply path (measured: docs/performance.md, "cold start"). */
+/** Enough for V8 to have compiled the whole reply path (measured: docs/performance.md, "The start-up warm-up"). */
 export const WARM_UP_EXCHANGES = 5000;
 /** New machines per second from which a cold reply path shows: below it, answers are a millisecond late at most. */
 const BURST_NEW_MACHINES_PER_SECOND = 1000;
