@@ -145,11 +145,12 @@ export async function warmUpDhcp4(options: DhcpWarmUpOptions): Promise<DhcpWarmU
   // The real sink's code with nowhere to write: events reach this registry only.
   const { emit } = foldingSink(registry, () => {});
   const journalDir = mode === 'full' ? mkdtempSync(join(tmpdir(), 'pxedeck-warm-up-')) : undefined;
-  const journal = journalDir ? openLeaseFile(journalDir) : undefined;
+  let journal: ReturnType<typeof openLeaseFile> | undefined;
   // Every socket on 127.0.0.1: the server's (closed by the server) and the client's.
   const loopbackSocket = (port: number) => openUdpSocket({ address: '127.0.0.1', port });
   let client: Socket | undefined;
   try {
+    journal = journalDir ? openLeaseFile(journalDir) : undefined;
     client = await loopbackSocket(0);
     const real = options.server;
     // The real server's options with everything that reaches the world replaced: sockets (all on loopback),
