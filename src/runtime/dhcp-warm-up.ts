@@ -19,8 +19,8 @@ import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
 import type { Socket } from 'node:dgram';
 import { BROADCAST_FLAG, MessageType, Option } from '../protocol/dhcp4/constants.js';
-import { blankPacket, decode, encode, type DhcpPacket } from '../protocol/dhcp4/packet.js';
-import { macToBytes, type Mac } from '../protocol/mac.js';
+import { messageTypeOf } from '../protocol/dhcp4/options.js';
+import { addressToBytes, blankPacket, decode, encode, type DhcpPacket } from '../protocol/dhcp4/packet.js';
 import { createDhcp4Server, type Dhcp4ServerOptions } from '../servers/dhcp4/server.js';
 import { LeasePool } from '../servers/dhcp4/lease-pool.js';
 import { openUdpSocket } from '../servers/net/device-socket.js';
@@ -94,10 +94,12 @@ function clientKindOf(index: number, mode: 'proxy' | 'full'): ClientKind {
   return kinds[index % kinds.length]!;
 }
 
-function warmUpMac(index: number): Mac {
-  // Locally administered (02:…), so it can never be a real machine's.
-  const hex = (index >>> 0).toString(16).padStart(8, '0');
-  return `02:00:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}:${hex.slice(6, 8)}` as Mac;
+/** The 16-byte chaddr field of machine `index`: a locally administered MAC (02:00:…), never a real machine's. */
+function warmUpChaddr(index: number): Buffer {
+  const chaddr = Buffer.alloc(16);
+  chaddr[0] = 0x02;
+  chaddr.writeUInt32BE(index >>> 0, 2);
+  return chaddr;
 }
 
 function identityOptions(kind: ClientKind, index: number): Array<[number, Buffer]> {
@@ -125,7 +127,7 @@ function request(kind: ClientKind, index: number, xid: number, type: number, ext
   const packet: DhcpPacket = blankPacket({
     xid,
     flags: BROADCAST_FLAG,
-    chaddr: Buffer.concat([macToBytes(warmUpMac(index)), Buffer.alloc(10)]),
+    chaddr: warmUpChaddr(index),
     options: new Map([[Option.MESSAGE_TYPE, Buffer.from([type])], ...extra, ...identityOptions(kind, index)]),
   });
   return encode(packet);
@@ -197,6 +199,8 @@ function runExchanges(
   started: number,
 ): Promise<DhcpWarmUpResult> {
   const { mode } = options.server;
+  // Proxy mode: the PXE boot server's REQUEST on 4011 (UEFI after a steering offer, iPXE); full mode: the lease's.
+  const requestPort = mode === 'proxy' ? ports.bootServer : ports.dhcp;
   const timeLimitMs = options.timeLimitMs ?? 10_000;
   const inFlight = new Map<number, Exchange>();
   let next = 0;
@@ -243,22 +247,19 @@ function runExchanges(
       }
       const exchange = inFlight.get(reply.xid);
       if (!exchange) return;
-      const type = reply.options.get(Option.MESSAGE_TYPE)?.[0];
-      if (type === MessageType.OFFER && (mode === 'full' || ports.bootServer !== null)) {
-        const serverId = reply.options.get(Option.SERVER_ID) ?? Buffer.alloc(4);
-        // Proxy mode: the PXE boot server's REQUEST on 4011 (UEFI after a steering offer, iPXE); full mode: the lease.
-        const toBootServer = mode === 'proxy';
-        const extra: Array<[number, Buffer]> = toBootServer
-          ? []
-          : [
-              [Option.REQUESTED_IP, Buffer.from(reply.yiaddr.split('.').map(Number))],
-              [Option.SERVER_ID, serverId],
-            ];
-        const bytesOut = request(exchange.kind, exchange.index, reply.xid, MessageType.REQUEST, extra);
-        client.send(bytesOut, toBootServer ? ports.bootServer! : ports.dhcp, '127.0.0.1');
+      const type = messageTypeOf(reply);
+      if (type === 'OFFER' && requestPort !== null) {
+        const extra: Array<[number, Buffer]> =
+          mode === 'proxy'
+            ? []
+            : [
+                [Option.REQUESTED_IP, addressToBytes(reply.yiaddr)],
+                [Option.SERVER_ID, reply.options.get(Option.SERVER_ID) ?? Buffer.alloc(4)],
+              ];
+        client.send(request(exchange.kind, exchange.index, reply.xid, MessageType.REQUEST, extra), requestPort, '127.0.0.1');
         return;
       }
-      end(reply.xid, type === MessageType.ACK);
+      end(reply.xid, type === 'ACK');
       startMore();
     };
     const sweeper = setInterval(() => {
