@@ -23,6 +23,7 @@ import { messageTypeOf } from '../protocol/dhcp4/options.js';
 import { addressToBytes, blankPacket, decode, encode, type DhcpPacket } from '../protocol/dhcp4/packet.js';
 import { createDhcp4Server, type Dhcp4ServerOptions } from '../servers/dhcp4/server.js';
 import { LeasePool } from '../servers/dhcp4/lease-pool.js';
+import { effectiveNewClientLimit } from '../servers/dhcp4/new-client-limit.js';
 import { openUdpSocket } from '../servers/net/device-socket.js';
 import { openLeaseFile } from '../state/lease-file.js';
 import { ClientRegistry } from '../state/registry.js';
@@ -35,15 +36,16 @@ export const WARM_UP_EXCHANGES = 5000;
 const BURST_NEW_MACHINES_PER_SECOND = 1000;
 
 /**
- * The warm-up pays where a burst of new machines can reach the reply path: full DHCP with the new-machine
- * limit lifted (0) or set to 1,000 a second or more, i.e. a large rack the operator said is coming. Its
- * price is ~1–2 s of a core at start and V8's young generation grown for good (+25–45 MiB of RSS at idle,
- * measured), so nothing runs where the default limit (50 a second) keeps any burst small, nor in proxy mode,
- * where the site's server hands out the addresses. `--dhcp-warm-up N` decides either way.
+ * The warm-up pays where a burst of new machines can reach the reply path: a full DHCP server whose
+ * new-machine limit is lifted or set to 1,000 a second or more, i.e. a large rack the operator said is
+ * coming. Its price is ~1–2 s of a core at start and V8's young generation grown for good (+25–45 MiB of RSS
+ * at idle, measured), so nothing runs where the default limit (50 a second) keeps any burst small, nor in
+ * proxy mode, where the site's server hands out the addresses. `--dhcp-warm-up N` decides either way.
  */
-export function defaultWarmUpExchanges(mode: 'proxy' | 'full', newMachinesPerSecond: number): number {
-  if (mode !== 'full') return 0;
-  return newMachinesPerSecond === 0 || newMachinesPerSecond >= BURST_NEW_MACHINES_PER_SECOND ? WARM_UP_EXCHANGES : 0;
+export function defaultWarmUpExchanges(server: Pick<Dhcp4ServerOptions, 'mode' | 'newClientLimit'>): number {
+  if (server.mode !== 'full') return 0;
+  const limit = effectiveNewClientLimit(server.newClientLimit);
+  return limit === null || limit.perSecond >= BURST_NEW_MACHINES_PER_SECOND ? WARM_UP_EXCHANGES : 0;
 }
 
 export interface DhcpWarmUpOptions {

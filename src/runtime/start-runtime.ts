@@ -47,7 +47,6 @@ import { ServerSet, type Closable } from './server-set.js';
 import { tuneCollectorForServing } from './collector-tuning.js';
 import { trimWhenQuiet } from './malloc-trim.js';
 import { defaultWarmUpExchanges, startDhcpWarmUp } from './dhcp-warm-up.js';
-import { DEFAULT_NEW_CLIENT_LIMIT } from '../servers/dhcp4/new-client-limit.js';
 
 export interface Runtime {
   readonly registry: ClientRegistry;
@@ -246,9 +245,9 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent,
       );
     }
     if (served4) {
-      dhcp = await startDhcp(served4);
-      const exchanges = cli.dhcpWarmUp ?? defaultWarmUpExchanges(pool ? 'full' : 'proxy', cli.newMacsPerSecond ?? DEFAULT_NEW_CLIENT_LIMIT.perSecond);
-      startDhcpWarmUp({ server: dhcpOptionsOn(served4), clientStateIn, exchanges, signal, notice });
+      const dhcpOptions = dhcpOptionsOn(served4);
+      dhcp = await createDhcp4Server(dhcpOptions);
+      startDhcpWarmUp({ server: dhcpOptions, clientStateIn, exchanges: cli.dhcpWarmUp ?? defaultWarmUpExchanges(dhcpOptions), signal, notice });
     }
     else for (const server of ['dhcp4', 'pxe-boot-server', 'dhcp-watch']) emit({ kind: 'server.not-applicable', time: Date.now(), source: server === 'pxe-boot-server' ? 'pxe4011' : 'dhcp4', server, message: `${served.name} has no IPv4 address (IPv6 only)` });
   } catch (error) {

@@ -117,10 +117,13 @@ describe('DHCP warm-up over loopback', () => {
   });
 
   it('runs by default only where a burst of new machines can reach the server: full DHCP with the limit lifted or high', () => {
-    expect(defaultWarmUpExchanges('full', 0)).toBe(WARM_UP_EXCHANGES);
-    expect(defaultWarmUpExchanges('full', 1000)).toBe(WARM_UP_EXCHANGES);
-    expect(defaultWarmUpExchanges('full', 50)).toBe(0);
-    expect(defaultWarmUpExchanges('full', 999)).toBe(0);
-    expect(defaultWarmUpExchanges('proxy', 0)).toBe(0);
+    const limit = (perSecond: number) => ({ perSecond, burst: 4 * perSecond });
+    expect(defaultWarmUpExchanges({ mode: 'full', newClientLimit: null })).toBe(WARM_UP_EXCHANGES);
+    expect(defaultWarmUpExchanges({ mode: 'full', newClientLimit: limit(1000) })).toBe(WARM_UP_EXCHANGES);
+    expect(defaultWarmUpExchanges({ mode: 'full', newClientLimit: limit(50) })).toBe(0);
+    expect(defaultWarmUpExchanges({ mode: 'full', newClientLimit: limit(999) })).toBe(0);
+    // No limit given: the server's default (50 a second).
+    expect(defaultWarmUpExchanges({ mode: 'full' })).toBe(0);
+    expect(defaultWarmUpExchanges({ mode: 'proxy', newClientLimit: null })).toBe(0);
   });
 });

@@ -14,6 +14,11 @@ export interface NewClientLimit {
 /** 50 new machines a second, 200 at once: a rack powering on passes, a made-up-MAC flood does not. */
 export const DEFAULT_NEW_CLIENT_LIMIT: NewClientLimit = { perSecond: 50, burst: 200 };
 
+/** The limit a server runs with: the default when none was given, null for none. */
+export function effectiveNewClientLimit(limit: NewClientLimit | null | undefined): NewClientLimit | null {
+  return limit === undefined ? DEFAULT_NEW_CLIENT_LIMIT : limit;
+}
+
 export class NewClientGate {
   private tokens: number;
   private refilledAt: number;

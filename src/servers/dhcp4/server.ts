@@ -15,7 +15,7 @@ import { onDatagram, sendDatagram } from '../net/datagram-guard.js';
 import type { LeaseParameters } from './reply.js';
 import { buildReply } from './reply.js';
 import type { LeasePool, RequestState } from './lease-pool.js';
-import { DEFAULT_NEW_CLIENT_LIMIT, NewClientGate, type NewClientLimit } from './new-client-limit.js';
+import { effectiveNewClientLimit, NewClientGate, type NewClientLimit } from './new-client-limit.js';
 
 export type DhcpMode = 'proxy' | 'full';
 
@@ -74,7 +74,7 @@ export async function createDhcp4Server(options: Dhcp4ServerOptions): Promise<Dh
   const foreignServers = new Set<string>();
   /** ACKs wait for the disk: one whose lease lands after close is not sent. */
   let closed = false;
-  const newClientLimit = options.newClientLimit === undefined ? DEFAULT_NEW_CLIENT_LIMIT : options.newClientLimit;
+  const newClientLimit = effectiveNewClientLimit(options.newClientLimit);
   const newClients =
     options.mode === 'full' && newClientLimit
       ? new NewClientGate(newClientLimit, now, (count) =>
