@@ -15,6 +15,7 @@ import { diagnose, newDiagnosisState, type DiagnosisOptions, type DiagnosisState
 import { isBootProgramAgent, isIpxeBinary, stageForFile, stageIndex, type BootStage } from './stages.js';
 import { optionValue } from '../protocol/dhcp4/options-view.js';
 import { Timeline } from './timeline.js';
+import { TimelineStores } from './timeline-stores.js';
 
 export interface TransferProgress {
   readonly file: string;
@@ -116,6 +117,8 @@ export class ClientRegistry {
    */
   private readonly keys = new ClientKeys();
   private readonly diagnoses = new Map<Mac, DiagnosisState>();
+  /** The timelines' buffers: a forgotten machine's go to the next new one while nobody has looked (timeline-stores.ts). */
+  private readonly stores = new TimelineStores();
   private readonly newVerdicts: Array<{ mac: Mac; verdict: Verdict }> = [];
   private readonly listeners = new Set<Listener>();
   private readonly timelineLimit: number;
@@ -200,7 +203,7 @@ export class ClientRegistry {
     draft.lastSeen = event.time;
     const ring = event.kind === 'syslog.line' ? 'log' : 'timeline';
     const kept = draft[ring].length;
-    draft[ring] = draft[ring].append(serialised);
+    draft[ring] = draft[ring].append(serialised, this.stores);
     this.events += draft[ring].length - kept;
     if (event.ip && event.kind !== 'lease.released' && event.kind !== 'lease6.released') {
       draft.ip = event.ip;
@@ -332,6 +335,7 @@ export class ClientRegistry {
   /** Records handed out from here on must not change: the next event of each machine copies it first. */
   private markSeen(): void {
     this.unseen.clear();
+    this.stores.lookedAt();
   }
 
   /** Forgets the machines seen least recently until the records and their events fit; never `current`. */
@@ -343,9 +347,16 @@ export class ClientRegistry {
       this.unseen.delete(mac);
       this.diagnoses.delete(mac);
       this.keys.forget(mac);
+      record.timeline.giveBackTo(this.stores);
+      record.log.giveBackTo(this.stores);
       this.events -= record.timeline.length + record.log.length;
       this.evicted += 1;
     }
+  }
+
+  /** How many timeline stores were made and how many reused (the bench and the tests read it). */
+  timelineStoreStats(): Readonly<TimelineStores['stats']> {
+    return { ...this.stores.stats };
   }
 
   /** What the boot core needs to know of this machine's recent past. */

@@ -14,21 +14,26 @@
  */
 import { eventOfSerialised, type SerialisedEvent } from '../servers/event-json.js';
 import type { PxedeckEvent } from '../servers/events.js';
+import { STORE_HEADER, type TimelineStores } from './timeline-stores.js';
 
 /**
- * A store is one buffer: the bytes in use (a u32 at 0), then each event as the byte lengths of its JSON and
- * of its DHCP options (u32 each; 0 for an event without), the JSON (UTF-8) and the options' bytes
- * (serialiseEvent). Its bytes in use only grow; the views that share it each read their own range below that.
+ * A store is one buffer: its header (the bytes in use, a u32 at 0; timeline-stores.ts has the rest), then each
+ * event as the byte lengths of its JSON and of its DHCP options (u32 each; 0 for an event without), the JSON
+ * (UTF-8) and the options' bytes (serialiseEvent). Its bytes in use only grow; the views that share it each read
+ * their own range below that.
  */
-const HEADER = 4;
+const HEADER = STORE_HEADER;
 const LENGTHS = 8;
 /**
- * A new store's room over what it holds: replaced once per half its contents in appends, so each event is
- * copied about twice over its life, and a store holds 1–1.5 times its live events.
+ * A new store's least room over what it holds (stores then round up to a power of two): a full store is replaced
+ * after at least a quarter of its contents again in appends, so each event is copied a few times over its life.
  */
-const GROWTH = 1.5;
-/** A first store has room for a DHCP exchange's four events (DISCOVER, OFFER, REQUEST, ACK) as large as the first. */
-const FIRST_STORE_EVENTS = 4;
+const GROWTH = 1.25;
+/**
+ * A first store has room for a full DHCP exchange's five events (DISCOVER, OFFER, REQUEST, ACK, the lease) as large
+ * as the first, so a machine that only got an address needs one store.
+ */
+const FIRST_STORE_EVENTS = 5;
 
 const emptyByLimit = new Map<number, Timeline>();
 
@@ -51,13 +56,21 @@ export class Timeline implements Iterable<PxedeckEvent> {
     private readonly limit: number,
   ) {}
 
+  /** The registry forgets this timeline: its store may serve another (see TimelineStores.giveBack). */
+  giveBackTo(stores: TimelineStores): void {
+    stores.giveBack(this.store);
+  }
+
   /** The bytes its events take in the store. */
   get byteLength(): number {
     return this.end - this.start;
   }
 
-  /** This timeline with `event` added at the end, the oldest dropped past the limit. */
-  append(event: SerialisedEvent): Timeline {
+  /**
+   * This timeline with `event` added at the end, the oldest dropped past the limit. With `stores` (the registry's),
+   * a new store comes from there and the one it replaces goes back: the caller must then drop this view.
+   */
+  append(event: SerialisedEvent, stores?: TimelineStores): Timeline {
     const headSize = Buffer.byteLength(event.head);
     const optionSize = event.optionBytes?.length ?? 0;
     const size = LENGTHS + headSize + optionSize;
@@ -68,7 +81,8 @@ export class Timeline implements Iterable<PxedeckEvent> {
     if (kept < this.length) start += sizeAt(store!, start);
     // Appending in place is only safe at the store's end: a view behind it (an older version) forks instead.
     if (!store || end !== store.readUInt32LE(0) || end + size > store.length) {
-      store = this.copyFrom(start, size);
+      store = this.copyFrom(start, size, stores);
+      stores?.giveBack(this.store);
       end = store.readUInt32LE(0);
       start = HEADER;
     }
@@ -129,12 +143,11 @@ export class Timeline implements Iterable<PxedeckEvent> {
   }
 
   /** A new store holding the events from `start` to this view's end, with room for the next one (`nextSize`) and more. */
-  private copyFrom(start: number, nextSize: number): Buffer {
+  private copyFrom(start: number, nextSize: number, stores: TimelineStores | undefined): Buffer {
     const keptBytes = this.end - start;
     const room = Math.ceil(Math.max((HEADER + keptBytes + nextSize) * GROWTH, HEADER + nextSize * FIRST_STORE_EVENTS));
-    // Its own allocation, not a slice of Node's shared pool: a long-lived machine's small store would keep
-    // the whole 8 KiB pool slab it was cut from alive.
-    const store = Buffer.allocUnsafeSlow(room);
+    // Without the registry's stores (a timeline on its own), its own allocation, never reused.
+    const store = stores ? stores.take(room) : Buffer.allocUnsafeSlow(room);
     if (this.store) this.store.copy(store, HEADER, start, this.end);
     store.writeUInt32LE(HEADER + keptBytes, 0);
     return store;
