@@ -5,7 +5,8 @@
  */
 import type { BootTarget } from '../../src/boot/boot-target.js';
 import type { Mac } from '../../src/protocol/mac.js';
-import type { ClientRecord, RegistrySnapshot } from '../../src/state/registry.js';
+import type { ClientRecord } from '../../src/state/client-record.js';
+import type { RegistrySnapshot } from '../../src/state/registry.js';
 import { clientStatus, firmwareNow, type ClientStatus, type StatusBadge } from './client-status.js';
 import { vendorOf } from './oui-vendor.js';
 

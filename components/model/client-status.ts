@@ -7,7 +7,7 @@
 import type { BootTarget } from '../../src/boot/boot-target.js';
 import type { PxedeckEvent, TransferEvent } from '../../src/state/events.js';
 import type { Verdict } from '../../src/state/diagnosis.js';
-import type { ClientRecord } from '../../src/state/registry.js';
+import type { ClientRecord } from '../../src/state/client-record.js';
 import { isIpxeBinary, isPxelinuxBinary } from '../../src/state/stages.js';
 import { formatBytes, formatDuration } from './format.js';
 import { handedOffAt } from './stage-view.js';

@@ -4,7 +4,7 @@
  */
 import type { Assignment, BootTarget } from '../../src/boot/boot-target.js';
 import type { RenderResult } from '../../src/boot/ipxe-script.js';
-import type { ClientRecord } from '../../src/state/registry.js';
+import type { ClientRecord } from '../../src/state/client-record.js';
 import { firmwareChain, type ClientStatus } from './client-status.js';
 import { eventDetail, eventSummary, sourceLabels } from './event-text.js';
 import { formatBytes, formatDuration } from './format.js';

@@ -4,7 +4,7 @@
  * lines or preseed fetch, its "done"): the stage then reads "handed off", with the time since, instead of
  * standing at "kernel" or "booted" as if the boot were still under way.
  */
-import type { ClientRecord } from '../../src/state/registry.js';
+import type { ClientRecord } from '../../src/state/client-record.js';
 import { formatAgo, formatDuration } from './format.js';
 
 /** Kernel and initrds downloaded, then quiet this long, with no beacon (PXELINUX direct, external scripts): handed off. */

@@ -12,49 +12,9 @@ import { ClientKeys } from './client-keys.js';
 import { foldForeignServer, type ForeignServers } from './foreign-servers.js';
 import { foldRouterAdvert, noRouterAdverts, type RouterAdvertView } from './router-adverts.js';
 import { diagnose, newDiagnosisState, type DiagnosisOptions, type DiagnosisState, type Verdict } from './diagnosis.js';
-import { isBootProgramAgent, isIpxeBinary, stageForFile, stageIndex, type BootStage } from './stages.js';
 import { optionValue } from '../protocol/dhcp4/options-view.js';
-import { Timeline } from './timeline.js';
+import { foldEvent, newRecord, type ClientRecord, type Draft } from './client-record.js';
 import { TimelineStores } from './timeline-stores.js';
-
-export interface TransferProgress {
-  readonly file: string;
-  readonly source: 'tftp' | 'http';
-  readonly bytes: number;
-  readonly size?: number;
-  readonly rate?: number;
-  readonly startedAt: number;
-  readonly done: boolean;
-}
-
-export interface StageStep {
-  readonly stage: BootStage;
-  readonly at: number;
-}
-
-export interface ClientRecord {
-  readonly mac: Mac;
-  readonly ip?: string;
-  readonly firmware?: string;
-  readonly firstSeen: number;
-  readonly lastSeen: number;
-  readonly stage: BootStage;
-  /** The stages reached in the current boot cycle, with when. */
-  readonly path: readonly StageStep[];
-  /** Boot cycles started (DHCP from firmware after the machine had got further). */
-  readonly cycles: number;
-  readonly lastBootFile?: string;
-  readonly lastIgnoredReason?: string;
-  readonly transfer?: TransferProgress;
-  readonly nbpDownloadedAt?: number;
-  readonly nbpFile?: string;
-  /** Diagnoses of the current boot cycle (a loop, a stall…), newest last. */
-  readonly verdicts: readonly Verdict[];
-  /** The machine's events, newest last (kept as JSON off the heap: each read decodes). */
-  readonly timeline: Timeline;
-  /** Syslog lines the machine sent, in their own ring so a chatty installer cannot push DHCP/TFTP history out. */
-  readonly log: Timeline;
-}
 
 export interface ServerState {
   readonly server: string;
@@ -210,76 +170,7 @@ export class ClientRegistry {
       this.keys.link(mac, `ip ${event.ip}`);
     }
 
-    switch (event.kind) {
-      case 'dhcp.received': {
-        if (event.client) draft.firmware = event.client;
-        const isIpxe = event.client?.startsWith('iPXE') ?? false;
-        const afterBoot = stageIndex(draft.stage) >= stageIndex('kernel');
-        if (event.messageType === 'DISCOVER' && event.client !== 'DHCP client' && (isIpxe ? afterBoot : stageIndex(draft.stage) > stageIndex('dhcp'))) {
-          // Firmware DHCP after the machine got further: a new boot cycle (a booted OS's DHCP is not one).
-          newCycle(draft, event.time);
-        }
-        if (isIpxe) advance(draft, 'ipxe', event.time);
-        break;
-      }
-      case 'dhcp.sent':
-        if (event.bootFile) draft.lastBootFile = event.bootFile;
-        break;
-      case 'dhcp6.received': {
-        // Same cycle rules as DHCPv4, Solicit in the role of DISCOVER; `client` is the firmware kind here.
-        const isIpxe = event.client === 'ipxe';
-        if (event.client && event.client !== 'other') draft.firmware = `${firmware6Labels[event.client] ?? event.client} (IPv6)`;
-        const afterBoot = stageIndex(draft.stage) >= stageIndex('kernel');
-        if (event.messageType === 'SOLICIT' && event.client && event.client !== 'other' && (isIpxe ? afterBoot : stageIndex(draft.stage) > stageIndex('dhcp'))) {
-          newCycle(draft, event.time);
-        }
-        if (isIpxe) advance(draft, 'ipxe', event.time);
-        break;
-      }
-      case 'dhcp6.sent':
-        if (event.bootFileUrl) draft.lastBootFile = event.bootFileUrl;
-        break;
-      case 'dhcp.ignored':
-        draft.lastIgnoredReason = event.reason;
-        break;
-      case 'http.request':
-        if (event.route === 'script' && event.status < 400) advance(draft, 'script', event.time);
-        else if (event.status < 400 && event.route !== 'beacon' && isPastKernel(draft) && event.userAgent && !isBootProgramAgent(event.userAgent)) {
-          // The preseed or kickstart fetch: the system the boot program loaded asks for itself.
-          advance(draft, 'installer', event.time);
-        }
-        break;
-      case 'syslog.line':
-        // iPXE logs too (DHCP option 7), under its own name; any other line after the kernel is the system's.
-        if (isPastKernel(draft) && !/^ipxe$/i.test(event.app ?? '')) advance(draft, 'installer', event.time);
-        break;
-      case 'boot.beacon':
-        advance(draft, event.beacon === 'booted' ? 'booted' : 'installed', event.time);
-        break;
-      case 'transfer.start':
-      case 'transfer.progress':
-      case 'transfer.done':
-      case 'transfer.error': {
-        if (event.kind === 'transfer.start') advance(draft, stageForFile(event.file), event.time);
-        const continuing = event.kind !== 'transfer.start' && draft.transfer?.file === event.file;
-        draft.transfer = {
-          file: event.file,
-          source: event.source === 'http' ? 'http' : 'tftp',
-          bytes: event.bytes,
-          startedAt: continuing ? draft.transfer!.startedAt : event.time,
-          done: event.kind === 'transfer.done' || event.kind === 'transfer.error',
-          ...(event.size !== undefined && { size: event.size }),
-          ...(event.rate !== undefined && { rate: event.rate }),
-        };
-        if (event.kind === 'transfer.done' && isIpxeBinary(event.file)) {
-          draft.nbpDownloadedAt = event.time;
-          draft.nbpFile = event.file;
-        }
-        break;
-      }
-      default:
-        break;
-    }
+    foldEvent(draft, event);
     if (event.kind !== 'client.diagnosis') {
       let state = this.diagnoses.get(mac);
       if (!state) this.diagnoses.set(mac, (state = newDiagnosisState()));
@@ -306,28 +197,7 @@ export class ClientRegistry {
     const record = this.clients.get(mac);
     if (record && this.unseen.has(mac)) return record as Draft;
     this.unseen.add(mac);
-    if (!record) {
-      // Every field the fold may set is here from the start (undefined until then): the record keeps one shape,
-      // its fields inside the object, instead of growing a separate property store as a machine gets further.
-      return {
-        mac,
-        ip: undefined,
-        firmware: undefined,
-        firstSeen: time,
-        lastSeen: time,
-        stage: 'dhcp',
-        path: [{ stage: 'dhcp', at: time }],
-        cycles: 1,
-        lastBootFile: undefined,
-        lastIgnoredReason: undefined,
-        transfer: undefined,
-        nbpDownloadedAt: undefined,
-        nbpFile: undefined,
-        verdicts: [],
-        timeline: Timeline.empty(this.timelineLimit),
-        log: Timeline.empty(this.timelineLimit),
-      };
-    }
+    if (!record) return newRecord(mac, time, this.timelineLimit);
     // Timelines never change (an append makes a new one), so the copy shares them.
     return { ...record };
   }
@@ -411,8 +281,6 @@ export class ClientRegistry {
   };
 }
 
-const firmware6Labels: Readonly<Record<string, string>> = { ipxe: 'iPXE', 'uefi-pxe': 'PXE UEFI', 'bios-pxe': 'PXE BIOS', 'uefi-http': 'UEFI HTTP' };
-
 /** The DHCPv6 identity an event carries: `uuid`/`duid` on dhcp6.*, lease6.*; option 97 on a DHCPv4 request. */
 function identityOf(event: PxedeckEvent): { uuid?: string; duid?: string } {
   switch (event.kind) {
@@ -431,26 +299,4 @@ function identityOf(event: PxedeckEvent): { uuid?: string; duid?: string } {
     default:
       return {};
   }
-}
-
-/** The machine was handed its kernel: what is heard from it now comes from that system, not the boot program. */
-function isPastKernel(record: ClientRecord): boolean {
-  return stageIndex(record.stage) >= stageIndex('kernel');
-}
-
-/** A record being built for one event; it becomes the stored, immutable record at the end of the fold. */
-type Draft = { -readonly [K in keyof ClientRecord]: ClientRecord[K] };
-
-function advance(draft: Draft, stage: BootStage, at: number): void {
-  if (stageIndex(stage) <= stageIndex(draft.stage)) return;
-  draft.stage = stage;
-  draft.path = [...draft.path, { stage, at }];
-}
-
-/** Firmware DHCP after the machine got further: a new boot cycle. */
-function newCycle(draft: Draft, at: number): void {
-  draft.stage = 'dhcp';
-  draft.path = [{ stage: 'dhcp', at }];
-  draft.cycles += 1;
-  draft.verdicts = [];
 }
