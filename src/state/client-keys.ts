@@ -17,7 +17,13 @@ export class ClientKeys {
   private readonly keysOf = new Map<Mac, ClientKey[]>();
 
   link(mac: Mac, key: ClientKey): void {
-    const keys = this.keysOf.get(mac) ?? [];
+    const keys = this.keysOf.get(mac);
+    if (!keys) {
+      // An array of exactly one: `[]` and a push would reserve room for 17 keys, for every machine a burst brings.
+      this.owner.set(key, mac);
+      this.keysOf.set(mac, [key]);
+      return;
+    }
     // Most events repeat the machine's newest key (its address): nothing to move, unless another took it since.
     if (keys[keys.length - 1] === key && this.owner.get(key) === mac) return;
     this.owner.set(key, mac);
@@ -25,7 +31,6 @@ export class ClientKeys {
     if (index !== -1) keys.splice(index, 1);
     keys.push(key);
     if (keys.length > KEYS_PER_MACHINE) this.release(mac, keys.shift()!);
-    this.keysOf.set(mac, keys);
   }
 
   find(key: ClientKey): Mac | undefined {

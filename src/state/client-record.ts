@@ -50,6 +50,9 @@ export interface ClientRecord {
 /** A record being built for one event; it becomes the stored, immutable record at the end of the fold. */
 export type Draft = { -readonly [K in keyof ClientRecord]: ClientRecord[K] };
 
+/** Shared by every record without a diagnosis (verdicts are replaced, never changed in place): one array less per machine. */
+const NO_VERDICTS: readonly Verdict[] = Object.freeze([]);
+
 /** The record of a machine first heard of at `time`. */
 export function newRecord(mac: Mac, time: number, timelineLimit: number): Draft {
   // Every field the fold may set is here from the start (undefined until then): the record keeps one shape,
@@ -68,7 +71,7 @@ export function newRecord(mac: Mac, time: number, timelineLimit: number): Draft 
     transfer: undefined,
     nbpDownloadedAt: undefined,
     nbpFile: undefined,
-    verdicts: [],
+    verdicts: NO_VERDICTS,
     timeline: Timeline.empty(timelineLimit),
     log: Timeline.empty(timelineLimit),
   };
@@ -166,5 +169,5 @@ function newCycle(draft: Draft, at: number): void {
   draft.stage = 'dhcp';
   draft.path = [{ stage: 'dhcp', at }];
   draft.cycles += 1;
-  draft.verdicts = [];
+  draft.verdicts = NO_VERDICTS;
 }
