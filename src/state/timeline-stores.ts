@@ -9,15 +9,19 @@
  * next machine instead — but only if no snapshot or record was handed out since the store was made: a view
  * given to the console must keep reading what it read, so a store anyone may have seen is left to the collector.
  *
- * Stores come in power-of-two sizes so that a returned one fits the next request of its size class.
+ * Stores come in sizes a half power of two apart (512, 724, 1024, 1448…) so that a returned one fits the next
+ * request of its size class, at most 41 % over what was asked.
  */
 
 /** Each store starts with the bytes in use (u32) and the look it was made after (u32); the timeline writes both. */
 export const STORE_HEADER = 8;
 const BORN_AT = 4;
-const SMALLEST_CLASS = 9; // 512 bytes
+/** Size class k holds stores of ⌊2^(k/2)⌋ bytes. */
+const SMALLEST_CLASS = 18; // 512 bytes
 /** Larger stores are rare (a machine with a long history) and go to the collector as before. */
-const LARGEST_CLASS = 16; // 64 KiB
+const LARGEST_CLASS = 32; // 64 KiB
+const classOf = (size: number) => Math.max(SMALLEST_CLASS, Math.ceil(2 * Math.log2(size)));
+const sizeOf = (sizeClass: number) => Math.floor(2 ** (sizeClass / 2));
 /** What may wait to be reused: after a burst the registry stops forgetting machines, and this is all that stays. */
 const MAX_POOLED_BYTES = 2 * 1024 * 1024;
 
@@ -35,7 +39,7 @@ export class TimelineStores {
 
   /** A store of at least `size` bytes, its header's "made after" set; its "bytes in use" is the caller's to write. */
   take(size: number): Buffer {
-    const sizeClass = Math.max(SMALLEST_CLASS, Math.ceil(Math.log2(size)));
+    const sizeClass = classOf(size);
     const pooled = sizeClass <= LARGEST_CLASS ? this.free[sizeClass]!.pop() : undefined;
     let store: Buffer;
     if (pooled) {
@@ -45,7 +49,7 @@ export class TimelineStores {
     } else {
       // Its own allocation, not a slice of Node's shared pool: a long-lived machine's small store would keep the
       // whole 8 KiB pool slab it was cut from alive.
-      store = Buffer.allocUnsafeSlow(2 ** sizeClass);
+      store = Buffer.allocUnsafeSlow(sizeOf(sizeClass));
       this.stats.made += 1;
     }
     store.writeUInt32LE(this.looks, BORN_AT);
@@ -58,8 +62,8 @@ export class TimelineStores {
    */
   giveBack(store: Buffer | undefined): void {
     if (!store || store.readUInt32LE(BORN_AT) !== this.looks) return;
-    const sizeClass = Math.log2(store.length);
-    if (sizeClass > LARGEST_CLASS || !Number.isInteger(sizeClass) || this.pooledBytes + store.length > MAX_POOLED_BYTES) return;
+    const sizeClass = classOf(store.length);
+    if (sizeClass > LARGEST_CLASS || sizeOf(sizeClass) !== store.length || this.pooledBytes + store.length > MAX_POOLED_BYTES) return;
     // Marked as seen, so a second give-back of the same store (a bug elsewhere) cannot pool it twice.
     store.writeUInt32LE((this.looks - 1) >>> 0, BORN_AT);
     this.free[sizeClass]!.push(store);

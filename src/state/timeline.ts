@@ -25,7 +25,7 @@ import { STORE_HEADER, type TimelineStores } from './timeline-stores.js';
 const HEADER = STORE_HEADER;
 const LENGTHS = 8;
 /**
- * A new store's least room over what it holds (stores then round up to a power of two): a full store is replaced
+ * A new store's least room over what it holds (stores then round up to their size class): a full store is replaced
  * after at least a quarter of its contents again in appends, so each event is copied a few times over its life.
  */
 const GROWTH = 1.25;
