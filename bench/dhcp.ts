@@ -1,9 +1,9 @@
 /**
  * `npm run bench:dhcp`: perfdhcp (Debian kea-admin) against pxedeck in full DHCP mode, against kea
  * (kea-dhcp4, memfile leases) and optionally dnsmasq, with the same /16 pool, in the same run, inside
- * network namespaces this script creates and deletes. Each server is pinned to CPU 0; perfdhcp and this script
- * to CPU 1 (perfdhcp spins while it paces its packets, and this script reads its per-packet output, so either
- * unpinned competes with the server for its one core).
+ * network namespaces this script creates and deletes. Each server is pinned to CPU 0; perfdhcp and this script,
+ * the client side, to CPU 1 (perfdhcp spins while it paces its packets, so unpinned it competes with the server
+ * for its one core).
  * Prints DORA/s achieved, lost exchanges and response-time percentiles (DISCOVER→OFFER, REQUEST→ACK; the
  * DISCOVER→OFFER p99 also without the run's first second, where a freshly started pxedeck still runs
  * unoptimised code and grows its heaps, so the start and the steady state can be told apart), pxedeck's ratios against kea at each rate, the targets (4000/s: no loss and DISCOVER→OFFER p99 under
@@ -595,7 +595,7 @@ async function main(): Promise<number> {
     return 1;
   }
   if (PIN) {
-    // This script's own work is the client side's: it was 30-40 % of a core at 4000/s, often on the server's.
+    // This script is the client side: it reads perfdhcp's per-packet output (up to a core between runs).
     const pinned = spawnSync('taskset', ['-a', '-c', '-p', '1', String(process.pid)], { encoding: 'utf8' });
     if (pinned.status !== 0) throw new Error(`taskset ${process.pid}: ${pinned.stderr}`);
   }
