@@ -36,13 +36,8 @@ export interface BootCycle {
   readonly stages: readonly StageTiming[];
 }
 
-export interface MachineReport {
-  readonly mac: Mac;
-  readonly ip?: string;
-  readonly firmware?: string;
-  readonly firstSeen: number;
-  readonly lastSeen: number;
-  readonly stage: BootStage;
+/** What the record says of the machine itself, then its boot history as the report reads it. */
+export interface MachineReport extends Pick<ClientRecord, 'mac' | 'ip' | 'firmware' | 'firstSeen' | 'lastSeen' | 'stage'> {
   readonly cycles: readonly BootCycle[];
   readonly lastBootFile?: { readonly file: string; readonly at: number; readonly messageType: string };
   readonly lastScript?: { readonly method: string; readonly path: string; readonly status: number; readonly at: number };

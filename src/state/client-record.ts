@@ -80,31 +80,19 @@ export function newRecord(mac: Mac, time: number, timelineLimit: number): Draft 
 /** What `event` tells of its machine, written into the machine's draft (its timeline and address are the registry's). */
 export function foldEvent(draft: Draft, event: PxedeckEvent): void {
   switch (event.kind) {
-    case 'dhcp.received': {
+    case 'dhcp.received':
       if (event.client) draft.firmware = event.client;
-      const isIpxe = event.client?.startsWith('iPXE') ?? false;
-      const afterBoot = stageIndex(draft.stage) >= stageIndex('kernel');
-      if (event.messageType === 'DISCOVER' && event.client !== 'DHCP client' && (isIpxe ? afterBoot : stageIndex(draft.stage) > stageIndex('dhcp'))) {
-        // Firmware DHCP after the machine got further: a new boot cycle (a booted OS's DHCP is not one).
-        newCycle(draft, event.time);
-      }
-      if (isIpxe) advance(draft, 'ipxe', event.time);
+      // A booted OS's DHCP client does not start a boot cycle.
+      dhcpFrom(draft, event.time, event.client?.startsWith('iPXE') ?? false, event.messageType === 'DISCOVER' && event.client !== 'DHCP client');
       break;
-    }
     case 'dhcp.sent':
       if (event.bootFile) draft.lastBootFile = event.bootFile;
       break;
-    case 'dhcp6.received': {
-      // Same cycle rules as DHCPv4, Solicit in the role of DISCOVER; `client` is the firmware kind here.
-      const isIpxe = event.client === 'ipxe';
+    case 'dhcp6.received':
+      // `client` is the firmware kind here; Solicit plays DISCOVER's part.
       if (event.client && event.client !== 'other') draft.firmware = `${firmware6Labels[event.client] ?? event.client} (IPv6)`;
-      const afterBoot = stageIndex(draft.stage) >= stageIndex('kernel');
-      if (event.messageType === 'SOLICIT' && event.client && event.client !== 'other' && (isIpxe ? afterBoot : stageIndex(draft.stage) > stageIndex('dhcp'))) {
-        newCycle(draft, event.time);
-      }
-      if (isIpxe) advance(draft, 'ipxe', event.time);
+      dhcpFrom(draft, event.time, event.client === 'ipxe', event.messageType === 'SOLICIT' && Boolean(event.client) && event.client !== 'other');
       break;
-    }
     case 'dhcp6.sent':
       if (event.bootFileUrl) draft.lastBootFile = event.bootFileUrl;
       break;
@@ -162,6 +150,17 @@ function advance(draft: Draft, stage: BootStage, at: number): void {
   if (stageIndex(stage) <= stageIndex(draft.stage)) return;
   draft.stage = stage;
   draft.path = [...draft.path, { stage, at }];
+}
+
+/**
+ * A DHCP request from a machine's firmware or iPXE (`asksToBoot`: a DISCOVER or Solicit from a boot ROM, not an
+ * installed OS): firmware asking after the machine got further, or iPXE asking after the kernel, starts a new boot
+ * cycle; iPXE asking is the iPXE stage.
+ */
+function dhcpFrom(draft: Draft, at: number, isIpxe: boolean, asksToBoot: boolean): void {
+  const afterBoot = stageIndex(draft.stage) >= stageIndex('kernel');
+  if (asksToBoot && (isIpxe ? afterBoot : stageIndex(draft.stage) > stageIndex('dhcp'))) newCycle(draft, at);
+  if (isIpxe) advance(draft, 'ipxe', at);
 }
 
 /** Firmware DHCP after the machine got further: a new boot cycle. */
