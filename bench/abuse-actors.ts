@@ -15,7 +15,9 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { openSync, readSync, closeSync, statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { MessageType, Option } from '../src/protocol/dhcp4/constants.js';
-import { addressToBytes, decode, encode, type DhcpPacket } from '../src/protocol/dhcp4/packet.js';
+import { decode, type DhcpPacket } from '../src/protocol/dhcp4/packet.js';
+import { encode } from '../src/protocol/dhcp4/encode.js';
+import { addressToBytes } from '../src/protocol/dhcp4/ipv4-address.js';
 import { openDeviceUdpSocket } from '../src/servers/net/device-socket.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

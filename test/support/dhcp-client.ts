@@ -2,7 +2,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { MessageType, Option } from '../../src/protocol/dhcp4/constants.js';
 import { addresses, encodeClientArch, encodeUserClass } from '../../src/protocol/dhcp4/options.js';
-import { blankPacket, decode, encode, type DhcpPacket } from '../../src/protocol/dhcp4/packet.js';
+import { blankPacket, decode, type DhcpPacket } from '../../src/protocol/dhcp4/packet.js';
+import { encode } from '../../src/protocol/dhcp4/encode.js';
 
 export type ClientProfile = 'bios-pxe' | 'uefi-pxe' | 'ipxe-bios' | 'ipxe-rfc3004' | 'ipxe-175-only' | 'plain' | 'arm64-pxe' | 'http-boot';
 

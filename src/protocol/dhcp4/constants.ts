@@ -5,6 +5,15 @@ export const BOOTREPLY = 2;
 export const MAGIC_COOKIE = 0x63825363;
 /** 236-byte fixed header + 4-byte cookie. */
 export const OPTIONS_OFFSET = 240;
+/** Where BOOTP's sname and file fields lie, and option 52's flags for carrying options in them (RFC 2132 §9.3). */
+export const SNAME_OFFSET = 44;
+export const SNAME_LENGTH = 64;
+export const FILE_OFFSET = 108;
+export const FILE_LENGTH = 128;
+export const COOKIE_OFFSET = 236;
+export const OVERLOAD_FILE = 1;
+export const OVERLOAD_SNAME = 2;
+
 /** Some BOOTP relays and old PXE ROMs drop replies shorter than the BOOTP minimum. */
 export const BOOTP_MINIMUM_SIZE = 300;
 /** RFC 2131 §2: every client must accept 576-byte IP datagrams, i.e. a 548-byte DHCP message. */

@@ -9,7 +9,8 @@ import {
   decodeUserClass,
   readAddressList,
 } from './options.js';
-import { bytesToAddress, type DhcpOptions } from './packet.js';
+import { bytesToAddress } from './ipv4-address.js';
+import type { DhcpOptions } from './packet.js';
 
 const addressListOptions = new Set<number>([1, 3, 6, 7, 28, 50, 54]);
 const uint32Options = new Set<number>([51, 58, 59]);

@@ -1,6 +1,7 @@
 /** Typed readers and writers for the option values PXE and iPXE clients use. Pure: bytes in, values out. */
 import { IpxeSubOption, Option, PxeSubOption, ipxeSubOptionNames, messageTypeName, type MessageTypeName } from './constants.js';
-import { addressToBytes, bytesToAddress, type DhcpPacket } from './packet.js';
+import { addressToBytes, bytesToAddress } from './ipv4-address.js';
+import type { DhcpPacket } from './packet.js';
 
 export function messageTypeOf(packet: DhcpPacket): MessageTypeName | undefined {
   return messageTypeName(packet.options.get(Option.MESSAGE_TYPE)?.[0]);

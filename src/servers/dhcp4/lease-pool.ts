@@ -12,7 +12,7 @@
  */
 import ipaddr from '../../protocol/ipaddr.js';
 import type { Mac } from '../../protocol/mac.js';
-import { ipv4ToNumber } from '../../protocol/dhcp4/packet.js';
+import { ipv4ToNumber } from '../../protocol/dhcp4/ipv4-address.js';
 
 export interface Lease {
   readonly mac: Mac;

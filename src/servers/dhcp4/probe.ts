@@ -6,7 +6,8 @@ import { randomInt } from 'node:crypto';
 import type { Socket } from 'node:dgram';
 import { BROADCAST_FLAG, MessageType, Option } from '../../protocol/dhcp4/constants.js';
 import { messageTypeOf, readAddressOption } from '../../protocol/dhcp4/options.js';
-import { blankPacket, decode, encode } from '../../protocol/dhcp4/packet.js';
+import { blankPacket, decode } from '../../protocol/dhcp4/packet.js';
+import { encode } from '../../protocol/dhcp4/encode.js';
 import { macToBytes, type Mac } from '../../protocol/mac.js';
 
 /** Long enough to outlast dnsmasq's default 3 s ping check before it offers. */

@@ -8,7 +8,8 @@ import { describeFirmware, isNetbootClient, readClientFacts, type DhcpClientFact
 import { decideDhcpBoot, type ClientHistory, type ClientPolicy, type DhcpBootDecision, type DhcpDecisionInput } from '../../boot/dhcp-decision.js';
 import { BOOTREQUEST, BROADCAST_FLAG, Option, messageTypeName } from '../../protocol/dhcp4/constants.js';
 import { DhcpOptionsView } from '../../protocol/dhcp4/options-view.js';
-import { decode, encode, type DhcpPacket } from '../../protocol/dhcp4/packet.js';
+import { decode, type DhcpPacket } from '../../protocol/dhcp4/packet.js';
+import { encode } from '../../protocol/dhcp4/encode.js';
 import type { Mac } from '../../protocol/mac.js';
 import type { Emit, EventSource } from '../events.js';
 import { onDatagram, sendDatagram } from '../net/datagram-guard.js';

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { readClientFacts } from '../../../src/boot/client-facts.js';
 import { decideDhcpBoot } from '../../../src/boot/dhcp-decision.js';
 import { BROADCAST_FLAG } from '../../../src/protocol/dhcp4/constants.js';
-import { decode, encode, encodingLength } from '../../../src/protocol/dhcp4/packet.js';
+import { decode } from '../../../src/protocol/dhcp4/packet.js';
+import { encode, encodingLength } from '../../../src/protocol/dhcp4/encode.js';
 
 interface Fixture {
   readonly file: string;

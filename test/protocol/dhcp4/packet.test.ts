@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { MAGIC_COOKIE, MessageType, Option } from '../../../src/protocol/dhcp4/constants.js';
-import { blankPacket, decode, DhcpDecodeError, encode, encodingLength, type DhcpPacket } from '../../../src/protocol/dhcp4/packet.js';
+import { blankPacket, decode, DhcpDecodeError, type DhcpPacket } from '../../../src/protocol/dhcp4/packet.js';
+import { encode, encodingLength } from '../../../src/protocol/dhcp4/encode.js';
 
 function expectTriple(packet: DhcpPacket, settings = {}): Buffer {
   const bytes = encode(packet, settings);
