@@ -72,11 +72,21 @@ async function start(cacheName: string, tuning: Tuning): Promise<RunningServer> 
 }
 
 /** Bytes of every file in the cache directory (data, part and sidecar files). */
+/**
+ * The cache directory's bytes, from one consistent look: the names listed before and after the sizes are read
+ * must be the same. Else a file stat'ed just before its eviction would be added to one that grew into its room
+ * right after (a 4 MiB cap seen as 4.16 MiB on a loaded machine), which no moment on disk ever held.
+ */
 async function cacheBytes(cacheName: string): Promise<number> {
   const dir = join(scratch.dir, cacheName);
-  let total = 0;
-  for (const name of await readdir(dir).catch(() => [])) total += (await stat(join(dir, name)).catch(() => ({ size: 0 }))).size;
-  return total;
+  const list = async () => (await readdir(dir).catch(() => [])).sort();
+  for (let attempt = 0; ; attempt += 1) {
+    const names = await list();
+    let total = 0;
+    for (const name of names) total += (await stat(join(dir, name)).catch(() => ({ size: 0 }))).size;
+    const after = await list();
+    if (attempt >= 100 || (after.length === names.length && after.every((name, index) => name === names[index]))) return total;
+  }
 }
 
 /** Samples the cache directory's size every few ms while `work` runs; resolves with the largest seen. */
