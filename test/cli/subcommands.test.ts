@@ -1,15 +1,16 @@
 // `pxedeck assign` and `pxedeck explain` as a person types them: real processes, a temp data dir, no sockets.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runCli } from '../support/cli-run.js';
+import { tempDirs } from '../support/temp-dirs.js';
 import { describe, expect, it } from 'vitest';
 
 const run = runCli;
+const temp = tempDirs('pxedeck-cli-');
 
 describe('pxedeck assign / explain', () => {
   it('records a profile with variables, once, and the running console would read it from assignments.json', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pxedeck-cli-'));
+    const dir = temp();
     const result = await run('assign', '52-54-00-AA-BB-CC', 'debian-installer', '--once', '--hostname', 'node7', '--var', 'domain=lab', '--data-dir', dir);
     expect(result).toMatchObject({ code: 0, stdout: '52:54:00:aa:bb:cc: debian-installer, once, then the local disk\n' });
     expect(JSON.parse(readFileSync(join(dir, 'assignments.json'), 'utf8'))['52:54:00:aa:bb:cc']).toMatchObject({
@@ -20,7 +21,7 @@ describe('pxedeck assign / explain', () => {
   }, 30_000);
 
   it('--uefi sets what x64 UEFI starts, and replaces what the Secure Boot self-repair remembered', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pxedeck-cli-'));
+    const dir = temp();
     writeFileSync(join(dir, 'clients.json'), JSON.stringify({ '52:54:00:aa:bb:cc': { uefiBootProgram: 'signed', secureBootLearnedAt: 1, blksizeCap: 1024 } }));
     expect(await run('assign', '52:54:00:aa:bb:cc', '--uefi', 'ipxe', '--data-dir', dir)).toMatchObject({ code: 0, stdout: '52:54:00:aa:bb:cc: x64 UEFI boots iPXE (no Secure Boot self-repair)\n' });
     expect(JSON.parse(readFileSync(join(dir, 'clients.json'), 'utf8'))['52:54:00:aa:bb:cc']).toEqual({ uefiBootProgram: 'ipxe', blksizeCap: 1024 });
@@ -28,13 +29,13 @@ describe('pxedeck assign / explain', () => {
   }, 30_000);
 
   it('refuses unknown profiles and bad MACs with the fix, exit 2', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pxedeck-cli-'));
+    const dir = temp();
     expect(await run('assign', '52:54:00:aa:bb:cc', 'debain', '--data-dir', dir)).toMatchObject({ code: 2, stderr: expect.stringMatching(/profile "debain" does not exist; profiles: .*debian-installer/) });
     expect(await run('assign', 'nope', 'alpine', '--data-dir', dir)).toMatchObject({ code: 2, stderr: expect.stringMatching(/"nope" is not a MAC address; use the form/) });
   }, 30_000);
 
   it('explains each stage: the DHCP reply, the TFTP file, the script', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pxedeck-cli-'));
+    const dir = temp();
     writeFileSync(join(dir, 'settings.json'), JSON.stringify({ httpPort: 8080 }));
     await run('assign', '52:54:00:aa:bb:cd', 'alpine', '--data-dir', dir);
     const bios = await run('explain', '--mac', '52:54:00:aa:bb:cd', '--arch', '0', '--data-dir', dir);

@@ -1,6 +1,4 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Mac } from '../../src/protocol/mac.js';
 import { openAssignments } from '../../src/state/assignments.js';
@@ -8,12 +6,14 @@ import { parseProfile } from '../../src/boot/profile.js';
 import { createBootPlanner, newNamedSources } from '../../src/state/boot-plans.js';
 import { openClientPolicies } from '../../src/state/client-policies.js';
 import { loadProfileLibrary } from '../../src/state/profile-library.js';
+import { tempDirs } from '../support/temp-dirs.js';
 
 const mac = '52:54:00:aa:00:01' as Mac;
+const temp = tempDirs('pxedeck-plans-');
 const library = loadProfileLibrary(resolve(import.meta.dirname, '../../presets'));
 
 function planner(defaultTarget: Parameters<typeof createBootPlanner>[0]['defaultTarget'] = { kind: 'hold' }) {
-  const dir = mkdtempSync(join(tmpdir(), 'pxedeck-plans-'));
+  const dir = temp();
   const assignments = openAssignments(dir);
   const plans = createBootPlanner({
     serverBase: 'http://10.77.0.1:8080',
@@ -114,7 +114,7 @@ describe('boot plans', () => {
 
   it('planners of one run share what they named: a file named by the IPv6 planner is served on IPv4 too', () => {
     const named = newNamedSources();
-    const dir = mkdtempSync(join(tmpdir(), 'pxedeck-plans-'));
+    const dir = temp();
     const assignments = openAssignments(dir);
     const options = { library: () => library, assignments, policies: openClientPolicies(dir), defaultTarget: { kind: 'local' } as const, named };
     const v4 = createBootPlanner({ ...options, serverBase: 'http://10.77.0.1' });
@@ -176,7 +176,7 @@ describe('a menu selection coming back (&profile=)', () => {
   });
 
   it('an ISO profile: iPXE fetches its files over HTTP, PXELINUX and GRUB over TFTP, each from /iso/<id>/', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pxedeck-plans-'));
+    const dir = temp();
     const assignments = openAssignments(dir);
     const iso = { id: 'ubuntu-24.04', title: 'Ubuntu 24.04', kernel: 'iso:ubuntu-24.04/casper/vmlinuz', initrds: ['iso:ubuntu-24.04/casper/initrd'], cmdline: 'ip=dhcp url={{iso_url}}', variables: { iso_url: '{{server}}/iso/ubuntu-24.04.iso' } };
     const plans = createBootPlanner({ serverBase: 'http://10.77.0.1', library: () => ({ ...library, profiles: new Map([[iso.id, iso]]) }), assignments, policies: openClientPolicies(dir), defaultTarget: { kind: 'profile', profile: iso.id } });

@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigFileError } from '../../src/state/conf-file.js';
 import { BENCH_ROUTER_LIFETIME, openSettings, routerLifetimeOf, validateSettings } from '../../src/state/settings.js';
+import { tempDirs } from '../support/temp-dirs.js';
 
-const temp = () => mkdtempSync(join(tmpdir(), 'pxedeck-state-'));
+const temp = tempDirs('pxedeck-state-');
 
 describe('settings', () => {
   it('defaults to proxy mode on port 80 when nothing is saved', () => {
