@@ -17,35 +17,13 @@
  * the old journal is deleted. Loading reads the snapshot, then `.journal.old`, then `.journal`, the last
  * line per key winning; each line holds a whole record, so replaying a line twice changes nothing.
  */
-import {
-  close,
-  closeSync,
-  constants,
-  fdatasync,
-  fdatasyncSync,
-  fsync,
-  fsyncSync,
-  mkdirSync,
-  open,
-  openSync,
-  renameSync,
-  rmSync,
-  write,
-  writeSync,
-} from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, rmSync } from 'node:fs';
 import { rename as renameAsync, rm as rmAsync } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../servers/files/private-files.js';
 import { readLeaseJournal, type LeaseFiles } from './lease-journal-read.js';
+import { closeAsync, openAsync, syncDirectory, syncDirectoryAsync, writeAll, writeSnapshotInSlices, writeSnapshotSync } from './lease-snapshot.js';
 
-// File descriptors rather than FileHandles: the same descriptor is written asynchronously under load and
-// synchronously on close.
-const writeAsync = promisify(write);
-const fdatasyncAsync = promisify(fdatasync);
-const fsyncAsync = promisify(fsync);
-const openAsync = promisify(open);
-const closeAsync = promisify(close);
 /**
  * O_DSYNC: each write returns once its data is on disk, as a write followed by fdatasync would, but as one
  * call on libuv's thread pool instead of two — each hand-off wakes a thread on the core the DHCP replies run on.
@@ -101,13 +79,6 @@ const MAX_RETRY_MS = 5000;
 export const DEFAULT_BATCH_INTERVAL_MS = 2;
 /** Records serialised at a time (about 1 ms of the event loop) before packets get their turn. */
 const SLICE = 2000;
-/**
- * Records of a snapshot serialised, encoded and written at a time. Measured on this project's machine:
- * 250 take 0.3–1 ms; the snapshot as one string took 13 ms to join and encode at 10,000 leases and 65 ms
- * at 50,000, a pause every DISCOVER arriving meanwhile waited out.
- */
-const SNAPSHOT_SLICE = 250;
-
 /** A pending change: the record's latest state, or its removal. */
 const REMOVED = Symbol('removed');
 
@@ -147,36 +118,13 @@ export function openLeaseJournal<T>(options: LeaseJournalOptions<T>): LeaseJourn
   let windowTimer: NodeJS.Timeout | undefined;
   let closed = false;
 
-  /** One record a line, so the file stays readable; writeSnapshot writes the same text in slices. */
-  const SNAPSHOT_HEAD = `{"${key}":[\n`;
-  const SNAPSHOT_SEPARATOR = ',\n';
-  const SNAPSHOT_TAIL = '\n]}\n';
-  const snapshotText = (lines: readonly string[]) => `${SNAPSHOT_HEAD}${lines.join(SNAPSHOT_SEPARATOR)}${SNAPSHOT_TAIL}`;
-
-  function syncDirectory(): void {
-    const fd = openSync(dataDir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  }
-
   /** Synchronously: snapshot of `live`, durable, then an empty journal and no old one. */
   function rewriteSync(): void {
-    const temp = `${path}.tmp`;
-    const fd = openSync(temp, 'w', PRIVATE_FILE_MODE);
-    try {
-      writeSync(fd, snapshotText([...live.values()].map((record) => JSON.stringify(record))));
-      fdatasyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, path);
+    writeSnapshotSync(path, key, [...live.values()]);
     if (journalFd >= 0) closeSync(journalFd);
     journalFd = openSync(journalPath, JOURNAL_FLAGS, PRIVATE_FILE_MODE);
     rmSync(oldJournalPath, { force: true });
-    syncDirectory();
+    syncDirectory(dataDir);
     journalSize = 0;
     journalLines = 0;
   }
@@ -211,31 +159,12 @@ export function openLeaseJournal<T>(options: LeaseJournalOptions<T>): LeaseJourn
       if (++count % SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     const data = Buffer.from(text, 'utf8');
-    let offset = 0;
-    // Positional writes: a retry after a partial write overwrites the torn tail instead of following it.
-    while (offset < data.length) {
-      const { bytesWritten } = await writeAsync(journalFd, data, offset, data.length - offset, journalSize + offset);
-      offset += bytesWritten;
-    }
+    await writeAll(journalFd, data, journalSize);
     journalSize += data.length;
     journalLines += lines.size;
     stats.batches += 1;
     stats.records += lines.size;
     for (const callback of done) callback();
-  }
-
-  async function writeAll(fd: number, data: Buffer, position: number): Promise<void> {
-    let offset = 0;
-    while (offset < data.length) offset += (await writeAsync(fd, data, offset, data.length - offset, position + offset)).bytesWritten;
-  }
-
-  async function syncDirectoryAsync(): Promise<void> {
-    const fd = await openAsync(dataDir, 'r');
-    try {
-      await fsyncAsync(fd);
-    } finally {
-      await closeAsync(fd);
-    }
   }
 
   /** A fresh, empty journal takes the next changes (its name on disk before an ACK depends on it). */
@@ -245,35 +174,13 @@ export function openLeaseJournal<T>(options: LeaseJournalOptions<T>): LeaseJourn
     journalFd = fresh;
     journalSize = 0;
     journalLines = 0;
-    await syncDirectoryAsync();
+    await syncDirectoryAsync(dataDir);
   }
 
-  /**
-   * `records` as the snapshot (snapshotText's text), each slice serialised and written as it is
-   * made, so packets are answered between slices and no whole-file string is ever built; then the old
-   * journal goes.
-   */
+  /** `records` as the snapshot, written between packets (lease-snapshot.ts); then the old journal goes. */
   async function writeSnapshot(records: readonly T[]): Promise<void> {
-    const temp = `${path}.tmp`;
-    const fd = await openAsync(temp, 'w', PRIVATE_FILE_MODE);
-    try {
-      let position = 0;
-      let start = 0;
-      do {
-        const lines = records.slice(start, start + SNAPSHOT_SLICE).map((record) => JSON.stringify(record));
-        const head = start === 0 ? SNAPSHOT_HEAD : SNAPSHOT_SEPARATOR;
-        const tail = start + SNAPSHOT_SLICE >= records.length ? SNAPSHOT_TAIL : '';
-        const data = Buffer.from(head + lines.join(SNAPSHOT_SEPARATOR) + tail, 'utf8');
-        await writeAll(fd, data, position);
-        position += data.length;
-        start += SNAPSHOT_SLICE;
-      } while (start < records.length);
-      await fdatasyncAsync(fd);
-    } finally {
-      await closeAsync(fd);
-    }
-    await renameAsync(temp, path);
-    await syncDirectoryAsync();
+    await writeSnapshotInSlices(path, key, records);
+    await syncDirectoryAsync(dataDir);
     await rmAsync(oldJournalPath, { force: true });
     stats.compactions += 1;
   }
