@@ -224,7 +224,7 @@ export class ClientRegistry {
     }
   }
 
-  /** How many timeline stores were made and how many reused (the bench and the tests read it). */
+  /** How many timeline stores were made and how many reused (the tests read it). */
   timelineStoreStats(): Readonly<TimelineStores['stats']> {
     return { ...this.stores.stats };
   }

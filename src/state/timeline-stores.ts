@@ -18,7 +18,7 @@ export const STORE_HEADER = 8;
 const BORN_AT = 4;
 /** Size class k holds stores of ⌊2^(k/2)⌋ bytes. */
 const SMALLEST_CLASS = 18; // 512 bytes
-/** Larger stores are rare (a machine with a long history) and go to the collector as before. */
+/** Larger stores are rare (a machine with a long history): made to measure and left to the collector, as before. */
 const LARGEST_CLASS = 32; // 64 KiB
 const classOf = (size: number) => Math.max(SMALLEST_CLASS, Math.ceil(2 * Math.log2(size)));
 const sizeOf = (sizeClass: number) => Math.floor(2 ** (sizeClass / 2));
@@ -48,8 +48,9 @@ export class TimelineStores {
       store = pooled;
     } else {
       // Its own allocation, not a slice of Node's shared pool: a long-lived machine's small store would keep the
-      // whole 8 KiB pool slab it was cut from alive.
-      store = Buffer.allocUnsafeSlow(sizeOf(sizeClass));
+      // whole 8 KiB pool slab it was cut from alive. Its class's size where it may come back; where it never
+      // will (past the largest class), just what was asked.
+      store = Buffer.allocUnsafeSlow(sizeClass <= LARGEST_CLASS ? sizeOf(sizeClass) : size);
       this.stats.made += 1;
     }
     store.writeUInt32LE(this.looks, BORN_AT);

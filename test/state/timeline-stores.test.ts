@@ -84,6 +84,13 @@ describe('timeline stores', () => {
     expect(stores.take(3000)).not.toBe(seen);
     expect(stores.stats).toEqual({ made: 4, reused: 1, returned: 1 });
 
+    // Past the largest class (64 KiB) a store is made to measure and never comes back.
+    const large = stores.take(100_000);
+    expect(large.length).toBe(100_000);
+    stores.giveBack(large);
+    expect(stores.take(100_000)).not.toBe(large);
+    expect(stores.stats).toEqual({ made: 6, reused: 1, returned: 1 });
+
     const many = Array.from({ length: 40 }, () => stores.take(60_000));
     for (const store of many) stores.giveBack(store);
     expect(stores.stats.returned).toBe(1 + 32);
