@@ -6,8 +6,8 @@
  * interpreted: the first second's answers came up to a few hundred ms late while the compiler threads took
  * the core, and the same burst after 4,000 exchanges of warm-up was answered like every later second.
  *
- * So a second, throwaway DHCP server is made from the same code — V8 keeps compiled code and type feedback
- * per function, shared by every server instance — and a client on loopback runs full exchanges through it:
+ * So two throwaway DHCP servers are made from the same code — V8 keeps compiled code and type feedback
+ * per function, shared by every server instance — and a client on loopback runs full exchanges through them:
  * decode, the boot decision, the lease pool and its journal (fdatasync'ed, in a temporary directory), the
  * reply's encoding, the send, and the events folded into a registry of its own. Nothing is left behind: no
  * event reaches the console or the event log, no lease the real pool, no record the real registry. Every
@@ -85,8 +85,16 @@ const EXCHANGE_TIMEOUT_MS = 250;
 /** RFC 2544's benchmarking range: addresses handed out on loopback only, never seen on a network. */
 const WARM_UP_POOL = { first: '198.18.0.1', last: '198.19.255.254', subnet: '198.18.0.0/15' } as const;
 
-/** How many exchanges later a machine asks again. */
+/** How many exchanges later a machine asks again (even: the same lane). */
 const REASK_AFTER = 50;
+/**
+ * Two throwaway servers, taking machines in turn. Each has its own functions, sink, journal and client state,
+ * made at the same source sites as the real server's. With one, V8 compiled every call through them (the
+ * socket handler, the boot decision, the journal, the sink) to that one server's function, and threw the
+ * code away at the real server's first packet ("wrong call target"); seeing two functions from one site, it
+ * compiles a call to whatever that site makes, the real server's included (docs/performance.md).
+ */
+const LANES = 2;
 const WARM_UP_REGISTRY_LIMITS = { maxClients: 64, maxEvents: 2000 } as const;
 
 type ClientKind = 'plain' | 'bios-pxe' | 'uefi-pxe' | 'ipxe';
@@ -145,27 +153,49 @@ interface Exchange {
 
 export async function warmUpDhcp4(options: DhcpWarmUpOptions): Promise<DhcpWarmUpResult> {
   const started = Date.now();
-  const { mode } = options.server;
+  const lanes: Lane[] = [];
+  let client: Socket | undefined;
+  try {
+    client = await loopbackSocket(0);
+    for (let index = 0; index < LANES; index += 1) lanes.push(await openLane(options, client.address().port));
+    return await runExchanges(options, client, lanes.map((lane) => lane.ports), started);
+  } finally {
+    client?.close();
+    for (const lane of lanes) await lane.close();
+  }
+}
+
+/** Every socket on 127.0.0.1: the servers' (closed by the servers) and the client's. */
+const loopbackSocket = (port: number) => openUdpSocket({ address: '127.0.0.1', port });
+
+interface Lane {
+  readonly ports: { readonly dhcp: number; readonly bootServer: number | null };
+  close(): Promise<void>;
+}
+
+/** One throwaway server with its own registry, event sink, pool and journal, answering on loopback to `clientPort`. */
+async function openLane(options: DhcpWarmUpOptions, clientPort: number): Promise<Lane> {
+  const real = options.server;
+  const { mode } = real;
   // Few records: the warm-up is about code, not data.
   const registry = new ClientRegistry({ limits: WARM_UP_REGISTRY_LIMITS });
   // The real sink's code with nowhere to write: events reach this registry only.
   const { emit } = foldingSink(registry, () => {});
   const journalDir = mode === 'full' ? mkdtempSync(join(tmpdir(), 'pxedeck-warm-up-')) : undefined;
   let journal: ReturnType<typeof openLeaseFile> | undefined;
-  // Every socket on 127.0.0.1: the server's (closed by the server) and the client's.
-  const loopbackSocket = (port: number) => openUdpSocket({ address: '127.0.0.1', port });
-  let client: Socket | undefined;
+  const removeJournal = async () => {
+    if (journal) await journal.close();
+    if (journalDir) rmSync(journalDir, { recursive: true, force: true });
+  };
   try {
     journal = journalDir ? openLeaseFile(journalDir) : undefined;
-    client = await loopbackSocket(0);
-    const real = options.server;
     // The real server's options with everything that reaches the world replaced: sockets (all on loopback),
-    // the pool, the event sink and the client state. Copied, not rebuilt, so the object has the real one's
-    // hidden class: code V8 optimises on one then runs on the other.
+    // the pool, the event sink and the client state. The server reads its options through one shape of its
+    // own (server.ts), so how this copy is built does not matter to the code V8 compiles.
     const server = await createDhcp4Server({
       ...real,
       openSocket: loopbackSocket,
-      ports: { dhcp: 0, bootServer: mode === 'proxy' ? 0 : null, client: client.address().port },
+      ports: { dhcp: 0, bootServer: mode === 'proxy' ? 0 : null, client: clientPort },
       // Replies to clients without an address are broadcast on a real segment; here they come back to us.
       broadcastAddress: '127.0.0.1',
       clientState: options.clientStateIn(registry),
@@ -184,27 +214,30 @@ export async function warmUpDhcp4(options: DhcpWarmUpOptions): Promise<DhcpWarmU
       newClientLimit: null,
       emit,
     });
-    try {
-      return await runExchanges(options, client, server.ports, started);
-    } finally {
-      await server.close();
-    }
-  } finally {
-    client?.close();
-    if (journal) await journal.close();
-    if (journalDir) rmSync(journalDir, { recursive: true, force: true });
+    return {
+      ports: server.ports,
+      close: async () => {
+        await server.close();
+        await removeJournal();
+      },
+    };
+  } catch (error) {
+    await removeJournal();
+    throw error;
   }
 }
 
 function runExchanges(
   options: DhcpWarmUpOptions,
   client: Socket,
-  ports: { readonly dhcp: number; readonly bootServer: number | null },
+  lanes: ReadonlyArray<{ readonly dhcp: number; readonly bootServer: number | null }>,
   started: number,
 ): Promise<DhcpWarmUpResult> {
   const { mode } = options.server;
+  // A machine always asks the same lane, so its second exchange finds its lease and record there.
+  const laneOf = (index: number) => lanes[index % lanes.length]!;
   // Proxy mode: the PXE boot server's REQUEST on 4011 (UEFI after a steering offer, iPXE); full mode: the lease's.
-  const requestPort = mode === 'proxy' ? ports.bootServer : ports.dhcp;
+  const requestPortOf = (index: number) => (mode === 'proxy' ? laneOf(index).bootServer : laneOf(index).dhcp);
   const timeLimitMs = options.timeLimitMs ?? 10_000;
   const inFlight = new Map<number, Exchange>();
   let next = 0;
@@ -233,7 +266,7 @@ function runExchanges(
         let xid = randomInt(0, 0x1_0000_0000);
         while (inFlight.has(xid)) xid = randomInt(0, 0x1_0000_0000);
         inFlight.set(xid, exchange);
-        client.send(request(exchange.kind, index, xid, MessageType.DISCOVER), ports.dhcp, '127.0.0.1');
+        client.send(request(exchange.kind, index, xid, MessageType.DISCOVER), laneOf(index).dhcp, '127.0.0.1');
       }
       if (inFlight.size === 0 && next >= options.exchanges) finish();
     };
@@ -252,6 +285,7 @@ function runExchanges(
       const exchange = inFlight.get(reply.xid);
       if (!exchange) return;
       const type = messageTypeOf(reply);
+      const requestPort = requestPortOf(exchange.index);
       if (type === 'OFFER' && requestPort !== null) {
         const extra: Array<[number, Buffer]> =
           mode === 'proxy'

@@ -64,10 +64,22 @@ interface Destination {
   readonly port: number;
 }
 
-export async function createDhcp4Server(options: Dhcp4ServerOptions): Promise<Dhcp4Server> {
+/**
+ * The options with every field present, in one order: the reply path reads them per packet, and an object
+ * built another way (the warm-up's copy, with its sockets and pool replaced) has another hidden class, on
+ * which V8 throws away the code it compiled for the first (dhcp-warm-up.ts).
+ */
+function inOneShape(options: Dhcp4ServerOptions): Dhcp4ServerOptions {
+  const { mode, serverAddress, interfaceName, openSocket, ports, broadcastAddress, targets, clientState, pool, lease, logServers, newClientLimit, emit, signal, now } = options;
+  return { mode, serverAddress, interfaceName, openSocket, ports, broadcastAddress, targets, clientState, pool, lease, logServers, newClientLimit, emit, signal, now };
+}
+
+export async function createDhcp4Server(given: Dhcp4ServerOptions): Promise<Dhcp4Server> {
+  const options = inOneShape(given);
   if (options.mode === 'full' && !options.pool) throw new Error('full DHCP mode needs an address pool (--pool FIRST-LAST)');
   const now = options.now ?? Date.now;
   const clientPort = options.ports?.client ?? 68;
+  const relayPort = options.ports?.dhcp ?? 67;
   const broadcast = options.broadcastAddress ?? '255.255.255.255';
   const stats = { received: 0, sent: 0, malformed: 0, ignored: 0 };
   const sockets: Socket[] = [];
@@ -152,7 +164,7 @@ export async function createDhcp4Server(options: Dhcp4ServerOptions): Promise<Dh
 
   /** RFC 2131 §4.1: relay → giaddr; NAK and clients without an address → broadcast; renewing → unicast. */
   function destinationFor(request: DhcpPacket, isNak: boolean): Destination {
-    if (request.giaddr !== '0.0.0.0') return { address: request.giaddr, port: options.ports?.dhcp ?? 67 };
+    if (request.giaddr !== '0.0.0.0') return { address: request.giaddr, port: relayPort };
     if (!isNak && request.ciaddr !== '0.0.0.0') return { address: request.ciaddr, port: clientPort };
     return { address: broadcast, port: clientPort };
   }
