@@ -114,11 +114,20 @@ function warmUpChaddr(index: number): Buffer {
   return chaddr;
 }
 
+/**
+ * What else varies between real clients, each on its own cycle so the mixes meet: a relay agent in between
+ * (giaddr set; the reply goes back to it), no maximum message size (option 57), a host name (option 12).
+ * Code V8 compiled only on one variant is thrown away at the first client of the other.
+ */
+function variantOf(index: number): { readonly relayed: boolean; readonly maxMessageSize: boolean; readonly hostname: boolean } {
+  return { relayed: index % 3 === 2, maxMessageSize: index % 7 < 4, hostname: index % 11 < 5 };
+}
+
 function identityOptions(kind: ClientKind, index: number): Array<[number, Buffer]> {
-  const options: Array<[number, Buffer]> = [
-    [Option.PARAMETER_REQUEST_LIST, Buffer.from([1, 3, 6, 12, 15, 28, 42, 43, 60, 66, 67, 93, 128, 129])],
-    [Option.MAX_MESSAGE_SIZE, Buffer.from([0x05, 0xc0])],
-  ];
+  const variant = variantOf(index);
+  const options: Array<[number, Buffer]> = [[Option.PARAMETER_REQUEST_LIST, Buffer.from([1, 3, 6, 12, 15, 28, 42, 43, 60, 66, 67, 93, 128, 129])]];
+  if (variant.maxMessageSize) options.push([Option.MAX_MESSAGE_SIZE, Buffer.from([0x05, 0xc0])]);
+  if (variant.hostname) options.push([Option.HOSTNAME, Buffer.from(`bench-${index}`, 'latin1')]);
   if (kind === 'plain') return options;
   const arch = kind === 'uefi-pxe' ? 7 : 0;
   const uuid = Buffer.alloc(17);
@@ -135,10 +144,15 @@ function identityOptions(kind: ClientKind, index: number): Array<[number, Buffer
   return options;
 }
 
+/** The relay agent the warm-up plays: its own client socket, on loopback. */
+const RELAY_ADDRESS = '127.0.0.1';
+
 function request(kind: ClientKind, index: number, xid: number, type: number, extra: Array<[number, Buffer]> = []): Buffer {
+  const relayed = variantOf(index).relayed;
   const packet: DhcpPacket = blankPacket({
     xid,
-    flags: BROADCAST_FLAG,
+    flags: relayed ? 0 : BROADCAST_FLAG,
+    ...(relayed && { hops: 1, giaddr: RELAY_ADDRESS }),
     chaddr: warmUpChaddr(index),
     options: new Map([[Option.MESSAGE_TYPE, Buffer.from([type])], ...extra, ...identityOptions(kind, index)]),
   });
@@ -195,7 +209,7 @@ async function openLane(options: DhcpWarmUpOptions, clientPort: number): Promise
     const server = await createDhcp4Server({
       ...real,
       openSocket: loopbackSocket,
-      ports: { dhcp: 0, bootServer: mode === 'proxy' ? 0 : null, client: clientPort },
+      ports: { dhcp: 0, bootServer: mode === 'proxy' ? 0 : null, client: clientPort, relay: clientPort },
       // Replies to clients without an address are broadcast on a real segment; here they come back to us.
       broadcastAddress: '127.0.0.1',
       clientState: options.clientStateIn(registry),

@@ -37,7 +37,8 @@ export interface Dhcp4ServerOptions {
   readonly interfaceName?: string;
   /** Opens a UDP socket on `port` (pinned to the interface with SO_BINDTODEVICE in production). */
   readonly openSocket: (port: number) => Promise<Socket>;
-  readonly ports?: { readonly dhcp?: number; readonly bootServer?: number | null; readonly client?: number };
+  /** `relay`: where replies to a relay agent go, UDP 67 on the agent (RFC 2131 §4.1) unless told otherwise. */
+  readonly ports?: { readonly dhcp?: number; readonly bootServer?: number | null; readonly client?: number; readonly relay?: number };
   /** Where replies to clients without an address go: 255.255.255.255 on a real segment. */
   readonly broadcastAddress?: string;
   readonly targets: BootTargets;
@@ -79,7 +80,7 @@ export async function createDhcp4Server(given: Dhcp4ServerOptions): Promise<Dhcp
   if (options.mode === 'full' && !options.pool) throw new Error('full DHCP mode needs an address pool (--pool FIRST-LAST)');
   const now = options.now ?? Date.now;
   const clientPort = options.ports?.client ?? 68;
-  const relayPort = options.ports?.dhcp ?? 67;
+  const relayPort = options.ports?.relay ?? options.ports?.dhcp ?? 67;
   const broadcast = options.broadcastAddress ?? '255.255.255.255';
   const stats = { received: 0, sent: 0, malformed: 0, ignored: 0 };
   const sockets: Socket[] = [];
