@@ -1,21 +1,32 @@
 /**
- * How V8's collector is set for a server that answers packets. By default V8 starts a full (mark-compact)
- * collection once the old generation has grown by a factor it picks from its own speed, ~1.1–2× of what
- * survived the last one. pxedeck's live heap is small (15–20 MB under full DHCP load) and what it promotes
- * is mostly short-lived (records of machines it will forget, leases about to be renewed), so that factor
- * meant a full collection every ~1.4 s at 1000 DORA/s, each holding the event loop 15–20 ms across its
- * final pause and marking steps: the DISCOVERs behind it were 1 % of all, and set the p99 (docs/performance.md,
- * DHCP). Growing 4× before the next one makes them ~10× rarer at the same rate; the price is garbage kept
- * up to 3× the live heap (~50 MB at that load) until the collection, memory the process already held at its
- * peak (RSS at 1000 and 4000 DORA/s was the same with and without it).
+ * How V8's collector is set for a server that answers packets. Both flags are read at each collection,
+ * so they take effect when set at run time (checked in `--trace-gc`: the growth, and the marking steps).
  *
- * The flag is read at every collection, so it takes effect when set at run time.
+ * Growth. By default V8 starts a full (mark-compact) collection once the old generation has grown by a
+ * factor it picks from its own speed, ~1.1–2× of what survived the last one. pxedeck's live heap is small
+ * (15–20 MB under full DHCP load) and what it promotes is mostly short-lived (records of machines it will
+ * forget, leases about to be renewed), so that factor meant a full collection every ~1.4 s at 1000 DORA/s,
+ * each holding the event loop 15–20 ms across its final pause and marking steps: the DISCOVERs behind it
+ * were 1 % of all, and set the p99 (docs/performance.md, DHCP). Growing 4× before the next one makes them
+ * ~10× rarer at the same rate; the price is garbage kept up to 3× the live heap (~50 MB at that load) until
+ * the collection, memory the process already held at its peak (RSS at 1000 and 4000 DORA/s was the same
+ * with and without it).
+ *
+ * Marking on the main thread. V8 marks the old generation on helper threads by default, beside the
+ * JavaScript. Where pxedeck shares its core (a busy laptop, a container with one CPU, the bench pinned to
+ * one), those threads take the core from the event loop for 15–20 ms at a time: every full collection
+ * under a 4000/s burst left 60–150 answers 5–20 ms late, measured on the wire. Marked incrementally on the
+ * main thread instead, the same work (~15 ms for this heap) is done in 200–250 steps of under a millisecond
+ * between packets, and the bursts had no late answers around their full collections. On many idle cores
+ * the helper threads would save those 15 ms of main-thread time per collection (one every few seconds
+ * under load, none at idle): not worth a late answer.
  */
 import { setFlagsFromString } from 'node:v8';
 
 const HEAP_GROWING_PERCENT = 300;
 
-/** Setting it again (the console restarts the servers on a settings change) changes nothing. */
+/** Setting them again (the console restarts the servers on a settings change) changes nothing. */
 export function tuneCollectorForServing(): void {
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  setFlagsFromString('--no-concurrent-marking');
 }
