@@ -53,7 +53,7 @@ afterEach(async () => {
   open = [];
 });
 
-async function start(mode: DhcpMode, extra: { pool?: LeasePool; newClientLimit?: NewClientLimit | null } = {}): Promise<Harness> {
+async function start(mode: DhcpMode, extra: { pool?: LeasePool; newClientLimit?: NewClientLimit | null; relayPort?: number } = {}): Promise<Harness> {
   const client = await openTestClient();
   const events: PxedeckEvent[] = [];
   const policies = new Map<string, ClientPolicy>();
@@ -62,7 +62,7 @@ async function start(mode: DhcpMode, extra: { pool?: LeasePool; newClientLimit?:
     mode,
     serverAddress: SERVER,
     openSocket: openLoopback,
-    ports: { dhcp: 67, bootServer: 4011, client: client.port },
+    ports: { dhcp: 67, bootServer: 4011, client: client.port, ...(extra.relayPort !== undefined && { relay: extra.relayPort }) },
     broadcastAddress: SERVER,
     targets: {
       scriptUrl: `http://${SERVER}:8080/boot.ipxe`,
@@ -225,6 +225,27 @@ describe('proxyDHCP', () => {
 });
 
 describe('full DHCP', () => {
+  it('answers through a relay agent: OFFER and ACK go to giaddr at the relay port, not to the client', async () => {
+    const relay = await openTestClient();
+    try {
+      const harness = await start('full', { pool: pool(), relayPort: relay.port });
+      const discover = { ...buildRequest({ type: 'DISCOVER', mac: '52:54:00:00:01:09', flags: 0 }), hops: 1, giaddr: SERVER };
+      await relay.send(discover, harness.server.ports.dhcp);
+      const offer = await relay.reply(discover.xid);
+      expect(offer?.packet.giaddr).toBe(SERVER);
+      expect(messageTypeOf(offer!.packet)).toBe('OFFER');
+      const request = { ...buildRequest({ type: 'REQUEST', mac: '52:54:00:00:01:09', xid: discover.xid, flags: 0, serverId: SERVER, requestedIp: offer!.packet.yiaddr }), hops: 1, giaddr: SERVER };
+      await relay.send(request, harness.server.ports.dhcp);
+      const ack = await relay.reply(request.xid);
+      expect(messageTypeOf(ack!.packet)).toBe('ACK');
+      expect(ack!.packet.yiaddr).toBe(offer!.packet.yiaddr);
+      // Nothing went to the client's own port.
+      expect(await harness.client.reply(discover.xid, 100)).toBeNull();
+    } finally {
+      relay.close();
+    }
+  });
+
   it('runs DISCOVER/OFFER/REQUEST/ACK with lease options and the boot file', async () => {
     const harness = await start('full', { pool: pool() });
     const result = await dora(harness, '52:54:00:00:01:01');
