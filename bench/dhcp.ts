@@ -42,6 +42,7 @@ import type { Lease } from '../src/servers/dhcp4/lease-pool.js';
 import { numberToIpv4 } from '../src/servers/dhcp4/lease-pool.js';
 import type { Mac } from '../src/protocol/mac.js';
 import { openLeaseFile } from '../src/state/lease-file.js';
+import { watchCpuFreezes, type CpuFreeze } from './cpu-freeze-watch.js';
 import { NetnsLab, netnsUnavailableReason, sleep, type NsProcess } from '../test/support/netns.js';
 import { rssKiB } from './http-load.js';
 
@@ -117,6 +118,8 @@ interface RunResult {
   readonly peakRssMiB: number;
   /** Datagrams the kernel dropped because a UDP socket's receive buffer was full: the server's side, perfdhcp's side. */
   readonly bufferDrops: { readonly server: number; readonly client: number };
+  /** Times the server's CPU stood still (the host stopped it), seen by a sleeper pinned beside the server. */
+  readonly cpuFreezes: readonly CpuFreeze[];
   readonly ok: boolean;
   readonly why: string;
 }
@@ -222,6 +225,8 @@ async function perfdhcp(lab: NetnsLab, loadNs: string, server: string, pid: numb
   const started = Date.now();
   let peakRssMiB = rssKiB(pid) / 1024;
   const rssSampler = setInterval(() => (peakRssMiB = Math.max(peakRssMiB, rssKiB(pid) / 1024)), 100);
+  // CPU 0: where pinServer put the server. The sleeper wakes ~1,000 times a second there, alike for every server.
+  const freezeWatch = PIN ? watchCpuFreezes(0) : undefined;
   const result = await lab.exec(
     loadNs,
     PIN ? 'taskset' : 'perfdhcp',
@@ -242,6 +247,7 @@ async function perfdhcp(lab: NetnsLab, loadNs: string, server: string, pid: numb
     { timeoutMs: (seconds + 20) * 1000 },
   );
   clearInterval(rssSampler);
+  const cpuFreezes = (await freezeWatch?.stop()) ?? [];
   const wall = (Date.now() - started) / 1000;
   const serverCpu = cpuSeconds(pid) - cpuBefore;
   const cpu = (serverCpu / wall) * 100;
@@ -264,7 +270,7 @@ async function perfdhcp(lab: NetnsLab, loadNs: string, server: string, pid: numb
   const p99 = Math.max(discoverOffer.p99, requestAck.p99);
   if (!(p99 < P99_LIMIT_MS)) problems.push(`p99 ${p99.toFixed(1)} ms`);
   if (discoverOffer.sent < rate * seconds * 0.97) problems.push(`perfdhcp sent only ${(discoverOffer.sent / seconds).toFixed(0)}/s`);
-  return { server, requested: rate, seconds, achieved, discoverOffer, requestAck, cpuPercent: cpu, othersPercent, peakRssMiB, bufferDrops, ok: problems.length === 0, why: problems.join(', ') || 'ok' };
+  return { server, requested: rate, seconds, achieved, discoverOffer, requestAck, cpuPercent: cpu, othersPercent, peakRssMiB, bufferDrops, cpuFreezes, ok: problems.length === 0, why: problems.join(', ') || 'ok' };
 }
 
 /** Where leases, event files and logs go (see --data-on). */
@@ -426,6 +432,12 @@ function printTable(title: string, runs: readonly RunResult[]): void {
   for (const run of runs) {
     const late = run.discoverOffer.lateBySecond;
     if (late.length > 0) console.log(`  ${run.server} @ ${run.requested}/s: DO answers later than ${LATE_MS} ms, per second: ${late.join(' ')} (first second ${late[0]}, the rest ${late.slice(1).reduce((a, b) => a + b, 0)})`);
+    if (run.cpuFreezes.length > 0) {
+      console.log(
+        `  ${run.server} @ ${run.requested}/s: the server's CPU stood still ${run.cpuFreezes.length}× (${run.cpuFreezes.map((freeze) => `${fmt(freeze.ms, 0)} ms`).join(', ')}), ` +
+          'seen by a sleeper beside it: the host, not the server; each ~100 ms costs ~600 late answers at 4000/s',
+      );
+    }
   }
 }
 
