@@ -120,6 +120,8 @@ interface RunResult {
   readonly bufferDrops: { readonly server: number; readonly client: number };
   /** Times the server's CPU stood still (the host stopped it), seen by a sleeper pinned beside the server. */
   readonly cpuFreezes: readonly CpuFreeze[];
+  /** When perfdhcp was started, ms since the epoch: where in the run each stall fell. */
+  readonly startedAt: number;
   readonly ok: boolean;
   readonly why: string;
 }
@@ -270,7 +272,7 @@ async function perfdhcp(lab: NetnsLab, loadNs: string, server: string, pid: numb
   const p99 = Math.max(discoverOffer.p99, requestAck.p99);
   if (!(p99 < P99_LIMIT_MS)) problems.push(`p99 ${p99.toFixed(1)} ms`);
   if (discoverOffer.sent < rate * seconds * 0.97) problems.push(`perfdhcp sent only ${(discoverOffer.sent / seconds).toFixed(0)}/s`);
-  return { server, requested: rate, seconds, achieved, discoverOffer, requestAck, cpuPercent: cpu, othersPercent, peakRssMiB, bufferDrops, cpuFreezes, ok: problems.length === 0, why: problems.join(', ') || 'ok' };
+  return { server, requested: rate, seconds, achieved, discoverOffer, requestAck, cpuPercent: cpu, othersPercent, peakRssMiB, bufferDrops, cpuFreezes, startedAt: started, ok: problems.length === 0, why: problems.join(', ') || 'ok' };
 }
 
 /** Where leases, event files and logs go (see --data-on). */
@@ -434,7 +436,7 @@ function printTable(title: string, runs: readonly RunResult[]): void {
     if (late.length > 0) console.log(`  ${run.server} @ ${run.requested}/s: DO answers later than ${LATE_MS} ms, per second: ${late.join(' ')} (first second ${late[0]}, the rest ${late.slice(1).reduce((a, b) => a + b, 0)})`);
     if (run.cpuFreezes.length > 0) {
       console.log(
-        `  ${run.server} @ ${run.requested}/s: the server's CPU stood still ${run.cpuFreezes.length}× (${run.cpuFreezes.map((freeze) => `${fmt(freeze.ms, 0)} ms`).join(', ')}), ` +
+        `  ${run.server} @ ${run.requested}/s: the server's CPU stood still ${run.cpuFreezes.length}× (${run.cpuFreezes.map((freeze) => `${fmt(freeze.ms, 0)} ms at ${fmt((freeze.at - run.startedAt) / 1000, 1)} s`).join(', ')}), ` +
           'seen by a sleeper beside it: the host, not the server; each ~100 ms costs ~600 late answers at 4000/s',
       );
     }
