@@ -118,8 +118,8 @@ interface RunResult {
   readonly peakRssMiB: number;
   /** Datagrams the kernel dropped because a UDP socket's receive buffer was full: the server's side, perfdhcp's side. */
   readonly bufferDrops: { readonly server: number; readonly client: number };
-  /** Times the server's CPU stood still (the host stopped it), seen by a sleeper pinned beside the server. */
-  readonly cpuFreezes: readonly CpuFreeze[];
+  /** Times each side's CPU stood still (the host stopped it), seen by a sleeper pinned beside the server and perfdhcp. */
+  readonly cpuFreezes: { readonly server: readonly CpuFreeze[]; readonly client: readonly CpuFreeze[] };
   /** When perfdhcp was started, ms since the epoch: where in the run each stall fell. */
   readonly startedAt: number;
   readonly ok: boolean;
@@ -227,8 +227,8 @@ async function perfdhcp(lab: NetnsLab, loadNs: string, server: string, pid: numb
   const started = Date.now();
   let peakRssMiB = rssKiB(pid) / 1024;
   const rssSampler = setInterval(() => (peakRssMiB = Math.max(peakRssMiB, rssKiB(pid) / 1024)), 100);
-  // CPU 0: where pinServer put the server. The sleeper wakes ~1,000 times a second there, alike for every server.
-  const freezeWatch = PIN ? watchCpuFreezes(0) : undefined;
+  // CPU 0: where pinServer put the server; CPU 1: perfdhcp's. Each sleeper wakes ~1,000 times a second, alike for every server.
+  const freezeWatches = PIN ? [watchCpuFreezes(0), watchCpuFreezes(1)] : [];
   const result = await lab.exec(
     loadNs,
     PIN ? 'taskset' : 'perfdhcp',
@@ -249,7 +249,8 @@ async function perfdhcp(lab: NetnsLab, loadNs: string, server: string, pid: numb
     { timeoutMs: (seconds + 20) * 1000 },
   );
   clearInterval(rssSampler);
-  const cpuFreezes = (await freezeWatch?.stop()) ?? [];
+  const [serverFreezes = [], clientFreezes = []] = await Promise.all(freezeWatches.map((watch) => watch.stop()));
+  const cpuFreezes = { server: serverFreezes, client: clientFreezes };
   const wall = (Date.now() - started) / 1000;
   const serverCpu = cpuSeconds(pid) - cpuBefore;
   const cpu = (serverCpu / wall) * 100;
@@ -434,11 +435,15 @@ function printTable(title: string, runs: readonly RunResult[]): void {
   for (const run of runs) {
     const late = run.discoverOffer.lateBySecond;
     if (late.length > 0) console.log(`  ${run.server} @ ${run.requested}/s: DO answers later than ${LATE_MS} ms, per second: ${late.join(' ')} (first second ${late[0]}, the rest ${late.slice(1).reduce((a, b) => a + b, 0)})`);
-    if (run.cpuFreezes.length > 0) {
+    const stalls = (freezes: readonly CpuFreeze[]) => freezes.map((freeze) => `${fmt(freeze.ms, 0)} ms at ${fmt((freeze.at - run.startedAt) / 1000, 1)} s`).join(', ');
+    if (run.cpuFreezes.server.length > 0) {
       console.log(
-        `  ${run.server} @ ${run.requested}/s: the server's CPU stood still ${run.cpuFreezes.length}× (${run.cpuFreezes.map((freeze) => `${fmt(freeze.ms, 0)} ms at ${fmt((freeze.at - run.startedAt) / 1000, 1)} s`).join(', ')}), ` +
+        `  ${run.server} @ ${run.requested}/s: the server's CPU stood still ${run.cpuFreezes.server.length}× (${stalls(run.cpuFreezes.server)}), ` +
           'seen by a sleeper beside it: the host, not the server; each ~100 ms costs ~600 late answers at 4000/s',
       );
+    }
+    if (run.cpuFreezes.client.length > 0) {
+      console.log(`  ${run.server} @ ${run.requested}/s: perfdhcp's CPU stood still ${run.cpuFreezes.client.length}× (${stalls(run.cpuFreezes.client)}): the answers it read late then count as late, though the server had sent them`);
     }
   }
 }
