@@ -25,24 +25,36 @@ function sleeperScript(thresholdMs: number): string {
     '  last = now;',
     '  setTimeout(tick, 1);',
     '};',
-    'setTimeout(tick, 1);',
+    // Said once its start-up is over: the caller starts the load after it, so that start-up does not land in the run.
+    'setTimeout(() => { process.stdout.write("ready\\n"); last = performance.now(); tick(); }, 50);',
     'process.on("SIGTERM", () => process.exit(0));',
   ].join('\n');
 }
 
-/** Starts the sleeper on `cpu`; `stop` ends it and gives what it saw. A wake-up `thresholdMs` late counts. */
-export function watchCpuFreezes(cpu: number, thresholdMs = 20): { stop(): Promise<CpuFreeze[]> } {
+/**
+ * Starts the sleeper on `cpu`; `ready` resolves once it is watching (Node's start-up, ~50 ms of that CPU, is
+ * over); `stop` ends it and gives what it saw. A wake-up `thresholdMs` late counts.
+ */
+export function watchCpuFreezes(cpu: number, thresholdMs = 20): { ready: Promise<void>; stop(): Promise<CpuFreeze[]> } {
   const child = spawn('taskset', ['-c', String(cpu), process.execPath, '-e', sleeperScript(thresholdMs)], { stdio: ['ignore', 'pipe', 'ignore'] });
   let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  let onReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (onReady = resolve));
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+    if (output.startsWith('ready\n')) onReady();
+  });
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  // A sleeper that could not start must not hold the bench up.
+  void exited.then(onReady);
   return {
+    ready,
     async stop() {
       child.kill('SIGTERM');
       await exited;
       return output
         .split('\n')
-        .filter(Boolean)
+        .filter((line) => line.startsWith('{'))
         .map((line) => JSON.parse(line) as CpuFreeze);
     },
   };

@@ -221,14 +221,15 @@ async function receiveBufferErrors(lab: NetnsLab, ns: string): Promise<number> {
 let serverNs = '';
 
 async function perfdhcp(lab: NetnsLab, loadNs: string, server: string, pid: number, rate: number, seconds: number): Promise<RunResult> {
+  // CPU 0: where pinServer put the server; CPU 1: perfdhcp's. Each sleeper wakes ~1,000 times a second, alike for every server.
+  const freezeWatches = PIN ? [watchCpuFreezes(0), watchCpuFreezes(1)] : [];
+  await Promise.all(freezeWatches.map((watch) => watch.ready));
   const buffersBefore = [await receiveBufferErrors(lab, serverNs), await receiveBufferErrors(lab, loadNs)];
   const cpuBefore = cpuSeconds(pid);
   const machineBefore = machineBusySeconds();
   const started = Date.now();
   let peakRssMiB = rssKiB(pid) / 1024;
   const rssSampler = setInterval(() => (peakRssMiB = Math.max(peakRssMiB, rssKiB(pid) / 1024)), 100);
-  // CPU 0: where pinServer put the server; CPU 1: perfdhcp's. Each sleeper wakes ~1,000 times a second, alike for every server.
-  const freezeWatches = PIN ? [watchCpuFreezes(0), watchCpuFreezes(1)] : [];
   const result = await lab.exec(
     loadNs,
     PIN ? 'taskset' : 'perfdhcp',
