@@ -23,7 +23,7 @@ import { createTftpServer, type TftpBind, type TftpServer } from '../servers/tft
 import { openAssignments } from '../state/assignments.js';
 import { openClientPolicies } from '../state/client-policies.js';
 import { openLeaseFile } from '../state/lease-file.js';
-import { formatProblem, loadProfileLibrary } from '../state/profile-library.js';
+import { formatProblem, profileLibraryLoader } from '../state/profile-library.js';
 import { ClientRegistry } from '../state/registry.js';
 import { routerLifetimeOf } from '../state/settings.js';
 import { isIPv6 } from 'node:net';
@@ -72,7 +72,8 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent,
   const signal = servers.signal;
   const assignments = openAssignments(dataDir);
   const bootDir = resolve(settings.bootDir ?? join(dataDir, 'boot'));
-  const yamlLibrary = loadProfileLibrary(presetsDir, [dataDir]);
+  const loadLibraryFiles = profileLibraryLoader(presetsDir, [dataDir]);
+  const yamlLibrary = loadLibraryFiles();
   for (const problem of yamlLibrary.problems) notice('warning', formatProblem(problem));
   const isos = await openRuntimeIsos({ cli, dataDir, bootDir, base: yamlLibrary, notice });
   servers.afterClose(() => void isos.library.close());
@@ -161,9 +162,9 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent,
 
   // Started only once nothing before it can refuse to start: a live watcher keeps the process running.
   const reloadLibrary = () => {
-    library = isos.library.merge(loadProfileLibrary(presetsDir, [dataDir]));
+    library = isos.library.merge(loadLibraryFiles());
   };
-  const stopWatchingIsos = isos.watch(() => loadProfileLibrary(presetsDir, [dataDir]), reloadLibrary);
+  const stopWatchingIsos = isos.watch(loadLibraryFiles, reloadLibrary);
   const stopFollowing = assignments.follow((mac) => {
     reloadLibrary();
     if (mac) notice('info', `${mac}: assignment changed (${JSON.stringify(assignments.get(mac)?.target ?? 'default')})`);

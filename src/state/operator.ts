@@ -12,7 +12,7 @@ import { macToHexHyphen, macToPxelinuxName, type Mac } from '../protocol/mac.js'
 import { openAssignments, type AssignmentStore } from './assignments.js';
 import { createBootPlanner, type BootPlanner } from './boot-plans.js';
 import { nextUefiChoice, openClientPolicies, uefiChoiceText, withUefiBootProgram, type ClientPolicyStore, type UefiChoice } from './client-policies.js';
-import { loadProfileLibrary, type ProfileLibrary } from './profile-library.js';
+import { profileLibraryLoader, type ProfileLibrary } from './profile-library.js';
 import { openIsoLibrary } from './iso-library.js';
 import { openSettings } from './settings.js';
 import { scanBootFiles } from '../servers/boot-files.js';
@@ -101,7 +101,8 @@ export function openOperator(options: OperatorOptions): Operator {
   // ISO profiles join the picker once their images have been read (a few ms each, off the first frame).
   const bootDir = resolve(openSettings(options.dataDir).load().bootDir ?? join(options.dataDir, 'boot'));
   const isos = openIsoLibrary({ dataDir: options.dataDir, bootDir, ...(options.isoFiles && { files: options.isoFiles }), bootFiles: () => scanBootFiles(bootDir).names });
-  const loadLibrary = (): ProfileLibrary => isos.merge(loadProfileLibrary(options.presetsDir, [options.dataDir]));
+  const loadLibraryFiles = profileLibraryLoader(options.presetsDir, [options.dataDir]);
+  const loadLibrary = (): ProfileLibrary => isos.merge(loadLibraryFiles());
   let library: ProfileLibrary = loadLibrary();
   let config: PlannerConfig = { serverBase: options.serverBase, defaultTarget: options.defaultTarget };
   const makePlanner = (): BootPlanner =>

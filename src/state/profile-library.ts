@@ -2,7 +2,7 @@
  * Loads profiles and menus: the shipped presets, then the user's own in the data dir (same id wins).
  * A broken file is reported with file, field and fix; every other file still loads.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseMenu, parseProfile, type Menu, type Parsed, type Profile } from '../boot/profile.js';
@@ -60,6 +60,52 @@ export function loadProfileLibrary(presetsDir: string, userDirs: readonly string
     }
   }
   return { profiles, menus, problems };
+}
+
+/**
+ * Each library file's name, size and modification time, in load order: what decides whether a load would
+ * differ. Undefined while a file is fresh: file times advance in clock ticks, so a second edit of the same
+ * size within one tick would look like none.
+ */
+function filesFingerprint(presetsDir: string, userDirs: readonly string[]): string | undefined {
+  const freshAfter = Date.now() - 2000;
+  const parts: string[] = [];
+  for (const dir of [presetsDir, ...userDirs]) {
+    for (const kind of ['profiles', 'menus']) {
+      const folder = join(dir, kind);
+      if (!existsSync(folder)) continue;
+      for (const name of readdirSync(folder).sort()) {
+        if (!EXTENSIONS.has(extname(name).toLowerCase())) continue;
+        try {
+          const { size, mtimeMs, ino } = statSync(join(folder, name));
+          if (mtimeMs > freshAfter) return undefined;
+          parts.push(`${folder}/${name}\0${size}\0${mtimeMs}\0${ino}`);
+        } catch {
+          parts.push(`${folder}/${name}\0gone`);
+        }
+      }
+    }
+  }
+  return parts.join('\n');
+}
+
+/**
+ * `loadProfileLibrary` for a process that asks again and again (the ISO rescan every 15 s, each assignment
+ * change): the files are parsed again only when one of them was added, removed or rewritten. Parsing the
+ * presets' YAML holds the event loop ~15 ms, and at 4000 DHCP exchanges a second that was ~60 late answers
+ * every rescan; a look at the files' sizes and times is a few hundred microseconds.
+ */
+export function profileLibraryLoader(presetsDir: string, userDirs: readonly string[] = []): () => ProfileLibrary {
+  let loadedFrom: string | undefined;
+  let library: ProfileLibrary | undefined;
+  return () => {
+    const fingerprint = filesFingerprint(presetsDir, userDirs);
+    if (library === undefined || fingerprint === undefined || fingerprint !== loadedFrom) {
+      library = loadProfileLibrary(presetsDir, userDirs);
+      loadedFrom = fingerprint;
+    }
+    return library;
+  };
 }
 
 export function formatProblem(problem: LibraryProblem): string {
