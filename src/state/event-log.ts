@@ -144,8 +144,15 @@ export function openEventLog(dataDir: string, options: EventLogOptions = {}): Ev
     }
   }
 
+  /**
+   * Writes what is queued, and again at once only while a backlog of flushBytes or more is left: lines that
+   * came in during a write wait for their delay like any other, since under a steady stream a write after
+   * every finished write was a hand-off to the thread pool every few milliseconds.
+   */
   async function drain(): Promise<void> {
-    while (pending.lines > 0 || overflowed > 0) {
+    let first = true;
+    while ((first && pending.lines > 0) || pending.byteLength >= flushBytes || overflowed > 0) {
+      first = false;
       const events = pending.lines;
       const batch = pending.take();
       // Events lost to a failed write came before this batch; those refused for a full queue after it.

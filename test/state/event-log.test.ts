@@ -59,6 +59,26 @@ describe('event log', () => {
     await log.close();
   });
 
+  it('under a steady stream writes once per delay or per flushBytes, not once per finished write', async () => {
+    // A DHCP burst appends without pause; each write is a hand-off to the thread pool that costs the
+    // main thread tens of microseconds, so lines that came in during a write wait for the next batch.
+    const dir = dataDir();
+    const log = openEventLog(dir, { flushDelayMs: 100, flushBytes: 1024 * 1024 });
+    const start = performance.now();
+    let seq = 0;
+    while (performance.now() - start < 1000) {
+      for (let index = 0; index < 8; index += 1) log.append(line(seq++));
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    const seconds = (performance.now() - start) / 1000;
+    await log.flush();
+    expect(log.stats.written).toBe(seq);
+    // ~10 delays a second and the close; a drain that wrote again at once after each write made 100s.
+    expect(log.stats.batches).toBeLessThanOrEqual(Math.ceil(seconds * 10) + 3);
+    expect((await readEvents(dir)).map(seqOf)).toEqual(Array.from({ length: seq }, (_, index) => index));
+    await log.close();
+  });
+
   it('rotates by size, keeps N files, and reads across them in order', async () => {
     const dir = dataDir();
     const log = openEventLog(dir, { maxFileBytes: 8 * 1024, keepFiles: 3 });
