@@ -26,6 +26,8 @@
  *   --pxedeck-args="A B"  more pxedeck flags, e.g. "--dhcp-warm-up 0" to measure a server without its start-up
  *                     warm-up
  *   --keep-events     copy pxedeck's events file out of the lab before it is removed, and say where
+ *   --capture         also time each DISCOVER→OFFER on the server's own interface (tcpdump in its namespace),
+ *                     beside perfdhcp's figures: which side a tail belongs to (bench/dhcp-capture.ts)
  *   --data-on disk|shm  where both servers keep leases and logs: the temp dir on disk (default; both
  *                     fsync their lease files, so a neighbour's disk traffic shows up as latency), or
  *                     /dev/shm to measure CPU cost alone
@@ -43,6 +45,7 @@ import { numberToIpv4 } from '../src/servers/dhcp4/lease-pool.js';
 import type { Mac } from '../src/protocol/mac.js';
 import { openLeaseFile } from '../src/state/lease-file.js';
 import { watchCpuFreezes, type CpuFreeze } from './cpu-freeze-watch.js';
+import { startCapture, type WireLatency } from './dhcp-capture.js';
 import { NetnsLab, netnsUnavailableReason, sleep, type NsProcess } from '../test/support/netns.js';
 import { rssKiB } from './http-load.js';
 
@@ -62,6 +65,7 @@ const { values } = parseArgs({
     'node-args': { type: 'string', default: '' },
     'pxedeck-args': { type: 'string', default: '' },
     'keep-events': { type: 'boolean', default: false },
+    capture: { type: 'boolean', default: false },
   },
 });
 
@@ -122,6 +126,8 @@ interface RunResult {
   readonly cpuFreezes: { readonly server: readonly CpuFreeze[]; readonly client: readonly CpuFreeze[] };
   /** When perfdhcp was started, ms since the epoch: where in the run each stall fell. */
   readonly startedAt: number;
+  /** With --capture: DISCOVER→OFFER as timed on the server's interface. */
+  readonly wire?: WireLatency;
   readonly ok: boolean;
   readonly why: string;
 }
@@ -224,6 +230,8 @@ async function perfdhcp(lab: NetnsLab, loadNs: string, server: string, pid: numb
   // CPU 0: where pinServer put the server; CPU 1: perfdhcp's. Each sleeper wakes ~1,000 times a second, alike for every server.
   const freezeWatches = PIN ? [watchCpuFreezes(0), watchCpuFreezes(1)] : [];
   await Promise.all(freezeWatches.map((watch) => watch.ready));
+  const captureFile = join(lab.dir, `capture-${rate}.pcap`);
+  const capture = values.capture ? await startCapture(lab, serverNs, 'srv0', captureFile, PIN ? 1 : undefined) : undefined;
   const buffersBefore = [await receiveBufferErrors(lab, serverNs), await receiveBufferErrors(lab, loadNs)];
   const cpuBefore = cpuSeconds(pid);
   const machineBefore = machineBusySeconds();
@@ -251,6 +259,8 @@ async function perfdhcp(lab: NetnsLab, loadNs: string, server: string, pid: numb
   );
   clearInterval(rssSampler);
   const [serverFreezes = [], clientFreezes = []] = await Promise.all(freezeWatches.map((watch) => watch.stop()));
+  const wire = await capture?.stop(LATE_MS);
+  rmSync(captureFile, { force: true });
   const cpuFreezes = { server: serverFreezes, client: clientFreezes };
   const wall = (Date.now() - started) / 1000;
   const serverCpu = cpuSeconds(pid) - cpuBefore;
@@ -274,7 +284,7 @@ async function perfdhcp(lab: NetnsLab, loadNs: string, server: string, pid: numb
   const p99 = Math.max(discoverOffer.p99, requestAck.p99);
   if (!(p99 < P99_LIMIT_MS)) problems.push(`p99 ${p99.toFixed(1)} ms`);
   if (discoverOffer.sent < rate * seconds * 0.97) problems.push(`perfdhcp sent only ${(discoverOffer.sent / seconds).toFixed(0)}/s`);
-  return { server, requested: rate, seconds, achieved, discoverOffer, requestAck, cpuPercent: cpu, othersPercent, peakRssMiB, bufferDrops, cpuFreezes, startedAt: started, ok: problems.length === 0, why: problems.join(', ') || 'ok' };
+  return { server, requested: rate, seconds, achieved, discoverOffer, requestAck, cpuPercent: cpu, othersPercent, peakRssMiB, bufferDrops, cpuFreezes, startedAt: started, ...(wire && { wire }), ok: problems.length === 0, why: problems.join(', ') || 'ok' };
 }
 
 /** Where leases, event files and logs go (see --data-on). */
@@ -436,6 +446,15 @@ function printTable(title: string, runs: readonly RunResult[]): void {
   for (const run of runs) {
     const late = run.discoverOffer.lateBySecond;
     if (late.length > 0) console.log(`  ${run.server} @ ${run.requested}/s: DO answers later than ${LATE_MS} ms, per second: ${late.join(' ')} (first second ${late[0]}, the rest ${late.slice(1).reduce((a, b) => a + b, 0)})`);
+    if (run.wire) {
+      const wire = run.wire;
+      const wireLate = wire.lateBySecond;
+      console.log(
+        `  ${run.server} @ ${run.requested}/s: on the server's interface, DO p50/p99 ${fmt(wire.p50)}/${fmt(wire.p99)} ms, max ${fmt(wire.max, 1)} ` +
+          `(perfdhcp read ${fmt(run.discoverOffer.p50)}/${fmt(run.discoverOffer.p99)}); later than ${LATE_MS} ms per second: ${wireLate.join(' ')}; ` +
+          `${wire.offers} of ${wire.discovers} DISCOVERs answered${wire.droppedByKernel > 0 ? `, ${wire.droppedByKernel} packets missed by the capture` : ''}`,
+      );
+    }
     const stalls = (freezes: readonly CpuFreeze[]) => freezes.map((freeze) => `${fmt(freeze.ms, 0)} ms at ${fmt((freeze.at - run.startedAt) / 1000, 1)} s`).join(', ');
     if (run.cpuFreezes.server.length > 0) {
       console.log(
