@@ -22,13 +22,19 @@ export interface ProfileLibrary {
 
 const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
+/** The library files of one profiles/ or menus/ folder, in load order (by name); none if it does not exist. */
+function libraryFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .sort()
+    .filter((name) => EXTENSIONS.has(extname(name).toLowerCase()))
+    .map((name) => join(dir, name));
+}
+
 function loadDir<T>(dir: string, parse: (id: string, raw: unknown) => Parsed<T>, into: Map<string, T>, problems: LibraryProblem[]): void {
-  if (!existsSync(dir)) return;
-  for (const name of readdirSync(dir).sort()) {
-    const extension = extname(name).toLowerCase();
-    if (!EXTENSIONS.has(extension)) continue;
-    const file = join(dir, name);
-    const id = basename(name, extname(name));
+  for (const file of libraryFiles(dir)) {
+    const extension = extname(file).toLowerCase();
+    const id = basename(file, extname(file));
     let raw: unknown;
     try {
       const text = readFileSync(file, 'utf8');
@@ -71,18 +77,13 @@ function filesFingerprint(presetsDir: string, userDirs: readonly string[]): stri
   const freshAfter = Date.now() - 2000;
   const parts: string[] = [];
   for (const dir of [presetsDir, ...userDirs]) {
-    for (const kind of ['profiles', 'menus']) {
-      const folder = join(dir, kind);
-      if (!existsSync(folder)) continue;
-      for (const name of readdirSync(folder).sort()) {
-        if (!EXTENSIONS.has(extname(name).toLowerCase())) continue;
-        try {
-          const { size, mtimeMs, ino } = statSync(join(folder, name));
-          if (mtimeMs > freshAfter) return undefined;
-          parts.push(`${folder}/${name}\0${size}\0${mtimeMs}\0${ino}`);
-        } catch {
-          parts.push(`${folder}/${name}\0gone`);
-        }
+    for (const file of [...libraryFiles(join(dir, 'profiles')), ...libraryFiles(join(dir, 'menus'))]) {
+      try {
+        const { size, mtimeMs, ino } = statSync(file);
+        if (mtimeMs > freshAfter) return undefined;
+        parts.push(`${file}\0${size}\0${mtimeMs}\0${ino}`);
+      } catch {
+        parts.push(`${file}\0gone`);
       }
     }
   }
