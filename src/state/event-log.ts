@@ -150,9 +150,8 @@ export function openEventLog(dataDir: string, options: EventLogOptions = {}): Ev
    * every finished write was a hand-off to the thread pool every few milliseconds.
    */
   async function drain(): Promise<void> {
-    let first = true;
-    while ((first && pending.lines > 0) || pending.byteLength >= flushBytes || overflowed > 0) {
-      first = false;
+    if (pending.lines === 0 && overflowed === 0) return;
+    do {
       const events = pending.lines;
       const batch = pending.take();
       // Events lost to a failed write came before this batch; those refused for a full queue after it.
@@ -165,7 +164,7 @@ export function openEventLog(dataDir: string, options: EventLogOptions = {}): Ev
           ? Buffer.concat([...(failed > 0 ? [lossNotice(failed)] : []), batch, ...(overflow > 0 ? [lossNotice(overflow)] : [])])
           : batch;
       if (!(await writeBatch(data, events))) failedEarlier += failed + overflow + events;
-    }
+    } while (pending.byteLength >= flushBytes || overflowed > 0);
   }
 
   function kick(): Promise<void> {
