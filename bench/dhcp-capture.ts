@@ -11,11 +11,15 @@
 import { readFileSync } from 'node:fs';
 import type { NetnsLab, NsProcess } from '../test/support/netns.js';
 import { sleep } from '../test/support/netns.js';
+import { lateBySecond, percentile } from './latency-stats.js';
 
 /** Ethernet (14) + IPv4 (20, no options from these peers) + UDP (8) + BOOTP up to option 53 in the first options. */
 const SNAP_BYTES = 400;
 const BOOTP_AT = 14 + 20 + 8;
 const MAGIC_COOKIE = 0x63825363;
+/** A classic pcap file's first word: stamps in microseconds, or in nanoseconds (either byte order). */
+const PCAP_MICROS = 0xa1b2c3d4;
+const PCAP_NANOS = 0xa1b23c4d;
 
 export interface WireLatency {
   /** DISCOVERs seen arriving, OFFERs seen leaving that matched one. */
@@ -56,13 +60,13 @@ interface Packet {
   readonly type: number;
 }
 
-/** The DHCP packets of a classic pcap file (microsecond stamps, Ethernet): arrival time in seconds, xid, message type. */
+/** The DHCP packets of a classic pcap file (Ethernet): arrival time in seconds, xid, message type. */
 export function dhcpPackets(pcap: Buffer): Packet[] {
   if (pcap.length < 24) return [];
-  const magic = pcap.readUInt32LE(0);
-  const little = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
-  if (!little && pcap.readUInt32BE(0) !== 0xa1b2c3d4 && pcap.readUInt32BE(0) !== 0xa1b23c4d) throw new Error('not a pcap file');
-  const nanos = magic === 0xa1b23c4d || pcap.readUInt32BE(0) === 0xa1b23c4d;
+  const little = [PCAP_MICROS, PCAP_NANOS].includes(pcap.readUInt32LE(0));
+  const magic = little ? pcap.readUInt32LE(0) : pcap.readUInt32BE(0);
+  if (magic !== PCAP_MICROS && magic !== PCAP_NANOS) throw new Error('not a pcap file');
+  const nanos = magic === PCAP_NANOS;
   const u32 = (at: number) => (little ? pcap.readUInt32LE(at) : pcap.readUInt32BE(at));
   const packets: Packet[] = [];
   for (let at = 24; at + 16 <= pcap.length; ) {
@@ -96,8 +100,7 @@ function messageType(frame: Buffer): number | undefined {
 export function wireLatency(pcap: Buffer, lateMs: number): Omit<WireLatency, 'droppedByKernel'> {
   const packets = dhcpPackets(pcap);
   const arrived = new Map<number, number>();
-  const delays: number[] = [];
-  const lateBySecond: number[] = [];
+  const answered: (readonly [sentSeconds: number, delayMs: number])[] = [];
   const first = packets.find((packet) => packet.type === 1)?.time ?? 0;
   let discovers = 0;
   for (const packet of packets) {
@@ -108,14 +111,16 @@ export function wireLatency(pcap: Buffer, lateMs: number): Omit<WireLatency, 'dr
       const sent = arrived.get(packet.xid);
       if (sent === undefined) continue;
       arrived.delete(packet.xid);
-      const ms = (packet.time - sent) * 1000;
-      delays.push(ms);
-      const second = Math.max(0, Math.floor(sent - first));
-      while (lateBySecond.length <= second) lateBySecond.push(0);
-      if (ms > lateMs) lateBySecond[second]! += 1;
+      answered.push([sent, (packet.time - sent) * 1000]);
     }
   }
-  delays.sort((a, b) => a - b);
-  const at = (p: number) => (delays.length === 0 ? Number.NaN : delays[Math.min(delays.length - 1, Math.floor((p / 100) * delays.length))]!);
-  return { discovers, offers: delays.length, p50: at(50), p99: at(99), max: delays.at(-1) ?? Number.NaN, lateBySecond };
+  const delays = answered.map(([, ms]) => ms).sort((a, b) => a - b);
+  return {
+    discovers,
+    offers: delays.length,
+    p50: percentile(delays, 50),
+    p99: percentile(delays, 99),
+    max: delays.at(-1) ?? Number.NaN,
+    lateBySecond: lateBySecond(answered, first, lateMs),
+  };
 }

@@ -46,6 +46,7 @@ import type { Mac } from '../src/protocol/mac.js';
 import { openLeaseFile } from '../src/state/lease-file.js';
 import { watchCpuFreezes, type CpuFreeze } from './cpu-freeze-watch.js';
 import { startCapture, type WireLatency } from './dhcp-capture.js';
+import { lateBySecond, percentile } from './latency-stats.js';
 import { NetnsLab, netnsUnavailableReason, sleep, type NsProcess } from '../test/support/netns.js';
 import { rssKiB } from './http-load.js';
 
@@ -132,11 +133,6 @@ interface RunResult {
   readonly why: string;
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
 function section(text: string, title: string): string {
   const start = text.indexOf(title);
   if (start < 0) return '';
@@ -170,16 +166,13 @@ function delays(text: string, exchange: string, afterSeconds = 0): number[] {
 }
 
 /** How many answers came later than LATE_MS, for each second of the run (second 0 = the first). */
-function lateBySecond(text: string, exchange: string): number[] {
+function lateAnswersBySecond(text: string, exchange: string): number[] {
   const pairs = timestampPairs(text, exchange);
-  const first = firstSent(pairs);
-  const counts: number[] = [];
-  for (const [sent, received] of pairs) {
-    const second = Math.floor(sent - first);
-    while (counts.length <= second) counts.push(0);
-    if ((received - sent) * 1000 > LATE_MS) counts[second]! += 1;
-  }
-  return counts;
+  return lateBySecond(
+    pairs.map(([sent, received]) => [sent, (received - sent) * 1000] as const),
+    firstSent(pairs),
+    LATE_MS,
+  );
 }
 
 function exchangeStats(text: string, exchange: string): ExchangeStats {
@@ -193,7 +186,7 @@ function exchangeStats(text: string, exchange: string): ExchangeStats {
     p95: percentile(times, 95),
     p99: percentile(times, 99),
     p99AfterFirstSecond: percentile(delays(text, exchange, 1), 99),
-    lateBySecond: lateBySecond(text, exchange),
+    lateBySecond: lateAnswersBySecond(text, exchange),
     max: times.at(-1) ?? Number.NaN,
   };
 }
@@ -230,8 +223,8 @@ async function perfdhcp(lab: NetnsLab, loadNs: string, server: string, pid: numb
   // CPU 0: where pinServer put the server; CPU 1: perfdhcp's. Each sleeper wakes ~1,000 times a second, alike for every server.
   const freezeWatches = PIN ? [watchCpuFreezes(0), watchCpuFreezes(1)] : [];
   await Promise.all(freezeWatches.map((watch) => watch.ready));
-  const captureFile = join(lab.dir, `capture-${rate}.pcap`);
-  const capture = values.capture ? await startCapture(lab, serverNs, 'srv0', captureFile, PIN ? 1 : undefined) : undefined;
+  const captureFile = values.capture ? join(lab.dir, `capture-${rate}.pcap`) : undefined;
+  const capture = captureFile ? await startCapture(lab, serverNs, 'srv0', captureFile, PIN ? 1 : undefined) : undefined;
   const buffersBefore = [await receiveBufferErrors(lab, serverNs), await receiveBufferErrors(lab, loadNs)];
   const cpuBefore = cpuSeconds(pid);
   const machineBefore = machineBusySeconds();
@@ -260,7 +253,7 @@ async function perfdhcp(lab: NetnsLab, loadNs: string, server: string, pid: numb
   clearInterval(rssSampler);
   const [serverFreezes = [], clientFreezes = []] = await Promise.all(freezeWatches.map((watch) => watch.stop()));
   const wire = await capture?.stop(LATE_MS);
-  rmSync(captureFile, { force: true });
+  if (captureFile) rmSync(captureFile, { force: true });
   const cpuFreezes = { server: serverFreezes, client: clientFreezes };
   const wall = (Date.now() - started) / 1000;
   const serverCpu = cpuSeconds(pid) - cpuBefore;
