@@ -21,8 +21,9 @@
  *   --profile         also run pxedeck under `node --cpu-prof` at the target rate and summarise where the
  *                     time goes
  *   --events file|null  where pxedeck's headless JSON events go (default file, as a real log would)
- *   --node-args="A B"  node flags for pxedeck's runs, e.g. "--max-semi-space-size=2" to try a heap setting,
- *                     or "--trace-gc" (its lines go to stdout, i.e. into the events file: see --keep-events)
+ *   --node-args="A B"  node flags for pxedeck's runs, after the ones its command's `#!` line gives it, e.g.
+ *                     "--max-semi-space-size=16" for V8's default young generation instead of the command's
+ *                     2 MiB, or "--trace-gc" (its lines go to stdout, i.e. into the events file: see --keep-events)
  *   --pxedeck-args="A B"  more pxedeck flags, e.g. "--dhcp-warm-up 0" to measure a server without its start-up
  *                     warm-up
  *   --keep-events     copy pxedeck's events file out of the lab before it is removed, and say where

@@ -6,14 +6,15 @@
  * Run: npm run bench:startup  [-- --runs 10]
  */
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openTestClient } from '../test/support/dhcp-client.js';
+import { pxedeckNodeArgs } from '../test/support/pxedeck-command.js';
 import { TmuxConsole, tmuxUnavailableReason } from '../test/support/tmux-console.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' } } });
 const runs = Number(values.runs);
-const bin = resolve(import.meta.dirname, '..', 'bin', 'pxedeck.js');
+// As the installed command starts it: its `#!` line's node flags, then the script.
+const command = pxedeckNodeArgs();
 
 const median = (samples: number[]) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
 const format = (samples: number[]) => `median ${median(samples).toFixed(0)} ms (min ${Math.min(...samples).toFixed(0)}, max ${Math.max(...samples).toFixed(0)}; ${samples.length} runs)`;
@@ -21,7 +22,7 @@ const format = (samples: number[]) => `median ${median(samples).toFixed(0)} ms (
 const help: number[] = [];
 for (let i = 0; i < runs; i += 1) {
   const started = performance.now();
-  const result = spawnSync(process.execPath, [bin, '--help'], { cwd: '/', encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [...command, '--help'], { cwd: '/', encoding: 'utf8' });
   help.push(performance.now() - started);
   if (result.status !== 0) throw new Error(`pxedeck --help failed: ${result.stderr}`);
 }
@@ -42,7 +43,7 @@ if (tmuxUnavailableReason) {
   try {
     for (let i = 0; i < Math.min(runs, 5); i += 1) {
       const started = performance.now();
-      const term = await TmuxConsole.start({ pxedeck: `node ${bin}`, clientPort: client.port, columns: 80, rows: 24 });
+      const term = await TmuxConsole.start({ pxedeck: `node ${command.join(' ')}`, clientPort: client.port, columns: 80, rows: 24 });
       try {
         await term.waitForServers(30_000);
         frames.push(performance.now() - started);

@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { PxedeckEvent } from '../../src/servers/events.js';
+import { pxedeckNodeArgs } from './pxedeck-command.js';
 import type { UdpActorCommand, UdpActorOutput } from './udp-actor.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const pxedeckBin = join(repoRoot, 'bin', 'pxedeck.js');
 const udpActorCommand = [process.execPath, '--import', 'tsx', join(repoRoot, 'test', 'support', 'udp-actor.ts')] as const;
 
 /** Why namespace tests cannot run here, or undefined when they can. */
@@ -415,17 +415,17 @@ export class NetnsLab {
   }
 
   /**
-   * `node bin/pxedeck.js --headless ...` inside `ns`. `stdoutFd`: send the events to a file instead of
+   * `node [the command's flags] bin/pxedeck.js --headless ...` inside `ns`. `stdoutFd`: send the events to a file instead of
    * parsing them (benchmarks, where the parent reading them would compete for the CPU).
    */
   pxedeck(ns: string, args: readonly string[], opts: { label?: string; nodeArgs?: readonly string[] } = {}): PxedeckProcess {
-    const child = this.spawnChild(ns, process.execPath, [...(opts.nodeArgs ?? []), pxedeckBin, '--headless', ...args]);
+    const child = this.spawnChild(ns, process.execPath, [...pxedeckNodeArgs(opts.nodeArgs), '--headless', ...args]);
     return this.track(new PxedeckProcess(opts.label ?? 'pxedeck', child));
   }
 
   /** Like pxedeck(), with stdout written straight to `stdoutFd` (an open file). */
   pxedeckToFile(ns: string, args: readonly string[], stdoutFd: number, opts: { label?: string; nodeArgs?: readonly string[] } = {}): NsProcess {
-    const child = this.spawnChild(ns, process.execPath, [...(opts.nodeArgs ?? []), pxedeckBin, '--headless', ...args], stdoutFd);
+    const child = this.spawnChild(ns, process.execPath, [...pxedeckNodeArgs(opts.nodeArgs), '--headless', ...args], stdoutFd);
     return this.track(new NsProcess(opts.label ?? 'pxedeck', child));
   }
 

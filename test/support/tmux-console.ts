@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,6 +111,14 @@ export class TmuxConsole {
   /** The header once every IPv4 server listens. */
   waitForServers(timeoutMs = 20_000): Promise<string> {
     return this.waitForScreen('the servers listening', (text) => /DHCP ●:\d+ {2}4011 ●:\d+ {2}TFTP ●:\d+ {2}HTTP ●:\d+/.test(text), timeoutMs);
+  }
+
+  /** The command line of what the console's shell runs: pxedeck's node, once `env` and its `#!` line have exec'd it. */
+  consoleCommandLine(): string[] {
+    const shell = this.tmux('display-message', '-p', '-t', this.session, '#{pane_pid}').trim();
+    const children = readFileSync(`/proc/${shell}/task/${shell}/children`, 'utf8').split(' ').filter(Boolean);
+    if (children.length !== 1) throw new Error(`the console's shell (pid ${shell}) runs ${children.length} processes, not one: ${children.join(' ')}`);
+    return readFileSync(`/proc/${children[0]}/cmdline`, 'utf8').split('\0').filter(Boolean);
   }
 
   async keys(...list: string[]): Promise<void> {

@@ -8,8 +8,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PxedeckEvent } from '../../../src/servers/events.js';
 import { PxedeckProcess } from '../../support/netns.js';
+import { pxedeckNodeArgs } from '../../support/pxedeck-command.js';
 import { afterAll, beforeAll } from 'vitest';
-import { ensureLabArtifacts, labKernelCmdline, missingLabFiles, repoRoot, type LabArtifacts } from '../lab/artifacts.js';
+import { ensureLabArtifacts, labKernelCmdline, missingLabFiles, type LabArtifacts } from '../lab/artifacts.js';
 import { createLab, labTempDir, labUnavailableReason, type Lab, type Tap } from '../lab/network.js';
 import { startDnsmasq } from '../lab/services.js';
 
@@ -51,7 +52,7 @@ export async function startPxedeck(lab: Lab, options: StartOptions): Promise<Lab
   if (options.settings) writeFileSync(join(dataDir, 'settings.json'), JSON.stringify(options.settings));
   options.prepare?.(dataDir);
   const args = [
-    join(repoRoot, 'bin', 'pxedeck.js'),
+    ...pxedeckNodeArgs(),
     '--headless',
     '--interface',
     lab.server.iface,
