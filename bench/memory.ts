@@ -7,8 +7,8 @@
  * under the same loads beside it, for scale.
  *
  *   npm run bench:memory -- [--idle-seconds 30] [--tftp-mb 30] [--tftp-clients 10] [--http-mb 200]
- *                           [--http-clients 32] [--http-rounds 1] [--references] [--node-args "--max-semi-space-size=16"]
- *                           [--pxedeck-args "--dhcp-warm-up 0"]
+ *                           [--http-clients 32] [--http-rounds 1] [--references] [--node-args="--max-semi-space-size=16"]
+ *                           [--pxedeck-args="--dhcp-warm-up 0"]  (with "=": a value that starts with a dash)
  *
  * --http-rounds N repeats the HTTP load (a growth that continues round after round is not a high-water
  * mark). After each of pxedeck's HTTP rounds it prints the mappings whose resident size changed most
