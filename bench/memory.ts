@@ -1,10 +1,10 @@
 /**
  * `npm run bench:memory`: pxedeck's resident memory as it runs — the compiled CLI (`node bin/pxedeck.js
- * --headless` with its `#!` line's node flags, stdout to /dev/null), proxy mode on a veth inside network namespaces this script creates
- * and deletes — at idle, then under the loads of issue 17: 10 curl TFTP clients fetching 30 MB each at once
- * (blksize 1468), and 32 curl HTTP clients fetching 200 MB each at once. RSS is sampled every 50 ms; each
- * load prints its peak and what stays after it. With --references, tftpd-hpa and nginx serve the same files
- * under the same loads beside it, for scale.
+ * --headless` with its `#!` line's node flags, stdout to /dev/null), proxy mode on a veth inside network
+ * namespaces this script creates and deletes — at idle, then under the loads of issue 17: 10 curl TFTP
+ * clients fetching 30 MB each at once (blksize 1468), and 32 curl HTTP clients fetching 200 MB each at once.
+ * RSS is sampled every 50 ms; each load prints its peak and what stays after it. With --references,
+ * tftpd-hpa and nginx serve the same files under the same loads beside it, for scale.
  *
  *   npm run bench:memory -- [--idle-seconds 30] [--tftp-mb 30] [--tftp-clients 10] [--http-mb 200]
  *                           [--http-clients 32] [--http-rounds 1] [--references] [--node-args="--max-semi-space-size=16"]

@@ -415,8 +415,8 @@ export class NetnsLab {
   }
 
   /**
-   * `node [the command's flags] bin/pxedeck.js --headless ...` inside `ns`. `stdoutFd`: send the events to a file instead of
-   * parsing them (benchmarks, where the parent reading them would compete for the CPU).
+   * `node [the command's flags] bin/pxedeck.js --headless ...` inside `ns`. `stdoutFd`: send the events to a
+   * file instead of parsing them (benchmarks, where the parent reading them would compete for the CPU).
    */
   pxedeck(ns: string, args: readonly string[], opts: { label?: string; nodeArgs?: readonly string[] } = {}): PxedeckProcess {
     const child = this.spawnChild(ns, process.execPath, [...pxedeckNodeArgs(opts.nodeArgs), '--headless', ...args]);
