@@ -21,6 +21,7 @@ import type { ConsoleFeed } from './model/console-feed.js';
 import { tableColumns } from './model/columns.js';
 import { detailKeys, footerLine, tableKeys } from './model/key-help.js';
 import { buildReport } from './model/report.js';
+import { timeReading } from './model/time-reading.js';
 import type { ServerControl } from './model/server-control.js';
 import { ProfilePicker } from './ProfilePicker.js';
 import { SettingsView } from './SettingsView.js';
@@ -66,12 +67,14 @@ export function ConsoleApp(props: ConsoleAppProps) {
   const { feed, operator, control } = props;
   const { exit } = useApp();
   const size = useTerminalSize(props.size);
-  const now = useNow(1000, props.now);
   const snapshot = useRegistrySnapshot(feed.registry, props.frameIntervalMs ?? FRAME_INTERVAL_MS);
   const operatorVersion = useSyncExternalStore(operator.subscribe, operator.getVersion, operator.getVersion);
   useSyncExternalStore(control.subscribe, control.getVersion, control.getVersion);
   const [state, dispatch] = useConsoleState(props.initialState);
   const offsetRef = useRef(0);
+  // Called at the clock's checks, after this render: `found` below is the machine in focus on this frame.
+  const readAt = (at: number) => timeReading({ snapshot, targets: operator, ...(found && { focus: found.mac }) }, at);
+  const now = useNow(readAt, props.now === undefined ? {} : { fixed: props.now });
 
   // Statuses age with the clock ("stalled" after a quiet spell): recompute on each second as well.
   const second = Math.floor(now / 1000);

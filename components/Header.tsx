@@ -9,7 +9,7 @@ import type { RegistrySnapshot, ServerState } from '../src/state/registry.js';
 import { segmentAdvertiser, type RouterAdvertView } from '../src/state/router-adverts.js';
 import type { ClientCounts, SortOrder } from './model/client-rows.js';
 import type { SystemNote } from './model/console-feed.js';
-import { fit, formatClock } from './model/format.js';
+import { fit, formatHourMinute } from './model/format.js';
 
 export interface HeaderProps {
   readonly mode: 'proxy' | 'dhcp';
@@ -154,7 +154,7 @@ export function foreignServerLine(mode: HeaderProps['mode'], foreign: readonly F
 
 export function Header(props: HeaderProps) {
   const mode = props.mode === 'dhcp' ? 'full DHCP' : 'proxyDHCP';
-  const clock = formatClock(props.now);
+  const clock = formatHourMinute(props.now);
   const title = `pxedeck · ${mode} · ${props.interfaceName} ${props.serverAddress}`;
   const chips = serverChips(props.servers);
   const foreign = [...props.foreignServers.values()];

@@ -19,14 +19,18 @@ export function formatRate(bytesPerSecond: number): string {
   return `${formatBytes(bytesPerSecond)}/s`;
 }
 
-/** 0.4s, 12s, 3m04s, 1h02m. */
+/**
+ * 0.4s, 12s, 3m04s, 12m, 1h02m. Seconds stop counting at ten minutes: "handed off 3h02m ago" in the
+ * detail pane then changes once a minute, so an idle console draws a frame a minute, not a second.
+ */
 export function formatDuration(ms: number): string {
   const safe = Math.max(0, ms);
   if (safe < 10_000) return `${(safe / 1000).toFixed(1)}s`;
   const seconds = Math.round(safe / 1000);
   if (seconds < 60) return `${seconds}s`;
   const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, '0')}s`;
+  if (minutes < 10) return `${minutes}m${String(seconds % 60).padStart(2, '0')}s`;
+  if (minutes < 60) return `${minutes}m`;
   return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
 }
 
@@ -43,6 +47,11 @@ export function formatEta(seconds: number | undefined): string {
 export function formatClock(time: number): string {
   const date = new Date(time);
   return [date.getHours(), date.getMinutes(), date.getSeconds()].map((part) => String(part).padStart(2, '0')).join(':');
+}
+
+/** The header's clock, "14:05": with seconds it would change the screen, and draw a frame, every second. */
+export function formatHourMinute(time: number): string {
+  return formatClock(time).slice(0, 5);
 }
 
 export function formatClockMs(time: number): string {

@@ -116,33 +116,35 @@ describe('Header', () => {
 
     it('120 columns: a foreign router with its link-local address, flags, lifetime and prefixes', () => {
       // Two prefixes do not fit beside the title: they go first.
-      expect(frame(foreign, 120)).toMatch(/^pxedeck · proxyDHCP · enp3s0 10\.77\.0\.1 {2}RA: router fe80::5054:ff:fe12:3456 · O · lifetime 1800 s +12:00:00$/);
+      expect(frame(foreign, 120)).toMatch(/^pxedeck · proxyDHCP · enp3s0 10\.77\.0\.1 {2}RA: router fe80::5054:ff:fe12:3456 · O · lifetime 1800 s +12:00$/);
       expect(frame({ ...foreign, routers: [{ ...router, prefixes: ['fd77::/64'] }] }, 120)).toMatch(
-        /^pxedeck · proxyDHCP · enp3s0 10\.77\.0\.1 {2}RA: router fe80::5054:ff:fe12:3456 · O · lifetime 1800 s · fd77::\/64 +12:00:00$/,
+        /^pxedeck · proxyDHCP · enp3s0 10\.77\.0\.1 {2}RA: router fe80::5054:ff:fe12:3456 · O · lifetime 1800 s · fd77::\/64 +12:00$/,
       );
-      expect(frame(ours, 120)).toMatch(/^pxedeck · proxyDHCP · enp3s0 10\.77\.0\.1 {2}RA: pxedeck · M O · lifetime 30 s · fd77::\/64 +12:00:00$/);
+      expect(frame(ours, 120)).toMatch(/^pxedeck · proxyDHCP · enp3s0 10\.77\.0\.1 {2}RA: pxedeck · M O · lifetime 30 s · fd77::\/64 +12:00$/);
       // Proxy mode's lifetime 0 is shown too: pxedeck advertises, but is nobody's default router.
       const proxyOurs: RouterAdvertView = { ...ours, ours: { ...ours.ours!, managed: false, routerLifetime: 0 } };
-      expect(frame(proxyOurs, 120)).toMatch(/10\.77\.0\.1 {2}RA: pxedeck · O · lifetime 0 s · fd77::\/64 +12:00:00$/);
+      expect(frame(proxyOurs, 120)).toMatch(/10\.77\.0\.1 {2}RA: pxedeck · O · lifetime 0 s · fd77::\/64 +12:00$/);
       // Two prefixes do not fit beside the title: they go first, the lifetime stays.
       expect(frame({ ...ours, ours: { ...ours.ours!, prefixes: ['fd77:1234:5678:9abc::/64', '2001:db8:77:1234::/64'] } }, 120)).toMatch(
-        /10\.77\.0\.1 {2}RA: pxedeck · M O · lifetime 30 s +12:00:00$/,
+        /10\.77\.0\.1 {2}RA: pxedeck · M O · lifetime 30 s +12:00$/,
       );
     });
 
-    it('80 columns: who and the flags, the lifetime and prefixes left out (our own prefix kept when it fits)', () => {
-      expect(frame(foreign, 80)).toMatch(/^pxedeck · proxyDHCP · enp3s0 10\.77\.0\.1 {2}RA: fe80::5054:ff:fe12:3456 O +12:00:00$/);
-      expect(frame({ ...ours, ours: { ...ours.ours!, prefixes: [] } }, 80)).toMatch(/^pxedeck · proxyDHCP · enp3s0 10\.77\.0\.1 {2}RA: pxedeck · M O +12:00:00$/);
-      expect(frame(ours, 80)).toMatch(/^pxedeck · proxyDHCP · enp3s0 10\.77\.0\.1 {2}RA: pxedeck · M O · fd77::\/64 +12:00:00$/);
-      expect(frame({ service: 'deferring', routers: [] }, 80)).toMatch(/10\.77\.0\.1 {2}RA: none +12:00:00$/);
-      expect(frame({ service: 'listening', routers: [] }, 80)).toMatch(/10\.77\.0\.1 {2}RA: asking for routers… +12:00:00$/);
+    it('80 columns and fewer: who and the flags, the lifetime and prefixes left out as room runs out (our own prefix kept when it fits)', () => {
+      expect(frame(foreign, 80)).toMatch(/^pxedeck · proxyDHCP · enp3s0 10\.77\.0\.1 {2}RA: fe80::5054:ff:fe12:3456 O +12:00$/);
+      expect(frame({ ...ours, ours: { ...ours.ours!, prefixes: [] } }, 80)).toMatch(/^pxedeck · proxyDHCP · enp3s0 10\.77\.0\.1 {2}RA: pxedeck · M O · lifetime 30 s +12:00$/);
+      expect(frame(ours, 80)).toMatch(/^pxedeck · proxyDHCP · enp3s0 10\.77\.0\.1 {2}RA: pxedeck · M O · lifetime 30 s +12:00$/);
+      // Three columns fewer: the lifetime goes, the prefix stays.
+      expect(frame(ours, 77)).toMatch(/^pxedeck · proxyDHCP · enp3s0 10\.77\.0\.1 {2}RA: pxedeck · M O · fd77::\/64 +12:00$/);
+      expect(frame({ service: 'deferring', routers: [] }, 80)).toMatch(/10\.77\.0\.1 {2}RA: none +12:00$/);
+      expect(frame({ service: 'listening', routers: [] }, 80)).toMatch(/10\.77\.0\.1 {2}RA: asking for routers… +12:00$/);
     });
 
     it('nothing about routers without IPv6, and the title is never cut to make room', () => {
-      expect(frame(undefined, 80)).toMatch(/^pxedeck · proxyDHCP · enp3s0 10\.77\.0\.1 +12:00:00$/);
+      expect(frame(undefined, 80)).toMatch(/^pxedeck · proxyDHCP · enp3s0 10\.77\.0\.1 +12:00$/);
       expect(frame({ service: 'off', routers: [] }, 80)).not.toMatch(/RA/);
       const long = render(<Header {...props} interfaceName="enx00e04c680123" serverAddress="192.168.100.200" routerAdverts={foreign} width={66} />).lastFrame()!;
-      expect(long.split('\n')[0]).toMatch(/^pxedeck · proxyDHCP · enx00e04c680123 192\.168\.100\.200 +12:00:00$/);
+      expect(long.split('\n')[0]).toMatch(/^pxedeck · proxyDHCP · enx00e04c680123 192\.168\.100\.200 +12:00$/);
     });
 
     it('a router without M and O is flagged: firmware would never ask DHCPv6', () => {

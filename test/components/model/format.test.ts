@@ -5,7 +5,7 @@ describe('cell formatting', () => {
   it('sizes, rates, durations and ETAs read at a glance', () => {
     expect([0, 512, 1536, 12 * 1024 * 1024, 4.2 * 1024 ** 3].map(formatBytes)).toEqual(['0B', '512B', '1.5K', '12M', '4.2G']);
     expect(formatRate(1_250_000)).toBe('1.2M/s');
-    expect([400, 12_300, 184_000, 3_720_000].map(formatDuration)).toEqual(['0.4s', '12s', '3m04s', '1h02m']);
+    expect([400, 12_300, 184_000, 599_000, 754_000, 3_720_000].map(formatDuration)).toEqual(['0.4s', '12s', '3m04s', '9m59s', '12m', '1h02m']);
     expect([3, 754, 3723, undefined, Number.POSITIVE_INFINITY].map(formatEta)).toEqual(['0:03', '12:34', '1:02:03', '--:--', '--:--']);
   });
 
