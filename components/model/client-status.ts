@@ -9,7 +9,7 @@ import type { PxedeckEvent, TransferEvent } from '../../src/state/events.js';
 import type { Verdict } from '../../src/state/diagnosis.js';
 import type { ClientRecord } from '../../src/state/client-record.js';
 import { isIpxeBinary, isPxelinuxBinary } from '../../src/state/stages.js';
-import { formatBytes, formatDuration } from './format.js';
+import { formatBytes, formatDuration, formatElapsed } from './format.js';
 import { handedOffAt } from './stage-view.js';
 
 export const statusBadges = ['waiting', 'held', 'booting', 'stalled', 'LOOP', 'failed', 'done', 'ignored'] as const;
@@ -177,12 +177,12 @@ export function clientStatus(record: ClientRecord, target: BootTarget, now: numb
   if (target.kind === 'ignore') return said('ignored', () => 'ignored by the operator: pxedeck does not answer this machine (c clears it)');
   if (record.stage === 'installed') return said('done', () => 'the installer reported it finished');
   if (record.stage === 'installer') {
-    return said('booting', () => `the system pxedeck booted is running and reporting (syslog lines, its own requests); last heard ${formatDuration(quietMs)} ago`);
+    return said('booting', () => `the system pxedeck booted is running and reporting (syslog lines, its own requests); last heard ${formatElapsed(quietMs)} ago`);
   }
   const handoff = handedOffAt(record, now);
   if (handoff !== undefined) {
     return said('done', () =>
-      `handed to its kernel ${formatDuration(now - handoff)} ago; what runs now is not visible from here unless it reports ` +
+      `handed to its kernel ${formatElapsed(now - handoff)} ago; what runs now is not visible from here unless it reports ` +
       '(installers do with log_host= or inst.syslog=, a preseed or kickstart fetch, the done URL)');
   }
   // The registry's verdicts (src/state/diagnosis.ts) name cause and fix; the console's own checks below
@@ -211,7 +211,7 @@ export function clientStatus(record: ClientRecord, target: BootTarget, now: numb
     return said('stalled', () => {
       const share = transfer.size ? ` at ${Math.floor((transfer.bytes / transfer.size) * 100)}%` : ` after ${formatBytes(transfer.bytes)}`;
       const hint = transfer.source === 'tftp' ? '; some firmware stalls at large block sizes: set a blksizeCap for it in clients.json' : '';
-      return `${transfer.source.toUpperCase()} ${transfer.file} stopped${share} ${formatDuration(quietMs)} ago${hint}`;
+      return `${transfer.source.toUpperCase()} ${transfer.file} stopped${share} ${formatElapsed(quietMs)} ago${hint}`;
     });
   }
   const offered = known.offeredFile;
@@ -219,11 +219,11 @@ export function clientStatus(record: ClientRecord, target: BootTarget, now: numb
     const ignored = record.lastIgnoredReason;
     if (ignored && !offered) return said('waiting', () => `not answered: ${ignored}`);
     if (quietMs > STEP_STALL_MS && offered) {
-      return said('stalled', () => `offered ${offered} ${formatDuration(quietMs)} ago but no download followed: check that TFTP/HTTP is reachable from the machine`);
+      return said('stalled', () => `offered ${offered} ${formatElapsed(quietMs)} ago but no download followed: check that TFTP/HTTP is reachable from the machine`);
     }
     return said('waiting', verdict && (() => verdictText(verdict)));
   }
-  if (quietMs > STEP_STALL_MS) return said('stalled', () => `quiet for ${formatDuration(quietMs)} at ${record.stage}; ${stepHints[record.stage] ?? ''}`);
+  if (quietMs > STEP_STALL_MS) return said('stalled', () => `quiet for ${formatElapsed(quietMs)} at ${record.stage}; ${stepHints[record.stage] ?? ''}`);
   return said('booting', verdict && (() => verdictText(verdict)));
 }
 

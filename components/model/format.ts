@@ -19,19 +19,25 @@ export function formatRate(bytesPerSecond: number): string {
   return `${formatBytes(bytesPerSecond)}/s`;
 }
 
-/**
- * 0.4s, 12s, 3m04s, 12m, 1h02m. Seconds stop counting at ten minutes: "handed off 3h02m ago" in the
- * detail pane then changes once a minute, so an idle console draws a frame a minute, not a second.
- */
+/** 0.4s, 12s, 3m04s, 1h02m: how long a step took. */
 export function formatDuration(ms: number): string {
   const safe = Math.max(0, ms);
   if (safe < 10_000) return `${(safe / 1000).toFixed(1)}s`;
   const seconds = Math.round(safe / 1000);
   if (seconds < 60) return `${seconds}s`;
   const minutes = Math.floor(seconds / 60);
-  if (minutes < 10) return `${minutes}m${String(seconds % 60).padStart(2, '0')}s`;
-  if (minutes < 60) return `${minutes}m`;
+  if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, '0')}s`;
   return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+/**
+ * 0.4s, 12s, 3m, 1h02m: how long something has been going on, up to now ("quiet for 3m", "handed off
+ * 3m ago"). Past a minute it counts whole minutes, so a screen that shows one changes once a minute, and
+ * an idle console draws a frame a minute, not a second (use-now.ts).
+ */
+export function formatElapsed(ms: number): string {
+  const minutes = Math.floor(Math.round(Math.max(0, ms) / 1000) / 60);
+  return minutes >= 1 && minutes < 60 ? `${minutes}m` : formatDuration(ms);
 }
 
 /** m:ss or h:mm:ss; "--:--" when unknown. */

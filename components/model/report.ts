@@ -7,7 +7,7 @@ import type { RenderResult } from '../../src/boot/ipxe-script.js';
 import type { ClientRecord } from '../../src/state/client-record.js';
 import { firmwareChain, type ClientStatus } from './client-status.js';
 import { eventDetail, eventSummary, sourceLabels } from './event-text.js';
-import { formatBytes, formatDuration } from './format.js';
+import { formatBytes, formatDuration, formatElapsed } from './format.js';
 import { handedOffAt, stageLabels, stageSentence } from './stage-view.js';
 
 export interface ReportInput {
@@ -36,7 +36,7 @@ export function stagePathText(record: ClientRecord, now: number): string {
       const next = kept[index + 1];
       const took = (next ? next.at : (handoff ?? now)) - step.at;
       const isCurrent = !next && handoff === undefined && record.stage !== 'booted' && record.stage !== 'installed';
-      return `${stageLabels[step.stage]} ${next || handoff !== undefined ? formatDuration(took) : isCurrent ? `${formatDuration(took)}…` : ''}`.trim();
+      return `${stageLabels[step.stage]} ${next || handoff !== undefined ? formatDuration(took) : isCurrent ? `${formatElapsed(took)}…` : ''}`.trim();
     });
   if (handoff !== undefined) steps.push(stageSentence(record, now));
   return steps.join(' → ');

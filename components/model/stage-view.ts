@@ -5,7 +5,7 @@
  * standing at "kernel" or "booted" as if the boot were still under way.
  */
 import type { ClientRecord } from '../../src/state/client-record.js';
-import { formatAgo, formatDuration } from './format.js';
+import { formatAgo, formatElapsed } from './format.js';
 
 /** Kernel and initrds downloaded, then quiet this long, with no beacon (PXELINUX direct, external scripts): handed off. */
 export const HANDOFF_QUIET_MS = 5_000;
@@ -48,5 +48,5 @@ export function stageCell(record: ClientRecord, now: number): string {
 /** For the detail pane and the report: "handed off 3m12s ago" or the stage's label. */
 export function stageSentence(record: ClientRecord, now: number): string {
   const at = handedOffAt(record, now);
-  return at === undefined ? stageLabels[record.stage] : `handed off ${formatDuration(now - at)} ago`;
+  return at === undefined ? stageLabels[record.stage] : `handed off ${formatElapsed(now - at)} ago`;
 }

@@ -48,17 +48,18 @@ describe('the console clock', () => {
   };
 
   it('draws a frame when the time changes what the screen says: badges, ages, handoffs, the focused diagnosis', async () => {
-    // Ages from 90 s down to 20 s: the booted machine is the most recent, so it holds the cursor.
+    // Ages from 90 s down to 20 s, none a whole minute apart (their SEEN cells would roll over together).
+    // The booted machine is the most recent, so it holds the cursor.
     for (const event of bootEvents(atScript, start - 90_000, 'script', '10.77.0.54')) world.feed.apply(event);
-    for (const event of bootEvents(offered, start - 50_000, 'dhcp')) world.feed.apply(event);
+    for (const event of bootEvents(offered, start - 53_000, 'dhcp')) world.feed.apply(event);
     for (const event of bootEvents(downloading, start - 40_000, 'nbp-half', '10.77.0.52')) world.feed.apply(event);
     for (const event of bootEvents(handedOff, start - 25_000, 'booted', '10.77.0.51')) world.feed.apply(event);
     const live = render(<ConsoleRoot feed={world.feed} operator={world.operator} control={world.control} size={size} frameIntervalMs={5} />);
     await waitForFrame(live.lastFrame, (text) => text.includes(handedOff));
 
-    // Second by second through the first two minutes (stalls at 15 s and 45 s, ages in seconds, then
-    // minutes), then over the minute boundaries around ten and fifteen minutes, where the detail pane's
-    // "handed off 14m…" counts in whole minutes but the SEEN column rounds to the nearest.
+    // Second by second through the first 80 s (ages and durations in seconds, then minutes), then over two
+    // stretches later on, where the detail pane's "handed off 14m ago" counts whole minutes but the SEEN
+    // column rounds to the nearest, so they change at different seconds.
     const checks: number[] = [...Array.from({ length: 80 }, () => 1), 470, ...Array.from({ length: 20 }, () => 1), 270, ...Array.from({ length: 70 }, () => 1)];
     const mismatches: string[] = [];
     for (const seconds of checks) {
