@@ -113,12 +113,17 @@ export class TmuxConsole {
     return this.waitForScreen('the servers listening', (text) => /DHCP ●:\d+ {2}4011 ●:\d+ {2}TFTP ●:\d+ {2}HTTP ●:\d+/.test(text), timeoutMs);
   }
 
-  /** The command line of what the console's shell runs: pxedeck's node, once `env` and its `#!` line have exec'd it. */
-  consoleCommandLine(): string[] {
+  /** The pid of what the console's shell runs: pxedeck's node, once `env` and its `#!` line have exec'd it. */
+  consolePid(): number {
     const shell = this.tmux('display-message', '-p', '-t', this.session, '#{pane_pid}').trim();
     const children = readFileSync(`/proc/${shell}/task/${shell}/children`, 'utf8').split(' ').filter(Boolean);
     if (children.length !== 1) throw new Error(`the console's shell (pid ${shell}) runs ${children.length} processes, not one: ${children.join(' ')}`);
-    return readFileSync(`/proc/${children[0]}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    return Number(children[0]);
+  }
+
+  /** The command line of that process. */
+  consoleCommandLine(): string[] {
+    return readFileSync(`/proc/${this.consolePid()}/cmdline`, 'utf8').split('\0').filter(Boolean);
   }
 
   async keys(...list: string[]): Promise<void> {
