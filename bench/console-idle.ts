@@ -5,6 +5,7 @@
  * table and the detail pane have rows whose ages and diagnoses move with the clock.
  *
  *   npm run bench:console-idle -- [--seconds 120] [--machines 0] [--columns 80] [--rows 24] [--node-args="--max-semi-space-size=16"]
+ *                                 [--bin /path/to/bin/pxedeck.js]  (another build or an installed command, run with its own `#!` flags)
  *
  * RSS (and its anonymous part) is read from /proc every second and printed every 10 s; then the figure at
  * 30 s, the range from 30 s to the end (a flat console has a narrow one; a console redrawing every second
@@ -16,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { buildRequest, openTestClient } from '../test/support/dhcp-client.js';
-import { pxedeckNodeArgs } from '../test/support/pxedeck-command.js';
+import { commandNodeFlags, pxedeckBin } from '../test/support/pxedeck-command.js';
 import { TmuxConsole, tmuxUnavailableReason } from '../test/support/tmux-console.js';
 import type { Mac } from '../src/protocol/mac.js';
 
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     columns: { type: 'string', default: '80' },
     rows: { type: 'string', default: '24' },
     'node-args': { type: 'string', default: '' },
+    bin: { type: 'string', default: pxedeckBin },
   },
 });
 const seconds = Number(values.seconds);
@@ -61,7 +63,7 @@ function cpuSeconds(pid: number): number {
 const client = await openTestClient();
 const extraNodeArgs = values['node-args'].split(' ').filter(Boolean);
 const term = await TmuxConsole.start({
-  pxedeck: `node ${pxedeckNodeArgs(extraNodeArgs).join(' ')}`,
+  pxedeck: `node ${[...commandNodeFlags(values.bin), ...extraNodeArgs, values.bin].join(' ')}`,
   clientPort: client.port,
   columns: Number(values.columns),
   rows: Number(values.rows),
