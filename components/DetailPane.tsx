@@ -48,7 +48,7 @@ export function DetailPane(props: DetailPaneProps) {
     { text: `path   ${stagePathText(record, props.now)}` },
   ];
   // What is wrong comes before what it boots (the table shows that already): on 24 rows only three lines fit.
-  if (row.status.diagnosis) lines.push({ text: `${row.status.badge.padEnd(7)}${row.status.diagnosis}`, color: badgeColors[row.status.badge] });
+  if (row.status.diagnosis) lines.push({ text: `${row.status.badge.padEnd(6)} ${row.status.diagnosis}`, color: badgeColors[row.status.badge] });
   lines.push({ text: `boots  ${row.target}${variables ? `  ·  ${variables}` : ''}` });
   const download = downloadText(row);
   if (download) lines.push({ text: download, dim: true });

@@ -11,9 +11,9 @@ import { keys, press, waitForFrame, waitUntil } from './support/ink.js';
 const who = mac('52:54:00:0d:0e:01');
 const target = { kind: 'profile', profile: 'memtest' } as const;
 
-function rowAt(until: Parameters<typeof bootEvents>[2], now: number) {
+function rowAt(until: Parameters<typeof bootEvents>[2], now: number, startedAgo = 10_000) {
   const registry = new ClientRegistry();
-  for (const event of bootEvents(who, now - 10_000, until)) registry.apply(event);
+  for (const event of bootEvents(who, now - startedAgo, until)) registry.apply(event);
   const [row] = buildRows(registry.getSnapshot(), { target: () => target, describe: () => 'memtest' }, { now, sort: 'recent', filter: '' });
   return { ...row!, status: clientStatus(row!.record, target, now) };
 }
@@ -31,6 +31,12 @@ describe('DetailPane', () => {
     expect(lines[1]).toMatch(/path +DHCP 0\.2s → NBP 2\.0s → iPXE 0\.3s → script 0\.1s → kernel \d+\.\ds…/);
     expect(lines[2]).toMatch(/boots +memtest {2}· {2}hostname=web01/);
     expect(lines.join('\n')).toMatch(/stalled|downloading HTTP vmlinuz 3\.8M of 7\.6M 50%/);
+  });
+
+  it('puts a space between the badge and the diagnosis, also after a seven-letter badge', () => {
+    const now = Date.now();
+    const frame = render(<DetailPane row={rowAt('dhcp', now, 70_000)} variables={{}} height={5} width={100} now={now} />).lastFrame()!;
+    expect(frame).toMatch(/^stalled offered undionly\.kpxe 1m ago but no download followed/m);
   });
 });
 
