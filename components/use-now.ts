@@ -6,7 +6,7 @@
  * Why not a frame every second: Ink builds each frame anew, ~2–3 MB of short-lived objects for 80×24.
  * A frame a second kept V8 from ever finding the console idle, so its memory reducer never ran; the old
  * generation filled with promoted frame garbage for 100 s at a time (RSS 127 → 167 MiB, docs/performance.md,
- * Memory). With no frame while nothing changes, the idle console stays at ~104 MiB. A check is skipped
+ * Memory). With no frame while nothing changes, the idle console stays at 100–108 MiB. A check is skipped
  * when a frame was drawn within the last second anyway (under load the snapshots redraw ten times a second).
  */
 import { useEffect, useRef, useState } from 'react';

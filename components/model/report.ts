@@ -26,7 +26,7 @@ export interface ReportInput {
 
 /**
  * "DHCP 1.2s → NBP 0.8s → iPXE …": each step with the time it took until the next one. A machine handed to its
- * kernel ends with "handed off 3m12s ago" (the "booted" step is that handoff).
+ * kernel ends with "handed off 3m ago" (the "booted" step is that handoff).
  */
 export function stagePathText(record: ClientRecord, now: number): string {
   const handoff = handedOffAt(record, now);

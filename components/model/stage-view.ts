@@ -45,7 +45,7 @@ export function stageCell(record: ClientRecord, now: number): string {
   return at === undefined ? stageLabels[record.stage] : `handoff ${formatAgo(now - at)}`;
 }
 
-/** For the detail pane and the report: "handed off 3m12s ago" or the stage's label. */
+/** For the detail pane and the report: "handed off 3m ago" or the stage's label. */
 export function stageSentence(record: ClientRecord, now: number): string {
   const at = handedOffAt(record, now);
   return at === undefined ? stageLabels[record.stage] : `handed off ${formatElapsed(now - at)} ago`;
