@@ -22,13 +22,16 @@ async function operatorFailure(error: unknown, prefix: string, code: number): Pr
  * flags they replaced (`savedWins`).
  */
 async function runConsoleMode(cli: CliOptions): Promise<number> {
-  const [{ createConsoleFeed }, { runConsole }, { startRuntime }, { dataDirOf, defaultTargetOf, loadSettings, presetsDir }, { httpBaseOf, servedInterface }] = await Promise.all([
-    import('../components/model/console-feed.js'),
-    import('../components/run-console.js'),
-    import('./runtime/start-runtime.js'),
-    import('./runtime/runtime-settings.js'),
-    import('./runtime/served-interface.js'),
-  ]);
+  const [{ createConsoleFeed }, { runConsole }, { startRuntime }, { dataDirOf, defaultTargetOf, loadSettings, presetsDir }, { httpBaseOf, servedInterface }, { tuneCollectorForServing }] =
+    await Promise.all([
+      import('../components/model/console-feed.js'),
+      import('../components/run-console.js'),
+      import('./runtime/start-runtime.js'),
+      import('./runtime/runtime-settings.js'),
+      import('./runtime/served-interface.js'),
+      import('./runtime/collector-tuning.js'),
+    ]);
+  tuneCollectorForServing('console');
   const feed = createConsoleFeed();
   const configure = (savedWins: ReadonlySet<string>): RuntimeConfig => {
     const flags = Object.fromEntries(Object.entries(cli).filter(([key]) => !savedWins.has(key))) as unknown as CliOptions;
@@ -57,7 +60,12 @@ async function runConsoleMode(cli: CliOptions): Promise<number> {
 
 /** Headless: one JSON object per event on stdout until SIGINT or SIGTERM. */
 async function runHeadless(cli: CliOptions): Promise<number> {
-  const [{ startRuntime }, { openStdoutPrinter }] = await Promise.all([import('./runtime/start-runtime.js'), import('./cli/json-lines.js')]);
+  const [{ startRuntime }, { openStdoutPrinter }, { tuneCollectorForServing }] = await Promise.all([
+    import('./runtime/start-runtime.js'),
+    import('./cli/json-lines.js'),
+    import('./runtime/collector-tuning.js'),
+  ]);
+  tuneCollectorForServing('headless');
   const printer = openStdoutPrinter();
   // Listened for before the start: a stop asked while the servers open (a service manager, a test that saw
   // DHCP listening) closes them once open, instead of killing the process half-way with its sockets held.

@@ -20,13 +20,25 @@
  * between packets, and the bursts had no late answers around their full collections. On many idle cores
  * the helper threads would save those 15 ms of main-thread time per collection (one every few seconds
  * under load, none at idle): not worth a late answer.
+ *
+ * Beside the console the old generation grows 2×, not 4×. There the heap is mostly the screen's: Ink builds
+ * every frame anew (~3 MB), and the part a scavenge catches mid-frame is promoted. An idle console draws
+ * a frame a minute, and that promoted ~0.45 MiB a minute, kept until the next full collection: with 4×
+ * growth that collection comes after hours, with the console's RSS creeping from ~100 MiB towards the 4×
+ * limit; with 2× it comes after ~20 MB, and V8's memory reducer (which runs after a full collection)
+ * then returns the pages. A DHCP burst beside the console sees more full collections, but its answers
+ * already wait on frames of ~15 ms, ten a second; bench:console's CPU was the same either way
+ * (docs/performance.md, Memory).
  */
 import { setFlagsFromString } from 'node:v8';
 
-const HEAP_GROWING_PERCENT = 300;
+const HEAP_GROWING_PERCENT = { headless: 300, console: 100 } as const;
 
-/** Setting them again (the console restarts the servers on a settings change) changes nothing. */
-export function tuneCollectorForServing(): void {
-  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+/** What else runs in the process beside the servers: nothing (`--headless`), or the console. */
+export type ServersBeside = keyof typeof HEAP_GROWING_PERCENT;
+
+/** Called by the composition root before the servers start, once per process. */
+export function tuneCollectorForServing(beside: ServersBeside): void {
+  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT[beside]}`);
   setFlagsFromString('--no-concurrent-marking');
 }

@@ -44,7 +44,6 @@ import { upstreamFileFor } from './upstream-file.js';
 import { dataDirOf, defaultTargetOf, loadSettings, presetsDir } from './runtime-settings.js';
 import { httpBaseOf, servedInterface, type Served4 } from './served-interface.js';
 import { ServerSet, type Closable } from './server-set.js';
-import { tuneCollectorForServing } from './collector-tuning.js';
 import { trimWhenQuiet } from './malloc-trim.js';
 import { defaultWarmUpExchanges, startDhcpWarmUp } from './dhcp-warm-up.js';
 
@@ -55,7 +54,6 @@ export interface Runtime {
 
 /** `registry`: the console passes its own, so events are folded once and a settings restart keeps every machine's history. */
 export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent, json: string) => void, registry = new ClientRegistry()): Promise<Runtime> {
-  tuneCollectorForServing();
   const dataDir = dataDirOf(cli);
   const tightened = makeDataDirPrivate(dataDir);
   const settings = loadSettings(cli);
