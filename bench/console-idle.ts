@@ -13,13 +13,13 @@
  *
  * Bounded: the run lasts --seconds; the tmux server and its files are removed at the end.
  */
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { buildRequest, openTestClient } from '../test/support/dhcp-client.js';
 import { commandNodeFlags, pxedeckBin } from '../test/support/pxedeck-command.js';
 import { TmuxConsole, tmuxUnavailableReason } from '../test/support/tmux-console.js';
 import type { Mac } from '../src/protocol/mac.js';
+import { cpuSeconds, memoryOf } from './http-load.js';
 
 const { values } = parseArgs({
   options: {
@@ -49,15 +49,8 @@ interface Sample {
 }
 
 function sample(pid: number, second: number): Sample {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const mib = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
-  return { second, rssMiB: mib('VmRSS'), anonMiB: mib('RssAnon') };
-}
-
-/** User + system CPU seconds of the process so far (/proc/PID/stat fields 14 and 15, in clock ticks of 1/100 s). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  const memory = memoryOf([pid]);
+  return { second, rssMiB: memory.rssKiB / 1024, anonMiB: memory.anonKiB / 1024 };
 }
 
 const client = await openTestClient();
@@ -79,7 +72,7 @@ try {
     await client.send(buildRequest({ type: 'DISCOVER', mac, profile: 'bios-pxe', ciaddr: '127.0.0.1' }), term.ports.dhcp);
   }
   const started = Date.now();
-  const cpuAtStart = cpuSeconds(node);
+  const cpuAtStart = cpuSeconds([node]);
   const samples: Sample[] = [];
   for (let second = 0; second <= seconds; second += 1) {
     const reading = sample(node, second);
@@ -87,7 +80,7 @@ try {
     if (second % 10 === 0) process.stdout.write(`${String(second).padStart(4)} s  RSS ${reading.rssMiB.toFixed(1)} MiB  (anon ${reading.anonMiB.toFixed(1)})\n`);
     await sleep(Math.max(0, started + (second + 1) * 1000 - Date.now()));
   }
-  const cpu = cpuSeconds(node) - cpuAtStart;
+  const cpu = cpuSeconds([node]) - cpuAtStart;
   const settled = samples.filter((reading) => reading.second >= 30).map((reading) => reading.rssMiB);
   const at30 = samples.find((reading) => reading.second === 30)!;
   process.stdout.write(

@@ -61,6 +61,35 @@ export function rssKiB(pid: number): number {
   }
 }
 
+export interface Memory {
+  readonly rssKiB: number;
+  /** Of rssKiB: the process's own pages (heaps, stacks) and the file-backed ones (mostly the node binary's code, shared). */
+  readonly anonKiB: number;
+  readonly fileKiB: number;
+  readonly threads: number;
+}
+
+/** RSS of a process and, for a master (nginx), its children. */
+export function memoryOf(pids: readonly number[]): Memory {
+  let rssKiB = 0;
+  let anonKiB = 0;
+  let fileKiB = 0;
+  let threads = 0;
+  for (const pid of pids) {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const field = (name: string): number => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+      rssKiB += field('VmRSS');
+      anonKiB += field('RssAnon');
+      fileKiB += field('RssFile') + field('RssShmem');
+      threads += field('Threads');
+    } catch {
+      // gone
+    }
+  }
+  return { rssKiB, anonKiB, fileKiB, threads };
+}
+
 export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
   return new Promise((resolve, reject) => {
     let buffered = '';

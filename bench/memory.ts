@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { NetnsLab, netnsUnavailableReason, sleep, type NsProcess } from '../test/support/netns.js';
-import { processTree } from './http-load.js';
+import { memoryOf, processTree, type Memory } from './http-load.js';
 
 const { values } = parseArgs({
   options: {
@@ -40,35 +40,6 @@ const { values } = parseArgs({
 
 const SERVER_IP = '10.79.0.1';
 const CLIENT_IP = '10.79.0.2';
-
-interface Memory {
-  readonly rssKiB: number;
-  /** Of rssKiB: the process's own pages (heaps, stacks) and the file-backed ones (mostly the node binary's code, shared). */
-  readonly anonKiB: number;
-  readonly fileKiB: number;
-  readonly threads: number;
-}
-
-/** RSS of a process and, for a master (nginx), its children. */
-function memoryOf(pids: readonly number[]): Memory {
-  let rssKiB = 0;
-  let anonKiB = 0;
-  let fileKiB = 0;
-  let threads = 0;
-  for (const pid of pids) {
-    try {
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      const field = (name: string): number => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-      rssKiB += field('VmRSS');
-      anonKiB += field('RssAnon');
-      fileKiB += field('RssFile') + field('RssShmem');
-      threads += field('Threads');
-    } catch {
-      // gone
-    }
-  }
-  return { rssKiB, anonKiB, fileKiB, threads };
-}
 
 /**
  * Resident KiB per mapping, keyed by its start address and name (/proc/PID/smaps): a malloc heap that grows
