@@ -2,12 +2,12 @@
  * Keys, one at a time, to whichever component has the keyboard. Ink hands a chunk of plain characters
  * over as one input ("a", "mem", Tab and Enter arriving together over SSH or from tmux send-keys), and a
  * key that opens a dialog must leave the next ones to the dialog. So one router (KeyRouter, at the
- * root) splits each chunk into keys and delivers them in order, letting React re-render between two
- * keys: each key reaches the handlers active after the previous one, with the state it left behind.
+ * root) splits each chunk into keys and delivers them in order, each after React has committed the last
+ * one: each key reaches the handlers active after the previous one, with the state it left behind.
  * A component rendered without a router (a unit test) gets its keys straight from Ink, split the same way.
  */
 import { useInput, type Key } from 'ink';
-import { createContext, createElement, useCallback, useContext, useEffect, useLayoutEffect, useRef, type ReactNode } from 'react';
+import { createContext, createElement, useCallback, useContext, useEffect, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 
 export type KeyHandler = (input: string, key: Key) => void;
 
@@ -54,31 +54,41 @@ export function splitKeys(input: string, key: Key): Array<{ readonly input: stri
 }
 
 /**
- * Delivers keys one per macrotask, so React commits between them. A key that finds the way clear goes
- * at once; the way stays taken until the next macrotask, because Ink may hand over several chunks in one
- * tick, before any of them has been rendered.
+ * Delivers keys in order, the next one only after React has committed what the last one changed: a
+ * render can come after the next macrotask (React's scheduler yields to the event loop after 5 ms, e.g.
+ * behind a slow effect on a loaded machine), and a key delivered before it would reach a handler that
+ * still sees the old state. So each key also bumps a counter held in state; it commits with the key's
+ * own updates, and the effect that sees it lets the next key go, one macrotask later.
  */
-function createDeliverer(deliver: (input: string, key: Key) => void) {
-  const queue: Array<{ input: string; key: Key }> = [];
-  let timer: NodeJS.Timeout | undefined;
-  const drain = () => {
-    timer = undefined;
-    const next = queue.shift();
-    if (!next) return;
-    deliver(next.input, next.key);
-    timer = setTimeout(drain, 0);
-  };
-  return {
-    push(input: string, key: Key) {
-      queue.push(...splitKeys(input, key));
-      if (timer === undefined) drain();
+function useDeliveryInOrder(deliver: (input: string, key: Key) => void): (input: string, key: Key) => void {
+  const deliverRef = useRef(deliver);
+  deliverRef.current = deliver;
+  const queue = useRef<Array<{ input: string; key: Key }>>([]);
+  // A key went out and the commit carrying its changes has not been seen yet.
+  const isWaiting = useRef(false);
+  const [delivered, setDelivered] = useState(0);
+  const deliverNext = useCallback(() => {
+    const next = queue.current.shift();
+    if (!next) {
+      isWaiting.current = false;
+      return;
+    }
+    isWaiting.current = true;
+    setDelivered((count) => count + 1);
+    deliverRef.current(next.input, next.key);
+  }, []);
+  useEffect(() => {
+    if (delivered === 0) return undefined;
+    const timer = setTimeout(deliverNext, 0);
+    return () => clearTimeout(timer);
+  }, [delivered, deliverNext]);
+  return useCallback(
+    (input: string, key: Key) => {
+      queue.current.push(...splitKeys(input, key));
+      if (!isWaiting.current) deliverNext();
     },
-    stop() {
-      clearTimeout(timer);
-      timer = undefined;
-      queue.length = 0;
-    },
-  };
+    [deliverNext],
+  );
 }
 
 type Router = { register(registration: Registration): () => void };
@@ -88,15 +98,12 @@ const RouterContext = createContext<Router | null>(null);
 /** The one place keys enter the console. */
 export function KeyRouter(props: { readonly children: ReactNode }) {
   const registrations = useRef(new Set<Registration>());
-  const deliverer = useRef<ReturnType<typeof createDeliverer> | null>(null);
-  deliverer.current ??= createDeliverer((input, key) => {
+  // A stable handler: Ink re-subscribes useInput whenever the handler changes, which would be every frame.
+  const onInput = useDeliveryInOrder((input, key) => {
     // Every handler active for this key: decided before any of them runs.
     const active = [...registrations.current].filter((registration) => registration.isActive.current);
     for (const registration of active) registration.handler.current(input, key);
   });
-  useEffect(() => () => deliverer.current?.stop(), []);
-  // A stable handler: Ink re-subscribes useInput whenever the handler changes, which would be every frame.
-  const onInput = useCallback((input: string, key: Key) => deliverer.current!.push(input, key), []);
   useInput(onInput);
   const router = useRef<Router>({
     register(registration) {
@@ -115,11 +122,8 @@ export function useKeys(handler: KeyHandler, options: { readonly isActive: boole
   activeRef.current = options.isActive;
   // Registered on commit, before the router delivers the next queued key.
   useLayoutEffect(() => router?.register({ handler: handlerRef, isActive: activeRef }), [router]);
-  const local = useRef<ReturnType<typeof createDeliverer> | null>(null);
-  local.current ??= createDeliverer((input, key) => {
+  const onInput = useDeliveryInOrder((input, key) => {
     if (activeRef.current) handlerRef.current(input, key);
   });
-  useEffect(() => () => local.current?.stop(), []);
-  const onInput = useCallback((input: string, key: Key) => local.current!.push(input, key), []);
   useInput(onInput, { isActive: router === null && options.isActive });
 }

@@ -1,4 +1,4 @@
-/** Driving ink-testing-library: keys go through the console's key router one macrotask apart. */
+/** Driving ink-testing-library: keys go through the console's key router, each after the last one's render. */
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const keys = {
