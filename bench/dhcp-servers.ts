@@ -1,0 +1,166 @@
+/** The DHCP servers bench:dhcp measures, each started the same way in the lab's server namespace. */
+import { closeSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sleep, type NetnsLab, type NsProcess } from '../test/support/netns.js';
+
+export type ServerName = 'pxedeck' | 'kea' | 'dnsmasq' | 'floor';
+
+/** Where and how the servers under test run: the same pool and namespace for each. */
+export interface ServerSetup {
+  readonly lab: NetnsLab;
+  /** The server's namespace; its end of the veth is `srv0`. */
+  readonly ns: string;
+  /** Where leases, event files and logs go (see --data-on). */
+  readonly dataRoot: string;
+  readonly serverIp: string;
+  readonly pool: { readonly first: string; readonly last: string; readonly mask: string };
+  /** Every thread of each server onto CPU 0 (perfdhcp runs on CPU 1). */
+  readonly pin: boolean;
+  /** More pxedeck flags (--pxedeck-args). */
+  readonly pxedeckArgs: readonly string[];
+  /** pxedeck's headless JSON events to a file (as a real log would), or to /dev/null. */
+  readonly eventsToFile: boolean;
+}
+
+export interface Started {
+  readonly process: NsProcess;
+  readonly stop: () => Promise<void>;
+}
+
+/** Until something in `ns` has UDP port 67 bound (the events go to a file, so we cannot wait for them). */
+async function waitForPort67(lab: NetnsLab, ns: string, proc: NsProcess): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const { stdout } = await lab.exec(ns, 'cat', ['/proc/net/udp']);
+    if (/^\s*\d+: [0-9A-F]{8}:0043 /m.test(stdout)) return;
+    if (proc.hasExited || Date.now() > deadline) throw new Error(`${proc.label} did not start listening on 67: ${proc.tail()}`);
+    await sleep(100);
+  }
+}
+
+/** Where the pxedeck run named `label` prints its events. */
+export function pxedeckEventsPath(setup: ServerSetup, label: string): string {
+  return setup.eventsToFile ? join(setup.dataRoot, `${label}-events.jsonl`) : '/dev/null';
+}
+
+/** One server started in the setup's namespace, listening on port 67 and, with the setup's `pin`, on CPU 0. */
+export async function startServer(setup: ServerSetup, name: ServerName, nodeArgs: readonly string[]): Promise<Started> {
+  const started = name === 'pxedeck' ? await startPxedeck(setup, 'pxedeck', nodeArgs) : name === 'kea' ? await startKea(setup) : name === 'floor' ? await startFloor(setup) : await startDnsmasq(setup);
+  return pinServer(setup, started);
+}
+
+export async function startPxedeck(setup: ServerSetup, label: string, nodeArgs: readonly string[] = []): Promise<Started> {
+  const { lab, ns, dataRoot, pool } = setup;
+  const dataDir = join(dataRoot, `${label}-data`);
+  const eventsPath = pxedeckEventsPath(setup, label);
+  const fd = openSync(eventsPath, 'w');
+  const proc = lab.pxedeckToFile(
+    ns,
+    // perfdhcp's 10,000 made-up clients are all new at first: no new-MAC limit, as kea has none.
+    ['--interface', 'srv0', '--mode', 'dhcp', '--pool', `${pool.first}-${pool.last}`, '--data-dir', dataDir, '--probe-ms', '200', '--new-macs-per-second', '0', ...setup.pxedeckArgs],
+    fd,
+    { label, nodeArgs },
+  );
+  closeSync(fd);
+  await waitForPort67(lab, ns, proc);
+  return {
+    process: proc,
+    stop: async () => {
+      const { code } = await proc.stop('SIGTERM', 10_000);
+      if (code !== 0) console.error(`${label} exited with ${code}: ${proc.stderr.slice(-1000)}`);
+    },
+  };
+}
+
+/**
+ * The runs measure a running server, as they do kea: pxedeck's start-up warm-up (bounded at 10 s; 1.3-2.3 s here)
+ * ends before the load starts, instead of overlapping the bench's own 2 s warm-up and, on a slow moment, the burst.
+ */
+export async function waitForWarmUp(setup: ServerSetup, eventsPath: string, proc: NsProcess): Promise<void> {
+  if (!setup.eventsToFile || /--dhcp-warm-up[ =]0\b/.test(setup.pxedeckArgs.join(' '))) return;
+  const deadline = Date.now() + 12_000;
+  while (!warmUpNotice(eventsPath) && !proc.hasExited && Date.now() < deadline) await sleep(100);
+}
+
+/** pxedeck's notice about its start-up warm-up, from the first 8 MB of its events (it comes within a second of start). */
+export function warmUpNotice(eventsPath: string): string | undefined {
+  const fd = openSync(eventsPath, 'r');
+  try {
+    const head = Buffer.alloc(8 << 20);
+    const length = readSync(fd, head, 0, head.length, 0);
+    const line = head.toString('utf8', 0, length).split('\n').find((text) => text.includes('"message":"DHCP warm-up'));
+    return line ? (JSON.parse(line) as { message: string }).message : undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Every thread of the server onto CPU 0 (perfdhcp runs on CPU 1). */
+export async function pinServer(setup: ServerSetup, started: Started): Promise<Started> {
+  const { lab, ns } = setup;
+  if (!setup.pin) return started;
+  const result = await lab.exec(ns, 'taskset', ['-a', '-c', '-p', '0', String(started.process.pid)]);
+  if (result.code !== 0) throw new Error(`taskset ${started.process.pid}: ${result.stderr}`);
+  return started;
+}
+
+/**
+ * kea-dhcp4 with the same pool, leases in a memfile CSV (kea appends each lease change to it; it does not
+ * fsync), UDP sockets (the traffic is relayed), logging at its default INFO level (nothing per packet).
+ */
+async function startKea(setup: ServerSetup): Promise<Started> {
+  const { lab, ns, dataRoot, pool } = setup;
+  const config = {
+    Dhcp4: {
+      'interfaces-config': { interfaces: ['srv0'], 'dhcp-socket-type': 'udp' },
+      'lease-database': { type: 'memfile', persist: true, name: join(dataRoot, 'kea-leases.csv'), 'lfc-interval': 0 },
+      'valid-lifetime': 3600,
+      subnet4: [{ id: 1, subnet: '10.77.0.0/16', pools: [{ pool: `${pool.first} - ${pool.last}` }] }],
+      loggers: [{ name: 'kea-dhcp4', output_options: [{ output: join(dataRoot, 'kea.log') }], severity: 'INFO' }],
+    },
+  };
+  const configPath = join(dataRoot, 'kea-dhcp4.json');
+  writeFileSync(configPath, JSON.stringify(config, null, 2));
+  const runDir = join(dataRoot, 'kea-run');
+  mkdirSync(runDir, { recursive: true });
+  const proc = lab.spawn(ns, 'env', [`KEA_LOCKFILE_DIR=${runDir}`, `KEA_PIDFILE_DIR=${runDir}`, 'kea-dhcp4', '-c', configPath], 'kea');
+  await waitForPort67(lab, ns, proc);
+  return { process: proc, stop: async () => void (await proc.stop('SIGTERM', 5000)) };
+}
+
+/** `--servers floor`: /tmp-free baseline, a Node responder that only patches a template (FLOOR_SCRIPT). */
+async function startFloor(setup: ServerSetup): Promise<Started> {
+  const { lab, ns } = setup;
+  const proc = lab.spawn(ns, process.execPath, [process.env.FLOOR_SCRIPT!, setup.serverIp], 'floor');
+  await waitForPort67(lab, ns, proc);
+  return { process: proc, stop: async () => void (await proc.stop('SIGTERM', 5000)) };
+}
+
+async function startDnsmasq(setup: ServerSetup): Promise<Started> {
+  const { lab, ns, dataRoot, pool } = setup;
+  // --keep-in-foreground, not --no-daemon: the latter also copies every log line to stderr.
+  const proc = lab.spawn(
+    ns,
+    'dnsmasq',
+    [
+      '--keep-in-foreground',
+      '--conf-file=/dev/null',
+      '--interface=srv0',
+      '--bind-interfaces',
+      '--port=0',
+      '--pid-file=',
+      '--user=root',
+      '--group=root',
+      `--dhcp-leasefile=${join(dataRoot, 'dnsmasq.leases')}`,
+      `--dhcp-range=${pool.first},${pool.last},${pool.mask},1h`,
+      '--dhcp-lease-max=100000',
+      // pxedeck does not ping before offering; dnsmasq would hold each new offer up to 3 s.
+      '--no-ping',
+      // Its one-line-per-packet log, like pxedeck's event per packet, to a file.
+      `--log-facility=${join(dataRoot, 'dnsmasq.log')}`,
+    ],
+    'dnsmasq',
+  );
+  await waitForPort67(lab, ns, proc);
+  return { process: proc, stop: async () => void (await proc.stop('SIGTERM', 5000)) };
+}
