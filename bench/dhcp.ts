@@ -21,6 +21,9 @@
  *   --profile         also run pxedeck under `node --cpu-prof` at the target rate and summarise where the
  *                     time goes
  *   --events file|null  where pxedeck's headless JSON events go (default file, as a real log would)
+ *   --console CxR     run pxedeck as the technician does, its console in a C×R tmux terminal (e.g. 80x24)
+ *                     instead of --headless: the frames are drawn on the thread that answers; the console's
+ *                     last screen is printed after its runs
  *   --node-args="A B"  node flags for pxedeck's runs, after the ones its command's `#!` line gives it, e.g.
  *                     "--max-semi-space-size=16" for V8's default young generation instead of the command's
  *                     2 MiB, or "--trace-gc" (its lines go to stdout, i.e. into the events file: see --keep-events)
@@ -68,6 +71,7 @@ const { values } = parseArgs({
     'pxedeck-args': { type: 'string', default: '' },
     'keep-events': { type: 'boolean', default: false },
     capture: { type: 'boolean', default: false },
+    console: { type: 'string', default: '' },
   },
 });
 
@@ -83,6 +87,9 @@ for (const server of SERVERS) if (!['pxedeck', 'kea', 'dnsmasq', 'floor'].includ
 const NODE_ARGS = values['node-args']!.split(' ').filter(Boolean);
 const PXEDECK_ARGS = values['pxedeck-args']!.split(' ').filter(Boolean);
 const PIN = values.pin === 'on' && cpus().length >= 2;
+const CONSOLE_SIZE = /^(\d+)x(\d+)$/.exec(values.console!);
+if (values.console && !CONSOLE_SIZE) throw new Error(`--console ${values.console}: a terminal size as COLUMNSxROWS, e.g. 80x24`);
+if (CONSOLE_SIZE && spawnSync('tmux', ['-V']).status !== 0) throw new Error('--console needs tmux (apt install tmux)');
 const P99_LIMIT_MS = 10;
 
 if (values['data-on'] !== 'disk' && values['data-on'] !== 'shm') throw new Error('--data-on disk|shm');
@@ -207,10 +214,20 @@ async function main(): Promise<number> {
     const srvNs = lab.namespace('srv');
     const loadNs = lab.namespace('load');
     lab.veth({ ns: srvNs, name: 'srv0', address: `${SERVER_IP}/16` }, { ns: loadNs, name: 'eth0', address: `${LOAD_IP}/16` });
-    const setup: ServerSetup = { lab, ns: srvNs, dataRoot, serverIp: SERVER_IP, pool: POOL, pin: PIN, pxedeckArgs: PXEDECK_ARGS, eventsToFile: values.events !== 'null' };
+    const setup: ServerSetup = {
+      lab,
+      ns: srvNs,
+      dataRoot,
+      serverIp: SERVER_IP,
+      pool: POOL,
+      pin: PIN,
+      pxedeckArgs: PXEDECK_ARGS,
+      eventsToFile: values.events !== 'null',
+      ...(CONSOLE_SIZE && { console: { columns: Number(CONSOLE_SIZE[1]), rows: Number(CONSOLE_SIZE[2]) } }),
+    };
     const run = (server: string, pid: number, rate: number, seconds: number) => perfdhcp(lab, srvNs, loadNs, server, pid, rate, seconds);
     console.log(
-      `data on ${values['data-on']} (${dataRoot}); perfdhcp → ${SERVERS.join(' and ')}: relayed DORA (giaddr ${LOAD_IP}), ${CLIENTS} client MACs, pool ${POOL.first}-${POOL.last}; ` +
+      `data on ${values['data-on']} (${dataRoot}); perfdhcp → ${SERVERS.join(' and ')}${setup.console ? ` (pxedeck as its console, ${setup.console.columns}×${setup.console.rows} in tmux)` : ''}: relayed DORA (giaddr ${LOAD_IP}), ${CLIENTS} client MACs, pool ${POOL.first}-${POOL.last}; ` +
         `headline ${TARGET_RATE}/s for ${SECONDS} s, ladder ${LADDER.join(',')} for ${STEP_SECONDS} s each; pass = no loss, p99 < ${P99_LIMIT_MS} ms`,
     );
 
@@ -219,22 +236,25 @@ async function main(): Promise<number> {
     for (const server of SERVERS) {
       const started = await startServer(setup, server, NODE_ARGS);
       try {
-        if (server === 'pxedeck') await waitForWarmUp(setup, pxedeckEventsPath(setup, 'pxedeck'), started.process);
+        if (server === 'pxedeck') await waitForWarmUp(setup, pxedeckEventsPath(setup, 'pxedeck'), started);
         // Warm-up (JIT, first leases), not reported.
-        await run(server, started.process.pid, WARMUP_RATE, 2);
-        const headlineRun = await run(server, started.process.pid, TARGET_RATE, SECONDS);
+        await run(server, started.pid, WARMUP_RATE, 2);
+        const headlineRun = await run(server, started.pid, TARGET_RATE, SECONDS);
         headline.push(headlineRun);
         console.log(`  ${server} @ ${TARGET_RATE}/s: ${headlineRun.achieved.toFixed(1)} DORA/s, ${headlineRun.why}`);
         // Every rate for every server (the list is short), so each rate has its ratio against kea.
         for (const rate of LADDER) {
-          const step = await run(server, started.process.pid, rate, STEP_SECONDS);
+          const step = await run(server, started.pid, rate, STEP_SECONDS);
           ladders.push(step);
           console.log(`  ${server} @ ${rate}/s: ${step.achieved.toFixed(1)} DORA/s, ${step.why}`);
         }
         if (server === 'pxedeck') {
           const events = pxedeckEventsPath(setup, 'pxedeck');
-          if (setup.eventsToFile) {
-            console.log(`  pxedeck printed ${(statSync(events).size / 1e6).toFixed(0)} MB of events`);
+          if (setup.console) {
+            console.log(`  pxedeck's event log holds ${(statSync(events).size / 1e6).toFixed(0)} MB; its console's screen after the runs:`);
+            console.log(started.screen!().trimEnd().replace(/^/gm, '    │ '));
+          } else if (setup.eventsToFile) console.log(`  pxedeck printed ${(statSync(events).size / 1e6).toFixed(0)} MB of events`);
+          if (setup.console || setup.eventsToFile) {
             const warmUp = warmUpNotice(events);
             console.log(`  pxedeck's start-up warm-up: ${warmUp ?? 'none (--dhcp-warm-up 0, or it had not ended)'}`);
           }
@@ -268,8 +288,8 @@ async function main(): Promise<number> {
       const started = await pinServer(setup, await startPxedeck(setup, 'pxedeck-profiled', [...NODE_ARGS, '--cpu-prof', `--cpu-prof-dir=${profileDir}`]));
       let profiled: RunResult;
       try {
-        await run('pxedeck', started.process.pid, 200, 2);
-        profiled = await run('pxedeck (profiled)', started.process.pid, TARGET_RATE, Math.min(SECONDS, 10));
+        await run('pxedeck', started.pid, 200, 2);
+        profiled = await run('pxedeck (profiled)', started.pid, TARGET_RATE, Math.min(SECONDS, 10));
       } finally {
         await started.stop();
       }
