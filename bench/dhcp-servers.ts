@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { sleep, type NetnsLab, type NsProcess } from '../test/support/netns.js';
 import { pxedeckNodeArgs } from '../test/support/pxedeck-command.js';
 
-export type ServerName = 'pxedeck' | 'kea' | 'dnsmasq' | 'floor';
+/** `console`: pxedeck as the technician runs it, its console in a tmux terminal, instead of --headless. */
+export type ServerName = 'pxedeck' | 'console' | 'kea' | 'dnsmasq' | 'floor';
+export const serverNames: readonly ServerName[] = ['pxedeck', 'console', 'kea', 'dnsmasq', 'floor'];
+
+/** The runs of pxedeck itself, headless and as the console. */
+export const isPxedeck = (server: string): server is 'pxedeck' | 'console' => server === 'pxedeck' || server === 'console';
 
 /** Where and how the servers under test run: the same pool and namespace for each. */
 export interface ServerSetup {
@@ -22,8 +27,8 @@ export interface ServerSetup {
   readonly pxedeckArgs: readonly string[];
   /** pxedeck's headless JSON events to a file (as a real log would), or to /dev/null. */
   readonly eventsToFile: boolean;
-  /** pxedeck as the technician runs it, its console in a terminal of this size, instead of --headless. */
-  readonly console?: { readonly columns: number; readonly rows: number };
+  /** The terminal the `console` server draws in. */
+  readonly consoleSize: { readonly columns: number; readonly rows: number };
 }
 
 export interface Started {
@@ -56,7 +61,7 @@ const pxedeckDataDir = (setup: ServerSetup, label: string) => join(setup.dataRoo
 
 /** Where the pxedeck run named `label` writes its events: stdout's file headless, the event log as the console. */
 export function pxedeckEventsPath(setup: ServerSetup, label: string): string {
-  if (setup.console) return join(pxedeckDataDir(setup, label), 'events', 'events.jsonl');
+  if (label === 'console') return join(pxedeckDataDir(setup, label), 'events', 'events.jsonl');
   return setup.eventsToFile ? join(setup.dataRoot, `${label}-events.jsonl`) : '/dev/null';
 }
 
@@ -68,12 +73,12 @@ function pxedeckArgs(setup: ServerSetup, label: string): string[] {
 
 /** One server started in the setup's namespace, listening on port 67 and, with the setup's `pin`, on CPU 0. */
 export async function startServer(setup: ServerSetup, name: ServerName, nodeArgs: readonly string[]): Promise<Started> {
-  const started = name === 'pxedeck' ? await startPxedeck(setup, 'pxedeck', nodeArgs) : name === 'kea' ? await startKea(setup) : name === 'floor' ? await startFloor(setup) : await startDnsmasq(setup);
+  const started =
+    name === 'pxedeck' ? await startPxedeck(setup, 'pxedeck', nodeArgs) : name === 'console' ? await startPxedeckConsole(setup, 'console', nodeArgs) : name === 'kea' ? await startKea(setup) : name === 'floor' ? await startFloor(setup) : await startDnsmasq(setup);
   return pinServer(setup, started);
 }
 
 export async function startPxedeck(setup: ServerSetup, label: string, nodeArgs: readonly string[] = []): Promise<Started> {
-  if (setup.console) return startPxedeckConsole(setup, label, nodeArgs, setup.console);
   const { lab, ns } = setup;
   const fd = openSync(pxedeckEventsPath(setup, label), 'w');
   const proc = lab.pxedeckToFile(ns, pxedeckArgs(setup, label), fd, { label, nodeArgs });
@@ -90,8 +95,8 @@ export async function startPxedeck(setup: ServerSetup, label: string, nodeArgs: 
  * pxedeck's console in a private tmux server whose pane runs it inside the lab's namespace, at the given
  * size: the bench then measures the server a technician watches, frames drawn on the same thread.
  */
-async function startPxedeckConsole(setup: ServerSetup, label: string, nodeArgs: readonly string[], size: { readonly columns: number; readonly rows: number }): Promise<Started> {
-  const { lab, ns, dataRoot } = setup;
+async function startPxedeckConsole(setup: ServerSetup, label: string, nodeArgs: readonly string[]): Promise<Started> {
+  const { lab, ns, dataRoot, consoleSize: size } = setup;
   const socket = `${lab.prefix}${label}`.replace(/[^A-Za-z0-9]/g, '');
   const tmux = (...args: string[]) => {
     const result = spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
@@ -148,7 +153,7 @@ function shellQuote(word: string): string {
  * ends before the load starts, instead of overlapping the bench's own 2 s warm-up and, on a slow moment, the burst.
  */
 export async function waitForWarmUp(setup: ServerSetup, eventsPath: string, started: Started): Promise<void> {
-  if ((!setup.eventsToFile && !setup.console) || /--dhcp-warm-up[ =]0\b/.test(setup.pxedeckArgs.join(' '))) return;
+  if (eventsPath === '/dev/null' || /--dhcp-warm-up[ =]0\b/.test(setup.pxedeckArgs.join(' '))) return;
   const deadline = Date.now() + 12_000;
   while (!warmUpNotice(eventsPath) && started.exited() === undefined && Date.now() < deadline) await sleep(100);
 }

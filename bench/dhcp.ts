@@ -16,14 +16,14 @@
  *   --clients N       distinct client MACs perfdhcp cycles through (default 10000)
  *   --warmup-rate N   the rate of the 2 s warm-up before the headline run, not reported (default 200; a freshly
  *                     started pxedeck at 200/s is still cold when the headline burst begins: docs/performance.md)
- *   --servers LIST    pxedeck,kea,dnsmasq (default pxedeck,kea)
+ *   --servers LIST    pxedeck,console,kea,dnsmasq (default pxedeck,kea). `console` is pxedeck as the technician
+ *                     runs it, its console in a tmux terminal instead of --headless: its frames are drawn on
+ *                     the thread that answers; its last screen is printed after its runs
  *   --pin on|off      pin servers to CPU 0, perfdhcp and this script to CPU 1 (default on, with 2 or more cores)
  *   --profile         also run pxedeck under `node --cpu-prof` at the target rate and summarise where the
  *                     time goes
  *   --events file|null  where pxedeck's headless JSON events go (default file, as a real log would)
- *   --console CxR     run pxedeck as the technician does, its console in a C×R tmux terminal (e.g. 80x24)
- *                     instead of --headless: the frames are drawn on the thread that answers; the console's
- *                     last screen is printed after its runs
+ *   --console-size CxR  the tmux terminal of the `console` server (default 80x24)
  *   --node-args="A B"  node flags for pxedeck's runs, after the ones its command's `#!` line gives it, e.g.
  *                     "--max-semi-space-size=16" for V8's default young generation instead of the command's
  *                     2 MiB, or "--trace-gc" (its lines go to stdout, i.e. into the events file: see --keep-events)
@@ -48,7 +48,7 @@ import { busyMicros, summariseProfile } from './cpu-profile-summary.js';
 import { watchCpuFreezes } from './cpu-freeze-watch.js';
 import { startCapture } from './dhcp-capture.js';
 import { LATE_MS, printRatios, printTable, printTargets, type RunResult } from './dhcp-report.js';
-import { pinServer, pxedeckEventsPath, startPxedeck, startServer, waitForWarmUp, warmUpNotice, type ServerName, type ServerSetup } from './dhcp-servers.js';
+import { pinServer, pxedeckEventsPath, startPxedeck, startServer, waitForWarmUp, warmUpNotice, serverNames, isPxedeck, type ServerName, type ServerSetup } from './dhcp-servers.js';
 import { rssKiB } from './http-load.js';
 import { measureLeaseWrites } from './lease-writes.js';
 import { exchangeStats } from './perfdhcp-output.js';
@@ -71,7 +71,7 @@ const { values } = parseArgs({
     'pxedeck-args': { type: 'string', default: '' },
     'keep-events': { type: 'boolean', default: false },
     capture: { type: 'boolean', default: false },
-    console: { type: 'string', default: '' },
+    'console-size': { type: 'string', default: '80x24' },
   },
 });
 
@@ -83,13 +83,15 @@ const WARMUP_RATE = Number(values['warmup-rate']);
 if (!(WARMUP_RATE > 0)) throw new Error(`--warmup-rate ${values['warmup-rate']}: a rate of DORA/s above 0, e.g. 200`);
 const CLIENTS = Number(values.clients);
 const SERVERS = values.servers!.split(',').filter(Boolean) as ServerName[];
-for (const server of SERVERS) if (!['pxedeck', 'kea', 'dnsmasq', 'floor'].includes(server)) throw new Error(`--servers: unknown server ${server}`);
+for (const server of SERVERS) if (!serverNames.includes(server)) throw new Error(`--servers: unknown server ${server}`);
 const NODE_ARGS = values['node-args']!.split(' ').filter(Boolean);
 const PXEDECK_ARGS = values['pxedeck-args']!.split(' ').filter(Boolean);
 const PIN = values.pin === 'on' && cpus().length >= 2;
-const CONSOLE_SIZE = /^(\d+)x(\d+)$/.exec(values.console!);
-if (values.console && !CONSOLE_SIZE) throw new Error(`--console ${values.console}: a terminal size as COLUMNSxROWS, e.g. 80x24`);
-if (CONSOLE_SIZE && spawnSync('tmux', ['-V']).status !== 0) throw new Error('--console needs tmux (apt install tmux)');
+const CONSOLE_SIZE = ((text: string) => {
+  const size = /^(\d+)x(\d+)$/.exec(text);
+  if (!size) throw new Error(`--console-size ${text}: a terminal size as COLUMNSxROWS, e.g. 80x24`);
+  return { columns: Number(size[1]), rows: Number(size[2]) };
+})(values['console-size']!);
 const P99_LIMIT_MS = 10;
 
 if (values['data-on'] !== 'disk' && values['data-on'] !== 'shm') throw new Error('--data-on disk|shm');
@@ -223,11 +225,11 @@ async function main(): Promise<number> {
       pin: PIN,
       pxedeckArgs: PXEDECK_ARGS,
       eventsToFile: values.events !== 'null',
-      ...(CONSOLE_SIZE && { console: { columns: Number(CONSOLE_SIZE[1]), rows: Number(CONSOLE_SIZE[2]) } }),
+      consoleSize: CONSOLE_SIZE,
     };
     const run = (server: string, pid: number, rate: number, seconds: number) => perfdhcp(lab, srvNs, loadNs, server, pid, rate, seconds);
     console.log(
-      `data on ${values['data-on']} (${dataRoot}); perfdhcp → ${SERVERS.join(' and ')}${setup.console ? ` (pxedeck as its console, ${setup.console.columns}×${setup.console.rows} in tmux)` : ''}: relayed DORA (giaddr ${LOAD_IP}), ${CLIENTS} client MACs, pool ${POOL.first}-${POOL.last}; ` +
+      `data on ${values['data-on']} (${dataRoot}); perfdhcp → ${SERVERS.join(' and ')}${SERVERS.includes('console') ? ` (console: pxedeck's console at ${setup.consoleSize.columns}×${setup.consoleSize.rows} in tmux)` : ''}: relayed DORA (giaddr ${LOAD_IP}), ${CLIENTS} client MACs, pool ${POOL.first}-${POOL.last}; ` +
         `headline ${TARGET_RATE}/s for ${SECONDS} s, ladder ${LADDER.join(',')} for ${STEP_SECONDS} s each; pass = no loss, p99 < ${P99_LIMIT_MS} ms`,
     );
 
@@ -236,7 +238,7 @@ async function main(): Promise<number> {
     for (const server of SERVERS) {
       const started = await startServer(setup, server, NODE_ARGS);
       try {
-        if (server === 'pxedeck') await waitForWarmUp(setup, pxedeckEventsPath(setup, 'pxedeck'), started);
+        if (isPxedeck(server)) await waitForWarmUp(setup, pxedeckEventsPath(setup, server), started);
         // Warm-up (JIT, first leases), not reported.
         await run(server, started.pid, WARMUP_RATE, 2);
         const headlineRun = await run(server, started.pid, TARGET_RATE, SECONDS);
@@ -248,24 +250,24 @@ async function main(): Promise<number> {
           ladders.push(step);
           console.log(`  ${server} @ ${rate}/s: ${step.achieved.toFixed(1)} DORA/s, ${step.why}`);
         }
-        if (server === 'pxedeck') {
-          const events = pxedeckEventsPath(setup, 'pxedeck');
-          if (setup.console) {
-            console.log(`  pxedeck's event log holds ${(statSync(events).size / 1e6).toFixed(0)} MB; its console's screen after the runs:`);
-            console.log(started.screen!().trimEnd().replace(/^/gm, '    │ '));
+        if (isPxedeck(server)) {
+          const events = pxedeckEventsPath(setup, server);
+          if (started.screen) {
+            console.log(`  ${server}: the event log holds ${(statSync(events).size / 1e6).toFixed(0)} MB; the console's screen after the runs:`);
+            console.log(started.screen().trimEnd().replace(/^/gm, '    │ '));
           } else if (setup.eventsToFile) console.log(`  pxedeck printed ${(statSync(events).size / 1e6).toFixed(0)} MB of events`);
-          if (setup.console || setup.eventsToFile) {
+          if (events !== '/dev/null') {
             const warmUp = warmUpNotice(events);
-            console.log(`  pxedeck's start-up warm-up: ${warmUp ?? 'none (--dhcp-warm-up 0, or it had not ended)'}`);
+            console.log(`  ${server}'s start-up warm-up: ${warmUp ?? 'none (--dhcp-warm-up 0, or it had not ended)'}`);
           }
         }
       } finally {
         await started.stop();
         // Copied once pxedeck has stopped writing it.
-        if (server === 'pxedeck' && values['keep-events'] && setup.eventsToFile) {
-          const kept = join(tmpdir(), `pxedeck-dhcp-events-${Date.now()}.jsonl`);
-          copyFileSync(pxedeckEventsPath(setup, 'pxedeck'), kept);
-          console.log(`  (pxedeck's events kept at ${kept})`);
+        if (isPxedeck(server) && values['keep-events'] && pxedeckEventsPath(setup, server) !== '/dev/null') {
+          const kept = join(tmpdir(), `${server}-dhcp-events-${Date.now()}.jsonl`);
+          copyFileSync(pxedeckEventsPath(setup, server), kept);
+          console.log(`  (${server}'s events kept at ${kept})`);
         }
       }
     }
@@ -281,7 +283,7 @@ async function main(): Promise<number> {
     printRatios(runs);
     printTargets(runs);
 
-    if (SERVERS.includes('pxedeck')) await measureLeaseWrites(dataRoot);
+    if (SERVERS.some(isPxedeck)) await measureLeaseWrites(dataRoot);
 
     if (values.profile && SERVERS.includes('pxedeck')) {
       const profileDir = join(lab.dir, 'cpu-profile');
