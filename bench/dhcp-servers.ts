@@ -152,14 +152,18 @@ function shellQuote(word: string): string {
  * The runs measure a running server, as they do kea: pxedeck's start-up warm-up (bounded at 10 s; 1.3-2.3 s here)
  * ends before the load starts, instead of overlapping the bench's own 2 s warm-up and, on a slow moment, the burst.
  */
-export async function waitForWarmUp(setup: ServerSetup, eventsPath: string, started: Started): Promise<void> {
-  if (eventsPath === '/dev/null' || /--dhcp-warm-up[ =]0\b/.test(setup.pxedeckArgs.join(' '))) return;
+export async function waitForWarmUp(setup: ServerSetup, eventsPath: string, started: Started): Promise<string | undefined> {
+  if (eventsPath === '/dev/null' || /--dhcp-warm-up[ =]0\b/.test(setup.pxedeckArgs.join(' '))) return undefined;
   const deadline = Date.now() + 12_000;
-  while (!warmUpNotice(eventsPath) && started.exited() === undefined && Date.now() < deadline) await sleep(100);
+  for (;;) {
+    const notice = warmUpNotice(eventsPath);
+    if (notice !== undefined || started.exited() !== undefined || Date.now() > deadline) return notice;
+    await sleep(100);
+  }
 }
 
 /** pxedeck's notice about its start-up warm-up, from the first 8 MB of its events (it comes within a second of start). */
-export function warmUpNotice(eventsPath: string): string | undefined {
+function warmUpNotice(eventsPath: string): string | undefined {
   if (!existsSync(eventsPath)) return undefined;
   const fd = openSync(eventsPath, 'r');
   try {

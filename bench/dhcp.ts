@@ -48,7 +48,7 @@ import { busyMicros, summariseProfile } from './cpu-profile-summary.js';
 import { watchCpuFreezes } from './cpu-freeze-watch.js';
 import { startCapture } from './dhcp-capture.js';
 import { LATE_MS, printRatios, printTable, printTargets, type RunResult } from './dhcp-report.js';
-import { pinServer, pxedeckEventsPath, startPxedeck, startServer, waitForWarmUp, warmUpNotice, serverNames, isPxedeck, type ServerName, type ServerSetup } from './dhcp-servers.js';
+import { pinServer, pxedeckEventsPath, startPxedeck, startServer, waitForWarmUp, serverNames, isPxedeck, type ServerName, type ServerSetup } from './dhcp-servers.js';
 import { rssKiB } from './http-load.js';
 import { measureLeaseWrites } from './lease-writes.js';
 import { exchangeStats } from './perfdhcp-output.js';
@@ -238,7 +238,8 @@ async function main(): Promise<number> {
     for (const server of SERVERS) {
       const started = await startServer(setup, server, NODE_ARGS);
       try {
-        if (isPxedeck(server)) await waitForWarmUp(setup, pxedeckEventsPath(setup, server), started);
+        // Read now: the console's event log may have rotated it away by the end.
+        const warmUp = isPxedeck(server) ? await waitForWarmUp(setup, pxedeckEventsPath(setup, server), started) : undefined;
         // Warm-up (JIT, first leases), not reported.
         await run(server, started.pid, WARMUP_RATE, 2);
         const headlineRun = await run(server, started.pid, TARGET_RATE, SECONDS);
@@ -257,7 +258,6 @@ async function main(): Promise<number> {
             console.log(started.screen().trimEnd().replace(/^/gm, '    │ '));
           } else if (setup.eventsToFile) console.log(`  pxedeck printed ${(statSync(events).size / 1e6).toFixed(0)} MB of events`);
           if (events !== '/dev/null') {
-            const warmUp = warmUpNotice(events);
             console.log(`  ${server}'s start-up warm-up: ${warmUp ?? 'none (--dhcp-warm-up 0, or it had not ended)'}`);
           }
         }
