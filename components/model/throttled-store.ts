@@ -16,6 +16,8 @@ export interface SnapshotSource<T> {
 export interface ThrottledStore<T> extends SnapshotSource<T> {
   /** Notifications delivered so far (frames the console could draw). */
   readonly deliveries: number;
+  /** How often the source changed over the last whole second that had changes. */
+  readonly changesPerSecond: number;
   /** The smoothed cost of one frame, in ms. */
   readonly frameCostMs: number;
   /** What drawing the last snapshot cost (React render, layout and Ink's output), in ms. */
@@ -40,6 +42,12 @@ export interface ThrottleOptions {
   readonly budget?: number;
   /** The interval never grows past this, however slow the frames. */
   readonly maxIntervalMs?: number;
+  /**
+   * While the source changes faster than `changesPerSecond` (a storm of machines), frames take this
+   * smaller budget and may stretch to this longer interval: a frame holds the thread the servers answer
+   * on, and every packet that arrives during one waits for it.
+   */
+  readonly busy?: { readonly changesPerSecond: number; readonly budget: number; readonly maxIntervalMs: number };
 }
 
 export function throttleSnapshots<T>(source: SnapshotSource<T>, intervalMs: number, options: ThrottleOptions = {}): ThrottledStore<T> {
@@ -62,8 +70,27 @@ export function throttleSnapshots<T>(source: SnapshotSource<T>, intervalMs: numb
     deliveries += 1;
     for (const listener of listeners) listener();
   };
-  const interval = () => (options.budget ? Math.min(maxIntervalMs, Math.max(intervalMs, frameCostMs / options.budget)) : intervalMs);
+  // The source's changes per second, over the last whole second that had any.
+  let changesPerSecond = 0;
+  let windowStart = clock.now();
+  let changesInWindow = 0;
+  const countChange = () => {
+    const now = clock.now();
+    if (now - windowStart >= 1000) {
+      changesPerSecond = (changesInWindow * 1000) / (now - windowStart);
+      windowStart = now;
+      changesInWindow = 0;
+    }
+    changesInWindow += 1;
+  };
+  const interval = () => {
+    const busy = options.busy && changesPerSecond > options.busy.changesPerSecond ? options.busy : undefined;
+    const budget = busy?.budget ?? options.budget;
+    if (!budget) return intervalMs;
+    return Math.min(busy?.maxIntervalMs ?? maxIntervalMs, Math.max(intervalMs, frameCostMs / budget));
+  };
   const onSourceChange = () => {
+    countChange();
     if (timer !== undefined) return;
     const wait = lastDelivery + interval() - clock.now();
     timer = clock.setTimeout(deliver, Math.max(0, wait));
@@ -75,6 +102,9 @@ export function throttleSnapshots<T>(source: SnapshotSource<T>, intervalMs: numb
     },
     get frameCostMs() {
       return frameCostMs;
+    },
+    get changesPerSecond() {
+      return changesPerSecond;
     },
     reportFrameCost(ms) {
       frameCostMs = frameCostMs * 0.7 + ms * 0.3;

@@ -103,6 +103,37 @@ describe('throttled snapshots', () => {
     expect(store.frameCostMs).toBeGreaterThan(25);
   });
 
+  it('in a storm of changes, gives frames the smaller budget, and the usual one back when it is over', () => {
+    const { clock, advance } = fakeClock();
+    const source = counterSource();
+    const store = throttleSnapshots(source, 100, { clock, budget: 0.15, busy: { changesPerSecond: 500, budget: 0.01, maxIntervalMs: 2000 } });
+    const frames: number[] = [];
+    // 10 ms frames: every 100 ms under the usual 15 %, every second under a storm's 1 %.
+    store.subscribe(() => {
+      frames.push(clock.now());
+      store.reportFrameCost(10);
+    });
+    const changes = (perSecond: number, seconds: number) => {
+      for (let ms = 0; ms < seconds * 1000; ms += 1) {
+        if (ms % (1000 / perSecond) === 0) source.bump();
+        advance(1);
+      }
+    };
+    changes(20, 2);
+    expect(frames.length).toBeGreaterThanOrEqual(18);
+    expect(store.changesPerSecond).toBe(20);
+    frames.length = 0;
+    changes(1000, 6);
+    expect(store.changesPerSecond).toBeGreaterThan(500);
+    // The first second of the storm is drawn as usual (its rate is not known yet); then one frame a second.
+    expect(frames.filter((at) => at >= 3000).length).toBeGreaterThanOrEqual(4);
+    expect(frames.filter((at) => at >= 3000).length).toBeLessThanOrEqual(6);
+    frames.length = 0;
+    changes(20, 3);
+    // One frame may still wait out the storm's interval; after that, every 100 ms again.
+    expect(frames.filter((at) => at >= 10_000).length).toBeGreaterThanOrEqual(9);
+  });
+
   it('stops listening to the source when the last subscriber leaves', () => {
     const { clock, advance } = fakeClock();
     const source = counterSource();
