@@ -22,7 +22,7 @@ async function operatorFailure(error: unknown, prefix: string, code: number): Pr
  * flags they replaced (`savedWins`).
  */
 async function runConsoleMode(cli: CliOptions): Promise<number> {
-  const [{ createConsoleFeed }, { runConsole }, { startRuntime }, { dataDirOf, defaultTargetOf, loadSettings, presetsDir }, { httpBaseOf, servedInterface }, { tuneCollectorForServing }] =
+  const [{ createConsoleFeed }, { runConsole }, { startRuntime }, { dataDirOf, defaultTargetOf, loadSettings, presetsDir }, { httpBaseOf, servedInterface }, { tuneCollectorForServing }, { preloadVendors }] =
     await Promise.all([
       import('../components/model/console-feed.js'),
       import('../components/run-console.js'),
@@ -30,8 +30,11 @@ async function runConsoleMode(cli: CliOptions): Promise<number> {
       import('./runtime/runtime-settings.js'),
       import('./runtime/served-interface.js'),
       import('./runtime/collector-tuning.js'),
+      import('../components/model/oui-vendor.js'),
     ]);
   tuneCollectorForServing('console');
+  // The vendor table takes ~0.5 s to load: before the servers listen, not while the first machines wait.
+  preloadVendors();
   const feed = createConsoleFeed();
   const configure = (savedWins: ReadonlySet<string>): RuntimeConfig => {
     const flags = Object.fromEntries(Object.entries(cli).filter(([key]) => !savedWins.has(key))) as unknown as CliOptions;
