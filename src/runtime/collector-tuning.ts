@@ -26,9 +26,10 @@
  * a frame a minute, and that promoted ~0.45 MiB a minute, kept until the next full collection: with 4×
  * growth that collection comes after hours, with the console's RSS creeping from ~100 MiB towards the 4×
  * limit; with 2× it comes after ~20 MB, and V8's memory reducer (which runs after a full collection)
- * then returns the pages. A DHCP burst beside the console sees more full collections, but its answers
- * already wait on frames of ~15 ms, ten a second; bench:console's CPU was the same either way
- * (docs/performance.md, Memory).
+ * then returns the pages. A DHCP burst beside the console sees more full collections; with 4× its tail was
+ * no better (bench:dhcp --servers console: DO p99 32–50 ms against 41–46 at 1000/s) and its RSS peak
+ * 50 MiB higher, and bench:console's CPU was the same either way (docs/performance.md, Memory and "DHCP
+ * with the console").
  */
 import { setFlagsFromString } from 'node:v8';
 
