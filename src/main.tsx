@@ -22,11 +22,11 @@ async function operatorFailure(error: unknown, prefix: string, code: number): Pr
  * flags they replaced (`savedWins`).
  */
 async function runConsoleMode(cli: CliOptions): Promise<number> {
-  const [{ createConsoleFeed }, { runConsole }, { startRuntime }, { dataDirOf, defaultTargetOf, loadSettings, presetsDir }, { httpBaseOf, servedInterface }, { tuneCollectorForServing }, { preloadVendors }] =
+  const [{ createConsoleFeed }, { runConsole }, { createRuntimeThread }, { dataDirOf, defaultTargetOf, loadSettings, presetsDir }, { httpBaseOf, servedInterface }, { tuneCollectorForServing }, { preloadVendors }] =
     await Promise.all([
       import('../components/model/console-feed.js'),
       import('../components/run-console.js'),
-      import('./runtime/start-runtime.js'),
+      import('./runtime/runtime-thread.js'),
       import('./runtime/runtime-settings.js'),
       import('./runtime/served-interface.js'),
       import('./runtime/collector-tuning.js'),
@@ -36,6 +36,8 @@ async function runConsoleMode(cli: CliOptions): Promise<number> {
   // The vendor table takes ~0.5 s to load: before the servers listen, not while the first machines wait.
   preloadVendors();
   const feed = createConsoleFeed();
+  // The servers run on a thread of their own (runtime-thread.ts): a frame never delays an answer.
+  const runtimeThread = createRuntimeThread((event, stored) => feed.apply(event, stored));
   const configure = (savedWins: ReadonlySet<string>): RuntimeConfig => {
     const flags = Object.fromEntries(Object.entries(cli).filter(([key]) => !savedWins.has(key))) as unknown as CliOptions;
     const settings = loadSettings(flags);
@@ -47,7 +49,7 @@ async function runConsoleMode(cli: CliOptions): Promise<number> {
       serverAddress: served.serverAddress,
       serverBase: httpBaseOf(served.serverAddress, settings.httpPort),
       defaultTarget: defaultTargetOf(flags, settings),
-      start: () => startRuntime(flags, feed.observe, feed.registry),
+      start: () => runtimeThread.start(flags),
     };
   };
   let initial: { config: RuntimeConfig; servers: RunningServers };
@@ -78,7 +80,7 @@ async function runHeadless(cli: CliOptions): Promise<number> {
   });
   let runtime: Runtime;
   try {
-    runtime = await startRuntime(cli, (_event, json) => printer.print(json));
+    runtime = await startRuntime(cli, (_event, serialised) => printer.print(serialised.line));
   } catch (error) {
     await printer.close();
     return operatorFailure(error, 'pxedeck', 1);

@@ -5,7 +5,7 @@
  * settings are applied and the servers restart.
  */
 import type { Mac } from '../../src/protocol/mac.js';
-import type { PxedeckEvent } from '../../src/state/events.js';
+import type { PxedeckEvent, StoredEvent } from '../../src/state/events.js';
 import { syslogDroppedText } from '../../src/state/event-words.js';
 import { ClientRegistry } from '../../src/state/registry.js';
 
@@ -18,8 +18,11 @@ export interface SystemNote {
 
 export interface ConsoleFeed {
   readonly registry: ClientRegistry;
-  /** Folds an event into the feed's registry and keeps its note (for a runtime with a registry of its own). */
-  apply(event: PxedeckEvent): void;
+  /**
+   * Folds an event into the feed's registry and keeps its note (for a runtime with a registry of its own).
+   * `stored`: the event as a timeline keeps it, when it came serialised (from the servers' thread).
+   */
+  apply(event: PxedeckEvent, stored?: StoredEvent): void;
   /** Keeps only the note: for a runtime that folds its events into this feed's registry itself. */
   observe(event: PxedeckEvent): void;
   /** Newest last; a new array after each change. */
@@ -70,10 +73,10 @@ export function createConsoleFeed(registry = new ClientRegistry()): ConsoleFeed 
       const note = noteFor(event);
       if (note) push(note);
     },
-    apply(event) {
+    apply(event, stored) {
       const note = noteFor(event);
       if (note) push(note);
-      registry.apply(event);
+      registry.apply(event, stored);
       // The runtime's own registry reports verdicts as client.diagnosis events, which arrive here too:
       // this registry's copies are dropped so its queue stays empty.
       registry.takeNewVerdicts();

@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import type { Emit, PxedeckEvent } from '../servers/events.js';
-import { serialiseEvent } from '../servers/event-json.js';
+import { serialiseEvent, type SerialisedEvent } from '../servers/event-json.js';
 import { openEventLog } from '../state/event-log.js';
 import type { Mac } from '../protocol/mac.js';
 import type { Verdict } from '../state/diagnosis.js';
@@ -23,13 +23,13 @@ export interface EventSink {
 }
 
 /**
- * `print` gets each event with its JSON (serialised once, for the event log and headless stdout alike).
+ * `print` gets each event serialised (once, for the event log, headless stdout and the console's thread alike).
  * `onVerdict`: what the runtime does about a verdict besides reporting it (remembering a Secure Boot machine).
  */
 export function openEventSink(
   dataDir: string,
   registry: ClientRegistry,
-  print: (event: PxedeckEvent, json: string) => void,
+  print: (event: PxedeckEvent, serialised: SerialisedEvent) => void,
   onVerdict?: (mac: Mac, verdict: Verdict) => void,
 ): EventSink {
   const eventLog = openEventLog(dataDir, {
@@ -37,9 +37,9 @@ export function openEventSink(
   });
   const sink = foldingSink(
     registry,
-    (event, line) => {
-      eventLog.appendJson(line);
-      print(event, line);
+    (event, serialised) => {
+      eventLog.appendJson(serialised.line);
+      print(event, serialised);
     },
     onVerdict,
   );
@@ -59,22 +59,22 @@ export function openEventSink(
  */
 export function foldingSink(
   registry: ClientRegistry,
-  write: (event: PxedeckEvent, json: string) => void,
+  write: (event: PxedeckEvent, serialised: SerialisedEvent) => void,
   onVerdict?: (mac: Mac, verdict: Verdict) => void,
 ): Omit<EventSink, 'close'> {
   let queued: PxedeckEvent[] = [];
-  let queuedLines: string[] = [];
+  let queuedForms: SerialisedEvent[] = [];
   const drain = () => {
     const events = queued;
-    const lines = queuedLines;
+    const forms = queuedForms;
     queued = [];
-    queuedLines = [];
-    for (let index = 0; index < events.length; index += 1) write(events[index]!, lines[index]!);
+    queuedForms = [];
+    for (let index = 0; index < events.length; index += 1) write(events[index]!, forms[index]!);
   };
   const emit: Emit = (event) => {
     const serialised = serialiseEvent(event);
     registry.apply(event, serialised);
-    queuedLines.push(serialised.line);
+    queuedForms.push(serialised);
     if (queued.push(event) === 1) setImmediate(drain);
     for (const { mac, verdict } of registry.takeNewVerdicts()) {
       onVerdict?.(mac, verdict);

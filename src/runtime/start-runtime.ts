@@ -10,6 +10,7 @@ import { askBootApi } from '../servers/boot-api-client.js';
 import { startReplyObserver } from '../servers/dhcp4/reply-observer.js';
 import { createDhcp4Server, type Dhcp4Server, type Dhcp4ServerOptions } from '../servers/dhcp4/server.js';
 import type { PxedeckEvent } from '../servers/events.js';
+import { serialiseEvent, type SerialisedEvent } from '../servers/event-json.js';
 import { cacheLimitBytes } from '../servers/http/cache-limit.js';
 import { createControlApi } from '../servers/http/control-api.js';
 import { UpstreamCache } from '../servers/http/upstream-cache.js';
@@ -52,8 +53,8 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** `registry`: the console passes its own, so events are folded once and a settings restart keeps every machine's history. */
-export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent, json: string) => void, registry = new ClientRegistry()): Promise<Runtime> {
+/** `registry`: the console's server thread passes one that outlives each start, so a settings restart keeps every machine's history (runtime-worker.ts). */
+export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent, serialised: SerialisedEvent) => void, registry = new ClientRegistry()): Promise<Runtime> {
   const dataDir = dataDirOf(cli);
   const tightened = makeDataDirPrivate(dataDir);
   const settings = loadSettings(cli);
@@ -230,7 +231,7 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent,
       if (control.generated) {
         // Printed, never logged: the event log may be shared in a bug report; the file is the token's one copy.
         const shown: PxedeckEvent = { kind: 'notice', time: Date.now(), source: 'system', level: 'info', message: `control API token, made now and shown once: ${control.token} (kept in ${control.path}, mode 0600; send "Authorization: Bearer <token>")` };
-        print(shown, JSON.stringify(shown));
+        print(shown, serialiseEvent(shown));
       }
       notice('info', `control API on 127.0.0.1:${settings.controlPort}: every request needs the bearer token in ${control.path}`);
       servers.add(

@@ -20,8 +20,12 @@ export function eventJson(event: PxedeckEvent): string {
  * event, the line with the options' place held and the options as their bytes — about half the size of the
  * described options, and read back as the same view the live event carried.
  */
-export interface SerialisedEvent {
+export interface SerialisedEvent extends StoredEvent {
   readonly line: string;
+}
+
+/** How a timeline keeps an event, and how it crosses to another thread (runtime/event-batch.ts). */
+export interface StoredEvent {
   /** The line, or with `optionBytes` the line with a stand-in for the options. */
   readonly head: string;
   readonly optionBytes: Buffer | undefined;

@@ -7,7 +7,7 @@ import type { ClientHistory } from '../boot/dhcp-decision.js';
 import { uuidMatchKey } from '../boot/dhcp6-identity.js';
 import { macFromEui64, type Mac } from '../protocol/mac.js';
 import type { PxedeckEvent } from '../servers/events.js';
-import { serialiseEvent, type SerialisedEvent } from '../servers/event-json.js';
+import { serialiseEvent, type StoredEvent } from '../servers/event-json.js';
 import { ClientKeys } from './client-keys.js';
 import { foldForeignServer, type ForeignServers } from './foreign-servers.js';
 import { foldRouterAdvert, noRouterAdverts, type RouterAdvertView } from './router-adverts.js';
@@ -112,8 +112,11 @@ export class ClientRegistry {
     return this.newVerdicts.splice(0);
   }
 
-  /** `serialised`: the event serialised, if the caller has it already (the event sink serialises each event once). */
-  apply(event: PxedeckEvent, serialised?: SerialisedEvent): void {
+  /**
+   * `serialised`: the event as a timeline keeps it, if the caller has it already (the event sink serialises
+   * each event once; the console gets the servers' events in that form from their thread).
+   */
+  apply(event: PxedeckEvent, serialised?: StoredEvent): void {
     switch (event.kind) {
       case 'server.listening':
       case 'server.error':
@@ -155,7 +158,7 @@ export class ClientRegistry {
     return (uuid ? this.keys.find(`uuid ${uuidMatchKey(uuid)}`) : undefined) ?? (duid ? this.keys.find(`duid ${duid}`) : undefined);
   }
 
-  private foldClient(mac: Mac, event: PxedeckEvent, serialised = serialiseEvent(event)): void {
+  private foldClient(mac: Mac, event: PxedeckEvent, serialised: StoredEvent = serialiseEvent(event)): void {
     const { uuid, duid } = identityOf(event);
     if (uuid) this.keys.link(mac, `uuid ${uuidMatchKey(uuid)}`);
     if (duid) this.keys.link(mac, `duid ${duid}`);

@@ -12,7 +12,7 @@
  * own range of it; an append writes past the end of every existing view, and a full store is replaced by a
  * fresh one holding the kept events, never rewritten, so a snapshot handed out stays what it was.
  */
-import { eventOfSerialised, type SerialisedEvent } from '../servers/event-json.js';
+import { eventOfSerialised, type StoredEvent } from '../servers/event-json.js';
 import type { PxedeckEvent } from '../servers/events.js';
 import { STORE_HEADER, type TimelineStores } from './timeline-stores.js';
 
@@ -70,7 +70,7 @@ export class Timeline implements Iterable<PxedeckEvent> {
    * This timeline with `event` added at the end, the oldest dropped past the limit. With `stores` (the registry's),
    * a new store comes from there and the one it replaces goes back: the caller must then drop this view.
    */
-  append(event: SerialisedEvent, stores?: TimelineStores): Timeline {
+  append(event: StoredEvent, stores?: TimelineStores): Timeline {
     const headSize = Buffer.byteLength(event.head);
     const optionSize = event.optionBytes?.length ?? 0;
     const size = LENGTHS + headSize + optionSize;

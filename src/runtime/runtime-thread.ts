@@ -1,0 +1,96 @@
+/**
+ * The console's servers on a thread of their own. A console frame holds its thread for 8–18 ms (Ink's
+ * layout and diff, the console's models), and a DISCOVER that arrived during one waited for it: beside the
+ * console, DISCOVER→OFFER p99 was 25–29 ms at 1000/s where headless it is ~2.5 ms (docs/performance.md,
+ * "DHCP with the console"). Here every server — DHCP, TFTP, HTTP, syslog, the control API — runs in a
+ * worker (runtime-worker.ts) with its own event loop and heap, so neither frames nor their collections
+ * stand between a packet and its answer.
+ *
+ * What crosses: the command line at each start, and every event back, in the order emitted, a batch per
+ * turn of the worker's loop. The worker keeps a registry of its own (boot decisions read a machine's history
+ * from it, and it outlives a settings restart like the console's); the console folds the same events into
+ * its feed. The operator's changes need no channel: they go to the stores' files, which the servers watch.
+ * One worker serves every start of a console session, so a restart keeps the history the decisions read.
+ */
+import { Worker } from 'node:worker_threads';
+import type { CliOptions } from '../cli/args.js';
+import type { StoredEvent } from '../servers/event-json.js';
+import type { PxedeckEvent } from '../servers/events.js';
+import { readEventBatch, type EventBatch } from './event-batch.js';
+import { isOperatorError, StartupError } from './operator-error.js';
+
+/** From the console's thread to the worker. */
+export type ToRuntimeWorker = { readonly kind: 'start'; readonly cli: CliOptions } | { readonly kind: 'close' };
+
+/** From the worker: events, and the outcome of each start and close. */
+export type FromRuntimeWorker =
+  | { readonly kind: 'events'; readonly batch: EventBatch }
+  | { readonly kind: 'started' }
+  /** `operator`: an error the operator can fix (a flag, a busy port), shown as one line; else a bug, with its stack. */
+  | { readonly kind: 'start-failed'; readonly message: string; readonly stack?: string; readonly operator: boolean }
+  | { readonly kind: 'closed' };
+
+export interface ThreadRuntime {
+  close(): Promise<void>;
+}
+
+export interface RuntimeThread {
+  /** Starts the servers from `cli`; rejects as the start in this thread would (a StartupError for the operator's mistakes). */
+  start(cli: CliOptions): Promise<ThreadRuntime>;
+}
+
+/** The worker's side of a failed start, rebuilt here so the console shows it as it would its own. */
+function startError(message: Extract<FromRuntimeWorker, { kind: 'start-failed' }>): Error {
+  if (message.operator) return new StartupError(message.message);
+  const error = new Error(message.message);
+  if (message.stack) error.stack = message.stack;
+  return error;
+}
+
+export function describeStartFailure(error: unknown): Extract<FromRuntimeWorker, { kind: 'start-failed' }> {
+  const message = error instanceof Error ? error.message : String(error);
+  const stack = error instanceof Error ? error.stack : undefined;
+  return { kind: 'start-failed', message, ...(stack !== undefined && { stack }), operator: isOperatorError(error) };
+}
+
+/**
+ * `deliver`: each event, in order, live and in the form a timeline keeps (the console's feed folds it). The worker is made at the first
+ * start and holds the process open only while servers run; a crash in it is a crash of pxedeck, as it was
+ * with the servers on the console's thread.
+ */
+export function createRuntimeThread(deliver: (event: PxedeckEvent, stored: StoredEvent) => void): RuntimeThread {
+  let worker: Worker | undefined;
+  /** What the worker answers next settles the oldest waiter: starts and closes are asked one at a time. */
+  const waiting: Array<(message: FromRuntimeWorker) => void> = [];
+  const ask = (message: ToRuntimeWorker): Promise<FromRuntimeWorker> => {
+    if (!worker) {
+      worker = new Worker(new URL('./runtime-worker.js', import.meta.url));
+      worker.on('message', (answer: FromRuntimeWorker) => {
+        if (answer.kind === 'events') readEventBatch(answer.batch, deliver);
+        else waiting.shift()?.(answer);
+      });
+    }
+    worker.ref();
+    const answered = new Promise<FromRuntimeWorker>((resolve) => waiting.push(resolve));
+    worker.postMessage(message);
+    return answered;
+  };
+  const idle = () => {
+    if (waiting.length === 0) worker?.unref();
+  };
+  return {
+    async start(cli) {
+      const answer = await ask({ kind: 'start', cli });
+      if (answer.kind === 'start-failed') {
+        idle();
+        throw startError(answer);
+      }
+      return {
+        async close() {
+          await ask({ kind: 'close' });
+          idle();
+        },
+      };
+    },
+  };
+}
