@@ -1,8 +1,8 @@
 /**
  * What the console reads: a client registry of its own plus the last system notices (warnings, server
- * errors, foreign DHCP servers) the registry does not keep. The composition root hands `apply` to the
- * runtime as its event printer; because the feed outlives the servers, clients keep their records when
- * settings are applied and the servers restart.
+ * errors, foreign DHCP servers) the registry does not keep. The composition root hands `apply` every event
+ * from the servers' thread (src/runtime/runtime-thread.ts); because the feed outlives the servers, clients
+ * keep their records when settings are applied and the servers restart.
  */
 import type { Mac } from '../../src/protocol/mac.js';
 import type { PxedeckEvent, StoredEvent } from '../../src/state/events.js';
@@ -19,12 +19,10 @@ export interface SystemNote {
 export interface ConsoleFeed {
   readonly registry: ClientRegistry;
   /**
-   * Folds an event into the feed's registry and keeps its note (for a runtime with a registry of its own).
+   * Folds an event into the feed's registry and keeps its note (the runtime's thread has a registry of its own).
    * `stored`: the event as a timeline keeps it, when it came serialised (from the servers' thread).
    */
   apply(event: PxedeckEvent, stored?: StoredEvent): void;
-  /** Keeps only the note: for a runtime that folds its events into this feed's registry itself. */
-  observe(event: PxedeckEvent): void;
   /** Newest last; a new array after each change. */
   notes(): readonly SystemNote[];
   /** A note from the console itself (an operator action, a restart), shown in the log like the others. */
@@ -69,10 +67,6 @@ export function createConsoleFeed(registry = new ClientRegistry()): ConsoleFeed 
   };
   return {
     registry,
-    observe(event) {
-      const note = noteFor(event);
-      if (note) push(note);
-    },
     apply(event, stored) {
       const note = noteFor(event);
       if (note) push(note);

@@ -11,13 +11,16 @@
  * from it, and it outlives a settings restart like the console's); the console folds the same events into
  * its feed. The operator's changes need no channel: they go to the stores' files, which the servers watch.
  * One worker serves every start of a console session, so a restart keeps the history the decisions read.
+ * Where the two threads share a core, the console's gives way (thread-priority.ts).
  */
+import { access } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import type { CliOptions } from '../cli/args.js';
 import type { StoredEvent } from '../servers/event-json.js';
 import type { PxedeckEvent } from '../servers/events.js';
 import { readEventBatch, type EventBatch } from './event-batch.js';
 import { isOperatorError, StartupError } from './operator-error.js';
+import { lowerThreadPriority } from './thread-priority.js';
 
 /** From the console's thread to the worker. */
 export type ToRuntimeWorker = { readonly kind: 'start'; readonly cli: CliOptions } | { readonly kind: 'close' };
@@ -78,6 +81,14 @@ export function createRuntimeThread(deliver: (event: PxedeckEvent, stored: Store
   const idle = () => {
     if (waiting.length === 0) worker?.unref();
   };
+  let yielded = false;
+  /** Once the servers' thread and libuv's pool exist: a thread made later from this one would inherit the lower priority. */
+  const yieldToServers = async () => {
+    if (yielded) return;
+    yielded = true;
+    await access('/');
+    lowerThreadPriority();
+  };
   return {
     async start(cli) {
       const answer = await ask({ kind: 'start', cli });
@@ -85,6 +96,7 @@ export function createRuntimeThread(deliver: (event: PxedeckEvent, stored: Store
         idle();
         throw startError(answer);
       }
+      await yieldToServers();
       return {
         async close() {
           await ask({ kind: 'close' });

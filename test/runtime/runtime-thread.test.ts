@@ -1,8 +1,8 @@
 // The console's servers on their own thread, as the console starts them: the compiled worker (dist/, which the
 // global setup keeps fresh), on loopback with unprivileged ports and a temp data dir.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { getPriority, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -30,6 +30,14 @@ async function loopbackArgs(dataDir: string): Promise<{ argv: string[]; dhcpPort
   argv.push('--dhcp-port', String(dhcpPort), '--boot-server-port', String(await freeUdpPort()), '--dhcp-client-port', String(client.port));
   argv.push('--tftp-port', String(await freeUdpPort()), '--http-port', String(await freeTcpPort()), '--syslog-port', String(await freeUdpPort()));
   return { argv, dhcpPort };
+}
+
+/** The nice value of each of this process's threads (field 19 of /proc/self/task/TID/stat). */
+function threadNices(): number[] {
+  return readdirSync('/proc/self/task').map((tid) => {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  });
 }
 
 async function eventually<T>(what: string, find: () => T | undefined, timeoutMs = 5000): Promise<T> {
@@ -66,6 +74,10 @@ describe('the servers on their own thread', () => {
     const runtime = await thread.start(parseCli(argv));
     close = () => runtime.close();
     expect(events.some((event) => event.kind === 'server.listening' && event.server.startsWith('dhcp4'))).toBe(true);
+    // Where the two share a core, the console's thread gives way: it alone runs at nice 10, the servers' at 0.
+    expect(getPriority()).toBe(10);
+    expect(threadNices().filter((nice) => nice === 10)).toHaveLength(1);
+    expect(threadNices().filter((nice) => nice === 0).length).toBeGreaterThan(1);
 
     // Loopback has no neighbour table: ciaddr tells pxedeck which MAC 127.0.0.1 is.
     const discover = buildRequest({ type: 'DISCOVER', mac: MAC, profile: 'bios-pxe', ciaddr: '127.0.0.1' });
