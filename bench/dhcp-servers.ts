@@ -4,6 +4,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, wri
 import { join } from 'node:path';
 import { sleep, type NetnsLab, type NsProcess } from '../test/support/netns.js';
 import { pxedeckNodeArgs } from '../test/support/pxedeck-command.js';
+import { shellWord } from '../test/support/shell-quote.js';
 
 /** `console`: pxedeck as the technician runs it, its console in a tmux terminal, instead of --headless. */
 export type ServerName = 'pxedeck' | 'console' | 'kea' | 'dnsmasq' | 'floor';
@@ -107,7 +108,7 @@ async function startPxedeckConsole(setup: ServerSetup, label: string, nodeArgs: 
   // Ink draws nothing until exit when it believes it runs in CI.
   const command = ['ip', 'netns', 'exec', ns, 'env', '-u', 'CI', '-u', 'CONTINUOUS_INTEGRATION', process.execPath, ...pxedeckNodeArgs(nodeArgs), ...pxedeckArgs(setup, label)];
   // The pane stays after pxedeck ends, with its exit code on the screen; the sleep bounds it if the bench dies.
-  tmux('new-session', '-d', '-x', String(size.columns), '-y', String(size.rows), `${command.map(shellQuote).join(' ')} 2>${shellQuote(stderrPath)}; echo "pxedeck exited $?"; sleep 600`);
+  tmux('new-session', '-d', '-x', String(size.columns), '-y', String(size.rows), `${command.map(shellWord).join(' ')} 2>${shellWord(stderrPath)}; echo "pxedeck exited $?"; sleep 600`);
   const screen = () => tmux('capture-pane', '-p');
   const closeTmux = () => void spawnSync('tmux', ['-L', socket, 'kill-server']);
   const exited = () => {
@@ -142,10 +143,6 @@ async function startPxedeckConsole(setup: ServerSetup, label: string, nodeArgs: 
       closeTmux();
     },
   };
-}
-
-function shellQuote(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
 }
 
 /**

@@ -8,6 +8,7 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ReadAt } from '../../src/protocol/iso9660/image.js';
+import { shellWord } from './shell-quote.js';
 
 export type IsoFileSpec = string | Uint8Array | { readonly symlink: string } | { readonly sparseBytes: number; readonly tail?: string } | { readonly copyOf: string };
 
@@ -64,16 +65,12 @@ export function buildIso(files: Readonly<Record<string, IsoFileSpec>>, options: 
   const path = join(dir, options.name ?? 'image.iso');
   const args = ['-as', 'mkisofs', ...(options.flags ?? ['-R', '-J', '-joliet-long']), '-V', options.volumeId ?? 'PXEDECK_TEST', '-quiet'];
   if (options.sparseOutput) {
-    execFileSync('sh', ['-c', `xorriso ${args.map(quote).join(' ')} -o - ${quote(tree)} | dd of=${quote(path)} bs=1M conv=sparse status=none`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('sh', ['-c', `xorriso ${args.map(shellWord).join(' ')} -o - ${shellWord(tree)} | dd of=${shellWord(path)} bs=1M conv=sparse status=none`], { stdio: ['ignore', 'ignore', 'pipe'] });
   } else {
     execFileSync('xorriso', [...args, '-o', path, tree], { stdio: ['ignore', 'ignore', 'pipe'] });
   }
   rmSync(tree, { recursive: true, force: true });
   return { path, dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-function quote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 /** A ReadAt over a file, with the handle to close. */
