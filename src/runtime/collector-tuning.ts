@@ -30,6 +30,10 @@
  * no better (bench:dhcp --servers console: DO p99 32–50 ms against 41–46 at 1000/s) and its RSS peak
  * 50 MiB higher, and bench:console's CPU was the same either way (docs/performance.md, Memory and "DHCP
  * with the console").
+ *
+ * V8's flags are the process's: beside the console, the servers' thread (runtime-thread.ts) grows its heap
+ * 2× too. Its heap is the servers' alone there, so its full collections are shorter than when the console's
+ * heap was marked with them; with its own thread its answers no longer wait behind the console's.
  */
 import { setFlagsFromString } from 'node:v8';
 
