@@ -33,8 +33,6 @@ async function runConsoleMode(cli: CliOptions): Promise<number> {
       import('../components/model/oui-vendor.js'),
     ]);
   tuneCollectorForServing('console');
-  // The vendor table takes ~0.5 s to load: before the servers listen, not while the first machines wait.
-  preloadVendors();
   const feed = createConsoleFeed();
   // The servers run on a thread of their own (runtime-thread.ts): a frame never delays an answer.
   const runtimeThread = createRuntimeThread((event, stored) => feed.apply(event, stored));
@@ -55,7 +53,11 @@ async function runConsoleMode(cli: CliOptions): Promise<number> {
   let initial: { config: RuntimeConfig; servers: RunningServers };
   try {
     const config = configure(new Set());
-    initial = { config, servers: await config.start() };
+    const starting = config.start();
+    // The vendor table takes ~0.5 s to load: on this thread while the servers' thread starts, not while the
+    // first frame waits. Nothing here can see the start fail before the await, so its rejection is handled.
+    preloadVendors();
+    initial = { config, servers: await starting };
   } catch (error) {
     return operatorFailure(error, 'pxedeck', 1);
   }
