@@ -22,6 +22,11 @@ export interface RunConsoleOptions {
   readonly initial: { readonly config: RuntimeConfig; readonly servers: RunningServers };
   readonly stdout?: NodeJS.WriteStream;
   readonly stdin?: NodeJS.ReadStream;
+  /**
+   * Settles with the error that stopped the servers for good (their thread crashed): the console closes as on
+   * a signal, and runConsole rejects with it once the terminal is back as it was.
+   */
+  readonly serversFailed?: Promise<Error>;
 }
 
 const ENTER_ALTERNATE_SCREEN = '\u001B[?1049h\u001B[H';
@@ -60,6 +65,11 @@ export async function runConsole(options: RunConsoleOptions): Promise<void> {
   };
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const signal of signals) process.on(signal, onSignal);
+  let failure: Error | undefined;
+  void options.serversFailed?.then((error) => {
+    failure = error;
+    onSignal();
+  });
   try {
     await app.waitUntilExit();
   } finally {
@@ -69,4 +79,5 @@ export async function runConsole(options: RunConsoleOptions): Promise<void> {
     // The error listener stays: a write to a vanished terminal fails after this function has returned.
     stdout.write(LEAVE_ALTERNATE_SCREEN);
   }
+  if (failure) throw failure;
 }

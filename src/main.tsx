@@ -35,7 +35,14 @@ async function runConsoleMode(cli: CliOptions): Promise<number> {
   tuneCollectorForServing('console');
   const feed = createConsoleFeed();
   // The servers run on a thread of their own (runtime-thread.ts): a frame never delays an answer.
-  const runtimeThread = createRuntimeThread((event, stored) => feed.apply(event, stored));
+  let crash: Error | undefined;
+  let serversFailed: (error: Error) => void = () => undefined;
+  const failed = new Promise<Error>((resolve) => (serversFailed = resolve));
+  const onCrash = (error: Error) => {
+    crash = error;
+    serversFailed(error);
+  };
+  const runtimeThread = createRuntimeThread((event, stored) => feed.apply(event, stored), { onCrash });
   const configure = (savedWins: ReadonlySet<string>): RuntimeConfig => {
     const flags = Object.fromEntries(Object.entries(cli).filter(([key]) => !savedWins.has(key))) as unknown as CliOptions;
     const settings = loadSettings(flags);
@@ -61,7 +68,14 @@ async function runConsoleMode(cli: CliOptions): Promise<number> {
   } catch (error) {
     return operatorFailure(error, 'pxedeck', 1);
   }
-  await runConsole({ feed, dataDir: dataDirOf(cli), presetsDir, ...(cli.iso && { isoFiles: [cli.iso] }), configure, initial });
+  try {
+    await runConsole({ feed, dataDir: dataDirOf(cli), presetsDir, ...(cli.iso && { isoFiles: [cli.iso] }), configure, initial, serversFailed: failed });
+  } catch (error) {
+    if (!crash || error !== crash) throw error;
+    // A bug: the terminal is back as it was, so the trace is readable and the machines' record is in the event log.
+    process.stderr.write(`pxedeck: the servers stopped on an error, a bug in pxedeck (please report it with this trace; \`pxedeck report MAC\` still tells each machine's session):\n${crash.stack ?? crash.message}\n`);
+    return 1;
+  }
   return 0;
 }
 

@@ -56,25 +56,49 @@ export function describeStartFailure(error: unknown): Extract<FromRuntimeWorker,
   return { kind: 'start-failed', message, ...(stack !== undefined && { stack }), operator: isOperatorError(error) };
 }
 
+export interface RuntimeThreadOptions {
+  /**
+   * The worker's uncaught error: its servers are gone. The console restores the terminal and reports it; without
+   * a handler it is thrown here, a crash of pxedeck as it was with the servers on the console's thread.
+   */
+  readonly onCrash?: (error: Error) => void;
+  /** The worker's script (the compiled runtime-worker.js beside this file). */
+  readonly workerUrl?: URL;
+}
+
 /**
- * `deliver`: each event, in order, live and in the form a timeline keeps (the console's feed folds it). The worker is made at the first
- * start and holds the process open only while servers run; a crash in it is a crash of pxedeck, as it was
- * with the servers on the console's thread.
+ * `deliver`: each event, in order, live and in the form a timeline keeps (the console's feed folds it). The
+ * worker is made at the first start and holds the process open only while servers run. After a crash, what
+ * was asked of it is settled (a start fails, a close is done) and the next start makes a new worker.
  */
-export function createRuntimeThread(deliver: (event: PxedeckEvent, stored: StoredEvent) => void): RuntimeThread {
+export function createRuntimeThread(deliver: (event: PxedeckEvent, stored: StoredEvent) => void, options: RuntimeThreadOptions = {}): RuntimeThread {
+  const workerUrl = options.workerUrl ?? new URL('./runtime-worker.js', import.meta.url);
   let worker: Worker | undefined;
+  /** Counts the workers made: a runtime whose worker crashed has nothing left to close. */
+  let generation = 0;
   /** What the worker answers next settles the oldest waiter: starts and closes are asked one at a time. */
-  const waiting: Array<(message: FromRuntimeWorker) => void> = [];
+  const waiting: Array<{ readonly asked: ToRuntimeWorker['kind']; readonly settle: (message: FromRuntimeWorker) => void }> = [];
+  const crashed = (error: Error) => {
+    worker = undefined;
+    for (const { asked, settle } of waiting.splice(0)) {
+      settle(asked === 'close' ? { kind: 'closed' } : { ...describeStartFailure(error), operator: false, message: `the servers' thread stopped: ${error.message}` });
+    }
+    if (!options.onCrash) throw error;
+    options.onCrash(error);
+  };
   const ask = (message: ToRuntimeWorker): Promise<FromRuntimeWorker> => {
     if (!worker) {
-      worker = new Worker(new URL('./runtime-worker.js', import.meta.url));
-      worker.on('message', (answer: FromRuntimeWorker) => {
+      const made = new Worker(workerUrl);
+      generation += 1;
+      made.on('message', (answer: FromRuntimeWorker) => {
         if (answer.kind === 'events') readEventBatch(answer.batch, deliver);
-        else waiting.shift()?.(answer);
+        else waiting.shift()?.settle(answer);
       });
+      made.on('error', crashed);
+      worker = made;
     }
     worker.ref();
-    const answered = new Promise<FromRuntimeWorker>((resolve) => waiting.push(resolve));
+    const answered = new Promise<FromRuntimeWorker>((settle) => waiting.push({ asked: message.kind, settle }));
     worker.postMessage(message);
     return answered;
   };
@@ -96,9 +120,11 @@ export function createRuntimeThread(deliver: (event: PxedeckEvent, stored: Store
         idle();
         throw startError(answer);
       }
+      const startedIn = generation;
       await yieldToServers();
       return {
         async close() {
+          if (startedIn !== generation || !worker) return;
           await ask({ kind: 'close' });
           idle();
         },

@@ -118,6 +118,49 @@ describe('the servers on their own thread', () => {
     await eventually('the DHCP server closed', () => events.find((event) => event.kind === 'server.closed' && event.server.startsWith('dhcp4')));
   });
 
+  it('settle what was asked of a worker that crashed, report the crash, and start a new worker after it', async () => {
+    // A stand-in for the worker's script that starts, then throws from a timer as a bug in a server would;
+    // on its second life it starts and closes as the real one does.
+    const script = join(work, 'crashing-worker.mjs');
+    writeFileSync(
+      script,
+      [
+        "import { parentPort } from 'node:worker_threads';",
+        "import { existsSync, writeFileSync } from 'node:fs';",
+        `const mark = ${JSON.stringify(join(work, 'crashed-once'))};`,
+        'parentPort.on("message", (message) => {',
+        '  if (message.kind === "close") return parentPort.postMessage({ kind: "closed" });',
+        '  parentPort.postMessage({ kind: "started" });',
+        '  if (!existsSync(mark)) { writeFileSync(mark, ""); setTimeout(() => { throw new Error("a server threw"); }, 20); }',
+        '});',
+      ].join('\n'),
+    );
+    const crashes: Error[] = [];
+    const thread = createRuntimeThread(() => undefined, { workerUrl: pathToFileURL(script), onCrash: (error) => crashes.push(error) });
+    const first = await thread.start(parseCli(['--interface', 'lo']));
+    await eventually('the crash', () => crashes[0]);
+    expect(crashes[0]!.message).toBe('a server threw');
+    // Nothing is left to close, and the close does not wait for an answer that will never come.
+    await first.close();
+    const second = await thread.start(parseCli(['--interface', 'lo']));
+    await second.close();
+    expect(crashes).toHaveLength(1);
+  });
+
+  it('fail a start whose worker crashes before answering, as a bug and not as the operator\'s mistake', async () => {
+    const script = join(work, 'crash-at-start.mjs');
+    writeFileSync(script, 'import { parentPort } from "node:worker_threads";\nparentPort.on("message", () => { throw new Error("broke while starting"); });\n');
+    const crashes: Error[] = [];
+    const thread = createRuntimeThread(() => undefined, { workerUrl: pathToFileURL(script), onCrash: (error) => crashes.push(error) });
+    const refused = await thread.start(parseCli(['--interface', 'lo'])).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect((refused as Error).message).toBe("the servers' thread stopped: broke while starting");
+    expect(isOperatorError(refused)).toBe(false);
+    expect(crashes.map((error) => error.message)).toEqual(['broke while starting']);
+  });
+
   it('let the process end once the servers are closed', async () => {
     const { argv } = await loopbackArgs(join(work, 'exit'));
     const script = [
