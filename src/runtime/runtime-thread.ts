@@ -19,11 +19,18 @@ import type { CliOptions } from '../cli/args.js';
 import type { StoredEvent } from '../servers/event-json.js';
 import type { PxedeckEvent } from '../servers/events.js';
 import { readEventBatch, type EventBatch } from './event-batch.js';
+import { CONSOLE_BACKLOG_LIMIT } from './event-outbox.js';
 import { isOperatorError, StartupError } from './operator-error.js';
 import { lowerThreadPriority } from './thread-priority.js';
 
-/** From the console's thread to the worker. */
-export type ToRuntimeWorker = { readonly kind: 'start'; readonly cli: CliOptions } | { readonly kind: 'close' };
+/** From the console's thread to the worker; `folded`: how many more events the console has folded (event-outbox.ts). */
+export type ToRuntimeWorker = { readonly kind: 'start'; readonly cli: CliOptions } | { readonly kind: 'close' } | { readonly kind: 'folded'; readonly events: number };
+
+/** What the worker is made with. */
+export interface RuntimeWorkerData {
+  /** Events in flight to the console past which the next are left out of it (CONSOLE_BACKLOG_LIMIT). */
+  readonly backlogLimit: number;
+}
 
 /** From the worker: events, and the outcome of each start and close. */
 export type FromRuntimeWorker =
@@ -64,6 +71,8 @@ export interface RuntimeThreadOptions {
   readonly onCrash?: (error: Error) => void;
   /** The worker's script (the compiled runtime-worker.js beside this file). */
   readonly workerUrl?: URL;
+  /** Events in flight to the console past which the next are left out of it (default CONSOLE_BACKLOG_LIMIT). */
+  readonly backlogLimit?: number;
 }
 
 /**
@@ -77,7 +86,7 @@ export function createRuntimeThread(deliver: (event: PxedeckEvent, stored: Store
   /** Counts the workers made: a runtime whose worker crashed has nothing left to close. */
   let generation = 0;
   /** What the worker answers next settles the oldest waiter: starts and closes are asked one at a time. */
-  const waiting: Array<{ readonly asked: ToRuntimeWorker['kind']; readonly settle: (message: FromRuntimeWorker) => void }> = [];
+  const waiting: Array<{ readonly asked: 'start' | 'close'; readonly settle: (message: FromRuntimeWorker) => void }> = [];
   const crashed = (error: Error) => {
     worker = undefined;
     for (const { asked, settle } of waiting.splice(0)) {
@@ -86,13 +95,15 @@ export function createRuntimeThread(deliver: (event: PxedeckEvent, stored: Store
     if (!options.onCrash) throw error;
     options.onCrash(error);
   };
-  const ask = (message: ToRuntimeWorker): Promise<FromRuntimeWorker> => {
+  const workerData: RuntimeWorkerData = { backlogLimit: options.backlogLimit ?? CONSOLE_BACKLOG_LIMIT };
+  const ask = (message: Extract<ToRuntimeWorker, { kind: 'start' | 'close' }>): Promise<FromRuntimeWorker> => {
     if (!worker) {
-      const made = new Worker(workerUrl);
+      const made = new Worker(workerUrl, { workerData });
       generation += 1;
       made.on('message', (answer: FromRuntimeWorker) => {
-        if (answer.kind === 'events') readEventBatch(answer.batch, deliver);
-        else waiting.shift()?.settle(answer);
+        if (answer.kind !== 'events') return waiting.shift()?.settle(answer);
+        readEventBatch(answer.batch, deliver);
+        made.postMessage({ kind: 'folded', events: answer.batch.heads.length } satisfies ToRuntimeWorker);
       });
       made.on('error', crashed);
       worker = made;

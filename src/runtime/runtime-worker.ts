@@ -3,12 +3,12 @@
  * runtime as the console's thread asks, and posts the events back in batches: the event sink hands them over
  * after the replies of a turn, all in one go, and one message per such turn is what goes back.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import type { SerialisedEvent } from '../servers/event-json.js';
 import type { PxedeckEvent } from '../servers/events.js';
 import { ClientRegistry } from '../state/registry.js';
-import { EventBatchWriter } from './event-batch.js';
-import { describeStartFailure, type FromRuntimeWorker, type ToRuntimeWorker } from './runtime-thread.js';
+import { EventOutbox } from './event-outbox.js';
+import { describeStartFailure, type FromRuntimeWorker, type RuntimeWorkerData, type ToRuntimeWorker } from './runtime-thread.js';
 import { startRuntime, type Runtime } from './start-runtime.js';
 
 if (!parentPort) throw new Error('runtime-worker.ts runs as a worker thread (see runtime-thread.ts)');
@@ -17,18 +17,23 @@ const post = (message: FromRuntimeWorker, transfer: ArrayBuffer[] = []) => port.
 
 // Outlives each start, as the console's feed does: a settings restart keeps the history decisions read.
 const registry = new ClientRegistry();
-const batch = new EventBatchWriter();
+const outbox = new EventOutbox((workerData as RuntimeWorkerData).backlogLimit);
 const flush = () => {
-  if (batch.size === 0) return;
-  const { batch: events, transfer } = batch.take();
-  post({ kind: 'events', batch: events }, transfer);
+  const taken = outbox.take();
+  if (taken) post({ kind: 'events', batch: taken.batch }, taken.transfer);
 };
 const print = (_event: PxedeckEvent, serialised: SerialisedEvent) => {
-  if (batch.add(serialised) === 1) queueMicrotask(flush);
+  if (outbox.add(serialised) && outbox.pending === 1) queueMicrotask(flush);
 };
 
 let runtime: Runtime | undefined;
 port.on('message', (message: ToRuntimeWorker) => {
+  if (message.kind === 'folded') {
+    outbox.folded(message.events);
+    // The notice of what the console missed, if that was the turn for it.
+    flush();
+    return;
+  }
   void (async () => {
     if (message.kind === 'start') {
       try {

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseCli } from '../../src/cli/args.js';
 import type { PxedeckEvent } from '../../src/servers/events.js';
+import { encode } from '../../src/protocol/dhcp4/encode.js';
 import { buildRequest, openTestClient, type TestDhcpClient } from '../support/dhcp-client.js';
 import { freeTcpPort, freeUdpPort } from '../support/tmux-console.js';
 
@@ -96,6 +97,39 @@ describe('the servers on their own thread', () => {
     expect(received).toBeLessThan(events.indexOf(sent));
     // The options crossed readable: the console's detail view lists them.
     expect(sent.kind === 'dhcp.sent' && JSON.parse(JSON.stringify(sent.options))).toMatchObject({ '53:message-type': 'OFFER' });
+  });
+
+  it('bound how far the console falls behind: a flood while its thread is held is answered, the console gets the bound, then a notice', async () => {
+    const events: PxedeckEvent[] = [];
+    const thread = createRuntimeThread((event) => events.push(event), { backlogLimit: 40 });
+    const { argv, dhcpPort } = await loopbackArgs(join(work, 'flood'));
+    const runtime = await thread.start(parseCli(argv));
+    close = () => runtime.close();
+    const before = events.length;
+    const discovers = Array.from({ length: 150 }, (_, index) =>
+      buildRequest({ type: 'DISCOVER', mac: `52:54:00:7e:20:${index.toString(16).padStart(2, '0')}`, profile: 'bios-pxe', ciaddr: '127.0.0.1' }),
+    );
+    const packets = join(work, 'flood.hex');
+    writeFileSync(packets, discovers.map((packet) => encode(packet).toString('hex')).join('\n'));
+    // Sent by another process while spawnSync holds this thread, as a console frame that never ends would.
+    const sender = [
+      'import { createSocket } from "node:dgram"; import { readFileSync } from "node:fs";',
+      'const socket = createSocket("udp4");',
+      `for (const hex of readFileSync(${JSON.stringify(packets)}, "utf8").split("\\n")) socket.send(Buffer.from(hex, "hex"), ${dhcpPort}, "127.0.0.1");`,
+      'setTimeout(() => socket.close(), 1500);',
+    ].join('\n');
+    const senderFile = join(work, 'flood-sender.mjs');
+    writeFileSync(senderFile, sender);
+    expect(spawnSync(process.execPath, [senderFile], { encoding: 'utf8', timeout: 10_000 }).status).toBe(0);
+
+    const notice = await eventually('the left-out notice', () => events.find((event) => event.kind === 'notice' && /left \d+ out/.test(event.message)));
+    const shownBefore = events.slice(before, events.indexOf(notice));
+    expect(shownBefore.length).toBeLessThanOrEqual(40);
+    const leftOut = Number(/left (\d+) out/.exec(notice.kind === 'notice' ? notice.message : '')?.[1]);
+    // Every DISCOVER made at least two events (received, sent): the console got some, the rest were left out.
+    expect(shownBefore.length + leftOut).toBeGreaterThanOrEqual(300);
+    // Nothing was left out of the answers.
+    for (const discover of discovers) expect(await client.reply(discover.xid, 3000)).not.toBeNull();
   });
 
   it('fail a start the operator can fix as a one-line error, and start again after it', async () => {
