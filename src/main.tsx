@@ -35,13 +35,10 @@ async function runConsoleMode(cli: CliOptions): Promise<number> {
   tuneCollectorForServing('console');
   const feed = createConsoleFeed();
   // The servers run on a thread of their own (runtime-thread.ts): a frame never delays an answer.
+  // A crash of that thread is kept for the trace below and settles `failed`, which closes the console.
   let crash: Error | undefined;
-  let serversFailed: (error: Error) => void = () => undefined;
-  const failed = new Promise<Error>((resolve) => (serversFailed = resolve));
-  const onCrash = (error: Error) => {
-    crash = error;
-    serversFailed(error);
-  };
+  let onCrash!: (error: Error) => void;
+  const failed = new Promise<Error>((resolve) => (onCrash = (error) => resolve((crash = error))));
   const runtimeThread = createRuntimeThread((event, stored) => feed.apply(event, stored), { onCrash });
   const configure = (savedWins: ReadonlySet<string>): RuntimeConfig => {
     const flags = Object.fromEntries(Object.entries(cli).filter(([key]) => !savedWins.has(key))) as unknown as CliOptions;
