@@ -3,51 +3,68 @@
  * request, a syslog line, a MAC-less DHCPv6 exchange) fold into that machine's record.
  *
  * Bounded with the registry: each machine keeps its latest few keys (a laptop moving between addresses drops
- * the oldest), and a machine the registry forgets takes the keys that still point at it along.
+ * the oldest), and a machine the registry forgets takes the keys that still point at it along. The list of a
+ * machine's keys is kept by the caller beside the machine's record (one entry per machine, registry.ts), and
+ * a key is its kind and its value as the event carries it: an event that repeats a machine's newest key (most
+ * do: its address) builds no string and changes no map.
  */
 import type { Mac } from '../protocol/mac.js';
 
-export type ClientKey = `ip ${string}` | `uuid ${string}` | `duid ${string}`;
+export type ClientKeyKind = 'ip' | 'uuid' | 'duid';
+
+export interface ClientKey {
+  readonly kind: ClientKeyKind;
+  readonly value: string;
+}
 
 /** Addresses, UUIDs and DUIDs remembered per machine; a machine rarely has more than two or three. */
 export const KEYS_PER_MACHINE = 8;
 
-export class ClientKeys {
-  private readonly owner = new Map<ClientKey, Mac>();
-  private readonly keysOf = new Map<Mac, ClientKey[]>();
+/** Whatever keeps a machine's keys, newest last (the registry's entry for the machine). */
+export interface KeyHolder {
+  keys: readonly ClientKey[];
+}
 
-  link(mac: Mac, key: ClientKey): void {
-    const keys = this.keysOf.get(mac);
-    if (!keys) {
+/** A machine without keys yet: shared, never changed. */
+export const NO_KEYS: readonly ClientKey[] = Object.freeze([]);
+
+export class ClientKeys {
+  private readonly owners: Readonly<Record<ClientKeyKind, Map<string, Mac>>> = { ip: new Map(), uuid: new Map(), duid: new Map() };
+
+  link(mac: Mac, holder: KeyHolder, kind: ClientKeyKind, value: string): void {
+    const owner = this.owners[kind];
+    const newest = holder.keys[holder.keys.length - 1];
+    if (newest !== undefined && newest.kind === kind && newest.value === value && owner.get(value) === mac) return;
+    owner.set(value, mac);
+    if (holder.keys.length === 0) {
       // An array of exactly one: `[]` and a push would reserve room for 17 keys, for every machine a burst brings.
-      this.owner.set(key, mac);
-      this.keysOf.set(mac, [key]);
+      holder.keys = [{ kind, value }];
       return;
     }
-    // Most events repeat the machine's newest key (its address): nothing to move, unless another took it since.
-    if (keys[keys.length - 1] === key && this.owner.get(key) === mac) return;
-    this.owner.set(key, mac);
-    const index = keys.indexOf(key);
-    if (index !== -1) keys.splice(index, 1);
-    keys.push(key);
-    if (keys.length > KEYS_PER_MACHINE) this.release(mac, keys.shift()!);
+    // Only the frozen NO_KEYS is shared; a list with keys was made above, so it is this class's to change.
+    const held = holder.keys as ClientKey[];
+    const index = held.findIndex((key) => key.kind === kind && key.value === value);
+    if (index !== -1) held.splice(index, 1);
+    held.push({ kind, value });
+    if (held.length > KEYS_PER_MACHINE) this.release(mac, held.shift()!);
   }
 
-  find(key: ClientKey): Mac | undefined {
-    return this.owner.get(key);
+  find(kind: ClientKeyKind, value: string): Mac | undefined {
+    return this.owners[kind].get(value);
   }
 
-  forget(mac: Mac): void {
-    for (const key of this.keysOf.get(mac) ?? []) this.release(mac, key);
-    this.keysOf.delete(mac);
+  /** The machine is forgotten: its keys that still point at it go. */
+  forget(mac: Mac, holder: KeyHolder): void {
+    for (const key of holder.keys) this.release(mac, key);
   }
 
   /** Keys held in all; for tests and the memory bound. */
   get size(): number {
-    return this.owner.size;
+    return this.owners.ip.size + this.owners.uuid.size + this.owners.duid.size;
   }
 
   private release(mac: Mac, key: ClientKey): void {
-    if (this.owner.get(key) === mac) this.owner.delete(key);
+    const owner = this.owners[key.kind];
+    if (owner.get(key.value) === mac) owner.delete(key.value);
   }
 }

@@ -8,13 +8,14 @@ import { uuidMatchKey } from '../boot/dhcp6-identity.js';
 import { macFromEui64, type Mac } from '../protocol/mac.js';
 import type { PxedeckEvent } from '../servers/events.js';
 import { serialiseEvent, type StoredEvent } from '../servers/event-json.js';
-import { ClientKeys } from './client-keys.js';
+import { ClientKeys, NO_KEYS, type ClientKey } from './client-keys.js';
 import { foldForeignServer, type ForeignServers } from './foreign-servers.js';
 import { foldRouterAdvert, noRouterAdverts, type RouterAdvertView } from './router-adverts.js';
 import { diagnose, newDiagnosisState, type DiagnosisOptions, type DiagnosisState, type Verdict } from './diagnosis.js';
 import { optionValue } from '../protocol/dhcp4/options-view.js';
 import { foldEvent, newRecord, type ClientRecord, type Draft } from './client-record.js';
 import { TimelineStores } from './timeline-stores.js';
+import { RecencyList } from './recency-list.js';
 
 export interface ServerState {
   readonly server: string;
@@ -68,7 +69,14 @@ export interface RegistryOptions {
 type Listener = () => void;
 
 export class ClientRegistry {
-  private readonly clients = new Map<Mac, ClientRecord>();
+  /**
+   * One entry per machine, holding all the registry keeps of it. Under a burst of machines it has never seen
+   * (perfdhcp's 10,000 MACs against the 1,000 kept), each lives ~250 ms, long enough to be promoted, and dies:
+   * what it takes is what the old generation fills with between full collections (docs/performance.md).
+   */
+  private readonly machines = new Map<Mac, MachineEntry>();
+  /** The same entries, least recently seen first: the order the bounds forget them in. */
+  private readonly recency = new RecencyList<MachineEntry>();
   private readonly servers = new Map<string, ServerState>();
   private foreign: ForeignServers = new Map();
   /**
@@ -76,7 +84,6 @@ export class ClientRegistry {
    * OVMF's byte orders) or DUID seen once beside a MAC folds later MAC-less DHCPv6 events into the same record.
    */
   private readonly keys = new ClientKeys();
-  private readonly diagnoses = new Map<Mac, DiagnosisState>();
   /** The timelines' buffers: a forgotten machine's go to the next new one while nobody has looked (timeline-stores.ts). */
   private readonly stores = new TimelineStores();
   private readonly newVerdicts: Array<{ mac: Mac; verdict: Verdict }> = [];
@@ -93,14 +100,12 @@ export class ClientRegistry {
   private version = 0;
   private snapshot: RegistrySnapshot | null = null;
   /**
-   * Machines whose record was made after anyone last looked — no snapshot or `get` has handed it out — so the
-   * next event may change it in place. A record is copied once per look, not once per event: under load, most
-   * events change a record nobody has seen yet, and a copy per event was garbage that lived long enough to be
-   * collected the costly way.
+   * Looks so far: each snapshot or `get` hands records out. A record made or copied since the last look (its
+   * entry's `look` is this one) has been seen by nobody, so the next event may change it in place. A record
+   * is copied once per look, not once per event: under load, most events change a record nobody has seen
+   * yet, and a copy per event was garbage that lived long enough to be collected the costly way.
    */
-  private readonly unseen = new Set<Mac>();
-  /** The machine re-inserted last (the least-recently-seen order needs no change for its next event). */
-  private newest: Mac | undefined;
+  private looks = 0;
 
   constructor(private readonly options: RegistryOptions = {}) {
     this.timelineLimit = options.timelineLimit ?? 200;
@@ -155,14 +160,21 @@ export class ClientRegistry {
 
   private macByIdentity(event: PxedeckEvent): Mac | undefined {
     const { uuid, duid } = identityOf(event);
-    return (uuid ? this.keys.find(`uuid ${uuidMatchKey(uuid)}`) : undefined) ?? (duid ? this.keys.find(`duid ${duid}`) : undefined);
+    return (uuid ? this.keys.find('uuid', uuidMatchKey(uuid)) : undefined) ?? (duid ? this.keys.find('duid', duid) : undefined);
   }
 
   private foldClient(mac: Mac, event: PxedeckEvent, serialised: StoredEvent = serialiseEvent(event)): void {
+    let entry = this.machines.get(mac);
+    if (entry) this.recency.touch(entry);
+    else {
+      entry = { mac, record: newRecord(mac, event.time, this.timelineLimit), diagnosis: undefined, keys: NO_KEYS, look: this.looks, older: undefined, newer: undefined };
+      this.machines.set(mac, entry);
+      this.recency.append(entry);
+    }
     const { uuid, duid } = identityOf(event);
-    if (uuid) this.keys.link(mac, `uuid ${uuidMatchKey(uuid)}`);
-    if (duid) this.keys.link(mac, `duid ${duid}`);
-    const draft = this.draftFor(mac, event.time);
+    if (uuid) this.keys.link(mac, entry, 'uuid', uuidMatchKey(uuid));
+    if (duid) this.keys.link(mac, entry, 'duid', duid);
+    const draft = this.draftOf(entry);
     draft.lastSeen = event.time;
     const ring = event.kind === 'syslog.line' ? 'log' : 'timeline';
     const kept = draft[ring].length;
@@ -170,59 +182,50 @@ export class ClientRegistry {
     this.events += draft[ring].length - kept;
     if (event.ip && event.kind !== 'lease.released' && event.kind !== 'lease6.released') {
       draft.ip = event.ip;
-      this.keys.link(mac, `ip ${event.ip}`);
+      this.keys.link(mac, entry, 'ip', event.ip);
     }
 
     foldEvent(draft, event);
     if (event.kind !== 'client.diagnosis') {
-      let state = this.diagnoses.get(mac);
-      if (!state) this.diagnoses.set(mac, (state = newDiagnosisState()));
-      const verdict = diagnose(state, event, this.foreignServerNames(), this.options.diagnosis);
+      const verdict = diagnose((entry.diagnosis ??= newDiagnosisState()), event, this.foreignServerNames(), this.options.diagnosis);
       if (verdict) {
         draft.verdicts = [...draft.verdicts, verdict];
         this.newVerdicts.push({ mac, verdict });
       }
     }
-    // Re-inserted, so the map's order is least recently seen first.
-    if (this.newest !== mac) {
-      this.clients.delete(mac);
-      this.newest = mac;
-    }
-    this.clients.set(mac, draft);
-    this.evictBeyondLimits(mac);
+    this.evictBeyondLimits(entry);
   }
 
   /**
    * The record to change for this event: the machine's own if nobody has seen it yet, else a copy, which the
    * console tells from the old one by identity.
    */
-  private draftFor(mac: Mac, time: number): Draft {
-    const record = this.clients.get(mac);
-    if (record && this.unseen.has(mac)) return record as Draft;
-    this.unseen.add(mac);
-    if (!record) return newRecord(mac, time, this.timelineLimit);
-    // Timelines never change (an append makes a new one), so the copy shares them.
-    return { ...record };
+  private draftOf(entry: MachineEntry): Draft {
+    if (entry.look !== this.looks) {
+      entry.look = this.looks;
+      // Timelines never change (an append makes a new one), so the copy shares them.
+      entry.record = { ...entry.record };
+    }
+    return entry.record as Draft;
   }
 
   /** Records handed out from here on must not change: the next event of each machine copies it first. */
   private markSeen(): void {
-    this.unseen.clear();
+    this.looks += 1;
     this.stores.lookedAt();
   }
 
   /** Forgets the machines seen least recently until the records and their events fit; never `current`. */
-  private evictBeyondLimits(current: Mac): void {
-    for (const [mac, record] of this.clients) {
-      if (this.clients.size <= this.limits.maxClients && this.events <= this.limits.maxEvents) return;
-      if (mac === current) return;
-      this.clients.delete(mac);
-      this.unseen.delete(mac);
-      this.diagnoses.delete(mac);
-      this.keys.forget(mac);
-      record.timeline.giveBackTo(this.stores);
-      record.log.giveBackTo(this.stores);
-      this.events -= record.timeline.length + record.log.length;
+  private evictBeyondLimits(current: MachineEntry): void {
+    for (const entry of this.recency) {
+      if (this.machines.size <= this.limits.maxClients && this.events <= this.limits.maxEvents) return;
+      if (entry === current) return;
+      this.machines.delete(entry.mac);
+      this.recency.remove(entry);
+      this.keys.forget(entry.mac, entry);
+      entry.record.timeline.giveBackTo(this.stores);
+      entry.record.log.giveBackTo(this.stores);
+      this.events -= entry.record.timeline.length + entry.record.log.length;
       this.evicted += 1;
     }
   }
@@ -234,7 +237,7 @@ export class ClientRegistry {
 
   /** What the boot core needs to know of this machine's recent past. */
   history(mac: Mac): ClientHistory {
-    const record = this.clients.get(mac);
+    const record = this.machines.get(mac)?.record;
     if (!record) return {};
     const looping = record.verdicts.some((verdict) => verdict.kind === 'loop');
     const secureBootRefused = record.verdicts.some((verdict) => verdict.kind === 'secure-boot-refused');
@@ -251,15 +254,15 @@ export class ClientRegistry {
    * syslog lines come from it before pxedeck ever spoke to it) — the known machine whose MAC is inside it.
    */
   macForIp(ip: string): Mac | undefined {
-    const seen = this.keys.find(`ip ${ip}`);
+    const seen = this.keys.find('ip', ip);
     if (seen || !ip.includes(':')) return seen;
     const inside = macFromEui64(ip);
-    return inside && this.clients.has(inside) ? inside : undefined;
+    return inside && this.machines.has(inside) ? inside : undefined;
   }
 
   get(mac: Mac): ClientRecord | undefined {
     this.markSeen();
-    return this.clients.get(mac);
+    return this.machines.get(mac)?.record;
   }
 
   subscribe = (listener: Listener): (() => void) => {
@@ -272,7 +275,7 @@ export class ClientRegistry {
     this.markSeen();
     this.snapshot = {
       version: this.version,
-      clients: new Map(this.clients),
+      clients: new Map(Array.from(this.recency, (entry) => [entry.mac, entry.record])),
       servers: new Map(this.servers),
       foreignServers: this.foreign,
       routerAdverts: this.routerAdverts,
@@ -282,6 +285,20 @@ export class ClientRegistry {
     };
     return this.snapshot;
   };
+}
+
+/** All the registry keeps of one machine. */
+interface MachineEntry {
+  readonly mac: Mac;
+  /** Replaced by a copy at the first event after a look (`looks`); changed in place until the next look. */
+  record: ClientRecord;
+  /** Made at the machine's first event that diagnosis reads. */
+  diagnosis: DiagnosisState | undefined;
+  keys: readonly ClientKey[];
+  /** The look during which `record` was made or copied. */
+  look: number;
+  older: MachineEntry | undefined;
+  newer: MachineEntry | undefined;
 }
 
 /** The DHCPv6 identity an event carries: `uuid`/`duid` on dhcp6.*, lease6.*; option 97 on a DHCPv4 request. */

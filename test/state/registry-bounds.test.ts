@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Mac } from '../../src/protocol/mac.js';
 import type { PxedeckEvent } from '../../src/servers/events.js';
-import { ClientKeys, KEYS_PER_MACHINE } from '../../src/state/client-keys.js';
+import { ClientKeys, KEYS_PER_MACHINE, NO_KEYS, type KeyHolder } from '../../src/state/client-keys.js';
 import { ClientRegistry, DEFAULT_REGISTRY_LIMITS } from '../../src/state/registry.js';
 
 const macOf = (n: number) => `52:54:${[n >>> 24, n >>> 16, n >>> 8, n].map((byte) => (byte & 0xff).toString(16).padStart(2, '0')).join(':')}` as Mac;
@@ -78,13 +78,38 @@ describe('ClientKeys', () => {
 
   it('keeps the latest keys per machine and leaves a key that moved to another machine with it', () => {
     const keys = new ClientKeys();
-    for (let n = 0; n < KEYS_PER_MACHINE + 3; n += 1) keys.link(mac, `ip 10.0.0.${n}`);
+    const held: KeyHolder = { keys: NO_KEYS };
+    const otherHeld: KeyHolder = { keys: NO_KEYS };
+    for (let n = 0; n < KEYS_PER_MACHINE + 3; n += 1) keys.link(mac, held, 'ip', `10.0.0.${n}`);
     expect(keys.size).toBe(KEYS_PER_MACHINE);
-    expect(keys.find('ip 10.0.0.0')).toBeUndefined();
-    expect(keys.find(`ip 10.0.0.${KEYS_PER_MACHINE + 2}`)).toBe(mac);
-    keys.link(other, `ip 10.0.0.${KEYS_PER_MACHINE + 2}`);
-    keys.forget(mac);
-    expect(keys.find(`ip 10.0.0.${KEYS_PER_MACHINE + 2}`)).toBe(other);
+    expect(held.keys).toHaveLength(KEYS_PER_MACHINE);
+    expect(keys.find('ip', '10.0.0.0')).toBeUndefined();
+    expect(keys.find('ip', `10.0.0.${KEYS_PER_MACHINE + 2}`)).toBe(mac);
+    keys.link(other, otherHeld, 'ip', `10.0.0.${KEYS_PER_MACHINE + 2}`);
+    keys.forget(mac, held);
+    expect(keys.find('ip', `10.0.0.${KEYS_PER_MACHINE + 2}`)).toBe(other);
     expect(keys.size).toBe(1);
+    expect(NO_KEYS).toHaveLength(0);
+  });
+
+  it('tells kinds apart: an address and a DUID of the same text are two keys', () => {
+    const keys = new ClientKeys();
+    keys.link(mac, { keys: NO_KEYS }, 'ip', 'fe80::1');
+    keys.link(other, { keys: NO_KEYS }, 'duid', 'fe80::1');
+    expect(keys.find('ip', 'fe80::1')).toBe(mac);
+    expect(keys.find('duid', 'fe80::1')).toBe(other);
+    expect(keys.find('uuid', 'fe80::1')).toBeUndefined();
+  });
+
+  it('a key seen again moves to the newest place instead of being held twice', () => {
+    const keys = new ClientKeys();
+    const held: KeyHolder = { keys: NO_KEYS };
+    keys.link(mac, held, 'ip', '10.0.0.1');
+    keys.link(mac, held, 'ip', '10.0.0.2');
+    keys.link(mac, held, 'ip', '10.0.0.1');
+    expect(held.keys).toEqual([
+      { kind: 'ip', value: '10.0.0.2' },
+      { kind: 'ip', value: '10.0.0.1' },
+    ]);
   });
 });
