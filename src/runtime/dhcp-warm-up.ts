@@ -30,6 +30,7 @@ import { openUdpSocket } from '../servers/net/device-socket.js';
 import { openLeaseFile } from '../state/lease-file.js';
 import { ClientRegistry } from '../state/registry.js';
 import { foldingSink } from './event-sink.js';
+import { collectGarbageNow } from './collector-tuning.js';
 import { leasePoolOptions } from './full-dhcp.js';
 
 /** Enough for V8 to have compiled the whole reply path (measured: docs/performance.md, "The start-up warm-up"). */
@@ -331,7 +332,7 @@ function runExchanges(
 /**
  * Runs the warm-up in the background (the real server already answers) and says how it went: an info
  * notice with its figures, or a warning if it could not run (the servers still work, the first rack is
- * only answered more slowly).
+ * only answered more slowly). When it has run, its garbage is collected at once (collectGarbageNow says why).
  */
 export function startDhcpWarmUp(options: DhcpWarmUpOptions & { readonly notice: (level: 'info' | 'warning', message: string) => void }): void {
   if (options.exchanges <= 0) return;
@@ -339,6 +340,7 @@ export function startDhcpWarmUp(options: DhcpWarmUpOptions & { readonly notice: 
   warmUpDhcp4(warmUp).then(
     (result) => {
       if (result.cutShort === 'stopped') return;
+      collectGarbageNow();
       const ran = result.completed + result.unanswered;
       notice(
         'info',

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Mac } from '../../src/protocol/mac.js';
 import { LeasePool } from '../../src/servers/dhcp4/lease-pool.js';
+import { isForcedFullCollection, observeCollections } from '../support/gc-entries.js';
 import { defaultWarmUpExchanges, warmUpDhcp4, startDhcpWarmUp, WARM_UP_EXCHANGES, type DhcpWarmUpOptions } from '../../src/runtime/dhcp-warm-up.js';
 
 const targets = {
@@ -95,6 +96,7 @@ describe('DHCP warm-up over loopback', () => {
 
   it('tells the operator how it went, once, and nothing when it is turned off', async () => {
     const notices: Array<[string, string]> = [];
+    const observing = observeCollections();
     const done = new Promise<void>((resolve) => {
       startDhcpWarmUp({
         server: server('full'),
@@ -107,6 +109,8 @@ describe('DHCP warm-up over loopback', () => {
       });
     });
     await done;
+    // Its garbage collected as it ends: a full collection asked for, not one V8 chose.
+    expect((await observing.stop()).some(isForcedFullCollection)).toBe(true);
     expect(notices).toHaveLength(1);
     expect(notices[0]![0]).toBe('info');
     expect(notices[0]![1]).toMatch(/^DHCP warm-up: 50 exchanges over loopback in \d+ ms/);
