@@ -273,9 +273,12 @@ export class ClientRegistry {
   getSnapshot = (): RegistrySnapshot => {
     if (this.snapshot) return this.snapshot;
     this.markSeen();
+    // Filled in place: a [mac, record] pair per machine for the Map's constructor was garbage at every frame.
+    const clients = new Map<Mac, ClientRecord>();
+    for (const entry of this.recency) clients.set(entry.mac, entry.record);
     this.snapshot = {
       version: this.version,
-      clients: new Map(Array.from(this.recency, (entry) => [entry.mac, entry.record])),
+      clients,
       servers: new Map(this.servers),
       foreignServers: this.foreign,
       routerAdverts: this.routerAdverts,
