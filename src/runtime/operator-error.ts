@@ -3,7 +3,7 @@
  */
 import { UsageError } from '../cli/args.js';
 import { InterfaceChoiceError } from '../servers/net/interfaces.js';
-import { SocketOpenError } from '../servers/net/device-socket.js';
+import { SocketOpenError } from '../servers/net/socket-open-error.js';
 import { ConfigFileError } from '../state/conf-file.js';
 
 /** A startup problem the operator can fix; printed without a stack trace. */

@@ -15,7 +15,8 @@ import { cacheLimitBytes } from '../servers/http/cache-limit.js';
 import { createControlApi } from '../servers/http/control-api.js';
 import { UpstreamCache } from '../servers/http/upstream-cache.js';
 import { createHttpServer, type HttpBind, type HttpServer } from '../servers/http/server.js';
-import { openDeviceUdpSocket, SocketOpenError } from '../servers/net/device-socket.js';
+import { openDeviceUdpSocket } from '../servers/net/device-socket.js';
+import { SocketOpenError } from '../servers/net/socket-open-error.js';
 import { compareInterfaceStates, watchInterface } from '../servers/net/interface-watch.js';
 import { neighborMac } from '../servers/net/neighbors.js';
 import { neighborMac6 } from '../servers/net/neighbors6.js';
@@ -233,16 +234,22 @@ export async function startRuntime(cli: CliOptions, print: (event: PxedeckEvent,
         const shown: PxedeckEvent = { kind: 'notice', time: Date.now(), source: 'system', level: 'info', message: `control API token, made now and shown once: ${control.token} (kept in ${control.path}, mode 0600; send "Authorization: Bearer <token>")` };
         print(shown, serialiseEvent(shown));
       }
-      notice('info', `control API on 127.0.0.1:${settings.controlPort}: every request needs the bearer token in ${control.path}`);
-      servers.add(
-        await createControlApi({
-          port: settings.controlPort,
-          token: control.token,
-          emit,
-          signal,
-          handlers: controlHandlers({ registry, assignments, planner, library: () => library, bootDir: bootFiles.bootDir }),
-        }),
-      );
+      try {
+        servers.add(
+          await createControlApi({
+            port: settings.controlPort,
+            token: control.token,
+            emit,
+            signal,
+            handlers: controlHandlers({ registry, assignments, planner, library: () => library, bootDir: bootFiles.bootDir }),
+          }),
+        );
+        notice('info', `control API on 127.0.0.1:${settings.controlPort}: every request needs the bearer token in ${control.path}`);
+      } catch (error) {
+        // The machines boot without it, as without syslog: a second pxedeck on this host must not stop the first's bench.
+        if (!(error instanceof SocketOpenError)) throw error;
+        notice('warning', `no control API: ${error.message}`);
+      }
     }
     if (served4) {
       const dhcpOptions = dhcpOptionsOn(served4);

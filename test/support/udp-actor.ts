@@ -7,7 +7,8 @@
  */
 import type dgram from 'node:dgram';
 import { createInterface } from 'node:readline';
-import { openDeviceUdpSocket, openUdpSocket, SocketOpenError } from '../../src/servers/net/device-socket.js';
+import { openDeviceUdpSocket, openUdpSocket } from '../../src/servers/net/device-socket.js';
+import { SocketOpenError } from '../../src/servers/net/socket-open-error.js';
 import { watchInterface, type InterfaceWatcher } from '../../src/servers/net/interface-watch.js';
 
 export type UdpActorCommand =

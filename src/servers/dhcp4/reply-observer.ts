@@ -19,7 +19,7 @@ import { decode, type DhcpPacket } from '../../protocol/dhcp4/packet.js';
 import { macFromBytes } from '../../protocol/mac.js';
 import type { Emit, ForeignDhcpReplyEvent } from '../events.js';
 import { onDatagram } from '../net/datagram-guard.js';
-import { SocketOpenError } from '../net/device-socket.js';
+import { SocketOpenError } from '../net/socket-open-error.js';
 import { describePortHolders } from '../net/port-holder.js';
 
 /** The name the observer reports its state under (`server.listening` / `server.error`). */

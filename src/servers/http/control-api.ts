@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseMac, type Mac } from '../../protocol/mac.js';
 import type { Emit } from '../events.js';
 import { hostPort, isLoopback, normalizeIp } from './addresses.js';
-import { closeAll, listenAll, type HttpBind } from './listen.js';
+import { closeAll, listenAll, listenFailureText, type HttpBind } from './listen.js';
 import { header, isJsonBody, readJsonBody, sendJson, splitTarget } from './plain-http.js';
 
 /** One page of `GET /v1/clients`, in MAC order: `after` is the last MAC of the page before. */
@@ -188,9 +188,9 @@ export async function createControlApi(options: ControlApiOptions): Promise<Cont
 
   let listening;
   try {
-    listening = await listenAll([{ address, port: options.port }], app, { idleTimeoutMs: 30_000 });
+    listening = await listenAll([{ address, port: options.port }], app, { idleTimeoutMs: 30_000, portSetting: 'controlPort in settings.json (0 turns the control API off)' });
   } catch (error) {
-    emit({ kind: 'server.error', time: Date.now(), source: 'http', server: 'control', message: `cannot listen: ${error instanceof Error ? error.message : String(error)}` });
+    emit({ kind: 'server.error', time: Date.now(), source: 'http', server: 'control', message: listenFailureText(error) });
     throw error;
   }
   const bound: HttpBind = listening.addresses[0]!;

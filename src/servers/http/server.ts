@@ -14,7 +14,7 @@ import { parseScriptQuery, renderBootScript, type ScriptRequest } from './boot-s
 import { refusedText, type ConnectionLimits } from './connection-limits.js';
 import { refuse, textReply, type Exchange } from './exchange.js';
 import { fileRoutes } from './file-routes.js';
-import { closeAll, listenAll, type HttpBind } from './listen.js';
+import { closeAll, listenAll, listenFailureText, type HttpBind } from './listen.js';
 import { header, splitTarget } from './plain-http.js';
 import { conflictReason, identifyRequester, macOfRequester, type NetworkView } from './requester.js';
 import type { SliceAnswer } from './slice-body.js';
@@ -233,10 +233,11 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       ...(options.connectionLimits && { limits: options.connectionLimits }),
       onRefused: (refused, limits) => emit({ kind: 'notice', time: Date.now(), source: 'http', level: 'warning', message: refusedText(refused, limits) }),
       configure,
+      portSetting: '--http-port (or httpPort in settings.json)',
     });
   } catch (error) {
     await ownCache?.close();
-    emit({ kind: 'server.error', time: Date.now(), source: 'http', server: 'http', message: `cannot listen: ${error instanceof Error ? error.message : String(error)}` });
+    emit({ kind: 'server.error', time: Date.now(), source: 'http', server: 'http', message: listenFailureText(error) });
     throw error;
   }
   for (const { address, port } of listening.addresses) {

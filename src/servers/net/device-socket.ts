@@ -16,10 +16,10 @@
 import dgram from 'node:dgram';
 import { lookup } from 'node:dns';
 import { isIP, isIPv4, isIPv6 } from 'node:net';
-import { readdirSync } from 'node:fs';
 import { lastErrnoName, libc as loadLibcHandle } from './libc.js';
 import { AF_INET, AF_INET6, sockaddr } from './sockaddr.js';
-import { describePortHolders, findUdpPortHolders, type IpFamily, type PortHolder } from './port-holder.js';
+import type { IpFamily } from './port-holder.js';
+import { socketOpenError, type SocketOpenContext } from './socket-open-error.js';
 
 export type { IpFamily } from './port-holder.js';
 
@@ -64,109 +64,6 @@ function loadLibc(): Libc {
   return libc;
 }
 
-export interface SocketOpenContext {
-  readonly syscall: string;
-  readonly address: string;
-  readonly port: number;
-  readonly family: IpFamily;
-  readonly device?: string;
-}
-
-/** A socket that could not be opened, with a message an operator can act on. */
-export class SocketOpenError extends Error {
-  override readonly name = 'SocketOpenError';
-  constructor(
-    message: string,
-    readonly code: string,
-    readonly context: SocketOpenContext,
-    /** On EADDRINUSE: who holds the port, as far as we could see. */
-    readonly holders: readonly PortHolder[] = [],
-  ) {
-    super(message);
-  }
-}
-
-function where(context: SocketOpenContext): string {
-  const host = context.family === 6 ? `[${context.address}]` : context.address;
-  return `UDP ${host}:${context.port}${context.device ? ` on ${context.device}` : ''}`;
-}
-
-function interfaceNames(): string[] {
-  try {
-    return readdirSync('/sys/class/net').sort();
-  } catch {
-    return [];
-  }
-}
-
-/** What usually holds each of our well-known ports, and the way around it. */
-function wayOutOfTakenPort(port: number): string {
-  switch (port) {
-    case 69:
-      return 'Stop the TFTP server that holds it (tftpd-hpa, dnsmasq with enable-tftp), or give pxedeck another port with --tftp-port.';
-    case 514:
-      return 'Another syslog receiver (rsyslog or syslog-ng with UDP input) listens there: give pxedeck another port with --syslog-port, or turn that input off.';
-    case 67:
-    case 68:
-    case 547:
-    case 4011:
-      return 'Stop dnsmasq / NetworkManager shared mode on this interface, or run pxedeck on another interface.';
-    default:
-      return 'Stop that process, or give pxedeck another port with the matching --…-port flag.';
-  }
-}
-
-/** Pure: the operator-facing message for a failed socket call. */
-export function explainSocketError(
-  code: string,
-  context: SocketOpenContext,
-  holders: readonly PortHolder[] = [],
-  knownInterfaces: readonly string[] = [],
-): string {
-  const target = where(context);
-  switch (code) {
-    case 'EADDRINUSE': {
-      const holder = holders.length > 0 ? describePortHolders(holders) : 'another process (we could not see which)';
-      return `Cannot listen on ${target}: the port is already in use by ${holder}. ${wayOutOfTakenPort(context.port)}`;
-    }
-    case 'EACCES':
-    case 'EPERM':
-      if (context.syscall === 'setsockopt(SO_BINDTODEVICE)') {
-        return `Cannot pin ${target}: binding a socket to an interface needs root or CAP_NET_RAW on this kernel.`;
-      }
-      return (
-        `Cannot listen on ${target}: ${code}. Ports below 1024 (DHCP 67, TFTP 69, HTTP 80) need root or ` +
-        `CAP_NET_BIND_SERVICE: run pxedeck with sudo (or with that capability, e.g. from a systemd unit's ` +
-        `AmbientCapabilities=CAP_NET_BIND_SERVICE).`
-      );
-    case 'ENODEV': {
-      const known = knownInterfaces.length > 0 ? ` This machine has: ${knownInterfaces.join(', ')}.` : '';
-      return `Cannot listen on ${target}: there is no network interface named "${context.device}" (any more).${known}`;
-    }
-    case 'EADDRNOTAVAIL':
-      return `Cannot listen on ${target}: ${context.address} is not an address of this machine.`;
-    default:
-      return `Cannot listen on ${target}: ${context.syscall} failed with ${code}.`;
-  }
-}
-
-/** Same family first; a dual-stack IPv6 socket also blocks IPv4 binds (and the reverse), so then the other. */
-async function holdersOf(context: SocketOpenContext): Promise<PortHolder[]> {
-  try {
-    const holders = await findUdpPortHolders(context.port);
-    const sameFamily = holders.filter((holder) => holder.family === context.family);
-    return sameFamily.length > 0 ? sameFamily : holders;
-  } catch {
-    // Finding the holder must not hide the error itself.
-    return [];
-  }
-}
-
-async function socketError(code: string, context: SocketOpenContext): Promise<SocketOpenError> {
-  const holders = code === 'EADDRINUSE' ? await holdersOf(context) : [];
-  const names = code === 'ENODEV' ? interfaceNames() : [];
-  return new SocketOpenError(explainSocketError(code, context, holders, names), code, context, holders);
-}
 
 function resolveFamily(address: string | undefined, family: IpFamily | undefined): { address: string; family: IpFamily } {
   const chosen = family ?? (address !== undefined && isIPv6(address) ? 6 : 4);
@@ -217,7 +114,7 @@ export async function openDeviceUdpSocket(options: DeviceSocketOptions): Promise
   const errnoName = lastErrnoName;
 
   const fd = lib.socket(family === 4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
-  if (fd < 0) throw await socketError(errnoName(), context('socket'));
+  if (fd < 0) throw await socketOpenError(errnoName(), context('socket'));
 
   let handedOver = false;
   try {
@@ -236,7 +133,7 @@ export async function openDeviceUdpSocket(options: DeviceSocketOptions): Promise
       ['bind', () => lib.bind(fd, sockaddr(address, port), family === 4 ? 16 : 28)],
     ];
     for (const [syscall, call] of steps) {
-      if (call() !== 0) throw await socketError(errnoName(), context(syscall));
+      if (call() !== 0) throw await socketOpenError(errnoName(), context(syscall));
     }
     if (options.receiveBufferBytes) {
       const size = Buffer.from(new Int32Array([options.receiveBufferBytes]).buffer);
@@ -256,7 +153,7 @@ export async function openDeviceUdpSocket(options: DeviceSocketOptions): Promise
     // checks the flag of sockets already bound, so turning it off again restores "a second server on
     // this port fails to start" — the rule the header states.
     if (!options.reuseAddress && lib.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, Buffer.alloc(4), 4) !== 0) {
-      const error = await socketError(errnoName(), context('setsockopt(SO_REUSEADDR, 0)'));
+      const error = await socketOpenError(errnoName(), context('setsockopt(SO_REUSEADDR, 0)'));
       socket.close();
       throw error;
     }
@@ -304,6 +201,6 @@ export async function openUdpSocket(options: UdpSocketOptions): Promise<dgram.So
     socket.close();
     const code = (error as NodeJS.ErrnoException).code;
     if (!code) throw error;
-    throw await socketError(code, { syscall: 'bind', address, port: options.port, family });
+    throw await socketOpenError(code, { syscall: 'bind', address, port: options.port, family });
   }
 }

@@ -1,20 +1,27 @@
 /**
- * Who holds a UDP port: when our bind on 67 fails, "address in use" alone sends the technician hunting;
- * naming dnsmasq (and that NetworkManager started it) tells them what to stop. Linux only: reads
- * /proc/net/udp{,6} of our own network namespace, then finds the socket's inode among every process's fds.
+ * Who holds a port: when our bind on 67 fails, "address in use" alone sends the technician hunting;
+ * naming dnsmasq (and that NetworkManager started it) tells them what to stop, as naming nginx does for
+ * HTTP's 80. Linux only: reads /proc/net/{udp,tcp}{,6} of our own network namespace, then finds the socket's
+ * inode among every process's fds.
  */
 import { endianness } from 'node:os';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 
 export type IpFamily = 4 | 6;
+export type SocketProtocol = 'udp' | 'tcp';
 
-/** One line of /proc/net/udp or /proc/net/udp6. */
-export interface UdpSocketEntry {
+/** The `st` column of /proc/net/tcp for a listening socket (TCP_LISTEN). */
+const TCP_LISTEN = 0x0a;
+
+/** One line of /proc/net/{udp,tcp}{,6}. */
+export interface ProcNetSocket {
   readonly family: IpFamily;
   readonly localAddress: string;
   readonly localPort: number;
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /** The kernel's state number (for TCP, 0x0A is listening). */
+  readonly state: number;
   readonly uid: number;
   readonly inode: number;
 }
@@ -80,13 +87,13 @@ function compressIpv6(groups: string[]): string {
 }
 
 /** Parses the text of /proc/net/udp (family 4) or /proc/net/udp6 (family 6). Unparseable lines are skipped. */
-export function parseProcNetUdp(
+export function parseProcNetSockets(
   text: string,
   family: IpFamily,
   byteOrder: 'LE' | 'BE' = endianness(),
-): UdpSocketEntry[] {
+): ProcNetSocket[] {
   const addressHexLength = family === 4 ? 8 : 32;
-  const entries: UdpSocketEntry[] = [];
+  const entries: ProcNetSocket[] = [];
   for (const line of text.split('\n').slice(1)) {
     const fields = line.trim().split(/\s+/);
     // sl local rem st tx:rx tr:when retrnsmt uid timeout inode ...
@@ -94,15 +101,17 @@ export function parseProcNetUdp(
     const local = /^([0-9A-Fa-f]+):([0-9A-Fa-f]{4})$/.exec(fields[1]!);
     const remote = /^([0-9A-Fa-f]+):([0-9A-Fa-f]{4})$/.exec(fields[2]!);
     if (!local || !remote || local[1]!.length !== addressHexLength || remote[1]!.length !== addressHexLength) continue;
+    const state = Number.parseInt(fields[3]!, 16);
     const uid = Number.parseInt(fields[7]!, 10);
     const inode = Number.parseInt(fields[9]!, 10);
-    if (!Number.isFinite(uid) || !Number.isFinite(inode)) continue;
+    if (!Number.isFinite(state) || !Number.isFinite(uid) || !Number.isFinite(inode)) continue;
     entries.push({
       family,
       localAddress: decodeAddress(local[1]!, family, byteOrder),
       localPort: Number.parseInt(local[2]!, 16),
       remoteAddress: decodeAddress(remote[1]!, family, byteOrder),
       remotePort: Number.parseInt(remote[2]!, 16),
+      state,
       uid,
       inode,
     });
@@ -141,10 +150,16 @@ async function processesHoldingInodes(procRoot: string, inodes: ReadonlySet<numb
   return found;
 }
 
+/**
+ * A process's name and arguments may hold line breaks or a terminal's escape sequences (any process can name
+ * itself so), and they are printed to the operator's terminal: each run of control characters becomes a space.
+ */
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]+/g;
+
 async function describeProcess(procRoot: string, pid: number) {
-  const command = (await readText(`${procRoot}/${pid}/comm`))?.trim();
+  const command = (await readText(`${procRoot}/${pid}/comm`))?.trim().replace(CONTROL_CHARACTERS, ' ');
   const rawCmdline = await readText(`${procRoot}/${pid}/cmdline`);
-  const cmdline = rawCmdline?.replace(/\0+$/, '').split('\0').join(' ');
+  const cmdline = rawCmdline?.replace(/\0+$/, '').split('\0').join(' ').replace(CONTROL_CHARACTERS, ' ');
   // /proc/pid/stat: "pid (comm) state ppid ..."; comm may contain spaces and parens, so split after the last ')'.
   const stat = await readText(`${procRoot}/${pid}/stat`);
   const afterComm = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -155,6 +170,8 @@ async function describeProcess(procRoot: string, pid: number) {
 }
 
 export interface FindPortHolderOptions {
+  /** UDP by default. */
+  readonly protocol?: SocketProtocol;
   /** Which tables to read; both by default. */
   readonly families?: readonly IpFamily[];
   /** For tests only. */
@@ -162,16 +179,20 @@ export interface FindPortHolderOptions {
 }
 
 /**
- * Every UDP socket bound to `port` in our network namespace, with the processes holding it. Sockets that
- * are only connected (remote port ≠ 0) to that port from elsewhere do not count: only the local port.
+ * Every UDP socket bound to `port` in our network namespace (TCP: every socket listening on it), with the
+ * processes holding it. Sockets that are only connected to that port from elsewhere do not count: only the
+ * local port; and for TCP a connection's own socket on the port does not hold it.
  */
-export async function findUdpPortHolders(port: number, options: FindPortHolderOptions = {}): Promise<PortHolder[]> {
+export async function findPortHolders(port: number, options: FindPortHolderOptions = {}): Promise<PortHolder[]> {
   const procRoot = options.procRoot ?? '/proc';
+  const protocol = options.protocol ?? 'udp';
   const families = options.families ?? [4, 6];
-  const sockets: UdpSocketEntry[] = [];
+  const sockets: ProcNetSocket[] = [];
   for (const family of families) {
-    const text = await readText(`${procRoot}/net/${family === 4 ? 'udp' : 'udp6'}`);
-    if (text) sockets.push(...parseProcNetUdp(text, family).filter((entry) => entry.localPort === port));
+    const text = await readText(`${procRoot}/net/${protocol}${family === 4 ? '' : '6'}`);
+    if (!text) continue;
+    const holding = (entry: ProcNetSocket) => entry.localPort === port && (protocol === 'udp' || entry.state === TCP_LISTEN);
+    sockets.push(...parseProcNetSockets(text, family).filter(holding));
   }
   if (sockets.length === 0) return [];
   const byInode = await processesHoldingInodes(procRoot, new Set(sockets.map((entry) => entry.inode).filter((i) => i > 0)));

@@ -7,7 +7,7 @@ import { blankPacket, decode } from '../../../src/protocol/dhcp4/packet.js';
 import { encode } from '../../../src/protocol/dhcp4/encode.js';
 import type { PxedeckEvent } from '../../../src/servers/events.js';
 import { createReplyObserver, explainObserverFailure, OBSERVER_NAME, readForeignReply, startReplyObserver, type ReplyObserver } from '../../../src/servers/dhcp4/reply-observer.js';
-import { SocketOpenError } from '../../../src/servers/net/device-socket.js';
+import { SocketOpenError } from '../../../src/servers/net/socket-open-error.js';
 import { buildRequest } from '../../support/dhcp-client.js';
 
 const fixture = (name: string) => Buffer.from(readFileSync(new URL(`../../fixtures/dhcp4/${name}.hex`, import.meta.url), 'utf8').replace(/\s+/g, ''), 'hex');

@@ -4,6 +4,7 @@ import { open, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SocketOpenError } from '../../../src/servers/net/socket-open-error.js';
 import type { Mac } from '../../../src/protocol/mac.js';
 import { createHttpServer, type ScriptRequest } from '../../../src/servers/http/server.js';
 import { ofKind, rawRequest, startServer, tempDir, waitFor, type RunningServer } from './fixtures.js';
@@ -399,9 +400,16 @@ describe('lifecycle', () => {
   it('fails to start with a clear error when the port is taken', async () => {
     const { server } = await start({ roots: [] });
     const events: Array<{ kind: string; message?: string }> = [];
-    await expect(
-      createHttpServer({ bind: { address: '127.0.0.1', port: server.port }, emit: (event) => events.push(event), renderIpxeScript: async () => ({ script: '' }), roots: [] }),
-    ).rejects.toThrow(/EADDRINUSE/);
-    expect(events.at(-1)).toMatchObject({ kind: 'server.error', message: expect.stringMatching(/cannot listen/) });
+    const failed = await createHttpServer({ bind: { address: '127.0.0.1', port: server.port }, emit: (event) => events.push(event), renderIpxeScript: async () => ({ script: '' }), roots: [] }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    // An operator's error (printed as one line), naming the holder, here this very process, and the flag.
+    expect(failed).toBeInstanceOf(SocketOpenError);
+    expect(failed).toMatchObject({ code: 'EADDRINUSE', context: { protocol: 'tcp', port: server.port } });
+    const message = (failed as SocketOpenError).message;
+    expect(message).toMatch(new RegExp(`^Cannot listen on TCP 127\\.0\\.0\\.1:${server.port}: the port is already in use by node \\(pid ${process.pid}`));
+    expect(message).toContain('--http-port');
+    expect(events.at(-1)).toEqual(expect.objectContaining({ kind: 'server.error', message }));
   });
 });

@@ -5,13 +5,8 @@
 import dgram from 'node:dgram';
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  explainSocketError,
-  openDeviceUdpSocket,
-  openUdpSocket,
-  SocketOpenError,
-  type SocketOpenContext,
-} from '../../../src/servers/net/device-socket.js';
+import { openDeviceUdpSocket, openUdpSocket } from '../../../src/servers/net/device-socket.js';
+import { explainSocketError, SocketOpenError, type SocketOpenContext } from '../../../src/servers/net/socket-open-error.js';
 
 const opened: dgram.Socket[] = [];
 afterEach(() => {
@@ -156,6 +151,21 @@ describe('explainSocketError', () => {
     expect(syslog).toContain('--syslog-port');
     expect(syslog).not.toContain('dnsmasq');
     expect(explainSocketError('EADDRINUSE', { ...dhcp, port: 4011 })).toContain('Stop dnsmasq / NetworkManager shared mode');
+  });
+
+  it('tells TCP from UDP: HTTP on 80 is usually a web server, and the fix is the setting that moves the port', () => {
+    const http: SocketOpenContext = { syscall: 'listen', address: '0.0.0.0', port: 80, family: 4, protocol: 'tcp', portSetting: '--http-port' };
+    const nginx = { family: 4, localAddress: '0.0.0.0', localPort: 80, inode: 5, uid: 0, pid: 900, command: 'nginx', cmdline: 'nginx: master process /usr/sbin/nginx' } as const;
+    expect(explainSocketError('EADDRINUSE', http, [nginx])).toBe(
+      'Cannot listen on TCP 0.0.0.0:80: the port is already in use by nginx (pid 900: nginx: master process /usr/sbin/nginx) on 0.0.0.0:80. ' +
+        'A web server (nginx, apache2, lighttpd) usually holds it, or another pxedeck. Stop it, or give pxedeck another port with --http-port.',
+    );
+    const control = explainSocketError('EADDRINUSE', { ...http, address: '127.0.0.1', port: 7411, portSetting: 'controlPort in settings.json' });
+    expect(control).toContain('TCP 127.0.0.1:7411');
+    expect(control).toContain('Stop it, or give pxedeck another port with controlPort in settings.json.');
+    expect(control).not.toContain('dnsmasq');
+    expect(control).not.toContain('web server');
+    expect(explainSocketError('EACCES', http)).toContain('need root or CAP_NET_BIND_SERVICE');
   });
 
   it('lists the interfaces that exist on ENODEV, and falls back to the raw code otherwise', () => {
