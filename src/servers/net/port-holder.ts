@@ -86,7 +86,7 @@ function compressIpv6(groups: string[]): string {
   return text;
 }
 
-/** Parses the text of /proc/net/udp (family 4) or /proc/net/udp6 (family 6). Unparseable lines are skipped. */
+/** Parses the text of /proc/net/{udp,tcp} (family 4) or /proc/net/{udp,tcp}6 (family 6): one layout. Unparseable lines are skipped. */
 export function parseProcNetSockets(
   text: string,
   family: IpFamily,
