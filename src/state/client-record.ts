@@ -77,6 +77,34 @@ export function newRecord(mac: Mac, time: number, timelineLimit: number): Draft 
   };
 }
 
+/**
+ * `draft` made over as the record of a machine first heard of at `time`, allocating nothing where it can. Only
+ * for a record nobody outside the registry has seen since it was made (registry.ts): its path and the steps
+ * in it are then its own, so a one-step path is changed in place.
+ */
+export function renewRecord(draft: Draft, mac: Mac, time: number, timelineLimit: number): void {
+  draft.mac = mac;
+  draft.ip = undefined;
+  draft.firmware = undefined;
+  draft.firstSeen = time;
+  draft.lastSeen = time;
+  draft.stage = 'dhcp';
+  const first = draft.path.length === 1 ? (draft.path[0] as { stage: BootStage; at: number }) : undefined;
+  if (first) {
+    first.stage = 'dhcp';
+    first.at = time;
+  } else draft.path = [{ stage: 'dhcp', at: time }];
+  draft.cycles = 1;
+  draft.lastBootFile = undefined;
+  draft.lastIgnoredReason = undefined;
+  draft.transfer = undefined;
+  draft.nbpDownloadedAt = undefined;
+  draft.nbpFile = undefined;
+  draft.verdicts = NO_VERDICTS;
+  draft.timeline = Timeline.empty(timelineLimit);
+  draft.log = Timeline.empty(timelineLimit);
+}
+
 /** What `event` tells of its machine, written into the machine's draft (its timeline and address are the registry's). */
 export function foldEvent(draft: Draft, event: PxedeckEvent): void {
   switch (event.kind) {

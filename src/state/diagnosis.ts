@@ -85,18 +85,39 @@ export interface DiagnosisState {
  */
 const NONE: readonly number[] = Object.freeze([]);
 
+/**
+ * A machine's state before its first event. Every field is there from the start, so a state keeps one shape as
+ * its machine gets further, and emptying one in place (clearDiagnosisState) allocates nothing.
+ */
+const FRESH: Readonly<DiagnosisState> = Object.freeze({
+  nbpStarts: NONE,
+  nbpDone: NONE,
+  nbpThenIpxe: false,
+  ipxeSessions: NONE,
+  sessionGifts: undefined,
+  otherServer: undefined,
+  overheardGift: undefined,
+  lastNbpGift: undefined,
+  steeredXids: undefined,
+  askedBootServer: false,
+  unansweredOffers: 0,
+  lastSecs: 0,
+  firstDiscoverSeen: false,
+  firmwareXid: undefined,
+  reachedKernel: false,
+  efiIpxeDownload: undefined,
+  siteNextServer: undefined,
+  shimFrom: undefined,
+  raised: undefined,
+});
+
 export function newDiagnosisState(): DiagnosisState {
-  return {
-    nbpStarts: NONE,
-    nbpDone: NONE,
-    nbpThenIpxe: false,
-    ipxeSessions: NONE,
-    askedBootServer: false,
-    unansweredOffers: 0,
-    lastSecs: 0,
-    firstDiscoverSeen: false,
-    reachedKernel: false,
-  };
+  return { ...FRESH };
+}
+
+/** `state` as a new machine's: the registry hands a forgotten machine's state to the next one (registry.ts). */
+export function clearDiagnosisState(state: DiagnosisState): void {
+  Object.assign(state, FRESH);
 }
 
 const isNbp = (file: string) => isIpxeBinary(file) || isPxelinuxBinary(file);

@@ -11,9 +11,9 @@ import { serialiseEvent, type StoredEvent } from '../servers/event-json.js';
 import { ClientKeys, NO_KEYS, type ClientKey } from './client-keys.js';
 import { foldForeignServer, type ForeignServers } from './foreign-servers.js';
 import { foldRouterAdvert, noRouterAdverts, type RouterAdvertView } from './router-adverts.js';
-import { diagnose, newDiagnosisState, type DiagnosisOptions, type DiagnosisState, type Verdict } from './diagnosis.js';
+import { clearDiagnosisState, diagnose, newDiagnosisState, type DiagnosisOptions, type DiagnosisState, type Verdict } from './diagnosis.js';
 import { optionValue } from '../protocol/dhcp4/options-view.js';
-import { foldEvent, newRecord, type ClientRecord, type Draft } from './client-record.js';
+import { foldEvent, newRecord, renewRecord, type ClientRecord, type Draft } from './client-record.js';
 import { TimelineStores } from './timeline-stores.js';
 import { RecencyList } from './recency-list.js';
 
@@ -86,6 +86,13 @@ export class ClientRegistry {
   private readonly keys = new ClientKeys();
   /** The timelines' buffers: a forgotten machine's go to the next new one while nobody has looked (timeline-stores.ts). */
   private readonly stores = new TimelineStores();
+  /**
+   * Entries of forgotten machines whose records nobody outside the registry ever saw: the next new machines
+   * take them over, record and diagnosis state included, instead of leaving them to the collector. Under a
+   * burst of machines it has never seen, that was most of what the old generation filled with.
+   */
+  private readonly spareEntries: MachineEntry[] = [];
+  private entriesReused = 0;
   private readonly newVerdicts: Array<{ mac: Mac; verdict: Verdict }> = [];
   private readonly listeners = new Set<Listener>();
   private readonly timelineLimit: number;
@@ -167,7 +174,16 @@ export class ClientRegistry {
     let entry = this.machines.get(mac);
     if (entry) this.recency.touch(entry);
     else {
-      entry = { mac, record: newRecord(mac, event.time, this.timelineLimit), diagnosis: undefined, keys: NO_KEYS, look: this.looks, older: undefined, newer: undefined };
+      entry = this.takeSpareEntry(mac, event.time) ?? {
+        mac,
+        record: newRecord(mac, event.time, this.timelineLimit),
+        diagnosis: undefined,
+        keys: NO_KEYS,
+        look: this.looks,
+        born: this.looks,
+        older: undefined,
+        newer: undefined,
+      };
       this.machines.set(mac, entry);
       this.recency.append(entry);
     }
@@ -194,6 +210,20 @@ export class ClientRegistry {
       }
     }
     this.evictBeyondLimits(entry);
+  }
+
+  /** A forgotten machine's entry made over for `mac`, first heard of at `time`; none when no entry is spare. */
+  private takeSpareEntry(mac: Mac, time: number): MachineEntry | undefined {
+    const entry = this.spareEntries.pop();
+    if (!entry) return undefined;
+    this.entriesReused += 1;
+    entry.mac = mac;
+    renewRecord(entry.record as Draft, mac, time, this.timelineLimit);
+    if (entry.diagnosis) clearDiagnosisState(entry.diagnosis);
+    entry.keys = NO_KEYS;
+    entry.look = this.looks;
+    entry.born = this.looks;
+    return entry;
   }
 
   /**
@@ -227,12 +257,19 @@ export class ClientRegistry {
       entry.record.log.giveBackTo(this.stores);
       this.events -= entry.record.timeline.length + entry.record.log.length;
       this.evicted += 1;
+      // A record made before the last look may be on screen or in a report: it must stay as it was.
+      if (entry.born === this.looks && this.spareEntries.length < MAX_SPARE_ENTRIES) this.spareEntries.push(entry);
     }
   }
 
   /** How many timeline stores were made and how many reused (the tests read it). */
   timelineStoreStats(): Readonly<TimelineStores['stats']> {
     return { ...this.stores.stats };
+  }
+
+  /** How many new machines took over a forgotten machine's entry (the tests read it). */
+  reusedEntries(): number {
+    return this.entriesReused;
   }
 
   /** What the boot core needs to know of this machine's recent past. */
@@ -290,9 +327,13 @@ export class ClientRegistry {
   };
 }
 
+/** Spare entries kept at most: a burst forgets about as many machines as it brings, one at a time. */
+const MAX_SPARE_ENTRIES = 16;
+
 /** All the registry keeps of one machine. */
 interface MachineEntry {
-  readonly mac: Mac;
+  /** Changed only when a forgotten machine's entry is taken over by a new one. */
+  mac: Mac;
   /** Replaced by a copy at the first event after a look (`looks`); changed in place until the next look. */
   record: ClientRecord;
   /** Made at the machine's first event that diagnosis reads. */
@@ -300,6 +341,8 @@ interface MachineEntry {
   keys: readonly ClientKey[];
   /** The look during which `record` was made or copied. */
   look: number;
+  /** The look during which `record` was made (not copied): while it is the current one, nobody has seen any of it. */
+  born: number;
   older: MachineEntry | undefined;
   newer: MachineEntry | undefined;
 }
