@@ -23,6 +23,8 @@ export const KEYS_PER_MACHINE = 8;
 /** Whatever keeps a machine's keys, newest last (the registry's entry for the machine). */
 export interface KeyHolder {
   keys: readonly ClientKey[];
+  /** The list of the machine this holder served before, kept by `forget` for the next one's first key. */
+  spareKeys: ClientKey[] | undefined;
 }
 
 /** A machine without keys yet: shared, never changed. */
@@ -37,8 +39,7 @@ export class ClientKeys {
     if (newest !== undefined && newest.kind === kind && newest.value === value && owner.get(value) === mac) return;
     owner.set(value, mac);
     if (holder.keys.length === 0) {
-      // An array of exactly one: `[]` and a push would reserve room for 17 keys, for every machine a burst brings.
-      holder.keys = [{ kind, value }];
+      holder.keys = this.firstKey(holder, kind, value);
       return;
     }
     // Only the frozen NO_KEYS is shared; a list with keys was made above, so it is this class's to change.
@@ -53,14 +54,33 @@ export class ClientKeys {
     return this.owners[kind].get(value);
   }
 
-  /** The machine is forgotten: its keys that still point at it go. */
-  forget(mac: Mac, holder: KeyHolder): void {
+  /**
+   * The machine is forgotten: its keys that still point at it go. With `keepList` the holder will serve a new
+   * machine (registry.ts), and keeps its list and first key object for that machine's first key.
+   */
+  forget(mac: Mac, holder: KeyHolder, keepList = false): void {
     for (const key of holder.keys) this.release(mac, key);
+    if (keepList && holder.keys !== NO_KEYS) holder.spareKeys = holder.keys as ClientKey[];
+    holder.keys = NO_KEYS;
   }
 
   /** Keys held in all; for tests and the memory bound. */
   get size(): number {
     return this.owners.ip.size + this.owners.uuid.size + this.owners.duid.size;
+  }
+
+  /** A list holding one key: the holder's spare list written over, else a new one. */
+  private firstKey(holder: KeyHolder, kind: ClientKeyKind, value: string): ClientKey[] {
+    const spare = holder.spareKeys;
+    // An array of exactly one: `[]` and a push would reserve room for 17 keys, for every machine a burst brings.
+    if (!spare) return [{ kind, value }];
+    holder.spareKeys = undefined;
+    spare.length = 1;
+    // Key objects never leave this class and the holder: nobody else can see this one change.
+    const key = spare[0] as { kind: ClientKeyKind; value: string };
+    key.kind = kind;
+    key.value = value;
+    return spare;
   }
 
   private release(mac: Mac, key: ClientKey): void {

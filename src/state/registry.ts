@@ -179,6 +179,7 @@ export class ClientRegistry {
         record: newRecord(mac, event.time, this.timelineLimit),
         diagnosis: undefined,
         keys: NO_KEYS,
+        spareKeys: undefined,
         look: this.looks,
         born: this.looks,
         older: undefined,
@@ -220,7 +221,6 @@ export class ClientRegistry {
     entry.mac = mac;
     renewRecord(entry.record as Draft, mac, time, this.timelineLimit);
     if (entry.diagnosis) clearDiagnosisState(entry.diagnosis);
-    entry.keys = NO_KEYS;
     entry.look = this.looks;
     entry.born = this.looks;
     return entry;
@@ -252,13 +252,14 @@ export class ClientRegistry {
       if (entry === current) return;
       this.machines.delete(entry.mac);
       this.recency.remove(entry);
-      this.keys.forget(entry.mac, entry);
+      // A record made before the last look may be on screen or in a report: it must stay as it was.
+      const spare = entry.born === this.looks && this.spareEntries.length < MAX_SPARE_ENTRIES;
+      this.keys.forget(entry.mac, entry, spare);
       entry.record.timeline.giveBackTo(this.stores);
       entry.record.log.giveBackTo(this.stores);
       this.events -= entry.record.timeline.length + entry.record.log.length;
       this.evicted += 1;
-      // A record made before the last look may be on screen or in a report: it must stay as it was.
-      if (entry.born === this.looks && this.spareEntries.length < MAX_SPARE_ENTRIES) this.spareEntries.push(entry);
+      if (spare) this.spareEntries.push(entry);
     }
   }
 
@@ -339,6 +340,7 @@ interface MachineEntry {
   /** Made at the machine's first event that diagnosis reads. */
   diagnosis: DiagnosisState | undefined;
   keys: readonly ClientKey[];
+  spareKeys: ClientKey[] | undefined;
   /** The look during which `record` was made or copied. */
   look: number;
   /** The look during which `record` was made (not copied): while it is the current one, nobody has seen any of it. */

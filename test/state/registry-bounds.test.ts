@@ -78,8 +78,8 @@ describe('ClientKeys', () => {
 
   it('keeps the latest keys per machine and leaves a key that moved to another machine with it', () => {
     const keys = new ClientKeys();
-    const held: KeyHolder = { keys: NO_KEYS };
-    const otherHeld: KeyHolder = { keys: NO_KEYS };
+    const held: KeyHolder = { keys: NO_KEYS, spareKeys: undefined };
+    const otherHeld: KeyHolder = { keys: NO_KEYS, spareKeys: undefined };
     for (let n = 0; n < KEYS_PER_MACHINE + 3; n += 1) keys.link(mac, held, 'ip', `10.0.0.${n}`);
     expect(keys.size).toBe(KEYS_PER_MACHINE);
     expect(held.keys).toHaveLength(KEYS_PER_MACHINE);
@@ -94,16 +94,38 @@ describe('ClientKeys', () => {
 
   it('tells kinds apart: an address and a DUID of the same text are two keys', () => {
     const keys = new ClientKeys();
-    keys.link(mac, { keys: NO_KEYS }, 'ip', 'fe80::1');
-    keys.link(other, { keys: NO_KEYS }, 'duid', 'fe80::1');
+    keys.link(mac, { keys: NO_KEYS, spareKeys: undefined }, 'ip', 'fe80::1');
+    keys.link(other, { keys: NO_KEYS, spareKeys: undefined }, 'duid', 'fe80::1');
     expect(keys.find('ip', 'fe80::1')).toBe(mac);
     expect(keys.find('duid', 'fe80::1')).toBe(other);
     expect(keys.find('uuid', 'fe80::1')).toBeUndefined();
   });
 
+  it('a holder that will serve a new machine keeps its list for that machine\'s first key; the old keys name nobody', () => {
+    const keys = new ClientKeys();
+    const held: KeyHolder = { keys: NO_KEYS, spareKeys: undefined };
+    keys.link(mac, held, 'ip', '10.0.0.1');
+    keys.link(mac, held, 'uuid', 'aa-bb');
+    const list = held.keys;
+    keys.forget(mac, held, true);
+    expect(held.keys).toBe(NO_KEYS);
+    expect(keys.size).toBe(0);
+    keys.link(other, held, 'ip', '10.0.0.9');
+    expect(held.keys).toBe(list);
+    expect(held.keys).toEqual([{ kind: 'ip', value: '10.0.0.9' }]);
+    expect(keys.find('ip', '10.0.0.9')).toBe(other);
+    expect(keys.find('ip', '10.0.0.1')).toBeUndefined();
+    expect(keys.find('uuid', 'aa-bb')).toBeUndefined();
+    // Without keepList the list goes with the machine.
+    keys.forget(other, held);
+    keys.link(mac, held, 'ip', '10.0.0.1');
+    expect(held.keys).not.toBe(list);
+    expect(NO_KEYS).toHaveLength(0);
+  });
+
   it('a key seen again moves to the newest place instead of being held twice', () => {
     const keys = new ClientKeys();
-    const held: KeyHolder = { keys: NO_KEYS };
+    const held: KeyHolder = { keys: NO_KEYS, spareKeys: undefined };
     keys.link(mac, held, 'ip', '10.0.0.1');
     keys.link(mac, held, 'ip', '10.0.0.2');
     keys.link(mac, held, 'ip', '10.0.0.1');
