@@ -81,6 +81,8 @@ export const DEFAULT_BATCH_INTERVAL_MS = 2;
 const SLICE = 2000;
 /** A pending change: the record's latest state, or its removal. */
 const REMOVED = Symbol('removed');
+/** No callback waiting: shared, never added to (addWaiter makes a list of its own). */
+const NO_WAITERS: ReadonlyArray<() => void> = Object.freeze([]);
 
 export function openLeaseJournal<T>(options: LeaseJournalOptions<T>): LeaseJournal<T> {
   const { dataDir, name, key, keyOf } = options;
@@ -95,7 +97,7 @@ export function openLeaseJournal<T>(options: LeaseJournalOptions<T>): LeaseJourn
   /** Every live record by key: what a snapshot holds. */
   const live = new Map<string, T>();
   let pending = new Map<string, T | typeof REMOVED>();
-  let waiters: Array<() => void> = [];
+  let waiters: ReadonlyArray<() => void> = NO_WAITERS;
   let journalFd = -1;
   let journalSize = 0;
   let journalLines = 0;
@@ -150,7 +152,7 @@ export function openLeaseJournal<T>(options: LeaseJournalOptions<T>): LeaseJourn
     options.onRecovered?.();
   }
 
-  async function appendBatch(lines: Map<string, T | typeof REMOVED>, done: Array<() => void>): Promise<void> {
+  async function appendBatch(lines: Map<string, T | typeof REMOVED>, done: ReadonlyArray<() => void>): Promise<void> {
     // A slow disk lets thousands gather: serialised in slices, so packets are answered meanwhile.
     let text = '';
     let count = 0;
@@ -186,7 +188,7 @@ export function openLeaseJournal<T>(options: LeaseJournalOptions<T>): LeaseJourn
   }
 
   /** The whole state as a new snapshot and a fresh journal: after a failure, when nothing else is sure. */
-  async function rewrite(done: Array<() => void>): Promise<void> {
+  async function rewrite(done: ReadonlyArray<() => void>): Promise<void> {
     await compacting;
     await writeSnapshot([...live.values()]);
     await freshJournal();
@@ -225,7 +227,7 @@ export function openLeaseJournal<T>(options: LeaseJournalOptions<T>): LeaseJourn
     const lines = pending;
     const done = waiters;
     pending = new Map();
-    waiters = [];
+    waiters = NO_WAITERS;
     try {
       if (needsRewrite) {
         await rewrite(done);
@@ -255,7 +257,9 @@ export function openLeaseJournal<T>(options: LeaseJournalOptions<T>): LeaseJourn
     if (closed || writing || retryTimer || windowTimer) return;
     if (pending.size === 0 && !needsRewrite) {
       // Everything changed so far is on disk: whoever waits on it without a change of its own can go.
-      for (const callback of waiters.splice(0)) callback();
+      const ready = waiters;
+      waiters = NO_WAITERS;
+      for (const callback of ready) callback();
       return;
     }
     const wait = lastBatchAt + batchIntervalMs - performance.now();
@@ -271,6 +275,16 @@ export function openLeaseJournal<T>(options: LeaseJournalOptions<T>): LeaseJourn
       writing = null;
       kick();
     });
+  }
+
+  /**
+   * A list of callbacks is made with its first one in it. An empty list starts out as a list of small
+   * integers in V8, and the real journal's first list is made before the DHCP warm-up trains this code: its
+   * first callback changed the list's kind and threw away the compiled reply path at the first real REQUEST.
+   */
+  function addWaiter(callback: () => void): void {
+    if (waiters.length === 0) waiters = [callback];
+    else (waiters as Array<() => void>).push(callback);
   }
 
   /** Changes made while handling the packets of one poll phase join one batch. */
@@ -292,7 +306,7 @@ export function openLeaseJournal<T>(options: LeaseJournalOptions<T>): LeaseJourn
       const id = keyOf(record);
       live.set(id, record);
       pending.set(id, record);
-      if (onDurable) waiters.push(onDurable);
+      if (onDurable) addWaiter(onDurable);
       schedule();
     },
     remove(id) {
@@ -302,7 +316,7 @@ export function openLeaseJournal<T>(options: LeaseJournalOptions<T>): LeaseJourn
     },
     whenDurable(callback) {
       if (!writing && !scheduled && !retryTimer && !windowTimer && pending.size === 0 && !needsRewrite) return callback();
-      waiters.push(callback);
+      addWaiter(callback);
       schedule();
     },
     async settled() {
@@ -321,7 +335,7 @@ export function openLeaseJournal<T>(options: LeaseJournalOptions<T>): LeaseJourn
       await writing;
       await compacting;
       // Whoever waits on these changes has stopped (the server closes first): they are written, not answered.
-      waiters = [];
+      waiters = NO_WAITERS;
       try {
         if (needsRewrite || pending.size > 0) rewriteSync();
         pending = new Map();

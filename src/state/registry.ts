@@ -89,14 +89,17 @@ export class ClientRegistry {
   /**
    * Entries of forgotten machines whose records nobody outside the registry ever saw: the next new machines
    * take them over, record and diagnosis state included, instead of leaving them to the collector. Under a
-   * burst of machines it has never seen, that was most of what the old generation filled with.
+   * burst of machines it has never seen, that was most of what the old generation filled with. A stack
+   * linked through their `older` (a spare entry is in no recency list), so keeping one allocates nothing.
    */
-  private readonly spareEntries: MachineEntry[] = [];
+  private spareEntry: MachineEntry | undefined;
+  private spareEntries = 0;
   private entriesReused = 0;
   private readonly newVerdicts: Array<{ mac: Mac; verdict: Verdict }> = [];
   private readonly listeners = new Set<Listener>();
   private readonly timelineLimit: number;
   private readonly limits: RegistryLimits;
+  private readonly diagnosisOptions: DiagnosisOptions | undefined;
   private foreignNamesOf: ForeignServers | undefined;
   private foreignNames: readonly string[] = [];
   private routerAdverts = noRouterAdverts;
@@ -114,9 +117,13 @@ export class ClientRegistry {
    */
   private looks = 0;
 
-  constructor(private readonly options: RegistryOptions = {}) {
+  constructor(options: RegistryOptions = {}) {
     this.timelineLimit = options.timelineLimit ?? 200;
     this.limits = { ...DEFAULT_REGISTRY_LIMITS, ...options.limits };
+    // A field of the registry's own, not read through `options` on every event: each caller's options object
+    // has its own shape (the DHCP warm-up's registry is made with other options than the real one), and the
+    // fold compiled during the warm-up was thrown away at the real registry's first packet for it.
+    this.diagnosisOptions = options.diagnosis;
   }
 
   /** Verdicts found since the last call, for the caller to report as `client.diagnosis` events. */
@@ -204,7 +211,7 @@ export class ClientRegistry {
 
     foldEvent(draft, event);
     if (event.kind !== 'client.diagnosis') {
-      const verdict = diagnose((entry.diagnosis ??= newDiagnosisState()), event, this.foreignServerNames(), this.options.diagnosis);
+      const verdict = diagnose((entry.diagnosis ??= newDiagnosisState()), event, this.foreignServerNames(), this.diagnosisOptions);
       if (verdict) {
         draft.verdicts = [...draft.verdicts, verdict];
         this.newVerdicts.push({ mac, verdict });
@@ -215,8 +222,11 @@ export class ClientRegistry {
 
   /** A forgotten machine's entry made over for `mac`, first heard of at `time`; none when no entry is spare. */
   private takeSpareEntry(mac: Mac, time: number): MachineEntry | undefined {
-    const entry = this.spareEntries.pop();
+    const entry = this.spareEntry;
     if (!entry) return undefined;
+    this.spareEntry = entry.older;
+    this.spareEntries -= 1;
+    entry.older = undefined;
     this.entriesReused += 1;
     entry.mac = mac;
     renewRecord(entry.record as Draft, mac, time, this.timelineLimit);
@@ -253,13 +263,17 @@ export class ClientRegistry {
       this.machines.delete(entry.mac);
       this.recency.remove(entry);
       // A record made before the last look may be on screen or in a report: it must stay as it was.
-      const spare = entry.born === this.looks && this.spareEntries.length < MAX_SPARE_ENTRIES;
+      const spare = entry.born === this.looks && this.spareEntries < MAX_SPARE_ENTRIES;
       this.keys.forget(entry.mac, entry, spare);
       entry.record.timeline.giveBackTo(this.stores);
       entry.record.log.giveBackTo(this.stores);
       this.events -= entry.record.timeline.length + entry.record.log.length;
       this.evicted += 1;
-      if (spare) this.spareEntries.push(entry);
+      if (spare) {
+        entry.older = this.spareEntry;
+        this.spareEntry = entry;
+        this.spareEntries += 1;
+      }
     }
   }
 

@@ -28,7 +28,12 @@ const MAX_POOLED_BYTES = 2 * 1024 * 1024;
 export class TimelineStores {
   /** How many times the registry handed records out; a store made since the last time has not been seen. */
   private looks = 0;
-  private readonly free: Buffer[][] = Array.from({ length: LARGEST_CLASS + 1 }, () => []);
+  /**
+   * Per size class, made with its first store in it: an empty list starts out as a list of small integers in
+   * V8, and the real registry's lists are made before the DHCP warm-up trains this code, so each class's first
+   * store would change its list's kind and throw the compiled code away under the first real burst.
+   */
+  private readonly free: Array<Buffer[] | undefined> = Array.from({ length: LARGEST_CLASS + 1 }, () => undefined);
   private pooledBytes = 0;
   readonly stats = { made: 0, reused: 0, returned: 0 };
 
@@ -40,7 +45,7 @@ export class TimelineStores {
   /** A store of at least `size` bytes, its header's "made after" set; its "bytes in use" is the caller's to write. */
   take(size: number): Buffer {
     const sizeClass = classOf(size);
-    const pooled = sizeClass <= LARGEST_CLASS ? this.free[sizeClass]!.pop() : undefined;
+    const pooled = sizeClass <= LARGEST_CLASS ? this.free[sizeClass]?.pop() : undefined;
     let store: Buffer;
     if (pooled) {
       this.pooledBytes -= pooled.length;
@@ -67,7 +72,9 @@ export class TimelineStores {
     if (sizeClass > LARGEST_CLASS || sizeOf(sizeClass) !== store.length || this.pooledBytes + store.length > MAX_POOLED_BYTES) return;
     // Marked as seen, so a second give-back of the same store (a bug elsewhere) cannot pool it twice.
     store.writeUInt32LE((this.looks - 1) >>> 0, BORN_AT);
-    this.free[sizeClass]!.push(store);
+    const list = this.free[sizeClass];
+    if (list) list.push(store);
+    else this.free[sizeClass] = [store];
     this.pooledBytes += store.length;
     this.stats.returned += 1;
   }
