@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Mac } from '../../src/protocol/mac.js';
 import type { PxedeckEvent } from '../../src/servers/events.js';
-import type { ClientRecord } from '../../src/state/client-record.js';
+import { newRecord, renewRecord, type ClientRecord, type Draft } from '../../src/state/client-record.js';
 import { ClientRegistry } from '../../src/state/registry.js';
 
 const looping = '52:54:00:00:0e:01' as Mac;
@@ -45,6 +45,16 @@ function plain(record: ClientRecord | undefined): unknown {
 }
 
 describe('registry: a forgotten machine\'s entry taken over by the next one', () => {
+  it('renewRecord resets every field newRecord sets: a field added to one and not the other fails here', () => {
+    const fresh = newRecord(next, 60_000, 200);
+    // Every field of a record made over, as another machine may have left it (a one-step path is kept in place).
+    const used = Object.fromEntries(Object.keys(fresh).map((key) => [key, `left by ${looping}`])) as unknown as Draft;
+    used.path = [{ stage: 'kernel', at: 1 }];
+    renewRecord(used, next, 60_000, 200);
+    expect(used).toEqual(fresh);
+    expect(Object.keys(used)).toEqual(Object.keys(fresh));
+  });
+
   it('the new machine starts as in a fresh registry: no stage, cycle, verdict, key or diagnosis of the old one', () => {
     const registry = new ClientRegistry({ limits: { maxClients: 1 } });
     for (const event of loopingBoot(looping, 1_000)) registry.apply(event);
