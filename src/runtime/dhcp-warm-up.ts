@@ -6,11 +6,11 @@
  * interpreted: the first second's answers came up to a few hundred ms late while the compiler threads took
  * the core, and the same burst after 4,000 exchanges of warm-up was answered like every later second.
  *
- * So two throwaway DHCP servers are made from the same code — V8 keeps compiled code and type feedback
+ * So throwaway DHCP servers, two at a time, are made from the same code — V8 keeps compiled code and type feedback
  * per function, shared by every server instance — and a client on loopback runs full exchanges through them:
  * decode, the boot decision, the lease pool and its journal (fdatasync'ed, in a temporary directory), the
- * reply's encoding, the send, and the events folded into a registry of its own. Nothing is left behind: no
- * event reaches the console or the event log, no lease the real pool, no record the real registry. Every
+ * reply's encoding, the send, and the events folded into a registry of its own. Nothing reaches the world: no
+ * event the console or the event log, no lease the real pool, no record the real registry. Every
  * socket is bound to 127.0.0.1, and the kernel routes nothing from a loopback source off the host.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -30,6 +30,7 @@ import { openUdpSocket } from '../servers/net/device-socket.js';
 import { openLeaseFile } from '../state/lease-file.js';
 import { ClientRegistry } from '../state/registry.js';
 import { foldingSink } from './event-sink.js';
+import type { PxedeckEvent } from '../servers/events.js';
 import { collectGarbageNow } from './collector-tuning.js';
 import { leasePoolOptions } from './full-dhcp.js';
 
@@ -97,6 +98,16 @@ const REASK_AFTER = 50;
  * compiles a call to whatever that site makes, the real server's included (docs/performance.md).
  */
 const LANES = 2;
+/**
+ * How far in (a share of the exchanges) the first lane closes and a fresh one takes its place. A server that
+ * closes sends what no exchange does through code it shares with the real server: its `server.closed` event
+ * through the sink, the registry's fold and the serialiser; its journal's last write; the promises of its
+ * sockets' close. Code V8 compiled on exchanges alone was thrown away there ("wrong map") and compiled again
+ * in the first real burst, on the core that answers it (docs/performance.md). Closed part-way, the lane teaches
+ * V8 those shapes while exchanges still run, so the reply path is compiled again, knowing them, before the end,
+ * and the last lanes' close finds nothing new.
+ */
+const FIRST_LANE_CLOSES_AT = 0.6;
 const WARM_UP_REGISTRY_LIMITS = { maxClients: 64, maxEvents: 2000 } as const;
 
 type ClientKind = 'plain' | 'bios-pxe' | 'uefi-pxe' | 'ipxe';
@@ -173,8 +184,19 @@ export async function warmUpDhcp4(options: DhcpWarmUpOptions): Promise<DhcpWarmU
   let client: Socket | undefined;
   try {
     client = await loopbackSocket(0);
-    for (let index = 0; index < LANES; index += 1) lanes.push(await openLane(options, client.address().port));
-    return await runExchanges(options, client, lanes.map((lane) => lane.ports), started);
+    const clientPort = client.address().port;
+    for (let index = 0; index < LANES; index += 1) lanes.push(await openLane(options, clientPort));
+    const handOver = Math.floor(options.exchanges * FIRST_LANE_CLOSES_AT);
+    const first = await runExchanges(options, client, lanes.map((lane) => lane.ports), { from: 0, to: handOver }, started);
+    if (first.cutShort) return first;
+    await lanes.shift()!.close();
+    lanes.push(await openLane(options, clientPort));
+    const second = await runExchanges(options, client, lanes.map((lane) => lane.ports), { from: handOver, to: options.exchanges }, started);
+    return {
+      ...second,
+      completed: first.completed + second.completed,
+      unanswered: first.unanswered + second.unanswered,
+    };
   } finally {
     client?.close();
     for (const lane of lanes) await lane.close();
@@ -189,14 +211,30 @@ interface Lane {
   close(): Promise<void>;
 }
 
+/**
+ * The lanes' last events, kept for good. V8 frees a hidden class once no object has it, and with it every
+ * function compiled on it ("weak objects"): the collection at the warm-up's end took the shapes of the events,
+ * option views and records the lanes made, and the sink, the fold and the serialiser with them. Kept, the
+ * shapes live on and the real server's events are made with them. ~100 KB.
+ */
+const KEPT_EVENTS = 256;
+const keptEvents: PxedeckEvent[] = [];
+let eventsKept = 0;
+function keepEvent(event: PxedeckEvent): void {
+  keptEvents[eventsKept++ % KEPT_EVENTS] = event;
+}
+
 /** One throwaway server with its own registry, event sink, pool and journal, answering on loopback to `clientPort`. */
 async function openLane(options: DhcpWarmUpOptions, clientPort: number): Promise<Lane> {
   const real = options.server;
   const { mode } = real;
   // Few records: the warm-up is about code, not data.
   const registry = new ClientRegistry({ limits: WARM_UP_REGISTRY_LIMITS });
-  // The real sink's code with nowhere to write: events reach this registry only.
-  const { emit } = foldingSink(registry, () => {});
+  // The real sink's code with nowhere to write: events reach this registry only (and the few kept).
+  const { emit, notice } = foldingSink(registry, keepEvent);
+  // The real sink carries notices between packets (this warm-up's own at its end, for one): the fold learns
+  // their shape here, not from the real sink after the warm-up, where it threw the compiled fold away.
+  notice('info', 'DHCP warm-up lane open');
   const journalDir = mode === 'full' ? mkdtempSync(join(tmpdir(), 'pxedeck-warm-up-')) : undefined;
   let journal: ReturnType<typeof openLeaseFile> | undefined;
   const removeJournal = async () => {
@@ -247,6 +285,7 @@ function runExchanges(
   options: DhcpWarmUpOptions,
   client: Socket,
   lanes: ReadonlyArray<{ readonly dhcp: number; readonly bootServer: number | null }>,
+  range: { readonly from: number; readonly to: number },
   started: number,
 ): Promise<DhcpWarmUpResult> {
   const { mode } = options.server;
@@ -256,7 +295,7 @@ function runExchanges(
   const requestPortOf = (index: number) => (mode === 'proxy' ? laneOf(index).bootServer : laneOf(index).dhcp);
   const timeLimitMs = options.timeLimitMs ?? 10_000;
   const inFlight = new Map<number, Exchange>();
-  let next = 0;
+  let next = range.from;
   let completed = 0;
   let unanswered = 0;
   let finished = false;
@@ -271,7 +310,7 @@ function runExchanges(
     };
     const onAbort = () => finish('stopped');
     const startMore = () => {
-      while (inFlight.size < WINDOW && next < options.exchanges) {
+      while (inFlight.size < WINDOW && next < range.to) {
         const count = next++;
         // Every fourth exchange is a machine seen 50 exchanges before, asking again (as firmware, then iPXE,
         // then an installer do): a known lease and record take other paths than a new machine's.
@@ -284,7 +323,7 @@ function runExchanges(
         inFlight.set(xid, exchange);
         client.send(request(exchange.kind, index, xid, MessageType.DISCOVER), laneOf(index).dhcp, '127.0.0.1');
       }
-      if (inFlight.size === 0 && next >= options.exchanges) finish();
+      if (inFlight.size === 0 && next >= range.to) finish();
     };
     const end = (xid: number, answered: boolean) => {
       if (!inFlight.delete(xid)) return;

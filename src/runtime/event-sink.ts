@@ -53,6 +53,13 @@ export function openEventSink(
 }
 
 /**
+ * Each turn's queue is made with its first event in it. An empty list starts out as a list of small integers
+ * in V8: the real sink's list, made before the DHCP warm-up and filled only after it, changed its kind at
+ * the first event and threw away the fold the warm-up had compiled ("not a Smi").
+ */
+const NOTHING_QUEUED: readonly never[] = [];
+
+/**
  * The sink without its files: events folded into `registry` at once and handed to `write` after the
  * replies of the turn. The DHCP warm-up folds its events through this same code into a registry of its
  * own, so what V8 learns there is what the real sink runs (dhcp-warm-up.ts).
@@ -62,20 +69,26 @@ export function foldingSink(
   write: (event: PxedeckEvent, serialised: SerialisedEvent) => void,
   onVerdict?: (mac: Mac, verdict: Verdict) => void,
 ): Omit<EventSink, 'close'> {
-  let queued: PxedeckEvent[] = [];
-  let queuedForms: SerialisedEvent[] = [];
+  let queued: readonly PxedeckEvent[] = NOTHING_QUEUED;
+  let queuedForms: readonly SerialisedEvent[] = NOTHING_QUEUED;
   const drain = () => {
     const events = queued;
     const forms = queuedForms;
-    queued = [];
-    queuedForms = [];
+    queued = NOTHING_QUEUED;
+    queuedForms = NOTHING_QUEUED;
     for (let index = 0; index < events.length; index += 1) write(events[index]!, forms[index]!);
   };
   const emit: Emit = (event) => {
     const serialised = serialiseEvent(event);
     registry.apply(event, serialised);
-    queuedForms.push(serialised);
-    if (queued.push(event) === 1) setImmediate(drain);
+    if (queued.length === 0) {
+      queued = [event];
+      queuedForms = [serialised];
+      setImmediate(drain);
+    } else {
+      (queued as PxedeckEvent[]).push(event);
+      (queuedForms as SerialisedEvent[]).push(serialised);
+    }
     for (const { mac, verdict } of registry.takeNewVerdicts()) {
       onVerdict?.(mac, verdict);
       emit({ kind: 'client.diagnosis', time: verdict.at, source: 'system', mac, verdict: verdict.kind, severity: verdict.severity, summary: verdict.summary, cause: verdict.cause, fix: verdict.fix });
