@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sleep, type NetnsLab, type NsProcess } from '../test/support/netns.js';
-import { pxedeckNodeArgs } from '../test/support/pxedeck-command.js';
+import { pxedeckCommand } from '../test/support/pxedeck-command.js';
 import { shellWord } from '../test/support/shell-quote.js';
 
 /** `console`: pxedeck as the technician runs it, its console in a tmux terminal, instead of --headless. */
@@ -106,7 +106,7 @@ async function startPxedeckConsole(setup: ServerSetup, label: string, nodeArgs: 
   };
   const stderrPath = join(dataRoot, `${label}-stderr.txt`);
   // Ink draws nothing until exit when it believes it runs in CI.
-  const command = ['ip', 'netns', 'exec', ns, 'env', '-u', 'CI', '-u', 'CONTINUOUS_INTEGRATION', process.execPath, ...pxedeckNodeArgs(nodeArgs), ...pxedeckArgs(setup, label)];
+  const command = ['ip', 'netns', 'exec', ns, 'env', '-u', 'CI', '-u', 'CONTINUOUS_INTEGRATION', ...pxedeckCommand(nodeArgs).slice(1), ...pxedeckArgs(setup, label)];
   // The pane stays after pxedeck ends, with its exit code on the screen; the sleep bounds it if the bench dies.
   tmux('new-session', '-d', '-x', String(size.columns), '-y', String(size.rows), `${command.map(shellWord).join(' ')} 2>${shellWord(stderrPath)}; echo "pxedeck exited $?"; sleep 600`);
   const screen = () => tmux('capture-pane', '-p');

@@ -8,13 +8,13 @@
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { openTestClient } from '../test/support/dhcp-client.js';
-import { pxedeckNodeArgs } from '../test/support/pxedeck-command.js';
+import { pxedeckCommand } from '../test/support/pxedeck-command.js';
 import { TmuxConsole, tmuxUnavailableReason } from '../test/support/tmux-console.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' } } });
 const runs = Number(values.runs);
-// As the installed command starts it: its `#!` line's node flags, then the script.
-const command = pxedeckNodeArgs();
+// As the installed command starts it: its `#!` line's variables and node flags, then the script.
+const command = pxedeckCommand();
 
 const median = (samples: number[]) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
 const format = (samples: number[]) => `median ${median(samples).toFixed(0)} ms (min ${Math.min(...samples).toFixed(0)}, max ${Math.max(...samples).toFixed(0)}; ${samples.length} runs)`;
@@ -22,7 +22,7 @@ const format = (samples: number[]) => `median ${median(samples).toFixed(0)} ms (
 const help: number[] = [];
 for (let i = 0; i < runs; i += 1) {
   const started = performance.now();
-  const result = spawnSync(process.execPath, [...command, '--help'], { cwd: '/', encoding: 'utf8' });
+  const result = spawnSync(command[0]!, [...command.slice(1), '--help'], { cwd: '/', encoding: 'utf8' });
   help.push(performance.now() - started);
   if (result.status !== 0) throw new Error(`pxedeck --help failed: ${result.stderr}`);
 }
@@ -43,7 +43,7 @@ if (tmuxUnavailableReason) {
   try {
     for (let i = 0; i < Math.min(runs, 5); i += 1) {
       const started = performance.now();
-      const term = await TmuxConsole.start({ pxedeck: `node ${command.join(' ')}`, clientPort: client.port, columns: 80, rows: 24 });
+      const term = await TmuxConsole.start({ pxedeck: command.join(' '), clientPort: client.port, columns: 80, rows: 24 });
       try {
         await term.waitForServers(30_000);
         frames.push(performance.now() - started);

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decode as decodeTftp, encode as encodeTftp } from '../../src/protocol/tftp/packet.js';
 import { buildRequest, openTestClient, type TestDhcpClient } from '../support/dhcp-client.js';
-import { pxedeckNodeArgs } from '../support/pxedeck-command.js';
+import { pxedeckCommand } from '../support/pxedeck-command.js';
 import { TmuxConsole, tmuxUnavailableReason as skipReason } from '../support/tmux-console.js';
 
 const repo = resolve(import.meta.dirname, '../..');
@@ -73,7 +73,7 @@ describe.skipIf(skipReason !== undefined)(`the console in tmux${skipReason ? ` (
     client = await openTestClient();
     term = await TmuxConsole.start({
       // With the node flags the installed command has (its `#!` line): the console as a technician runs it.
-      pxedeck: `node ${pxedeckNodeArgs().join(' ')}`,
+      pxedeck: pxedeckCommand().join(' '),
       clientPort: client.port,
       cwd: repo,
       bootFiles: { 'undionly.kpxe': randomBytes(NBP_SIZE) },

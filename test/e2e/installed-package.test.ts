@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRequest, openTestClient, type TestDhcpClient } from '../support/dhcp-client.js';
-import { commandNodeFlags } from '../support/pxedeck-command.js';
+import { commandEnvironment, commandNodeFlags } from '../support/pxedeck-command.js';
 import { freeTcpPort, freeUdpPort, TmuxConsole, tmuxUnavailableReason } from '../support/tmux-console.js';
 
 const repo = resolve(import.meta.dirname, '../..');
@@ -75,11 +75,11 @@ describe.skipIf(tmuxUnavailableReason !== undefined)('installed as the README sa
     expect(existsSync(join(work, 'prefix', 'lib', 'node_modules', 'pxedeck', 'node_modules', 'tsx'))).toBe(false);
   });
 
-  async function bootsOneClient(pxedeck: string, checkRuntime?: (commandLine: string[]) => void): Promise<void> {
+  async function bootsOneClient(pxedeck: string, checkRuntime?: (commandLine: string[], environment: string[]) => void): Promise<void> {
     const term = await TmuxConsole.start({ pxedeck, clientPort: client.port, columns: 80, rows: 24 });
     try {
       await term.waitForServers();
-      checkRuntime?.(term.consoleCommandLine());
+      checkRuntime?.(term.consoleCommandLine(), term.consoleEnvironment());
       // Loopback has no neighbour table: ciaddr tells pxedeck which MAC 127.0.0.1 is.
       const discover = buildRequest({ type: 'DISCOVER', mac: MAC, profile: 'bios-pxe', ciaddr: '127.0.0.1' });
       await client.send(discover, term.ports.dhcp);
@@ -94,11 +94,14 @@ describe.skipIf(tmuxUnavailableReason !== undefined)('installed as the README sa
   }
 
   it('the installed console, started outside any checkout at 80×24, shows the header and a booting client', async () => {
-    await bootsOneClient(installed, (commandLine) => {
-      // The `#!` line's node flags reach node through `env -S`: the heap setting the DHCP figures were
-      // measured with (docs/performance.md) is the one a technician's run gets.
-      const flags = commandNodeFlags(join(work, 'prefix', 'lib', 'node_modules', 'pxedeck', 'bin', 'pxedeck.js'));
+    await bootsOneClient(installed, (commandLine, environment) => {
+      // The `#!` line's variables and node flags reach node through `env -S`: the heap and malloc settings the
+      // figures were measured with (docs/performance.md) are the ones a technician's run gets.
+      const bin = join(work, 'prefix', 'lib', 'node_modules', 'pxedeck', 'bin', 'pxedeck.js');
+      const flags = commandNodeFlags(bin);
       expect(flags).toContain('--max-semi-space-size=2');
+      expect(commandEnvironment(bin)).toEqual({ MALLOC_ARENA_MAX: '1' });
+      expect(environment).toContain('MALLOC_ARENA_MAX=1');
       expect(commandLine.slice(1, 1 + flags.length)).toEqual(flags);
       expect(commandLine[1 + flags.length]).toMatch(/\/pxedeck(\.js)?$/);
     });

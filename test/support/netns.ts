@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pxedeckNodeArgs } from './pxedeck-command.js';
+import { pxedeckCommand } from './pxedeck-command.js';
 import { NsProcess, PxedeckProcess, repoRoot, sleep, UdpActor, udpActorCommand } from './ns-process.js';
 
 export { NsProcess, PxedeckProcess, repoRoot, sleep, UdpActor, type Datagram, type InterfaceChange, type UdpActorReply } from './ns-process.js';
@@ -183,17 +183,17 @@ export class NetnsLab {
   }
 
   /**
-   * `node [the command's flags] bin/pxedeck.js --headless ...` inside `ns`. `stdoutFd`: send the events to a
+   * `env [the command's variables] node [its flags] bin/pxedeck.js --headless ...` inside `ns`. `stdoutFd`: send the events to a
    * file instead of parsing them (benchmarks, where the parent reading them would compete for the CPU).
    */
   pxedeck(ns: string, args: readonly string[], opts: { label?: string; nodeArgs?: readonly string[] } = {}): PxedeckProcess {
-    const child = this.spawnChild(ns, process.execPath, [...pxedeckNodeArgs(opts.nodeArgs), '--headless', ...args]);
+    const child = this.spawnChild(ns, 'env', [...pxedeckCommand(opts.nodeArgs).slice(1), '--headless', ...args]);
     return this.track(new PxedeckProcess(opts.label ?? 'pxedeck', child));
   }
 
   /** Like pxedeck(), with stdout written straight to `stdoutFd` (an open file). */
   pxedeckToFile(ns: string, args: readonly string[], stdoutFd: number, opts: { label?: string; nodeArgs?: readonly string[] } = {}): NsProcess {
-    const child = this.spawnChild(ns, process.execPath, [...pxedeckNodeArgs(opts.nodeArgs), '--headless', ...args], stdoutFd);
+    const child = this.spawnChild(ns, 'env', [...pxedeckCommand(opts.nodeArgs).slice(1), '--headless', ...args], stdoutFd);
     return this.track(new NsProcess(opts.label ?? 'pxedeck', child));
   }
 

@@ -126,6 +126,11 @@ export class TmuxConsole {
     return readFileSync(`/proc/${this.consolePid()}/cmdline`, 'utf8').split('\0').filter(Boolean);
   }
 
+  /** The console process's environment, as NAME=value strings. */
+  consoleEnvironment(): string[] {
+    return readFileSync(`/proc/${this.consolePid()}/environ`, 'utf8').split('\0').filter(Boolean);
+  }
+
   async keys(...list: string[]): Promise<void> {
     for (const key of list) {
       this.tmux('send-keys', '-t', this.session, key);

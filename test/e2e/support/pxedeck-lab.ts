@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PxedeckEvent } from '../../../src/servers/events.js';
 import { PxedeckProcess } from '../../support/netns.js';
-import { pxedeckNodeArgs } from '../../support/pxedeck-command.js';
+import { pxedeckCommand } from '../../support/pxedeck-command.js';
 import { afterAll, beforeAll } from 'vitest';
 import { ensureLabArtifacts, labKernelCmdline, missingLabFiles, type LabArtifacts } from '../lab/artifacts.js';
 import { createLab, labTempDir, labUnavailableReason, type Lab, type Tap } from '../lab/network.js';
@@ -52,7 +52,7 @@ export async function startPxedeck(lab: Lab, options: StartOptions): Promise<Lab
   if (options.settings) writeFileSync(join(dataDir, 'settings.json'), JSON.stringify(options.settings));
   options.prepare?.(dataDir);
   const args = [
-    ...pxedeckNodeArgs(),
+    ...pxedeckCommand(),
     '--headless',
     '--interface',
     lab.server.iface,
@@ -64,7 +64,7 @@ export async function startPxedeck(lab: Lab, options: StartOptions): Promise<Lab
     ...(options.marker ? ['--kernel', artifacts.kernel, '--initrd', artifacts.initrd, '--cmdline', markerCmdline(options.marker)] : []),
     ...(options.args ?? []),
   ];
-  const child = spawn('ip', ['netns', 'exec', lab.server.ns, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('ip', ['netns', 'exec', lab.server.ns, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const pxedeck = new PxedeckProcess(`pxedeck-${options.mode}`, child);
   try {
     await pxedeck.listening(20_000);
