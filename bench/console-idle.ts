@@ -16,7 +16,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { buildRequest, openTestClient } from '../test/support/dhcp-client.js';
-import { commandEnvironment, commandNodeFlags, pxedeckBin } from '../test/support/pxedeck-command.js';
+import { pxedeckBin, pxedeckCommand } from '../test/support/pxedeck-command.js';
 import { TmuxConsole, tmuxUnavailableReason } from '../test/support/tmux-console.js';
 import type { Mac } from '../src/protocol/mac.js';
 import { cpuSeconds, memoryOf } from './http-load.js';
@@ -56,7 +56,7 @@ function sample(pid: number, second: number): Sample {
 const client = await openTestClient();
 const extraNodeArgs = values['node-args'].split(' ').filter(Boolean);
 const term = await TmuxConsole.start({
-  pxedeck: ['env', ...Object.entries(commandEnvironment(values.bin)).map(([name, value]) => `${name}=${value}`), 'node', ...commandNodeFlags(values.bin), ...extraNodeArgs, values.bin].join(' '),
+  pxedeck: pxedeckCommand(extraNodeArgs, values.bin).join(' '),
   clientPort: client.port,
   columns: Number(values.columns),
   rows: Number(values.rows),

@@ -29,15 +29,16 @@ export function commandEnvironment(bin = pxedeckBin): Record<string, string> {
 }
 
 /** Arguments for `process.execPath` that run pxedeck as its command does, `extraNodeArgs` after its own flags. */
-export function pxedeckNodeArgs(extraNodeArgs: readonly string[] = []): string[] {
-  return [...commandNodeFlags(), ...extraNodeArgs, pxedeckBin];
+export function pxedeckNodeArgs(extraNodeArgs: readonly string[] = [], bin = pxedeckBin): string[] {
+  return [...commandNodeFlags(bin), ...extraNodeArgs, bin];
 }
 
 /**
  * The whole command line that runs pxedeck as its command does, variables included: `env NAME=value … node
- * [flags] bin/pxedeck.js`. `env` executes node in its own place, so the process's PID is node's.
+ * [flags] bin/pxedeck.js`. `env` executes node in its own place, so the process's PID is node's. `bin`: another
+ * build's or an installed command's script, run with its own line.
  */
-export function pxedeckCommand(extraNodeArgs: readonly string[] = []): string[] {
-  const assignments = Object.entries(commandEnvironment()).map(([name, value]) => `${name}=${value}`);
-  return ['env', ...assignments, process.execPath, ...pxedeckNodeArgs(extraNodeArgs)];
+export function pxedeckCommand(extraNodeArgs: readonly string[] = [], bin = pxedeckBin): string[] {
+  const assignments = Object.entries(commandEnvironment(bin)).map(([name, value]) => `${name}=${value}`);
+  return ['env', ...assignments, process.execPath, ...pxedeckNodeArgs(extraNodeArgs, bin)];
 }
