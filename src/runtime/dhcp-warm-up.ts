@@ -18,10 +18,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
 import type { Socket } from 'node:dgram';
-import { BROADCAST_FLAG, MessageType, Option } from '../protocol/dhcp4/constants.js';
+import { MessageType, Option } from '../protocol/dhcp4/constants.js';
 import { messageTypeOf } from '../protocol/dhcp4/options.js';
-import { blankPacket, decode, type DhcpPacket } from '../protocol/dhcp4/packet.js';
-import { encode } from '../protocol/dhcp4/encode.js';
+import { decode, type DhcpPacket } from '../protocol/dhcp4/packet.js';
 import { addressToBytes } from '../protocol/dhcp4/ipv4-address.js';
 import { createDhcp4Server, type Dhcp4ServerOptions } from '../servers/dhcp4/server.js';
 import { LeasePool } from '../servers/dhcp4/lease-pool.js';
@@ -34,6 +33,7 @@ import type { PxedeckEvent } from '../servers/events.js';
 import type { SerialisedEvent } from '../servers/event-json.js';
 import { collectGarbageNow } from './collector-tuning.js';
 import { leasePoolOptions } from './full-dhcp.js';
+import { clientKindOf, clientRequest, type ClientKind } from './dhcp-warm-up-clients.js';
 
 /** Enough for V8 to have compiled the whole reply path (measured: docs/performance.md, "The start-up warm-up"). */
 export const WARM_UP_EXCHANGES = 5000;
@@ -110,68 +110,6 @@ const LANES = 2;
  */
 const FIRST_LANE_CLOSES_AT = 0.6;
 const WARM_UP_REGISTRY_LIMITS = { maxClients: 64, maxEvents: 2000 } as const;
-
-type ClientKind = 'plain' | 'bios-pxe' | 'uefi-pxe' | 'ipxe';
-
-/** What the firmware a rack holds sends: a PC without PXE, BIOS and UEFI PXE ROMs, and iPXE. */
-function clientKindOf(index: number, mode: 'proxy' | 'full'): ClientKind {
-  // Proxy mode answers only network-boot clients; full mode answers everyone, most of them plain in a bench.
-  const kinds: readonly ClientKind[] = mode === 'full' ? ['plain', 'plain', 'bios-pxe', 'uefi-pxe', 'ipxe'] : ['bios-pxe', 'uefi-pxe', 'ipxe'];
-  return kinds[index % kinds.length]!;
-}
-
-/** The 16-byte chaddr field of machine `index`: a locally administered MAC (02:00:…), never a real machine's. */
-function warmUpChaddr(index: number): Buffer {
-  const chaddr = Buffer.alloc(16);
-  chaddr[0] = 0x02;
-  chaddr.writeUInt32BE(index >>> 0, 2);
-  return chaddr;
-}
-
-/**
- * What else varies between real clients, each on its own cycle so the mixes meet: a relay agent in between
- * (giaddr set; the reply goes back to it), no maximum message size (option 57), a host name (option 12).
- * Code V8 compiled only on one variant is thrown away at the first client of the other.
- */
-function variantOf(index: number): { readonly relayed: boolean; readonly maxMessageSize: boolean; readonly hostname: boolean } {
-  return { relayed: index % 3 === 2, maxMessageSize: index % 7 < 4, hostname: index % 11 < 5 };
-}
-
-function identityOptions(kind: ClientKind, index: number): Array<[number, Buffer]> {
-  const variant = variantOf(index);
-  const options: Array<[number, Buffer]> = [[Option.PARAMETER_REQUEST_LIST, Buffer.from([1, 3, 6, 12, 15, 28, 42, 43, 60, 66, 67, 93, 128, 129])]];
-  if (variant.maxMessageSize) options.push([Option.MAX_MESSAGE_SIZE, Buffer.from([0x05, 0xc0])]);
-  if (variant.hostname) options.push([Option.HOSTNAME, Buffer.from(`bench-${index}`, 'latin1')]);
-  if (kind === 'plain') return options;
-  const arch = kind === 'uefi-pxe' ? 7 : 0;
-  const uuid = Buffer.alloc(17);
-  uuid.writeUInt32BE(index >>> 0, 13);
-  options.push(
-    [Option.VENDOR_CLASS, Buffer.from(`PXEClient:Arch:0000${arch}:UNDI:00${arch === 7 ? 3016 : 2001}`, 'latin1')],
-    [Option.CLIENT_ARCH, Buffer.from([0, arch])],
-    [Option.CLIENT_NDI, Buffer.from([1, arch === 7 ? 3 : 2, arch === 7 ? 16 : 1])],
-    [Option.CLIENT_UUID, uuid],
-  );
-  if (kind === 'ipxe') {
-    options.push([Option.USER_CLASS, Buffer.from('\x04iPXE', 'latin1')], [Option.IPXE, Buffer.from([0x13, 1, 1, 0x11, 1, 1, 0x10, 1, 2])]);
-  }
-  return options;
-}
-
-/** The relay agent the warm-up plays: its own client socket, on loopback. */
-const RELAY_ADDRESS = '127.0.0.1';
-
-function request(kind: ClientKind, index: number, xid: number, type: number, extra: Array<[number, Buffer]> = []): Buffer {
-  const relayed = variantOf(index).relayed;
-  const packet: DhcpPacket = blankPacket({
-    xid,
-    flags: relayed ? 0 : BROADCAST_FLAG,
-    ...(relayed && { hops: 1, giaddr: RELAY_ADDRESS }),
-    chaddr: warmUpChaddr(index),
-    options: new Map([[Option.MESSAGE_TYPE, Buffer.from([type])], ...extra, ...identityOptions(kind, index)]),
-  });
-  return encode(packet);
-}
 
 interface Exchange {
   readonly index: number;
@@ -325,7 +263,7 @@ function runExchanges(
         let xid = randomInt(0, 0x1_0000_0000);
         while (inFlight.has(xid)) xid = randomInt(0, 0x1_0000_0000);
         inFlight.set(xid, exchange);
-        client.send(request(exchange.kind, index, xid, MessageType.DISCOVER), laneOf(index).dhcp, '127.0.0.1');
+        client.send(clientRequest(exchange.kind, index, xid, MessageType.DISCOVER), laneOf(index).dhcp, '127.0.0.1');
       }
       if (inFlight.size === 0 && next >= range.to) finish();
     };
@@ -353,7 +291,7 @@ function runExchanges(
                 [Option.REQUESTED_IP, addressToBytes(reply.yiaddr)],
                 [Option.SERVER_ID, reply.options.get(Option.SERVER_ID) ?? Buffer.alloc(4)],
               ];
-        client.send(request(exchange.kind, exchange.index, reply.xid, MessageType.REQUEST, extra), requestPort, '127.0.0.1');
+        client.send(clientRequest(exchange.kind, exchange.index, reply.xid, MessageType.REQUEST, extra), requestPort, '127.0.0.1');
         return;
       }
       end(reply.xid, type === 'ACK');

@@ -19,6 +19,14 @@ export function effectiveNewClientLimit(limit: NewClientLimit | null | undefined
   return limit === undefined ? DEFAULT_NEW_CLIENT_LIMIT : limit;
 }
 
+/** What the operator is told for `count` new machines turned away in a second, with the flag that lets them in. */
+export function turnedAwayWarning(count: number, limit: NewClientLimit): string {
+  return (
+    `${count} DISCOVER${count === 1 ? '' : 's'} from machines never seen before went unanswered in the last second: ` +
+    `more than ${limit.perSecond} new machines a second (${limit.burst} at once); if a real rack is booting, raise --new-macs-per-second`
+  );
+}
+
 export class NewClientGate {
   private tokens: number;
   private refilledAt: number;

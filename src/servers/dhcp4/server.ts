@@ -16,7 +16,7 @@ import { onDatagram, sendDatagram } from '../net/datagram-guard.js';
 import type { LeaseParameters } from './reply.js';
 import { buildReply } from './reply.js';
 import type { LeasePool, RequestState } from './lease-pool.js';
-import { effectiveNewClientLimit, NewClientGate, type NewClientLimit } from './new-client-limit.js';
+import { effectiveNewClientLimit, NewClientGate, turnedAwayWarning, type NewClientLimit } from './new-client-limit.js';
 
 export type DhcpMode = 'proxy' | 'full';
 
@@ -92,15 +92,7 @@ export async function createDhcp4Server(given: Dhcp4ServerOptions): Promise<Dhcp
   const newClients =
     options.mode === 'full' && newClientLimit
       ? new NewClientGate(newClientLimit, now, (count) =>
-          emit({
-            kind: 'notice',
-            time: now(),
-            source: 'dhcp4',
-            level: 'warning',
-            message:
-              `${count} DISCOVER${count === 1 ? '' : 's'} from machines never seen before went unanswered in the last second: ` +
-              `more than ${newClientLimit.perSecond} new machines a second (${newClientLimit.burst} at once); if a real rack is booting, raise --new-macs-per-second`,
-          }),
+          emit({ kind: 'notice', time: now(), source: 'dhcp4', level: 'warning', message: turnedAwayWarning(count, newClientLimit) }),
         )
       : undefined;
 
