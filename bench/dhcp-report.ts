@@ -1,6 +1,7 @@
 /** bench:dhcp's printed tables: each run, pxedeck against kea, and issue 17's targets. */
 import { cpus } from 'node:os';
 import type { CpuFreeze } from './cpu-freeze-watch.js';
+import type { CpuSteal } from './cpu-steal.js';
 import type { WireLatency } from './dhcp-capture.js';
 import type { ExchangeStats } from './perfdhcp-output.js';
 
@@ -24,6 +25,8 @@ export interface RunResult {
   readonly bufferDrops: { readonly server: number; readonly client: number };
   /** Times each side's CPU stood still (the host stopped it), seen by a sleeper pinned beside the server and perfdhcp. */
   readonly cpuFreezes: { readonly server: readonly CpuFreeze[]; readonly client: readonly CpuFreeze[] };
+  /** With pinning: what the hypervisor took from the server's core and perfdhcp's (cpu-steal.ts). */
+  readonly steal?: { readonly server: CpuSteal; readonly client: CpuSteal };
   /** When perfdhcp was started, ms since the epoch: where in the run each stall fell. */
   readonly startedAt: number;
   /** With --capture: DISCOVER→OFFER as timed on the server's interface. */
@@ -35,8 +38,11 @@ export interface RunResult {
 const fmt = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : '—');
 
 export function printTable(title: string, runs: readonly RunResult[]): void {
-  console.log(`\n${title} (CPU % = the server, of one core; others % = everything else on this ${cpus().length}-core machine; buffer drops = datagrams the kernel dropped at a full socket receive buffer, the server's/perfdhcp's)`);
-  const header = ['server', 'asked/s', 'DORA/s', 'lost DO', 'lost RA', 'DO p50/p95/p99 ms', 'RA p50/p95/p99 ms', 'DO p99 after 1 s', 'max ms', 'CPU %', 'others %', 'RSS peak MiB', 'buffer drops srv/cli', 'verdict'];
+  console.log(
+    `\n${title} (CPU % = the server, of one core; others % = everything else on this ${cpus().length}-core machine; ` +
+      "steal % = the share of the server's/perfdhcp's core the hypervisor gave elsewhere; buffer drops = datagrams the kernel dropped at a full socket receive buffer, the server's/perfdhcp's)",
+  );
+  const header = ['server', 'asked/s', 'DORA/s', 'lost DO', 'lost RA', 'DO p50/p95/p99 ms', 'RA p50/p95/p99 ms', 'DO p99 after 1 s', 'max ms', 'CPU %', 'others %', 'steal % srv/cli', 'RSS peak MiB', 'buffer drops srv/cli', 'verdict'];
   const rows = runs.map((run) => [
     run.server,
     String(run.requested),
@@ -49,6 +55,7 @@ export function printTable(title: string, runs: readonly RunResult[]): void {
     fmt(Math.max(run.discoverOffer.max, run.requestAck.max), 1),
     fmt(run.cpuPercent, 0),
     fmt(run.othersPercent, 0),
+    run.steal ? `${fmt(run.steal.server.percent, 0)}/${fmt(run.steal.client.percent, 0)}` : '—',
     fmt(run.peakRssMiB, 0),
     `${run.bufferDrops.server}/${run.bufferDrops.client}`,
     run.why,
@@ -68,6 +75,12 @@ export function printTable(title: string, runs: readonly RunResult[]): void {
         `  ${run.server} @ ${run.requested}/s: on the server's interface, DO p50/p99 ${fmt(wire.p50)}/${fmt(wire.p99)} ms, max ${fmt(wire.max, 1)} ` +
           `(perfdhcp read ${fmt(run.discoverOffer.p50)}/${fmt(run.discoverOffer.p99)}); later than ${LATE_MS} ms per second: ${wireLate.join(' ')}; ` +
           `${wire.offers} of ${wire.discovers} DISCOVERs answered${wire.droppedByKernel > 0 ? `, ${wire.droppedByKernel} packets missed by the capture` : ''}`,
+      );
+    }
+    if (run.steal && run.steal.server.totalMs + run.steal.client.totalMs > 0) {
+      console.log(
+        `  ${run.server} @ ${run.requested}/s: the hypervisor took, per second, ms of the server's core: ${run.steal.server.perSecondMs.join(' ')}; ` +
+          `of perfdhcp's: ${run.steal.client.perSecondMs.join(' ')} (the host's, not the server's doing)`,
       );
     }
     const stalls = (freezes: readonly CpuFreeze[]) => freezes.map((freeze) => `${fmt(freeze.ms, 0)} ms at ${fmt((freeze.at - run.startedAt) / 1000, 1)} s`).join(', ');
@@ -118,7 +131,8 @@ export function printTargets(runs: readonly RunResult[]): void {
       const met = lost === 0 && run.discoverOffer.p99 < target.p99 && run.achieved >= target.rate * 0.97;
       console.log(
         `Target ${target.rate}/s, no loss, DISCOVER→OFFER p99 < ${target.p99} ms${run.server === 'console' ? ', with the console' : ''}: ${met ? 'MET' : 'MISSED'} ` +
-          `(${fmt(run.achieved, 1)} DORA/s, ${lost} lost, DO p99 ${fmt(run.discoverOffer.p99)} ms, RA p99 ${fmt(run.requestAck.p99)} ms)`,
+          `(${fmt(run.achieved, 1)} DORA/s, ${lost} lost, DO p99 ${fmt(run.discoverOffer.p99)} ms, RA p99 ${fmt(run.requestAck.p99)} ms` +
+          `${run.steal ? `; the hypervisor took ${fmt(run.steal.server.percent, 0)} % of the server's core` : ''})`,
       );
     }
   }

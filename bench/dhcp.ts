@@ -46,6 +46,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { busyMicros, summariseProfile } from './cpu-profile-summary.js';
 import { watchCpuFreezes } from './cpu-freeze-watch.js';
+import { watchSteal } from './cpu-steal.js';
 import { startCapture } from './dhcp-capture.js';
 import { LATE_MS, printRatios, printTable, printTargets, type RunResult } from './dhcp-report.js';
 import { pinServer, pxedeckEventsPath, startPxedeck, startServer, waitForWarmUp, serverNames, isPxedeck, type ServerName, type ServerSetup } from './dhcp-servers.js';
@@ -136,6 +137,7 @@ async function perfdhcp(lab: NetnsLab, serverNs: string, loadNs: string, server:
   const cpuBefore = cpuSeconds(pid);
   const machineBefore = machineBusySeconds();
   const started = Date.now();
+  const stealWatch = PIN ? watchSteal([0, 1]) : undefined;
   let peakRssMiB = rssKiB(pid) / 1024;
   const rssSampler = setInterval(() => (peakRssMiB = Math.max(peakRssMiB, rssKiB(pid) / 1024)), 100);
   const result = await lab.exec(
@@ -158,6 +160,7 @@ async function perfdhcp(lab: NetnsLab, serverNs: string, loadNs: string, server:
     { timeoutMs: (seconds + 20) * 1000 },
   );
   clearInterval(rssSampler);
+  const [serverSteal, clientSteal] = stealWatch?.stop() ?? [];
   const [serverFreezes = [], clientFreezes = []] = await Promise.all(freezeWatches.map((watch) => watch.stop()));
   const wire = await capture?.stop(LATE_MS);
   if (captureFile) rmSync(captureFile, { force: true });
@@ -184,7 +187,7 @@ async function perfdhcp(lab: NetnsLab, serverNs: string, loadNs: string, server:
   const p99 = Math.max(discoverOffer.p99, requestAck.p99);
   if (!(p99 < P99_LIMIT_MS)) problems.push(`p99 ${p99.toFixed(1)} ms`);
   if (discoverOffer.sent < rate * seconds * 0.97) problems.push(`perfdhcp sent only ${(discoverOffer.sent / seconds).toFixed(0)}/s`);
-  return { server, requested: rate, seconds, achieved, discoverOffer, requestAck, cpuPercent: cpu, othersPercent, peakRssMiB, bufferDrops, cpuFreezes, startedAt: started, ...(wire && { wire }), ok: problems.length === 0, why: problems.join(', ') || 'ok' };
+  return { server, requested: rate, seconds, achieved, discoverOffer, requestAck, cpuPercent: cpu, othersPercent, peakRssMiB, bufferDrops, cpuFreezes, ...(serverSteal && clientSteal && { steal: { server: serverSteal, client: clientSteal } }), startedAt: started, ...(wire && { wire }), ok: problems.length === 0, why: problems.join(', ') || 'ok' };
 }
 
 async function main(): Promise<number> {
