@@ -67,7 +67,9 @@ export const DEFAULT_WORKER_IDLE_MS = 30_000;
 
 /**
  * The young generation of a worker's heap. A transfer allocates little per packet; V8's default lets the
- * nursery grow to 16 MB per worker under any churn, which is memory and no speed here.
+ * nursery grow to 16 MB per worker under any churn, which is memory and no speed here. The command's own
+ * `--max-semi-space-size=2` (bin/pxedeck.js) is the process's and sets the worker's too (4 MiB committed,
+ * measured: docs/performance.md); this limit is for a node started without it.
  */
 const WORKER_YOUNG_GENERATION_MB = 2;
 
