@@ -14,6 +14,9 @@
  *   --ladder A,B,...  rates tried after it, in order, until one loses an exchange (default 2000,4000)
  *   --step-seconds N  length of each ladder run (default 10)
  *   --clients N       distinct client MACs perfdhcp cycles through (default 10000)
+ *   --fresh-macs      every perfdhcp run (the 2 s warm-up, the headline, each ladder step) with MACs no run
+ *                     before it used, so a ladder step meets machines the server has never seen, as the headline
+ *                     does (by default each run cycles through the same MACs, known to the server after the first)
  *   --warmup-rate N   the rate of the 2 s warm-up before the headline run, not reported (default 200; a freshly
  *                     started pxedeck at 200/s is still cold when the headline burst begins: docs/performance.md)
  *   --servers LIST    pxedeck,console,kea,dnsmasq (default pxedeck,kea). `console` is pxedeck as the technician
@@ -72,6 +75,7 @@ const { values } = parseArgs({
     'pxedeck-args': { type: 'string', default: '' },
     'keep-events': { type: 'boolean', default: false },
     capture: { type: 'boolean', default: false },
+    'fresh-macs': { type: 'boolean', default: false },
     'console-size': { type: 'string', default: '80x24' },
   },
 });
@@ -83,6 +87,8 @@ const STEP_SECONDS = Number(values['step-seconds']);
 const WARMUP_RATE = Number(values['warmup-rate']);
 if (!(WARMUP_RATE > 0)) throw new Error(`--warmup-rate ${values['warmup-rate']}: a rate of DORA/s above 0, e.g. 200`);
 const CLIENTS = Number(values.clients);
+/** perfdhcp's runs so far: with --fresh-macs each takes MACs of its own (00:0c:NN:…, NN the run). */
+let perfdhcpRuns = 0;
 const SERVERS = values.servers!.split(',').filter(Boolean) as ServerName[];
 for (const server of SERVERS) if (!serverNames.includes(server)) throw new Error(`--servers: unknown server ${server}`);
 const NODE_ARGS = values['node-args']!.split(' ').filter(Boolean);
@@ -150,6 +156,7 @@ async function perfdhcp(lab: NetnsLab, serverNs: string, loadNs: string, server:
       '-r', String(rate),
       '-p', String(seconds),
       '-R', String(CLIENTS),
+      ...(values['fresh-macs'] ? ['-b', `mac=00:0c:${(perfdhcpRuns % 256).toString(16).padStart(2, '0')}:00:00:00`] : []),
       // A reply later than 1 s counts as lost (perfdhcp's default, stated for the record).
       '-d', '1',
       // After the last request, wait 1 s for the replies still in flight instead of calling them lost.
@@ -160,6 +167,7 @@ async function perfdhcp(lab: NetnsLab, serverNs: string, loadNs: string, server:
     { timeoutMs: (seconds + 20) * 1000 },
   );
   clearInterval(rssSampler);
+  perfdhcpRuns += 1;
   const [serverSteal, clientSteal] = stealWatch?.stop() ?? [];
   const [serverFreezes = [], clientFreezes = []] = await Promise.all(freezeWatches.map((watch) => watch.stop()));
   const wire = await capture?.stop(LATE_MS);
