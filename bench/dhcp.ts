@@ -106,6 +106,14 @@ const SERVER_IP = '10.77.0.1';
 const LOAD_IP = '10.77.0.2';
 /** 51,200 addresses: room for every simulated client without exhausting the pool. */
 const POOL = { first: '10.77.1.0', last: '10.77.200.255', mask: '255.255.0.0' } as const;
+const POOL_SIZE = 200 * 256;
+// Each server gets the warm-up run, the headline and every ladder step: with --fresh-macs each brings new machines.
+if (values['fresh-macs'] && (LADDER.length + 2) * CLIENTS > POOL_SIZE) {
+  throw new Error(
+    `--fresh-macs: ${LADDER.length + 2} runs × ${CLIENTS} new MACs would need more addresses than the pool's ${POOL_SIZE}; ` +
+      `fix: fewer ladder steps or a smaller --clients (at most ${Math.floor(POOL_SIZE / (LADDER.length + 2))})`,
+  );
+}
 
 /** utime + stime of a process, in seconds. */
 function cpuSeconds(pid: number): number {
