@@ -8,19 +8,36 @@
 import { readFileSync } from 'node:fs';
 
 /** /proc/stat counts in USER_HZ ticks, 100 a second on Linux whatever the kernel's own tick. */
-const MS_PER_TICK = 10;
+export const TICKS_PER_SECOND = 100;
+const MS_PER_TICK = 1000 / TICKS_PER_SECOND;
+
+/** A /proc/stat CPU line's times in ticks, in the kernel's order. */
+export interface CpuTimes {
+  readonly user: number;
+  readonly nice: number;
+  readonly system: number;
+  readonly idle: number;
+  readonly iowait: number;
+  readonly irq: number;
+  readonly softirq: number;
+  readonly steal: number;
+}
+
+/** Every CPU line of /proc/stat: `all` for the machine's total, then each CPU by number. */
+export function readCpuTimes(): Map<number | 'all', CpuTimes> {
+  const times = new Map<number | 'all', CpuTimes>();
+  for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
+    const fields = /^cpu(\d*) +(.*)$/.exec(line);
+    if (!fields) continue;
+    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields[2]!.trim().split(/\s+/).map(Number);
+    times.set(fields[1] ? Number(fields[1]) : 'all', { user, nice, system, idle, iowait, irq, softirq, steal });
+  }
+  return times;
+}
 
 /** Steal ticks of each CPU, by CPU number. */
-function stealTicks(): Map<number, number> {
-  const ticks = new Map<number, number>();
-  for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
-    const fields = /^cpu(\d+) (.*)$/.exec(line);
-    if (!fields) continue;
-    // user nice system idle iowait irq softirq steal …
-    const steal = Number(fields[2]!.trim().split(/\s+/)[7]);
-    if (Number.isFinite(steal)) ticks.set(Number(fields[1]), steal);
-  }
-  return ticks;
+function stealTicks(): Map<number | 'all', number> {
+  return new Map([...readCpuTimes()].map(([cpu, times]) => [cpu, times.steal]));
 }
 
 export interface CpuSteal {
@@ -34,7 +51,7 @@ export interface CpuSteal {
 /** Samples `/proc/stat` once a second from now; `stop` gives each CPU's steal, per second, in the order asked. */
 export function watchSteal(cpus: readonly number[]): { stop(): CpuSteal[] } {
   const started = Date.now();
-  const samples: Array<Map<number, number>> = [stealTicks()];
+  const samples: Array<Map<number | 'all', number>> = [stealTicks()];
   const timer = setInterval(() => samples.push(stealTicks()), 1000);
   return {
     stop() {

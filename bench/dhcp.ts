@@ -49,7 +49,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { busyMicros, summariseProfile } from './cpu-profile-summary.js';
 import { watchCpuFreezes } from './cpu-freeze-watch.js';
-import { watchSteal } from './cpu-steal.js';
+import { readCpuTimes, TICKS_PER_SECOND, watchSteal } from './cpu-steal.js';
 import { startCapture } from './dhcp-capture.js';
 import { LATE_MS, printRatios, printTable, printTargets, type RunResult } from './dhcp-report.js';
 import { pinServer, pxedeckEventsPath, startPxedeck, startServer, waitForWarmUp, serverNames, isPxedeck, type ServerName, type ServerSetup } from './dhcp-servers.js';
@@ -119,7 +119,7 @@ if (values['fresh-macs'] && (LADDER.length + 2) * CLIENTS > POOL_SIZE) {
 function cpuSeconds(pid: number): number {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
   } catch {
     return Number.NaN;
   }
@@ -127,9 +127,9 @@ function cpuSeconds(pid: number): number {
 
 /** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
 function machineBusySeconds(): number {
-  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
-  return (user + nice + system + irq + softirq + steal) / 100;
+  const all = readCpuTimes().get('all');
+  if (!all) return Number.NaN;
+  return (all.user + all.nice + all.system + all.irq + all.softirq + all.steal) / TICKS_PER_SECOND;
 }
 
 /** UDP RcvbufErrors of a namespace (/proc/net/snmp): datagrams dropped because a socket's receive buffer was full. */
