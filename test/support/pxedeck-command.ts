@@ -29,7 +29,7 @@ export function commandEnvironment(bin = pxedeckBin): Record<string, string> {
 }
 
 /** Arguments for `process.execPath` that run pxedeck as its command does, `extraNodeArgs` after its own flags. */
-export function pxedeckNodeArgs(extraNodeArgs: readonly string[] = [], bin = pxedeckBin): string[] {
+function pxedeckNodeArgs(extraNodeArgs: readonly string[] = [], bin = pxedeckBin): string[] {
   return [...commandNodeFlags(bin), ...extraNodeArgs, bin];
 }
 
