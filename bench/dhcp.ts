@@ -42,13 +42,13 @@
  * Everything is bounded: each perfdhcp run is stopped by its own -p and, failing that, killed after
  * its length plus 20 s; the ladder stops at the first rate that loses an exchange.
  */
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { busyMicros, summariseProfile } from './cpu-profile-summary.js';
-import { watchCpuFreezes } from './cpu-freeze-watch.js';
+import { watchCpuFreezes, type CpuFreezeWatch } from './cpu-freeze-watch.js';
+import { pinSelfAndLaunchers } from './pin-launchers.js';
 import { readCpuTimes, TICKS_PER_SECOND, watchSteal } from './cpu-steal.js';
 import { startCapture } from './dhcp-capture.js';
 import { LATE_MS, printRatios, printTable, printTargets, type RunResult } from './dhcp-report.js';
@@ -89,6 +89,8 @@ if (!(WARMUP_RATE > 0)) throw new Error(`--warmup-rate ${values['warmup-rate']}:
 const CLIENTS = Number(values.clients);
 /** perfdhcp's runs so far: with --fresh-macs each takes MACs of its own (00:0c:NN:…, NN the run). */
 let perfdhcpRuns = 0;
+/** The sleepers beside the server's core and perfdhcp's, one each for the whole bench (cpu-freeze-watch.ts). */
+let freezeWatches: readonly CpuFreezeWatch[] = [];
 const SERVERS = values.servers!.split(',').filter(Boolean) as ServerName[];
 for (const server of SERVERS) if (!serverNames.includes(server)) throw new Error(`--servers: unknown server ${server}`);
 const NODE_ARGS = values['node-args']!.split(' ').filter(Boolean);
@@ -142,9 +144,8 @@ async function receiveBufferErrors(lab: NetnsLab, ns: string): Promise<number> {
 
 /** One perfdhcp run from `loadNs` against the server `pid` in `serverNs`, with what the server used meanwhile. */
 async function perfdhcp(lab: NetnsLab, serverNs: string, loadNs: string, server: string, pid: number, rate: number, seconds: number): Promise<RunResult> {
-  // CPU 0: where pinServer put the server; CPU 1: perfdhcp's. Each sleeper wakes ~1,000 times a second, alike for every server.
-  const freezeWatches = PIN ? [watchCpuFreezes(0), watchCpuFreezes(1)] : [];
-  await Promise.all(freezeWatches.map((watch) => watch.ready));
+  // What the sleepers saw before this run is another run's.
+  for (const watch of freezeWatches) watch.take();
   const captureFile = values.capture ? join(lab.dir, `capture-${rate}.pcap`) : undefined;
   const capture = captureFile ? await startCapture(lab, serverNs, 'srv0', captureFile, PIN ? 1 : undefined) : undefined;
   const buffersBefore = [await receiveBufferErrors(lab, serverNs), await receiveBufferErrors(lab, loadNs)];
@@ -177,7 +178,7 @@ async function perfdhcp(lab: NetnsLab, serverNs: string, loadNs: string, server:
   clearInterval(rssSampler);
   perfdhcpRuns += 1;
   const [serverSteal, clientSteal] = stealWatch?.stop() ?? [];
-  const [serverFreezes = [], clientFreezes = []] = await Promise.all(freezeWatches.map((watch) => watch.stop()));
+  const [serverFreezes = [], clientFreezes = []] = freezeWatches.map((watch) => watch.take());
   const wire = await capture?.stop(LATE_MS);
   if (captureFile) rmSync(captureFile, { force: true });
   const cpuFreezes = { server: serverFreezes, client: clientFreezes };
@@ -219,12 +220,14 @@ async function main(): Promise<number> {
   }
   if (PIN) {
     // This script is the client side: it reads perfdhcp's per-packet output (up to a core between runs).
-    const pinned = spawnSync('taskset', ['-a', '-c', '-p', '1', String(process.pid)], { encoding: 'utf8' });
-    if (pinned.status !== 0) throw new Error(`taskset ${process.pid}: ${pinned.stderr}`);
+    // The npm and tsx processes that launched it go along, off the server's core (pin-launchers.ts).
+    const problems = pinSelfAndLaunchers(1);
+    if (problems.length > 0) throw new Error(problems.join('; '));
   }
   const lab = new NetnsLab('D');
   const dataRoot = values['data-on'] === 'shm' ? mkdtempSync(join('/dev/shm', `${lab.prefix}-`)) : lab.dir;
   const stopOnSignal = () => {
+    for (const watch of freezeWatches) void watch.stop();
     lab.destroySync();
     if (dataRoot && dataRoot !== lab.dir) rmSync(dataRoot, { recursive: true, force: true });
     process.exit(130);
@@ -232,6 +235,9 @@ async function main(): Promise<number> {
   process.once('SIGINT', stopOnSignal);
   process.once('SIGTERM', stopOnSignal);
   try {
+    // CPU 0: where pinServer puts each server; CPU 1: perfdhcp's. Each sleeper wakes ~200 times a second, alike for every server.
+    freezeWatches = PIN ? [watchCpuFreezes(0), watchCpuFreezes(1)] : [];
+    await Promise.all(freezeWatches.map((watch) => watch.ready));
     const srvNs = lab.namespace('srv');
     const loadNs = lab.namespace('load');
     lab.veth({ ns: srvNs, name: 'srv0', address: `${SERVER_IP}/16` }, { ns: loadNs, name: 'eth0', address: `${LOAD_IP}/16` });
@@ -330,6 +336,7 @@ async function main(): Promise<number> {
     }
     return 0;
   } finally {
+    await Promise.all(freezeWatches.map((watch) => watch.stop()));
     await lab.destroy();
     if (dataRoot !== lab.dir) rmSync(dataRoot, { recursive: true, force: true });
   }
