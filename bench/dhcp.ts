@@ -42,7 +42,7 @@
  * Everything is bounded: each perfdhcp run is stopped by its own -p and, failing that, killed after
  * its length plus 20 s; the ladder stops at the first rate that loses an exchange.
  */
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -53,7 +53,7 @@ import { readCpuTimes, TICKS_PER_SECOND, watchSteal } from './cpu-steal.js';
 import { startCapture } from './dhcp-capture.js';
 import { LATE_MS, printRatios, printTable, printTargets, type RunResult } from './dhcp-report.js';
 import { pinServer, pxedeckEventsPath, startPxedeck, startServer, waitForWarmUp, serverNames, isPxedeck, type ServerName, type ServerSetup } from './dhcp-servers.js';
-import { rssKiB } from './http-load.js';
+import { processStatFields, rssKiB } from './http-load.js';
 import { measureLeaseWrites } from './lease-writes.js';
 import { exchangeStats } from './perfdhcp-output.js';
 import { NetnsLab, netnsUnavailableReason } from '../test/support/netns.js';
@@ -119,12 +119,8 @@ if (values['fresh-macs'] && (LADDER.length + 2) * CLIENTS > POOL_SIZE) {
 
 /** utime + stime of a process, in seconds. */
 function cpuSeconds(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-  } catch {
-    return Number.NaN;
-  }
+  const fields = processStatFields(pid);
+  return fields ? (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND : Number.NaN;
 }
 
 /** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */

@@ -7,6 +7,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
+import { TICKS_PER_SECOND } from './cpu-steal.js';
 
 export function option(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -25,20 +26,28 @@ export function freePort(): Promise<number> {
   });
 }
 
-const CLOCK_TICKS = 100;
+/**
+ * The fields of /proc/PID/stat after the command name (the state first, the parent's PID second, utime and
+ * stime at 11 and 12); undefined once the process is gone. The name is in parentheses and may hold spaces and
+ * parentheses ("npm exec tsx be"), so the fields start after the last ") ".
+ */
+export function processStatFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
 
-/** User + system CPU seconds of these processes (a server, or nginx's master and workers). */
+/** User + system CPU seconds of these processes (a server, or nginx's master and workers); a gone one counts 0. */
 export function cpuSeconds(pids: readonly number[]): number {
   let ticks = 0;
   for (const pid of pids) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // gone
-    }
+    const fields = processStatFields(pid);
+    if (fields) ticks += Number(fields[11]) + Number(fields[12]);
   }
-  return ticks / CLOCK_TICKS;
+  return ticks / TICKS_PER_SECOND;
 }
 
 /** A process and its descendants (nginx's master and its workers), for CPU and RSS figures. */

@@ -5,21 +5,16 @@
  * late, whichever server was being measured. Only launchers are moved: node and `sh -c` processes between
  * the bench and the first process that is neither (the operator's shell, tmux, sudo), which stays as it is.
  */
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { basename } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { processStatFields } from './http-load.js';
 
 const LAUNCHER_PROGRAMS = new Set(['node', 'sh', 'dash']);
 
 function parentOf(pid: number): number | undefined {
-  try {
-    // The command name in /proc/PID/stat is in parentheses and may hold spaces ("npm exec tsx be"): read after it.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    return Number.isInteger(parent) && parent > 1 ? parent : undefined;
-  } catch {
-    return undefined;
-  }
+  const parent = Number(processStatFields(pid)?.[1]);
+  return Number.isInteger(parent) && parent > 1 ? parent : undefined;
 }
 
 function programOf(pid: number): string | undefined {
